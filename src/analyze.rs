@@ -1,0 +1,103 @@
+//! Replay: read capture files through the engine and build the report.
+
+use crate::engine::Engine;
+use crate::report::model::{Generator, Report, SCHEMA};
+use crate::source::{FileSource, MergedSource, PacketSource, SourceError};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+
+pub struct Analysis {
+    pub report: Report,
+    /// Set when reading stopped early (truncated or corrupt input); the report
+    /// covers what was read before it.
+    pub error: Option<SourceError>,
+}
+
+/// Reads `files` (in timestamp order when several; `-` is standard input).
+/// Errors opening a file are returned at once; errors while reading end the
+/// analysis early and are kept in [`Analysis::error`].
+pub fn analyze_files(files: &[String], progress: bool) -> Result<Analysis, SourceError> {
+    let mut sources = files
+        .iter()
+        .map(|f| FileSource::open(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut source: Box<dyn PacketSource> = if sources.len() == 1 {
+        Box::new(sources.remove(0))
+    } else {
+        Box::new(MergedSource::new(sources))
+    };
+    let bar = progress_bar(
+        progress && std::io::stderr().is_terminal(),
+        source.progress().1,
+    );
+    let mut engine = Engine::new();
+    let mut flows = Vec::new();
+    let mut error = None;
+    loop {
+        match source.next_packet(&mut |pkt| engine.packet(pkt, &mut flows)) {
+            Ok(true) => {
+                if engine.stats.packets % 8192 == 0 {
+                    if let Some(bar) = &bar {
+                        bar.set_position(source.progress().0);
+                        bar.set_message(format!(
+                            "{} packets, {} live flows",
+                            engine.stats.packets,
+                            engine.live_flows()
+                        ));
+                    }
+                }
+            }
+            Ok(false) => break,
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let (mut capture, dns_names) = engine.finish(&mut flows);
+    capture.files = files.to_vec();
+    capture.link_types = {
+        let mut names: Vec<String> = source
+            .link_types()
+            .iter()
+            .map(|l| l.name().to_string())
+            .collect();
+        names.extend(capture.link_types);
+        names.sort();
+        names.dedup();
+        names
+    };
+    capture.truncated = error.as_ref().map(|e| e.to_string());
+    flows.sort_by_key(|f| f.id);
+    Ok(Analysis {
+        report: Report {
+            schema: SCHEMA,
+            generator: Generator {
+                name: "teleprobe",
+                version: env!("CARGO_PKG_VERSION"),
+                redacted: false,
+            },
+            capture,
+            flows,
+            dns_names,
+        },
+        error,
+    })
+}
+
+fn progress_bar(enabled: bool, total: Option<u64>) -> Option<ProgressBar> {
+    if !enabled {
+        return None;
+    }
+    let bar = match total {
+        Some(total) => ProgressBar::new(total).with_style(
+            ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} [{bar:30}] {eta} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner(),
+    };
+    Some(bar)
+}

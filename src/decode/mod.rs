@@ -1,0 +1,209 @@
+//! Link and network layers into a borrowed packet view: no allocation, no
+//! copy, except for IP fragments, which are reassembled into a bounded pool
+//! (SIP INVITEs with SDP often exceed the MTU).
+
+mod frag;
+
+pub use frag::Reassembler;
+
+use crate::source::{LinkType, Nanos};
+use etherparse::{Ipv6ExtensionSlice, LaxIpSlice, TcpSlice, UdpSlice};
+use std::net::IpAddr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TcpFlags {
+    pub syn: bool,
+    pub ack: bool,
+    pub fin: bool,
+    pub rst: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Transport<'a> {
+    Udp {
+        src_port: u16,
+        dst_port: u16,
+        payload: &'a [u8],
+    },
+    Tcp {
+        src_port: u16,
+        dst_port: u16,
+        seq: u32,
+        flags: TcpFlags,
+        payload: &'a [u8],
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Decoded<'a> {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub transport: Transport<'a>,
+}
+
+/// What the decoder made of one frame.
+#[derive(Debug)]
+pub enum Outcome<'a> {
+    Packet(Decoded<'a>),
+    /// A fragment was stored; the datagram is not complete yet.
+    FragmentHeld,
+    /// Not IPv4/IPv6 UDP or TCP (ARP, ICMP, ...): counted, not analysed.
+    Skipped,
+    Malformed(&'static str),
+    UnsupportedLink,
+}
+
+/// Finds where the IP header starts for each supported link type.
+pub fn ip_offset(link: LinkType, frame: &[u8]) -> Result<Option<usize>, &'static str> {
+    match link {
+        LinkType::ETHERNET => {
+            let mut offset = 12;
+            // 802.1Q, 802.1ad (QinQ) and the old 0x9100 tag, up to three deep.
+            for _ in 0..4 {
+                let ether_type = read_u16(frame, offset).ok_or("ethernet header truncated")?;
+                match ether_type {
+                    0x8100 | 0x88a8 | 0x9100 => offset += 4,
+                    0x0800 | 0x86dd => return Ok(Some(offset + 2)),
+                    _ => return Ok(None),
+                }
+            }
+            Ok(None)
+        }
+        LinkType::LINUX_SLL => match read_u16(frame, 14).ok_or("linux cooked header truncated")? {
+            0x0800 | 0x86dd => Ok(Some(16)),
+            _ => Ok(None),
+        },
+        LinkType::LINUX_SLL2 => {
+            match read_u16(frame, 0).ok_or("linux cooked v2 header truncated")? {
+                0x0800 | 0x86dd => Ok(Some(20)),
+                _ => Ok(None),
+            }
+        }
+        // The 4-byte family is in the writer's byte order; the IP version nibble is not.
+        LinkType::NULL | LinkType::LOOP => match frame.get(4).map(|b| b >> 4) {
+            Some(4) | Some(6) => Ok(Some(4)),
+            Some(_) => Ok(None),
+            None => Err("loopback header truncated"),
+        },
+        LinkType::RAW | LinkType::RAW_BSD | LinkType::IPV4 | LinkType::IPV6 => Ok(Some(0)),
+        _ => Err("unsupported link type"),
+    }
+}
+
+fn read_u16(data: &[u8], at: usize) -> Option<u16> {
+    let bytes = data.get(at..at + 2)?;
+    Some(u16::from_be_bytes([bytes[0], bytes[1]]))
+}
+
+/// Identifies a fragmented datagram (RFC 791 / RFC 8200).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FragmentKey {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub protocol: u8,
+    pub id: u32,
+}
+
+/// Decodes one frame. Fragments go to `reassembler`; when a datagram
+/// completes, the returned view borrows the reassembled buffer.
+pub fn decode<'a>(
+    link: LinkType,
+    frame: &'a [u8],
+    ts: Nanos,
+    reassembler: &'a mut Reassembler,
+) -> Outcome<'a> {
+    let offset = match ip_offset(link, frame) {
+        Ok(Some(offset)) => offset,
+        Ok(None) => return Outcome::Skipped,
+        Err("unsupported link type") => return Outcome::UnsupportedLink,
+        Err(reason) => return Outcome::Malformed(reason),
+    };
+    let Some(ip_bytes) = frame.get(offset..) else {
+        return Outcome::Malformed("frame shorter than its link header");
+    };
+    let ip = match LaxIpSlice::from_slice(ip_bytes) {
+        Ok((ip, _)) => ip,
+        Err(_) => return Outcome::Malformed("invalid IP header"),
+    };
+    let (src, dst) = (ip.source_addr(), ip.destination_addr());
+    let payload = ip.payload();
+    let protocol = payload.ip_number.0;
+    if payload.fragmented {
+        let Some((id, offset_bytes, more)) = fragment_info(&ip) else {
+            return Outcome::Malformed("fragment without fragment header");
+        };
+        let key = FragmentKey {
+            src,
+            dst,
+            protocol,
+            id,
+        };
+        return match reassembler.add(key, offset_bytes, more, payload.payload, ts) {
+            Some(datagram) => transport(src, dst, protocol, datagram),
+            None => Outcome::FragmentHeld,
+        };
+    }
+    transport(src, dst, protocol, payload.payload)
+}
+
+fn fragment_info(ip: &LaxIpSlice<'_>) -> Option<(u32, usize, bool)> {
+    match ip {
+        LaxIpSlice::Ipv4(v4) => {
+            let h = v4.header();
+            Some((
+                h.identification() as u32,
+                h.fragments_offset().value() as usize * 8,
+                h.more_fragments(),
+            ))
+        }
+        LaxIpSlice::Ipv6(v6) => v6
+            .extensions()
+            .clone()
+            .into_iter()
+            .find_map(|ext| match ext {
+                Ipv6ExtensionSlice::Fragment(f) => Some((
+                    f.identification(),
+                    f.fragment_offset().value() as usize * 8,
+                    f.more_fragments(),
+                )),
+                _ => None,
+            }),
+    }
+}
+
+fn transport<'a>(src: IpAddr, dst: IpAddr, protocol: u8, payload: &'a [u8]) -> Outcome<'a> {
+    match protocol {
+        17 => match UdpSlice::from_slice_lax(payload) {
+            Ok(udp) => Outcome::Packet(Decoded {
+                src,
+                dst,
+                transport: Transport::Udp {
+                    src_port: udp.source_port(),
+                    dst_port: udp.destination_port(),
+                    payload: udp.payload(),
+                },
+            }),
+            Err(_) => Outcome::Malformed("UDP header truncated"),
+        },
+        6 => match TcpSlice::from_slice(payload) {
+            Ok(tcp) => Outcome::Packet(Decoded {
+                src,
+                dst,
+                transport: Transport::Tcp {
+                    src_port: tcp.source_port(),
+                    dst_port: tcp.destination_port(),
+                    seq: tcp.sequence_number(),
+                    flags: TcpFlags {
+                        syn: tcp.syn(),
+                        ack: tcp.ack(),
+                        fin: tcp.fin(),
+                        rst: tcp.rst(),
+                    },
+                    payload: tcp.payload(),
+                },
+            }),
+            Err(_) => Outcome::Malformed("TCP header truncated or invalid"),
+        },
+        _ => Outcome::Skipped,
+    }
+}

@@ -1,0 +1,195 @@
+//! The engine: packets in, flow records out. Replay and live capture both
+//! drive it through [`Engine::packet`]; nothing here knows where packets come
+//! from. Finished flows go to a [`FlowSink`] as they end, so a report writer
+//! can stream them instead of holding every flow of a long capture.
+
+use crate::decode::{self, Outcome, Reassembler, Transport};
+use crate::dissect::{Ctx, FlowState, Shared};
+use crate::flow::{Dir, End, Flow, FlowTable, Opening, Proto};
+use crate::report::model::{CaptureInfo, DnsName, FlowRecord};
+use crate::source::{LinkType, Nanos, RawPacket};
+use crate::time::rfc3339;
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+/// Where finished flows go.
+pub trait FlowSink {
+    fn flow(&mut self, record: FlowRecord);
+}
+
+impl FlowSink for Vec<FlowRecord> {
+    fn flow(&mut self, record: FlowRecord) {
+        self.push(record);
+    }
+}
+
+#[derive(Default)]
+pub struct Stats {
+    pub packets: u64,
+    pub bytes: u64,
+    pub malformed: u64,
+    pub other: u64,
+    pub first_ts: Option<Nanos>,
+    pub last_ts: Option<Nanos>,
+    pub links: BTreeSet<LinkType>,
+}
+
+pub struct Engine {
+    flows: FlowTable,
+    reassembler: Reassembler,
+    shared: Shared,
+    pub stats: Stats,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Engine::new()
+    }
+}
+
+impl Engine {
+    pub fn new() -> Engine {
+        Engine {
+            flows: FlowTable::new(),
+            reassembler: Reassembler::new(),
+            shared: Shared::default(),
+            stats: Stats::default(),
+        }
+    }
+
+    pub fn live_flows(&self) -> usize {
+        self.flows.live()
+    }
+
+    pub fn peak_live_flows(&self) -> usize {
+        self.flows.peak_live
+    }
+
+    /// Processes one captured frame.
+    pub fn packet(&mut self, pkt: RawPacket<'_>, sink: &mut dyn FlowSink) {
+        self.stats.packets += 1;
+        let number = self.stats.packets;
+        self.stats.bytes += pkt.orig_len as u64;
+        self.stats.first_ts.get_or_insert(pkt.ts);
+        self.stats.last_ts = Some(self.stats.last_ts.map_or(pkt.ts, |t| t.max(pkt.ts)));
+        if !self.stats.links.contains(&pkt.link) {
+            self.stats.links.insert(pkt.link);
+        }
+        let shared = &mut self.shared;
+        let flows = &mut self.flows;
+        flows.sweep(pkt.ts, &mut |flow, end| {
+            sink.flow(FlowState::finish(flow, end, shared))
+        });
+        let decoded = match decode::decode(pkt.link, pkt.data, pkt.ts, &mut self.reassembler) {
+            Outcome::Packet(d) => d,
+            Outcome::FragmentHeld => return,
+            Outcome::Skipped | Outcome::UnsupportedLink => {
+                self.stats.other += 1;
+                return;
+            }
+            Outcome::Malformed(_) => {
+                self.stats.malformed += 1;
+                return;
+            }
+        };
+        let (proto, src_port, dst_port, opening) = match decoded.transport {
+            Transport::Udp {
+                src_port, dst_port, ..
+            } => (
+                Proto::Udp,
+                src_port,
+                dst_port,
+                Opening {
+                    syn: false,
+                    ack: false,
+                },
+            ),
+            Transport::Tcp {
+                src_port,
+                dst_port,
+                flags,
+                ..
+            } => (
+                Proto::Tcp,
+                src_port,
+                dst_port,
+                Opening {
+                    syn: flags.syn,
+                    ack: flags.ack,
+                },
+            ),
+        };
+        let src = SocketAddr::new(decoded.src, src_port);
+        let dst = SocketAddr::new(decoded.dst, dst_port);
+        let flow: &mut Flow = flows.lookup(proto, src, dst, opening, pkt.ts, number);
+        let dir = flow.direction(src);
+        let d = dir.index();
+        flow.packets[d] += 1;
+        flow.bytes[d] += pkt.orig_len as u64;
+        flow.last_ts = flow.last_ts.max(pkt.ts);
+        flow.last_packet = number;
+        let mut ctx = Ctx {
+            packet: number,
+            ts: pkt.ts,
+            dir,
+            shared,
+        };
+        let ports = if dir == Dir::ClientToServer {
+            (src_port, dst_port)
+        } else {
+            (dst_port, src_port)
+        };
+        match decoded.transport {
+            Transport::Udp { payload, .. } => flow.state.on_udp(&mut ctx, ports, payload),
+            Transport::Tcp {
+                seq,
+                flags,
+                payload,
+                ..
+            } => {
+                if flags.fin {
+                    flow.fin[d] = true;
+                }
+                if flags.rst {
+                    flow.rst = true;
+                }
+                flow.state.on_tcp(&mut ctx, ports, seq, flags, payload);
+            }
+        }
+    }
+
+    /// Ends all flows (end of capture, or shutdown) and returns the capture summary.
+    pub fn finish(&mut self, sink: &mut dyn FlowSink) -> (CaptureInfo, Vec<DnsName>) {
+        let shared = &self.shared;
+        self.flows
+            .drain(&mut |flow, end: End| sink.flow(FlowState::finish(flow, end, shared)));
+        let info = CaptureInfo {
+            files: Vec::new(),
+            packets: self.stats.packets,
+            bytes: self.stats.bytes,
+            first_timestamp: self.stats.first_ts.map(rfc3339),
+            last_timestamp: self.stats.last_ts.map(rfc3339),
+            link_types: self
+                .stats
+                .links
+                .iter()
+                .map(|l| l.name().to_string())
+                .collect(),
+            malformed_packets: self.stats.malformed,
+            other_packets: self.stats.other,
+            fragments_reassembled: self.reassembler.completed,
+            fragments_dropped: self.reassembler.dropped,
+            truncated: None,
+        };
+        let dns = self
+            .shared
+            .dns
+            .iter()
+            .map(|(name, addrs)| DnsName {
+                name: name.clone(),
+                addresses: addrs.iter().map(|a| a.to_string()).collect(),
+            })
+            .collect();
+        (info, dns)
+    }
+}

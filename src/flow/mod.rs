@@ -1,0 +1,249 @@
+//! The bidirectional flow table: 5-tuple keys, client/server sides, counters,
+//! idle timeouts (UDP and TCP apart; TCP ends on FIN from both sides or RST),
+//! so memory follows live flows, not the capture's length.
+
+pub mod tcp;
+
+use crate::dissect::FlowState;
+use crate::source::Nanos;
+use hashbrown::HashMap;
+use std::net::SocketAddr;
+
+pub const UDP_IDLE: Nanos = 120 * 1_000_000_000;
+pub const TCP_IDLE: Nanos = 600 * 1_000_000_000;
+/// After FIN from both sides or RST, how long stragglers still join the flow.
+pub const TCP_CLOSED_LINGER: Nanos = 5 * 1_000_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Proto {
+    Udp,
+    Tcp,
+}
+
+impl Proto {
+    pub fn name(self) -> &'static str {
+        match self {
+            Proto::Udp => "udp",
+            Proto::Tcp => "tcp",
+        }
+    }
+}
+
+/// Direction-free key: the lower endpoint first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    pub proto: Proto,
+    pub lo: SocketAddr,
+    pub hi: SocketAddr,
+}
+
+impl FlowKey {
+    pub fn new(proto: Proto, a: SocketAddr, b: SocketAddr) -> FlowKey {
+        let (lo, hi) = if (a.ip(), a.port()) <= (b.ip(), b.port()) {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        FlowKey { proto, lo, hi }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    ClientToServer,
+    ServerToClient,
+}
+
+impl Dir {
+    pub fn index(self) -> usize {
+        match self {
+            Dir::ClientToServer => 0,
+            Dir::ServerToClient => 1,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Dir::ClientToServer => "client-to-server",
+            Dir::ServerToClient => "server-to-client",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    Fin,
+    Rst,
+    Idle,
+    CaptureEnd,
+}
+
+impl End {
+    pub fn name(self) -> &'static str {
+        match self {
+            End::Fin => "fin",
+            End::Rst => "rst",
+            End::Idle => "idle",
+            End::CaptureEnd => "capture-end",
+        }
+    }
+}
+
+pub struct Flow {
+    pub id: u64,
+    pub proto: Proto,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub first_ts: Nanos,
+    pub last_ts: Nanos,
+    pub first_packet: u64,
+    pub last_packet: u64,
+    pub packets: [u64; 2],
+    pub bytes: [u64; 2],
+    pub fin: [bool; 2],
+    pub rst: bool,
+    pub state: FlowState,
+}
+
+impl Flow {
+    pub fn direction(&self, src: SocketAddr) -> Dir {
+        if src == self.client {
+            Dir::ClientToServer
+        } else {
+            Dir::ServerToClient
+        }
+    }
+
+    fn closed(&self) -> bool {
+        self.rst || (self.fin[0] && self.fin[1])
+    }
+
+    fn expired(&self, now: Nanos) -> Option<End> {
+        let idle = now - self.last_ts;
+        match self.proto {
+            Proto::Tcp if self.closed() && idle > TCP_CLOSED_LINGER => {
+                Some(if self.rst { End::Rst } else { End::Fin })
+            }
+            Proto::Tcp if idle > TCP_IDLE => Some(End::Idle),
+            Proto::Udp if idle > UDP_IDLE => Some(End::Idle),
+            _ => None,
+        }
+    }
+}
+
+/// Which side opened the flow, from the first packet seen.
+pub struct Opening {
+    pub syn: bool,
+    pub ack: bool,
+}
+
+#[derive(Default)]
+pub struct FlowTable {
+    index: HashMap<FlowKey, usize>,
+    slots: Vec<Option<Flow>>,
+    free: Vec<usize>,
+    next_id: u64,
+    last_sweep: Nanos,
+    pub peak_live: usize,
+}
+
+/// How often (capture time) idle flows are looked for.
+const SWEEP_EVERY: Nanos = 1_000_000_000;
+
+impl FlowTable {
+    pub fn new() -> FlowTable {
+        FlowTable::default()
+    }
+
+    pub fn live(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Finds or creates the flow for a packet from `src` to `dst`.
+    pub fn lookup(
+        &mut self,
+        proto: Proto,
+        src: SocketAddr,
+        dst: SocketAddr,
+        opening: Opening,
+        ts: Nanos,
+        packet: u64,
+    ) -> &mut Flow {
+        let key = FlowKey::new(proto, src, dst);
+        let slot = match self.index.get(&key) {
+            Some(&slot) => slot,
+            None => {
+                // SYN-ACK first (the SYN was missed): the sender is the server.
+                // Otherwise the first sender is the client, unless it sends
+                // from a well-known port to an ephemeral one.
+                let reply = (opening.syn && opening.ack)
+                    || (src.port() < 1024 && dst.port() >= 1024 && !opening.syn);
+                let (client, server) = if reply { (dst, src) } else { (src, dst) };
+                self.next_id += 1;
+                let flow = Flow {
+                    id: self.next_id,
+                    proto,
+                    client,
+                    server,
+                    first_ts: ts,
+                    last_ts: ts,
+                    first_packet: packet,
+                    last_packet: packet,
+                    packets: [0; 2],
+                    bytes: [0; 2],
+                    fin: [false; 2],
+                    rst: false,
+                    state: FlowState::default(),
+                };
+                let slot = match self.free.pop() {
+                    Some(i) => {
+                        self.slots[i] = Some(flow);
+                        i
+                    }
+                    None => {
+                        self.slots.push(Some(flow));
+                        self.slots.len() - 1
+                    }
+                };
+                self.index.insert(key, slot);
+                self.peak_live = self.peak_live.max(self.index.len());
+                slot
+            }
+        };
+        self.slots[slot]
+            .as_mut()
+            .expect("indexed slot holds a flow")
+    }
+
+    /// Removes flows idle past their timeout (at most once per second of
+    /// capture time) and hands each to `on_end`.
+    pub fn sweep(&mut self, now: Nanos, on_end: &mut dyn FnMut(Flow, End)) {
+        if now - self.last_sweep < SWEEP_EVERY {
+            return;
+        }
+        self.last_sweep = now;
+        let slots = &mut self.slots;
+        let free = &mut self.free;
+        self.index.retain(|_, &mut slot| {
+            let Some(end) = slots[slot].as_ref().and_then(|f| f.expired(now)) else {
+                return true;
+            };
+            if let Some(flow) = slots[slot].take() {
+                free.push(slot);
+                on_end(flow, end);
+            }
+            false
+        });
+    }
+
+    /// Ends every remaining flow, in order of id.
+    pub fn drain(&mut self, on_end: &mut dyn FnMut(Flow, End)) {
+        self.index.clear();
+        self.free.clear();
+        let mut flows: Vec<Flow> = self.slots.drain(..).flatten().collect();
+        flows.sort_by_key(|f| f.id);
+        for flow in flows {
+            on_end(flow, End::CaptureEnd);
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! teleprobe: a packet-capture probe for telehealth traffic. It reads
+//! captures, follows flows, recognises the protocols a telehealth call uses
+//! and reports the facts a HIPAA assessment needs.
+//!
+//! Data flow: [`source`] → [`decode`] → [`flow`] → [`dissect`] (with the
+//! parsers in [`proto`]) → [`report`]. [`engine::Engine`] ties them together
+//! and is shared by replay and live capture.
+
+pub mod analyze;
+pub mod decode;
+pub mod dissect;
+pub mod engine;
+pub mod flow;
+pub mod proto;
+pub mod report;
+pub mod source;
+pub mod time;

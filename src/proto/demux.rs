@@ -1,0 +1,61 @@
+//! RFC 7983 (updating RFC 5764 §5.1.2): the first byte of a UDP payload tells
+//! which protocol of a WebRTC 5-tuple it carries. Per packet, independent of
+//! ports: ports lie.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Demux {
+    Stun,
+    Zrtp,
+    Dtls,
+    ChannelData,
+    Rtp,
+    Rtcp,
+    /// 192-255: QUIC long headers land here; nothing RFC 7983 multiplexes.
+    High,
+    /// 4-15, 80-127: outside every RFC 7983 range (SIP, DNS, QUIC short headers...).
+    Other,
+}
+
+pub fn classify(payload: &[u8]) -> Demux {
+    let Some(&first) = payload.first() else {
+        return Demux::Other;
+    };
+    match first {
+        0..=3 => Demux::Stun,
+        16..=19 => Demux::Zrtp,
+        20..=63 => Demux::Dtls,
+        64..=79 => Demux::ChannelData,
+        128..=191 => match payload.get(1) {
+            // RTCP packet types 192-223 (RFC 5761 §4): SR 200, RR 201, SDES 202,
+            // BYE 203, APP 204, RTPFB 205, PSFB 206, XR 207...
+            Some(&pt) if (192..=223).contains(&pt) => Demux::Rtcp,
+            _ => Demux::Rtp,
+        },
+        192..=255 => Demux::High,
+        _ => Demux::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(classify(&[0x00, 0x01]), Demux::Stun);
+        assert_eq!(classify(&[0x10, 0]), Demux::Zrtp);
+        assert_eq!(classify(&[0x16, 0xfe, 0xfd]), Demux::Dtls);
+        assert_eq!(classify(&[0x40, 0x00]), Demux::ChannelData);
+        assert_eq!(classify(&[0x80, 0x00]), Demux::Rtp);
+        assert_eq!(classify(&[0x80, 0xc8]), Demux::Rtcp);
+        assert_eq!(classify(&[0x81, 0xca]), Demux::Rtcp);
+        assert_eq!(classify(&[0xc3, 0, 0, 0, 1]), Demux::High);
+        assert_eq!(
+            classify(b"INVITE"),
+            Demux::ChannelData,
+            "'I' is 73: SIP must be tried first"
+        );
+        assert_eq!(classify(b"SIP/2.0"), Demux::Other);
+        assert_eq!(classify(&[]), Demux::Other);
+    }
+}

@@ -1,0 +1,286 @@
+//! A lenient SIP (RFC 3261) message parser over borrowed bytes: start line,
+//! headers (compact forms, folded lines, any case), name-addr values, and
+//! Content-Length framing for stream transports. No allocation; malformed
+//! input is `None`, never a panic.
+
+const METHODS: [&str; 14] = [
+    "INVITE",
+    "ACK",
+    "BYE",
+    "CANCEL",
+    "OPTIONS",
+    "REGISTER",
+    "PRACK",
+    "SUBSCRIBE",
+    "NOTIFY",
+    "PUBLISH",
+    "INFO",
+    "REFER",
+    "MESSAGE",
+    "UPDATE",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartLine<'a> {
+    Request { method: &'a str, uri: &'a str },
+    Response { code: u16, reason: &'a str },
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SipMessage<'a> {
+    pub start: StartLine<'a>,
+    head: &'a str,
+    pub body: &'a [u8],
+    /// Bytes this message occupies (headers, blank line and body).
+    pub len: usize,
+}
+
+/// Quick test on the first bytes: does this look like SIP at all?
+pub fn looks_like_sip(b: &[u8]) -> bool {
+    if b.starts_with(b"SIP/2.0 ") {
+        return true;
+    }
+    METHODS.iter().any(|m| {
+        b.len() > m.len() + 4 && b.starts_with(m.as_bytes()) && b[m.len()] == b' ' && {
+            let rest = &b[m.len() + 1..];
+            rest.starts_with(b"sip:")
+                || rest.starts_with(b"sips:")
+                || rest.starts_with(b"tel:")
+                || rest.starts_with(b"urn:")
+        }
+    })
+}
+
+impl<'a> SipMessage<'a> {
+    /// Parses one message at the start of `b`. With `stream` (TCP), the body
+    /// length comes from Content-Length and `None` means more bytes are
+    /// needed; over UDP the body is the rest of the datagram.
+    pub fn parse(b: &'a [u8], stream: bool) -> Option<SipMessage<'a>> {
+        if !looks_like_sip(b) {
+            return None;
+        }
+        let head_end = memchr::memmem::find(b, b"\r\n\r\n")
+            .map(|i| (i, i + 4))
+            .or_else(|| {
+                // Some stacks use bare LF.
+                memchr::memmem::find(b, b"\n\n").map(|i| (i, i + 2))
+            });
+        let (head_len, body_start) = match head_end {
+            Some(x) => x,
+            None if !stream => (b.len(), b.len()),
+            None => return None,
+        };
+        let head = std::str::from_utf8(&b[..head_len]).ok()?;
+        let first_line = head.lines().next()?;
+        let start = parse_start_line(first_line)?;
+        let mut msg = SipMessage {
+            start,
+            head,
+            body: &[],
+            len: body_start,
+        };
+        let content_length = msg
+            .header("content-length", Some("l"))
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        let body_len = match (stream, content_length) {
+            (true, Some(n)) => n,
+            (true, None) => 0,
+            (false, Some(n)) => n.min(b.len() - body_start),
+            (false, None) => b.len() - body_start,
+        };
+        msg.body = b.get(body_start..body_start + body_len)?;
+        msg.len = body_start + body_len;
+        Some(msg)
+    }
+
+    pub fn method(&self) -> Option<&'a str> {
+        match self.start {
+            StartLine::Request { method, .. } => Some(method),
+            StartLine::Response { .. } => None,
+        }
+    }
+
+    /// Headers as (name, value), folded continuation lines joined logically
+    /// by returning only the first line of a folded value.
+    pub fn headers(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.head.lines().skip(1).filter_map(|line| {
+            if line.starts_with([' ', '\t']) {
+                return None;
+            }
+            let (name, value) = line.split_once(':')?;
+            Some((name.trim(), value.trim()))
+        })
+    }
+
+    /// First value of a header by full name or compact form, any case.
+    pub fn header(&self, name: &str, compact: Option<&str>) -> Option<&'a str> {
+        self.headers_named(name, compact).next()
+    }
+
+    pub fn headers_named<'s>(
+        &self,
+        name: &'s str,
+        compact: Option<&'s str>,
+    ) -> impl Iterator<Item = &'a str> + 's
+    where
+        'a: 's,
+    {
+        self.headers().filter_map(move |(n, v)| {
+            (n.eq_ignore_ascii_case(name) || compact.is_some_and(|c| n.eq_ignore_ascii_case(c)))
+                .then_some(v)
+        })
+    }
+
+    pub fn call_id(&self) -> Option<&'a str> {
+        self.header("call-id", Some("i"))
+    }
+
+    /// CSeq as (number, method).
+    pub fn cseq(&self) -> Option<(u32, &'a str)> {
+        let v = self.header("cseq", None)?;
+        let (n, m) = v.split_once(char::is_whitespace)?;
+        Some((n.trim().parse().ok()?, m.trim()))
+    }
+
+    pub fn content_type(&self) -> Option<&'a str> {
+        self.header("content-type", Some("c"))
+    }
+}
+
+fn parse_start_line(line: &str) -> Option<StartLine<'_>> {
+    let line = line.trim_end();
+    if let Some(rest) = line.strip_prefix("SIP/2.0 ") {
+        let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
+        let code: u16 = code.parse().ok()?;
+        return (100..700)
+            .contains(&code)
+            .then_some(StartLine::Response { code, reason });
+    }
+    let mut parts = line.splitn(3, ' ');
+    let method = parts.next()?;
+    let uri = parts.next()?;
+    let version = parts.next()?;
+    (version == "SIP/2.0" && METHODS.contains(&method))
+        .then_some(StartLine::Request { method, uri })
+}
+
+/// A `name-addr` or `addr-spec` header value: `"Jane" <sip:jane@x>;tag=1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameAddr<'a> {
+    pub display_name: Option<&'a str>,
+    pub uri: &'a str,
+    pub tag: Option<&'a str>,
+}
+
+pub fn parse_name_addr(value: &str) -> Option<NameAddr<'_>> {
+    let value = value.trim();
+    let (display_name, uri, params) = if let Some(lt) = value.find('<') {
+        let gt = lt + value[lt..].find('>')?;
+        let name = value[..lt].trim().trim_matches('"').trim();
+        (
+            (!name.is_empty()).then_some(name),
+            &value[lt + 1..gt],
+            &value[gt + 1..],
+        )
+    } else {
+        // addr-spec: header parameters follow the first ';'.
+        match value.split_once(';') {
+            Some((uri, params)) => (None, uri.trim(), params),
+            None => (None, value, ""),
+        }
+    };
+    let tag = params.split(';').find_map(|p| {
+        p.trim()
+            .strip_prefix("tag=")
+            .or_else(|| p.trim().strip_prefix("TAG="))
+    });
+    Some(NameAddr {
+        display_name,
+        uri,
+        tag,
+    })
+}
+
+/// The user part of a sip:/sips:/tel: URI (`+15551234567` in
+/// `sip:+15551234567@host;user=phone`).
+pub fn uri_user(uri: &str) -> Option<&str> {
+    let rest = uri
+        .strip_prefix("sip:")
+        .or_else(|| uri.strip_prefix("sips:"))
+        .or_else(|| uri.strip_prefix("tel:"))?;
+    let user = match rest.split_once('@') {
+        Some((user, _)) => user,
+        None if uri.starts_with("tel:") => rest,
+        None => return None,
+    };
+    let user = user.split([';', ':']).next()?;
+    (!user.is_empty()).then_some(user)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INVITE: &[u8] = b"INVITE sip:bob@clinic.example SIP/2.0\r\n\
+Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK776asdhds\r\n\
+Max-Forwards: 70\r\n\
+To: \"Dr Bob\" <sip:bob@clinic.example>\r\n\
+f: \"Jane Patient\" <sip:+15551234567@clinic.example>;tag=1928301774\r\n\
+i: a84b4c76e66710@pc33.example\r\n\
+CSeq: 314159 INVITE\r\n\
+Contact: <sip:jane@10.0.0.1>\r\n\
+User-Agent: softphone 1.2\r\n\
+Content-Type: application/sdp\r\n\
+Content-Length: 4\r\n\
+\r\n\
+v=0\nEXTRA";
+
+    #[test]
+    fn request_headers_and_body() {
+        let m = SipMessage::parse(INVITE, true).unwrap();
+        assert_eq!(
+            m.start,
+            StartLine::Request {
+                method: "INVITE",
+                uri: "sip:bob@clinic.example"
+            }
+        );
+        assert_eq!(m.call_id(), Some("a84b4c76e66710@pc33.example"));
+        assert_eq!(m.cseq(), Some((314159, "INVITE")));
+        assert_eq!(m.header("user-agent", None), Some("softphone 1.2"));
+        assert_eq!(m.body, b"v=0\n");
+        assert_eq!(m.len, INVITE.len() - 5);
+        let from = parse_name_addr(m.header("from", Some("f")).unwrap()).unwrap();
+        assert_eq!(from.display_name, Some("Jane Patient"));
+        assert_eq!(from.tag, Some("1928301774"));
+        assert_eq!(uri_user(from.uri), Some("+15551234567"));
+        // On a stream, a message whose body has not arrived yet is incomplete.
+        assert!(SipMessage::parse(&INVITE[..INVITE.len() - 8], true).is_none());
+    }
+
+    #[test]
+    fn response_and_non_sip() {
+        let m = SipMessage::parse(b"SIP/2.0 180 Ringing\r\nCall-ID: x\r\n\r\n", false).unwrap();
+        assert_eq!(
+            m.start,
+            StartLine::Response {
+                code: 180,
+                reason: "Ringing"
+            }
+        );
+        assert!(SipMessage::parse(b"GET / HTTP/1.1\r\n\r\n", false).is_none());
+        assert!(SipMessage::parse(b"SIP/2.0 99 Nope\r\n\r\n", false).is_none());
+        assert!(!looks_like_sip(b"INVITE"));
+    }
+
+    #[test]
+    fn addr_spec_and_tel() {
+        let a = parse_name_addr("sip:alice@atlanta.example;tag=88").unwrap();
+        assert_eq!(
+            (a.display_name, a.uri, a.tag),
+            (None, "sip:alice@atlanta.example", Some("88"))
+        );
+        assert_eq!(uri_user("tel:+1-555-0100"), Some("+1-555-0100"));
+        assert_eq!(uri_user("sip:example.com"), None);
+    }
+}

@@ -1,0 +1,413 @@
+//! TLS and DTLS record and handshake parsing: ClientHello (SNI, ALPN,
+//! supported_versions, use_srtp), ServerHello (negotiated version, cipher
+//! suite), and the leaf certificate up to TLS 1.2. Hellos are parsed in place
+//! without allocation; only certificates go through `x509-parser`, once per
+//! handshake. Cipher names come from `tls-parser`'s IANA table.
+
+pub const CONTENT_CHANGE_CIPHER_SPEC: u8 = 20;
+pub const CONTENT_ALERT: u8 = 21;
+pub const CONTENT_HANDSHAKE: u8 = 22;
+pub const CONTENT_APPLICATION_DATA: u8 = 23;
+
+pub const HS_CLIENT_HELLO: u8 = 1;
+pub const HS_SERVER_HELLO: u8 = 2;
+pub const HS_CERTIFICATE: u8 = 11;
+
+const EXT_SERVER_NAME: u16 = 0;
+const EXT_USE_SRTP: u16 = 14;
+const EXT_ALPN: u16 = 16;
+const EXT_SUPPORTED_VERSIONS: u16 = 43;
+
+/// "TLS 1.2", "DTLS 1.2", "SSL 3.0"... for a wire version.
+pub fn version_name(v: u16) -> &'static str {
+    match v {
+        0x0200 => "SSL 2.0",
+        0x0300 => "SSL 3.0",
+        0x0301 => "TLS 1.0",
+        0x0302 => "TLS 1.1",
+        0x0303 => "TLS 1.2",
+        0x0304 => "TLS 1.3",
+        0xFEFF => "DTLS 1.0",
+        0xFEFD => "DTLS 1.2",
+        0xFEFC => "DTLS 1.3",
+        _ => "unknown",
+    }
+}
+
+pub fn is_grease(v: u16) -> bool {
+    v & 0x0F0F == 0x0A0A && (v >> 8) == (v & 0xFF)
+}
+
+/// IANA name of a cipher suite, or its hex value when unknown.
+pub fn cipher_name(id: u16) -> String {
+    match tls_parser::TlsCipherSuite::from_id(id) {
+        Some(suite) => suite.name.to_string(),
+        None => format!("0x{id:04X}"),
+    }
+}
+
+pub fn srtp_profile_name(id: u16) -> &'static str {
+    match id {
+        0x0001 => "SRTP_AES128_CM_HMAC_SHA1_80",
+        0x0002 => "SRTP_AES128_CM_HMAC_SHA1_32",
+        0x0005 => "SRTP_NULL_HMAC_SHA1_80",
+        0x0006 => "SRTP_NULL_HMAC_SHA1_32",
+        0x0007 => "SRTP_AEAD_AES_128_GCM",
+        0x0008 => "SRTP_AEAD_AES_256_GCM",
+        _ => "unknown",
+    }
+}
+
+/// A TLS record header: (content type, version, fragment).
+pub fn tls_record(b: &[u8]) -> Option<(u8, u16, &[u8])> {
+    let (&ct, rest) = b.split_first()?;
+    let version = u16::from_be_bytes([*rest.first()?, *rest.get(1)?]);
+    let len = u16::from_be_bytes([*rest.get(2)?, *rest.get(3)?]) as usize;
+    Some((ct, version, rest.get(4..4 + len)?))
+}
+
+/// Whether bytes plausibly start a TLS record (content type and version).
+pub fn looks_like_tls(b: &[u8]) -> bool {
+    b.len() >= 5 && (20..=24).contains(&b[0]) && b[1] == 3 && b[2] <= 4
+}
+
+/// A DTLS record: (content type, version, epoch, fragment, record length).
+pub fn dtls_record(b: &[u8]) -> Option<(u8, u16, u16, &[u8], usize)> {
+    if b.len() < 13 {
+        return None;
+    }
+    let version = u16::from_be_bytes([b[1], b[2]]);
+    if b[1] != 0xFE {
+        return None;
+    }
+    let epoch = u16::from_be_bytes([b[3], b[4]]);
+    let len = u16::from_be_bytes([b[11], b[12]]) as usize;
+    Some((b[0], version, epoch, b.get(13..13 + len)?, 13 + len))
+}
+
+/// A DTLS handshake message header: (type, body) when unfragmented.
+pub fn dtls_handshake(fragment: &[u8]) -> Option<(u8, &[u8])> {
+    if fragment.len() < 12 {
+        return None;
+    }
+    let length = u32::from_be_bytes([0, fragment[1], fragment[2], fragment[3]]) as usize;
+    let offset = u32::from_be_bytes([0, fragment[6], fragment[7], fragment[8]]) as usize;
+    let frag_len = u32::from_be_bytes([0, fragment[9], fragment[10], fragment[11]]) as usize;
+    if offset != 0 || frag_len != length {
+        return None;
+    }
+    Some((fragment[0], fragment.get(12..12 + length)?))
+}
+
+/// A TLS handshake message header: (type, body, total length), `None` if incomplete.
+pub fn tls_handshake(b: &[u8]) -> Option<(u8, &[u8], usize)> {
+    if b.len() < 4 {
+        return None;
+    }
+    let len = u32::from_be_bytes([0, b[1], b[2], b[3]]) as usize;
+    Some((b[0], b.get(4..4 + len)?, 4 + len))
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, tail) = (self.b.get(..n)?, self.b.get(n..)?);
+        self.b = tail;
+        Some(head)
+    }
+    fn u8(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+    fn u16(&mut self) -> Option<u16> {
+        let b = self.take(2)?;
+        Some(u16::from_be_bytes([b[0], b[1]]))
+    }
+    fn vec8(&mut self) -> Option<&'a [u8]> {
+        let n = self.u8()? as usize;
+        self.take(n)
+    }
+    fn vec16(&mut self) -> Option<&'a [u8]> {
+        let n = self.u16()? as usize;
+        self.take(n)
+    }
+}
+
+fn extensions(b: &[u8]) -> impl Iterator<Item = (u16, &[u8])> {
+    let mut r = Reader { b };
+    std::iter::from_fn(move || {
+        let kind = r.u16()?;
+        let data = r.vec16()?;
+        Some((kind, data))
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientHello<'a> {
+    pub legacy_version: u16,
+    pub sni: Option<&'a str>,
+    alpn: &'a [u8],
+    supported_versions: &'a [u8],
+    use_srtp: &'a [u8],
+    pub cipher_count: usize,
+}
+
+impl<'a> ClientHello<'a> {
+    /// Parses a ClientHello body; `dtls` adds the cookie field.
+    pub fn parse(body: &'a [u8], dtls: bool) -> Option<ClientHello<'a>> {
+        let mut r = Reader { b: body };
+        let legacy_version = r.u16()?;
+        r.take(32)?;
+        r.vec8()?;
+        if dtls {
+            r.vec8()?;
+        }
+        let ciphers = r.vec16()?;
+        r.vec8()?;
+        let mut hello = ClientHello {
+            legacy_version,
+            sni: None,
+            alpn: &[],
+            supported_versions: &[],
+            use_srtp: &[],
+            cipher_count: ciphers.len() / 2,
+        };
+        let exts = r.vec16().unwrap_or(&[]);
+        for (kind, data) in extensions(exts) {
+            match kind {
+                EXT_SERVER_NAME => hello.sni = parse_sni(data),
+                EXT_ALPN => hello.alpn = Reader { b: data }.vec16().unwrap_or(&[]),
+                EXT_SUPPORTED_VERSIONS => {
+                    hello.supported_versions = Reader { b: data }.vec8().unwrap_or(&[])
+                }
+                EXT_USE_SRTP => hello.use_srtp = Reader { b: data }.vec16().unwrap_or(&[]),
+                _ => {}
+            }
+        }
+        Some(hello)
+    }
+
+    pub fn alpn(&self) -> impl Iterator<Item = &'a str> {
+        let mut r = Reader { b: self.alpn };
+        std::iter::from_fn(move || r.vec8()).filter_map(|p| std::str::from_utf8(p).ok())
+    }
+
+    /// Offered versions without GREASE values.
+    pub fn supported_versions(&self) -> impl Iterator<Item = u16> + 'a {
+        self.supported_versions
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .filter(|v| !is_grease(*v))
+    }
+
+    pub fn srtp_profiles(&self) -> impl Iterator<Item = u16> + 'a {
+        self.use_srtp
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+    }
+
+    pub fn offers_srtp(&self) -> bool {
+        !self.use_srtp.is_empty()
+    }
+}
+
+fn parse_sni(data: &[u8]) -> Option<&str> {
+    let mut list = Reader {
+        b: Reader { b: data }.vec16()?,
+    };
+    while let Some(kind) = list.u8() {
+        let name = list.vec16()?;
+        if kind == 0 {
+            return std::str::from_utf8(name).ok();
+        }
+    }
+    None
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerHello<'a> {
+    pub legacy_version: u16,
+    /// From supported_versions: how TLS 1.3 and DTLS 1.3 announce themselves.
+    pub selected_version: Option<u16>,
+    pub cipher: u16,
+    pub srtp_profile: Option<u16>,
+    pub alpn: Option<&'a str>,
+    /// RFC 8446 §4.1.3: a HelloRetryRequest is a ServerHello with this random.
+    pub hello_retry: bool,
+}
+
+const HRR_RANDOM: [u8; 32] = [
+    0xCF, 0x21, 0xAD, 0x74, 0xE5, 0x9A, 0x61, 0x11, 0xBE, 0x1D, 0x8C, 0x02, 0x1E, 0x65, 0xB8, 0x91,
+    0xC2, 0xA2, 0x11, 0x16, 0x7A, 0xBB, 0x8C, 0x5E, 0x07, 0x9E, 0x09, 0xE2, 0xC8, 0xA8, 0x33, 0x9C,
+];
+
+impl<'a> ServerHello<'a> {
+    pub fn parse(body: &'a [u8]) -> Option<ServerHello<'a>> {
+        let mut r = Reader { b: body };
+        let legacy_version = r.u16()?;
+        let random = r.take(32)?;
+        r.vec8()?;
+        let cipher = r.u16()?;
+        r.u8()?;
+        let mut hello = ServerHello {
+            legacy_version,
+            selected_version: None,
+            cipher,
+            srtp_profile: None,
+            alpn: None,
+            hello_retry: random == HRR_RANDOM,
+        };
+        for (kind, data) in extensions(r.vec16().unwrap_or(&[])) {
+            match kind {
+                EXT_SUPPORTED_VERSIONS if data.len() == 2 => {
+                    hello.selected_version = Some(u16::from_be_bytes([data[0], data[1]]))
+                }
+                EXT_USE_SRTP => {
+                    let profiles = Reader { b: data }.vec16().unwrap_or(&[]);
+                    hello.srtp_profile =
+                        profiles.get(..2).map(|p| u16::from_be_bytes([p[0], p[1]]));
+                }
+                EXT_ALPN => {
+                    let mut list = Reader {
+                        b: Reader { b: data }.vec16().unwrap_or(&[]),
+                    };
+                    hello.alpn = list.vec8().and_then(|p| std::str::from_utf8(p).ok());
+                }
+                _ => {}
+            }
+        }
+        Some(hello)
+    }
+
+    pub fn version(&self) -> u16 {
+        self.selected_version.unwrap_or(self.legacy_version)
+    }
+}
+
+/// The first (leaf) certificate of a Certificate message body (TLS <= 1.2).
+pub fn leaf_certificate(body: &[u8]) -> Option<&[u8]> {
+    let mut r = Reader { b: body };
+    let total = r.take(3)?;
+    let total = u32::from_be_bytes([0, total[0], total[1], total[2]]) as usize;
+    let mut list = Reader {
+        b: r.take(total.min(r.b.len()))?,
+    };
+    let len = list.take(3)?;
+    let len = u32::from_be_bytes([0, len[0], len[1], len[2]]) as usize;
+    list.take(len)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateInfo {
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: i64,
+    pub not_after: i64,
+    pub self_signed: bool,
+    pub dns_names: Vec<String>,
+}
+
+pub fn certificate_info(der: &[u8]) -> Option<CertificateInfo> {
+    use x509_parser::prelude::*;
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    let subject = cert.subject().to_string();
+    let issuer = cert.issuer().to_string();
+    let dns_names = cert
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|san| {
+            san.value
+                .general_names
+                .iter()
+                .filter_map(|n| match n {
+                    GeneralName::DNSName(d) => Some(d.to_string()),
+                    _ => None,
+                })
+                .take(16)
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(CertificateInfo {
+        self_signed: subject == issuer,
+        subject,
+        issuer,
+        not_before: cert.validity().not_before.timestamp(),
+        not_after: cert.validity().not_after.timestamp(),
+        dns_names,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Builds a ClientHello body with SNI, ALPN, supported_versions, use_srtp.
+    pub(crate) fn client_hello(sni: &str, dtls: bool) -> Vec<u8> {
+        let mut b = vec![0x03, 0x03];
+        b.extend_from_slice(&[7; 32]);
+        b.push(0);
+        if dtls {
+            b.push(0);
+        }
+        b.extend_from_slice(&[0, 4, 0x13, 0x01, 0xC0, 0x2F]);
+        b.extend_from_slice(&[1, 0]);
+        let mut ext = Vec::new();
+        let name = sni.as_bytes();
+        let mut sni_ext = Vec::new();
+        sni_ext.extend_from_slice(&((name.len() + 3) as u16).to_be_bytes());
+        sni_ext.push(0);
+        sni_ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
+        sni_ext.extend_from_slice(name);
+        ext.extend_from_slice(&0u16.to_be_bytes());
+        ext.extend_from_slice(&(sni_ext.len() as u16).to_be_bytes());
+        ext.extend_from_slice(&sni_ext);
+        ext.extend_from_slice(&[0, 16, 0, 5, 0, 3, 2, b'h', b'2']);
+        ext.extend_from_slice(&[0, 43, 0, 5, 4, 0x1A, 0x1A, 0x03, 0x04]);
+        ext.extend_from_slice(&[0, 14, 0, 5, 0, 2, 0, 1, 0]);
+        b.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+        b.extend_from_slice(&ext);
+        b
+    }
+
+    #[test]
+    fn client_hello_fields() {
+        let body = client_hello("clinic.example", false);
+        let h = ClientHello::parse(&body, false).unwrap();
+        assert_eq!(h.sni, Some("clinic.example"));
+        assert_eq!(h.alpn().collect::<Vec<_>>(), vec!["h2"]);
+        assert_eq!(
+            h.supported_versions().collect::<Vec<_>>(),
+            vec![0x0304],
+            "GREASE dropped"
+        );
+        assert_eq!(h.srtp_profiles().collect::<Vec<_>>(), vec![1]);
+        assert_eq!(h.cipher_count, 2);
+        for cut in 0..body.len() {
+            let _ = ClientHello::parse(&body[..cut], false);
+        }
+    }
+
+    #[test]
+    fn server_hello_tls13() {
+        let mut b = vec![0x03, 0x03];
+        b.extend_from_slice(&[1; 32]);
+        b.push(0);
+        b.extend_from_slice(&[0x13, 0x01, 0]);
+        b.extend_from_slice(&[0, 6, 0, 43, 0, 2, 0x03, 0x04]);
+        let h = ServerHello::parse(&b).unwrap();
+        assert_eq!(version_name(h.version()), "TLS 1.3");
+        assert_eq!(cipher_name(h.cipher), "TLS_AES_128_GCM_SHA256");
+        assert!(!h.hello_retry);
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(version_name(0xFEFD), "DTLS 1.2");
+        assert_eq!(cipher_name(0xC02F), "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+        assert_eq!(cipher_name(0xFFFF), "0xFFFF");
+        assert!(is_grease(0x2A2A) && !is_grease(0x0303));
+    }
+}

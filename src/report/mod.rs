@@ -1,0 +1,4 @@
+//! Reports: the model, its JSON form and the human summary.
+
+pub mod model;
+pub mod summary;

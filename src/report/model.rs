@@ -1,0 +1,333 @@
+//! The report model: what `teleprobe analyze` knows about a capture. The
+//! human summary and the JSON report both render this one model; its JSON
+//! form is documented in docs/report-schema.json and versioned by `schema`.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const SCHEMA: &str = "teleprobe.report/1";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub generator: Generator,
+    pub capture: CaptureInfo,
+    pub flows: Vec<FlowRecord>,
+    /// Names seen in DNS answers, with the addresses they resolved to.
+    pub dns_names: Vec<DnsName>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Generator {
+    pub name: &'static str,
+    pub version: &'static str,
+    /// Whether identifiers are shown as captured (`--reveal`) or redacted.
+    pub redacted: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CaptureInfo {
+    pub files: Vec<String>,
+    pub packets: u64,
+    pub bytes: u64,
+    pub first_timestamp: Option<String>,
+    pub last_timestamp: Option<String>,
+    pub link_types: Vec<String>,
+    /// Frames that could not be decoded (bad headers, truncated layers).
+    pub malformed_packets: u64,
+    /// Frames that are not IP UDP/TCP (ARP, ICMP, other link types).
+    pub other_packets: u64,
+    pub fragments_reassembled: u64,
+    pub fragments_dropped: u64,
+    /// Set when reading stopped early: the file was truncated or corrupt.
+    pub truncated: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DnsName {
+    pub name: String,
+    pub addresses: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Counters {
+    pub packets: u64,
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FlowRecord {
+    pub id: u64,
+    pub transport: &'static str,
+    pub client: String,
+    pub server: String,
+    pub first_timestamp: String,
+    pub last_timestamp: String,
+    /// Frame numbers as Wireshark counts them (1-based, whole capture).
+    pub first_packet: u64,
+    pub last_packet: u64,
+    pub client_to_server: Counters,
+    pub server_to_client: Counters,
+    /// How the flow ended: `fin`, `rst`, `idle` or `capture-end`.
+    pub end: &'static str,
+    pub protocols: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stun: Option<StunDetail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turn: Option<TurnDetail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sip: Option<SipDetail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtp: Option<RtpDetail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rtcp: Option<RtcpDetail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsDetail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsDetail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quic: Option<QuicDetail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpDetail>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zrtp: Option<ZrtpDetail>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StunDetail {
+    pub messages: u64,
+    /// Messages without the RFC 5389 magic cookie (RFC 3489 "classic" STUN).
+    pub classic_messages: u64,
+    /// Count per "Method class", e.g. "Binding request": 4.
+    pub message_types: BTreeMap<String, u64>,
+    pub first_packet: u64,
+    pub usernames: Vec<String>,
+    pub software: Vec<String>,
+    pub realm: Option<String>,
+    pub nonce_seen: bool,
+    pub message_integrity: bool,
+    pub mapped_addresses: Vec<String>,
+    pub relayed_addresses: Vec<String>,
+    pub peer_addresses: Vec<String>,
+    pub priorities_seen: bool,
+    pub ice_controlling: bool,
+    pub ice_controlled: bool,
+    pub use_candidate: bool,
+    /// Packet number of the first Binding request carrying USE-CANDIDATE.
+    pub use_candidate_packet: Option<u64>,
+    pub lifetime: Option<u32>,
+    pub error_codes: Vec<String>,
+    pub bad_fingerprints: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TurnDetail {
+    pub channel_data_frames: u64,
+    pub channel_data_bytes: u64,
+    pub send_indications: u64,
+    pub data_indications: u64,
+    /// Channel bindings: number and the peer it was bound to.
+    pub channels: Vec<ChannelBinding>,
+    /// Protocols found inside ChannelData and Send/Data indications.
+    pub carried: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ChannelBinding {
+    pub channel: u16,
+    pub peer: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SipDetail {
+    pub requests: BTreeMap<String, u64>,
+    pub responses: BTreeMap<String, u64>,
+    pub call_ids: Vec<String>,
+    pub identities: Vec<SipIdentity>,
+    pub user_agents: Vec<String>,
+    /// Authorization or Proxy-Authorization headers were seen.
+    pub authorization: bool,
+    pub sdp: Vec<SdpRecord>,
+    pub first_packet: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SipIdentity {
+    pub header: &'static str,
+    pub display_name: Option<String>,
+    pub uri: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SdpRecord {
+    pub packet: u64,
+    /// The SIP message that carried it: "INVITE", "200"...
+    pub message: String,
+    pub call_id: Option<String>,
+    pub media: Vec<SdpMedia>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SdpMedia {
+    pub kind: String,
+    pub address: Option<String>,
+    pub port: u16,
+    pub profile: String,
+    /// a=crypto lines were present (SDES keys; the keys themselves are never kept).
+    pub crypto: bool,
+    pub crypto_suites: Vec<String>,
+    pub fingerprint: Option<String>,
+    pub setup: Option<String>,
+    pub ice_ufrag: Option<String>,
+    pub candidates: Vec<SdpCandidate>,
+    pub codecs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SdpCandidate {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub transport: String,
+    pub address: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RtpDetail {
+    pub streams: Vec<RtpStream>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RtpStream {
+    pub ssrc: String,
+    /// `client-to-server` or `server-to-client`.
+    pub direction: &'static str,
+    pub payload_type: u8,
+    pub codec: Option<String>,
+    pub packets: u64,
+    pub payload_bytes: u64,
+    pub first_packet: u64,
+    pub last_packet: u64,
+    pub first_timestamp: String,
+    pub last_timestamp: String,
+    /// Sequence numbers skipped (lost or not captured).
+    pub sequence_gaps: u64,
+    pub out_of_order: u64,
+    /// Carried inside TURN ChannelData or Send/Data indications.
+    pub relayed: bool,
+    /// `yes`, `no` or `unknown`.
+    pub encrypted: &'static str,
+    /// `high` (signaling or key exchange says so), `medium` (payload statistics), `low`.
+    pub confidence: &'static str,
+    pub evidence: Vec<String>,
+    pub payload_entropy: f64,
+    pub payload_chi_square: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RtcpDetail {
+    pub packets: u64,
+    /// Packets that did not parse as plain compound RTCP: SRTCP.
+    pub srtcp_packets: u64,
+    pub packet_types: BTreeMap<String, u64>,
+    pub sdes: Vec<SdesRecord>,
+    pub bye: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SdesRecord {
+    pub ssrc: String,
+    pub item: &'static str,
+    pub value: String,
+    pub packet: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TlsDetail {
+    /// Negotiated version from the ServerHello ("TLS 1.3", "DTLS 1.2").
+    pub version: Option<String>,
+    pub client_versions: Vec<String>,
+    pub sni: Option<String>,
+    pub alpn: Vec<String>,
+    pub alpn_selected: Option<String>,
+    pub cipher: Option<String>,
+    pub cipher_id: Option<u16>,
+    /// DTLS use_srtp: profiles offered, and the one the server chose.
+    pub srtp_profiles_offered: Vec<String>,
+    pub srtp_profile: Option<String>,
+    pub client_hello_packet: Option<u64>,
+    pub server_hello_packet: Option<u64>,
+    pub certificate: Option<CertificateDetail>,
+    pub application_data_records: u64,
+    pub alerts: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CertificateDetail {
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub self_signed: bool,
+    pub dns_names: Vec<String>,
+    pub packet: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DnsDetail {
+    pub queries: Vec<DnsQuery>,
+    pub answers: Vec<DnsAnswer>,
+    pub response_codes: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DnsQuery {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub packet: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DnsAnswer {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub data: String,
+    pub ttl: u32,
+    pub packet: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct QuicDetail {
+    pub versions: Vec<String>,
+    pub initial_packets: u64,
+    pub sni: Option<String>,
+    pub alpn: Vec<String>,
+    pub cipher: Option<String>,
+    /// Initial packets whose payload we could decrypt with the public keys.
+    pub decrypted_initials: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HttpDetail {
+    pub requests: Vec<HttpRequest>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpRequest {
+    pub method: String,
+    pub host: Option<String>,
+    /// Path only: query strings can carry identifiers and are never kept.
+    pub path: String,
+    pub user_agent: Option<String>,
+    pub packet: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ZrtpDetail {
+    pub packets: u64,
+    pub message_types: BTreeMap<String, u64>,
+}

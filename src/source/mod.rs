@@ -1,0 +1,128 @@
+//! Packet sources: where packets come from. Replay (pcap/pcapng files, several
+//! merged in timestamp order, or standard input) and, later, live capture feed
+//! the same engine through [`PacketSource`]. A source hands out borrowed
+//! packets; it never copies a packet it can lend.
+
+mod file;
+mod merge;
+
+pub use file::FileSource;
+pub use merge::MergedSource;
+
+use std::fmt;
+
+/// Nanoseconds since the Unix epoch.
+pub type Nanos = i64;
+
+/// The link layer of a captured frame, as a LINKTYPE_ value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LinkType(pub u32);
+
+impl LinkType {
+    pub const NULL: LinkType = LinkType(0);
+    pub const ETHERNET: LinkType = LinkType(1);
+    pub const RAW: LinkType = LinkType(101);
+    pub const LOOP: LinkType = LinkType(108);
+    pub const LINUX_SLL: LinkType = LinkType(113);
+    pub const IPV4: LinkType = LinkType(228);
+    pub const IPV6: LinkType = LinkType(229);
+    pub const LINUX_SLL2: LinkType = LinkType(276);
+    /// DLT_RAW as some BSDs number it.
+    pub const RAW_BSD: LinkType = LinkType(12);
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::NULL => "null",
+            Self::ETHERNET => "ethernet",
+            Self::RAW | Self::RAW_BSD => "raw",
+            Self::LOOP => "loop",
+            Self::LINUX_SLL => "linux-sll",
+            Self::IPV4 => "ipv4",
+            Self::IPV6 => "ipv6",
+            Self::LINUX_SLL2 => "linux-sll2",
+            _ => "unsupported",
+        }
+    }
+}
+
+impl fmt::Display for LinkType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name(), self.0)
+    }
+}
+
+/// One captured frame, borrowed from the source's buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct RawPacket<'a> {
+    pub ts: Nanos,
+    pub link: LinkType,
+    pub data: &'a [u8],
+    /// Length on the wire; larger than `data.len()` when the snap length cut it.
+    pub orig_len: u32,
+}
+
+/// Why reading stopped early. The packets read before the error are kept and
+/// reported; the caller decides the exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceError {
+    Open {
+        path: String,
+        reason: String,
+    },
+    NotACapture {
+        path: String,
+    },
+    Truncated {
+        path: String,
+        offset: u64,
+    },
+    Corrupt {
+        path: String,
+        offset: u64,
+        reason: String,
+    },
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SourceError::Open { path, reason } => write!(
+                f,
+                "cannot open {path}: {reason}; check the path and that you may read it"
+            ),
+            SourceError::NotACapture { path } => write!(
+                f,
+                "{path} is not a pcap or pcapng capture; convert it with `editcap -F pcapng IN OUT`"
+            ),
+            SourceError::Truncated { path, offset } => write!(
+                f,
+                "{path} is truncated at byte {offset}: the last packet is incomplete (was the capture cut short?); the report covers what was read"
+            ),
+            SourceError::Corrupt {
+                path,
+                offset,
+                reason,
+            } => write!(
+                f,
+                "{path} is corrupt at byte {offset} ({reason}); the report covers what was read before it. `pcapfix` or `editcap` may recover more"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SourceError {}
+
+/// Anything that yields packets in capture order.
+pub trait PacketSource {
+    /// Calls `on_packet` with the next packet; `Ok(false)` at the end.
+    fn next_packet(
+        &mut self,
+        on_packet: &mut dyn FnMut(RawPacket<'_>),
+    ) -> Result<bool, SourceError>;
+
+    /// Link types seen so far (pcapng may carry one per interface).
+    fn link_types(&self) -> Vec<LinkType>;
+
+    /// Bytes of the input consumed so far and the total if known, for progress.
+    fn progress(&self) -> (u64, Option<u64>);
+}
