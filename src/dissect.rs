@@ -196,6 +196,14 @@ impl FlowState {
     /// Dissects a datagram; `relayed` marks payloads a TURN relay carried,
     /// which are dissected once more but never unwrapped again.
     fn datagram(&mut self, ctx: &mut Ctx<'_>, ports: (u16, u16), payload: &[u8], relayed: bool) {
+        // DNS ids are arbitrary and fall into RFC 7983's ranges: on DNS ports,
+        // a message that parses as DNS is DNS.
+        if !relayed && (DNS_PORTS.contains(&ports.0) || DNS_PORTS.contains(&ports.1)) {
+            if let Some(m) = dns::parse(payload) {
+                self.on_dns(ctx, &m);
+                return;
+            }
+        }
         match classify(payload) {
             Demux::Stun => {
                 if let Ok(m) = Message::parse(payload) {
@@ -231,6 +239,8 @@ impl FlowState {
             Demux::Other => {
                 if sip::looks_like_sip(payload) {
                     self.on_sip_bytes(ctx, payload, false);
+                } else if !relayed && quic::legacy_gquic_version(payload).is_some() {
+                    self.on_quic(ctx, payload);
                 } else if (DNS_PORTS.contains(&ports.0) || DNS_PORTS.contains(&ports.1)) && !relayed
                 {
                     if let Some(m) = dns::parse(payload) {
@@ -379,7 +389,9 @@ impl FlowState {
     fn on_dtls(&mut self, ctx: &mut Ctx<'_>, payload: &[u8]) {
         let mut rest = payload;
         while let Some((content, version, epoch, fragment, len)) = tls::dtls_record(rest) {
-            if !(20..=25).contains(&content) || !matches!(version, 0xFEFF | 0xFEFD | 0xFEFC) {
+            if !(20..=25).contains(&content)
+                || !matches!(version, 0xFEFF | 0xFEFD | 0xFEFC | 0x0100)
+            {
                 return;
             }
             self.protocols.insert(Protocol::Dtls);
@@ -550,6 +562,17 @@ impl FlowState {
     }
 
     fn on_quic(&mut self, ctx: &mut Ctx<'_>, payload: &[u8]) {
+        let version = quic::long_header_version(payload)
+            .filter(|&v| quic::is_known_version(v) || quic::is_version_negotiation(payload))
+            .or_else(|| quic::legacy_gquic_version(payload));
+        match version {
+            Some(v) => {
+                self.protocols.insert(Protocol::Quic);
+                let q = self.quic.get_or_insert_with(Default::default);
+                push_unique(&mut q.detail.versions, &quic::version_name(v), 4);
+            }
+            _ => return,
+        }
         let mut rest = payload;
         while let Some(h) = quic::parse_long_header(rest) {
             let known = matches!(
@@ -594,8 +617,6 @@ impl FlowState {
                     }
                 }
             }
-            let Some(q) = self.quic.as_mut() else { return };
-            let _ = q;
             if h.packet_len >= rest.len() {
                 return;
             }

@@ -32,10 +32,61 @@ pub fn version_name(v: u32) -> String {
         0 => "version negotiation".into(),
         VERSION_1 => "QUICv1".into(),
         VERSION_2 => "QUICv2".into(),
+        _ if matches!(v.to_be_bytes()[0], b'Q' | b'T') => {
+            format!("gQUIC {}", String::from_utf8_lossy(&v.to_be_bytes()))
+        }
+        0xface_b000..=0xface_b0ff => format!("mvfst 0x{v:08x}"),
         0xff00_0000..=0xff00_00ff => format!("draft-{}", v & 0xff),
         _ if v & 0x0f0f_0f0f == 0x0a0a_0a0a => "grease".into(),
         _ => format!("0x{v:08x}"),
     }
+}
+
+/// Versions whose long headers we recognise as QUIC: v1, v2, IETF drafts,
+/// Facebook mvfst, and Google QUIC (Q0xx/T0xx) which shares the long-header
+/// bit and version position.
+pub fn is_known_version(v: u32) -> bool {
+    let [a, b, _, _] = v.to_be_bytes();
+    matches!(v, VERSION_1 | VERSION_2 | 0x709a_50c4)
+        || (0xff00_0000..=0xff00_00ff).contains(&v)
+        || (0xface_b000..=0xface_b0ff).contains(&v)
+        || ((a == b'Q' || a == b'T') && b == b'0')
+        // Reserved versions that force negotiation (RFC 9000 §15).
+        || v & 0x0f0f_0f0f == 0x0a0a_0a0a
+}
+
+/// A Version Negotiation packet: version 0, then a list of 32-bit versions.
+pub fn is_version_negotiation(b: &[u8]) -> bool {
+    if long_header_version(b) != Some(0) {
+        return false;
+    }
+    let Some(&dcil) = b.get(5) else { return false };
+    let Some(&scil) = b.get(6 + dcil as usize) else {
+        return false;
+    };
+    let list = 7 + dcil as usize + scil as usize;
+    dcil <= 20 && scil <= 20 && b.len() > list && (b.len() - list) % 4 == 0
+}
+
+/// Google QUIC before Q046 used its own public header: flags (version bit
+/// 0x01, 8-byte connection id bit 0x08), connection id, then "Q0xx".
+pub fn legacy_gquic_version(b: &[u8]) -> Option<u32> {
+    let flags = *b.first()?;
+    if flags & 0x80 != 0 || flags & 0x01 == 0 {
+        return None;
+    }
+    let at = if flags & 0x08 != 0 { 9 } else { 1 };
+    let v = b.get(at..at + 4)?;
+    (v[0] == b'Q' && v[1].is_ascii_digit() && v[2].is_ascii_digit() && v[3].is_ascii_digit())
+        .then(|| u32::from_be_bytes([v[0], v[1], v[2], v[3]]))
+}
+
+/// Version of a datagram that starts with a long header, if any.
+pub fn long_header_version(b: &[u8]) -> Option<u32> {
+    if b.len() < 5 || b[0] & 0x80 == 0 {
+        return None;
+    }
+    Some(u32::from_be_bytes([b[1], b[2], b[3], b[4]]))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -28,6 +28,8 @@ pub fn version_name(v: u16) -> &'static str {
         0x0303 => "TLS 1.2",
         0x0304 => "TLS 1.3",
         0xFEFF => "DTLS 1.0",
+        // OpenSSL before 0.9.8f and Cisco AnyConnect used the pre-RFC number.
+        0x0100 => "DTLS 1.0 (pre-standard)",
         0xFEFD => "DTLS 1.2",
         0xFEFC => "DTLS 1.3",
         _ => "unknown",
@@ -77,7 +79,7 @@ pub fn dtls_record(b: &[u8]) -> Option<(u8, u16, u16, &[u8], usize)> {
         return None;
     }
     let version = u16::from_be_bytes([b[1], b[2]]);
-    if b[1] != 0xFE {
+    if b[1] != 0xFE && version != 0x0100 {
         return None;
     }
     let epoch = u16::from_be_bytes([b[3], b[4]]);

@@ -1,0 +1,233 @@
+//! Conformance against nDPI's verdicts on the shared public captures
+//! (`../shared/captures/ndpi`, one `.ndpi.out` beside each capture).
+//!
+//! For each protocol of our vocabulary that nDPI also names, this counts the
+//! flows nDPI classified by DPI (guesses by port are left out) and the share
+//! for which teleprobe reports the same protocol on the same 5-tuple. The
+//! table is printed; the test fails when a share drops below its floor.
+//! Flows where we believe nDPI is wrong are listed in `ndpi_disagreements.txt`
+//! with the reason, and are not counted against us.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use teleprobe::analyze::analyze_files;
+
+/// Our label(s) that count as agreeing with each nDPI label.
+const MAPPING: [(&str, &[&str]); 9] = [
+    ("STUN", &["stun", "turn"]),
+    ("DTLS", &["dtls"]),
+    ("TLS", &["tls"]),
+    ("QUIC", &["quic"]),
+    ("DNS", &["dns"]),
+    ("HTTP", &["http"]),
+    ("SIP", &["sip"]),
+    ("RTP", &["rtp", "srtp"]),
+    ("SRTP", &["rtp", "srtp"]),
+];
+
+/// Floors per nDPI label (share of flows that must agree), set from measured
+/// values and raised as the dissectors improve.
+const FLOORS: [(&str, f64); 9] = [
+    ("STUN", 0.98),
+    ("DTLS", 0.85),
+    ("TLS", 0.98),
+    ("QUIC", 0.95),
+    ("DNS", 0.97),
+    ("HTTP", 0.95),
+    ("SIP", 0.95),
+    ("RTP", 0.80),
+    ("SRTP", 0.95),
+];
+
+fn corpus_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("TELEPROBE_NDPI_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures/ndpi"));
+    dir.is_dir().then_some(dir)
+}
+
+#[derive(Debug)]
+struct NdpiFlow {
+    udp: bool,
+    a: SocketAddr,
+    b: SocketAddr,
+    labels: Vec<String>,
+}
+
+fn parse_endpoint(s: &str) -> Option<SocketAddr> {
+    s.trim().parse().ok()
+}
+
+/// Parses nDPI's per-flow lines: `N  UDP a:p <-> b:p [proto: x.y/A.B]...`.
+fn parse_ndpi(text: &str) -> Vec<NdpiFlow> {
+    let mut flows = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_start();
+        let Some((_, rest)) = line.split_once(|c: char| c.is_whitespace()) else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let udp = rest.starts_with("UDP ");
+        if !udp && !rest.starts_with("TCP ") {
+            continue;
+        }
+        let rest = &rest[4..];
+        let Some(bracket) = rest.find(" [proto:") else {
+            continue;
+        };
+        let endpoints = &rest[..bracket];
+        let sep = if endpoints.contains(" <-> ") {
+            " <-> "
+        } else {
+            " -> "
+        };
+        let Some((a, b)) = endpoints.split_once(sep) else {
+            continue;
+        };
+        let (Some(a), Some(b)) = (parse_endpoint(a), parse_endpoint(b)) else {
+            continue;
+        };
+        if !rest.contains("[Confidence: DPI") {
+            continue;
+        }
+        let proto = &rest[bracket + 9..];
+        let Some(end) = proto.find(']') else { continue };
+        let name = proto[..end].split('/').nth(1).unwrap_or("");
+        let labels = name.split('.').map(str::to_string).collect();
+        flows.push(NdpiFlow { udp, a, b, labels });
+    }
+    flows
+}
+
+fn disagreements() -> HashSet<(String, String, String)> {
+    let text = include_str!("ndpi_disagreements.txt");
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            Some((
+                f.next()?.to_string(),
+                f.next()?.to_string(),
+                f.next()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn agreement_with_ndpi() {
+    let Some(dir) = corpus_dir() else {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "../shared/captures/ndpi is missing: the conformance corpus must be present in CI"
+            );
+        }
+        eprintln!("skipping: ../shared/captures/ndpi not found (set TELEPROBE_NDPI_DIR)");
+        return;
+    };
+    let excused = disagreements();
+    let mut captures: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            (name.ends_with(".pcap") || name.ends_with(".pcapng"))
+                && p.with_file_name(format!("{name}.ndpi.out")).exists()
+        })
+        .collect();
+    captures.sort();
+    // label -> (total, agreed)
+    let mut table: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    let mut misses: Vec<String> = Vec::new();
+    for capture in &captures {
+        let name = capture.file_name().unwrap().to_string_lossy().to_string();
+        let expected = parse_ndpi(
+            &std::fs::read_to_string(capture.with_file_name(format!("{name}.ndpi.out"))).unwrap(),
+        );
+        let analysis = match analyze_files(&[capture.to_string_lossy().to_string()], false) {
+            Ok(a) => a,
+            Err(e) => panic!("{name}: {e}"),
+        };
+        let mut ours: HashMap<(bool, SocketAddr, SocketAddr), HashSet<&str>> = HashMap::new();
+        for f in &analysis.report.flows {
+            let (c, s): (SocketAddr, SocketAddr) =
+                (f.client.parse().unwrap(), f.server.parse().unwrap());
+            let key = if (c.ip(), c.port()) <= (s.ip(), s.port()) {
+                (f.transport == "udp", c, s)
+            } else {
+                (f.transport == "udp", s, c)
+            };
+            ours.entry(key)
+                .or_default()
+                .extend(f.protocols.iter().copied());
+        }
+        for flow in &expected {
+            let key = if (flow.a.ip(), flow.a.port()) <= (flow.b.ip(), flow.b.port()) {
+                (flow.udp, flow.a, flow.b)
+            } else {
+                (flow.udp, flow.b, flow.a)
+            };
+            for (label, accepted) in MAPPING {
+                if !flow.labels.iter().any(|l| l == label) {
+                    continue;
+                }
+                let tuple = format!("{}-{}", key.1, key.2);
+                if excused.contains(&(name.clone(), tuple.clone(), label.to_string())) {
+                    continue;
+                }
+                let entry = table.entry(label).or_default();
+                entry.0 += 1;
+                let agreed = ours
+                    .get(&key)
+                    .is_some_and(|p| accepted.iter().any(|a| p.contains(a)));
+                if agreed {
+                    entry.1 += 1;
+                } else {
+                    misses.push(format!(
+                        "{name}\t{tuple}\t{label}\tours: {:?}",
+                        ours.get(&key)
+                    ));
+                }
+            }
+        }
+    }
+    println!(
+        "\nnDPI conformance over {} captures (flows nDPI classified by DPI):",
+        captures.len()
+    );
+    println!(
+        "{:<6} {:>6} {:>6} {:>8} {:>8}",
+        "label", "flows", "agree", "share", "floor"
+    );
+    let mut failures = Vec::new();
+    for (label, floor) in FLOORS {
+        let (total, agreed) = table.get(label).copied().unwrap_or((0, 0));
+        let share = if total == 0 {
+            1.0
+        } else {
+            agreed as f64 / total as f64
+        };
+        println!(
+            "{label:<6} {total:>6} {agreed:>6} {:>7.1}% {:>7.0}%",
+            share * 100.0,
+            floor * 100.0
+        );
+        if share < floor {
+            failures.push(format!(
+                "{label}: {:.1}% < {:.0}%",
+                share * 100.0,
+                floor * 100.0
+            ));
+        }
+    }
+    if std::env::var_os("TELEPROBE_NDPI_MISSES").is_some() {
+        for m in &misses {
+            println!("miss\t{m}");
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "agreement below floor: {failures:?} (TELEPROBE_NDPI_MISSES=1 lists the flows)"
+    );
+}
