@@ -1,0 +1,180 @@
+//! Test helpers: build packets with etherparse and write them as pcap, so
+//! tests can make exactly the capture they need.
+#![allow(dead_code)]
+
+use etherparse::PacketBuilder;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub const ETHERNET: u32 = 1;
+pub const RAW: u32 = 101;
+pub const LINUX_SLL2: u32 = 276;
+pub const NULL: u32 = 0;
+
+/// A pcap file being assembled in memory.
+pub struct Pcap {
+    pub link: u32,
+    pub bytes: Vec<u8>,
+    pub ts_us: u64,
+}
+
+impl Pcap {
+    pub fn new(link: u32) -> Pcap {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
+        bytes.extend_from_slice(&2u16.to_le_bytes());
+        bytes.extend_from_slice(&4u16.to_le_bytes());
+        bytes.extend_from_slice(&0i32.to_le_bytes());
+        bytes.extend_from_slice(&0u32.to_le_bytes());
+        bytes.extend_from_slice(&65535u32.to_le_bytes());
+        bytes.extend_from_slice(&link.to_le_bytes());
+        Pcap {
+            link,
+            bytes,
+            ts_us: 1_700_000_000_000_000,
+        }
+    }
+
+    pub fn frame(&mut self, data: &[u8]) {
+        self.ts_us += 20_000;
+        self.bytes
+            .extend_from_slice(&((self.ts_us / 1_000_000) as u32).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&((self.ts_us % 1_000_000) as u32).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(data.len() as u32).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(data.len() as u32).to_le_bytes());
+        self.bytes.extend_from_slice(data);
+    }
+
+    /// An Ethernet/IPv4/UDP frame.
+    pub fn udp4(&mut self, src: ([u8; 4], u16), dst: ([u8; 4], u16), payload: &[u8]) {
+        let b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4(src.0, dst.0, 64)
+            .udp(src.1, dst.1);
+        let mut out = Vec::new();
+        b.write(&mut out, payload).unwrap();
+        self.frame(&out);
+    }
+
+    pub fn tcp4(
+        &mut self,
+        src: ([u8; 4], u16),
+        dst: ([u8; 4], u16),
+        seq: u32,
+        syn: bool,
+        ack: bool,
+        payload: &[u8],
+    ) {
+        let mut b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4(src.0, dst.0, 64)
+            .tcp(src.1, dst.1, seq, 65535);
+        if syn {
+            b = b.syn();
+        }
+        if ack {
+            b = b.ack(1);
+        }
+        let mut out = Vec::new();
+        b.write(&mut out, payload).unwrap();
+        self.frame(&out);
+    }
+
+    pub fn save(&self, dir: &Path, name: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(&self.bytes)
+            .unwrap();
+        path
+    }
+}
+
+/// A STUN message: type, transaction id, attributes (type, value).
+pub fn stun(msg_type: u16, tid: [u8; 12], attrs: &[(u16, Vec<u8>)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (t, v) in attrs {
+        body.extend_from_slice(&t.to_be_bytes());
+        body.extend_from_slice(&(v.len() as u16).to_be_bytes());
+        body.extend_from_slice(v);
+        while body.len() % 4 != 0 {
+            body.push(0);
+        }
+    }
+    let mut m = Vec::new();
+    m.extend_from_slice(&msg_type.to_be_bytes());
+    m.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    m.extend_from_slice(&0x2112A442u32.to_be_bytes());
+    m.extend_from_slice(&tid);
+    m.extend_from_slice(&body);
+    m
+}
+
+/// XOR-encoded IPv4 address attribute value.
+pub fn xor_v4(ip: [u8; 4], port: u16) -> Vec<u8> {
+    let c = 0x2112A442u32.to_be_bytes();
+    let mut v = vec![0, 1];
+    v.extend_from_slice(&(port ^ 0x2112).to_be_bytes());
+    v.extend(ip.iter().zip(c).map(|(a, k)| a ^ k));
+    v
+}
+
+pub fn rtp(pt: u8, seq: u16, ssrc: u32, payload: &[u8]) -> Vec<u8> {
+    let mut p = vec![0x80, pt];
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&(seq as u32 * 160).to_be_bytes());
+    p.extend_from_slice(&ssrc.to_be_bytes());
+    p.extend_from_slice(payload);
+    p
+}
+
+/// Deterministic pseudo-random bytes (xorshift), for "encrypted" payloads.
+pub fn noise(seed: u32, len: usize) -> Vec<u8> {
+    let mut s = seed.wrapping_mul(0x9E37_79B9) | 1;
+    for _ in 0..8 {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+    }
+    (0..len)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            s as u8
+        })
+        .collect()
+}
+
+pub fn run(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_teleprobe"))
+        .args(args)
+        .output()
+        .expect("run teleprobe")
+}
+
+pub fn report_json(path: &Path) -> serde_json::Value {
+    let out = run(&["analyze", "--json", "--quiet", path.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+pub fn flow_with<'a>(report: &'a serde_json::Value, protocol: &str) -> Vec<&'a serde_json::Value> {
+    report["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["protocols"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p == protocol)
+        })
+        .collect()
+}
