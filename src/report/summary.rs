@@ -29,18 +29,18 @@ pub fn render(report: &Report) -> String {
     if let Some(t) = &c.truncated {
         let _ = writeln!(out, "WARNING: {t}");
     }
-    let groups: [(&str, &dyn Fn(&FlowRecord) -> bool); 7] = [
-        ("SIP signaling", &|f| f.sip.is_some()),
-        ("Media (RTP/SRTP/RTCP)", &|f| {
+    let groups: [(&str, fn(&FlowRecord) -> bool); 7] = [
+        ("SIP signaling", |f| f.sip.is_some()),
+        ("Media (RTP/SRTP/RTCP)", |f| {
             f.rtp.is_some() || f.rtcp.is_some()
         }),
-        ("ICE / STUN / TURN", &|f| {
+        ("ICE / STUN / TURN", |f| {
             f.stun.is_some() || f.turn.is_some()
         }),
-        ("DTLS / TLS", &|f| f.tls.is_some() && f.quic.is_none()),
-        ("QUIC", &|f| f.quic.is_some()),
-        ("DNS", &|f| f.dns.is_some()),
-        ("Cleartext HTTP", &|f| f.http.is_some()),
+        ("DTLS / TLS", |f| f.tls.is_some() && f.quic.is_none()),
+        ("QUIC", |f| f.quic.is_some()),
+        ("DNS", |f| f.dns.is_some()),
+        ("Cleartext HTTP", |f| f.http.is_some()),
     ];
     for (title, member) in groups {
         let flows: Vec<&FlowRecord> = report.flows.iter().filter(|f| member(f)).collect();
