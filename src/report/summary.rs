@@ -4,6 +4,9 @@
 use super::model::{FlowRecord, Report};
 use std::fmt::Write;
 
+/// Whether a flow belongs in a section of the summary.
+type Membership = fn(&FlowRecord) -> bool;
+
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     let c = &report.capture;
@@ -29,7 +32,7 @@ pub fn render(report: &Report) -> String {
     if let Some(t) = &c.truncated {
         let _ = writeln!(out, "WARNING: {t}");
     }
-    let groups: [(&str, fn(&FlowRecord) -> bool); 7] = [
+    let groups: [(&str, Membership); 7] = [
         ("SIP signaling", |f| f.sip.is_some()),
         ("Media (RTP/SRTP/RTCP)", |f| {
             f.rtp.is_some() || f.rtcp.is_some()
