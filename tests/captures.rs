@@ -132,3 +132,181 @@ fn sip_call_with_sdes_srtp() {
     }
     assert_eq!(flow_with(&r, "srtcp").len(), 1);
 }
+
+#[test]
+fn dns_over_udp_and_tcp_from_dnsmasq() {
+    let r = report_json(&capture("dns.pcap"));
+    let flows = r["flows"].as_array().unwrap();
+    assert!(
+        flows
+            .iter()
+            .all(|f| protocols(f) == ["dns"] && f["server"].as_str().unwrap().ends_with(":53"))
+    );
+    assert!(flows.iter().filter(|f| f["transport"] == "tcp").count() >= 2);
+    assert!(
+        flows.iter().any(|f| f["server"] == "[::1]:53"),
+        "DNS over IPv6"
+    );
+    let asking = |name: &str, kind: &str| {
+        flows
+            .iter()
+            .find(|f| {
+                f["dns"]["queries"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|q| q["name"] == name && q["type"] == kind)
+            })
+            .unwrap_or_else(|| panic!("no {kind} query for {name}"))
+    };
+    let doxy = &asking("doxy.me", "A")["dns"]["answers"][0];
+    assert_eq!(
+        (doxy["name"].as_str(), doxy["data"].as_str()),
+        (Some("doxy.me"), Some("10.1.2.3"))
+    );
+    assert_eq!(
+        asking("zoom.us", "AAAA")["dns"]["answers"][0]["data"],
+        "2407:30c0:182::aa72:3402"
+    );
+    assert_eq!(
+        asking("video.clinic.example", "A")["dns"]["answers"][0]["type"],
+        "CNAME"
+    );
+    assert_eq!(
+        asking("nosuch.clinic.example", "A")["dns"]["response_codes"]["NXDOMAIN"],
+        1
+    );
+    assert_eq!(
+        asking("_sips._tcp.clinic.example", "SRV")["dns"]["answers"][0]["type"],
+        "SRV"
+    );
+    // CNAME chains map every alias to the final address.
+    let names = r["dns_names"].as_array().unwrap();
+    let video = names
+        .iter()
+        .find(|n| n["name"] == "video.clinic.example")
+        .unwrap();
+    assert_eq!(video["addresses"][0], "10.20.30.40");
+    let zoom = names.iter().find(|n| n["name"] == "zoom.us").unwrap();
+    assert_eq!(zoom["addresses"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn quic_initial_decrypted_for_sni_and_alpn() {
+    let r = report_json(&capture("quic.pcap"));
+    let f = &r["flows"][0];
+    assert_eq!(protocols(f), ["quic"]);
+    let q = &f["quic"];
+    assert_eq!(q["versions"][0], "QUICv1");
+    assert_eq!(q["sni"], "clinic.example");
+    assert_eq!(q["alpn"][0], "hq-interop");
+    assert!(
+        q["decrypted_initials"].as_u64().unwrap() >= 2,
+        "client and server Initials"
+    );
+    assert_eq!(
+        q["cipher"], "TLS_AES_256_GCM_SHA384",
+        "tshark reads ciphersuite 0x1302"
+    );
+}
+
+#[test]
+fn turn_relaying_through_coturn() {
+    let r = report_json(&capture("turn-relay.pcap"));
+    let turn = flow_with(&r, "turn");
+    assert_eq!(turn.len(), 4);
+    for f in &turn {
+        assert_eq!(f["server"], "127.0.0.1:3478");
+        assert_eq!(f["stun"]["realm"], "clinic.example");
+        assert_eq!(f["stun"]["software"][0], "Coturn-4.6.1 'Gorst'");
+        assert_eq!(f["stun"]["error_codes"][0], "401 Unauthorized");
+        assert!(
+            f["stun"]["relayed_addresses"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("127.0.0.1:")
+        );
+    }
+    let channels = turn
+        .iter()
+        .find(|f| f["turn"]["channel_data_frames"] == 10)
+        .expect("channel flow");
+    assert_eq!(channels["turn"]["channels"].as_array().unwrap().len(), 2);
+    let indications = turn
+        .iter()
+        .find(|f| f["turn"]["send_indications"] == 5)
+        .expect("indication flow");
+    assert_eq!(indications["turn"]["data_indications"], 5);
+
+    let tcp = report_json(&capture("turn-tcp.pcap"));
+    let tcp_turn = flow_with(&tcp, "turn");
+    assert_eq!(tcp_turn.len(), 2);
+    assert!(tcp_turn.iter().all(|f| f["transport"] == "tcp"));
+    assert!(
+        tcp_turn
+            .iter()
+            .any(|f| f["turn"]["channel_data_frames"] == 10),
+        "RFC 6062 framing over TCP"
+    );
+}
+
+#[test]
+fn webrtc_call_from_aiortc() {
+    let r = report_json(&capture("webrtc-aiortc.pcap"));
+    let f = &r["flows"][0];
+    assert_eq!(protocols(f), ["stun", "srtp", "srtcp", "dtls"]);
+    let s = &f["stun"];
+    assert_eq!(
+        s["usernames"].as_array().unwrap().len(),
+        2,
+        "both ICE ufrag orders"
+    );
+    assert!(s["use_candidate"].as_bool().unwrap() && s["ice_controlling"].as_bool().unwrap());
+    assert_eq!(f["tls"]["version"], "DTLS 1.2");
+    assert_eq!(f["tls"]["srtp_profile"], "SRTP_AEAD_AES_256_GCM");
+    let stream = &f["rtp"]["streams"][0];
+    assert_eq!(
+        (stream["encrypted"].as_str(), stream["confidence"].as_str()),
+        (Some("yes"), Some("high"))
+    );
+    assert!(
+        stream["evidence"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("DTLS-SRTP handshake")
+    );
+}
+
+#[test]
+fn webrtc_call_relayed_through_coturn() {
+    let r = report_json(&capture("webrtc-aiortc-turn.pcap"));
+    let turn = flow_with(&r, "turn");
+    assert_eq!(turn.len(), 2);
+    for f in turn {
+        let carried: Vec<&str> = f["turn"]["carried"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        assert_eq!(carried, ["stun", "dtls", "rtp", "rtcp"]);
+        assert_eq!(
+            f["tls"]["version"], "DTLS 1.2",
+            "the DTLS handshake inside ChannelData is dissected"
+        );
+        assert!(f["rtp"]["streams"][0]["relayed"].as_bool().unwrap());
+        assert_eq!(f["rtp"]["streams"][0]["encrypted"], "yes");
+    }
+}
+
+#[test]
+fn sip_over_tcp_with_registration() {
+    let r = report_json(&capture("sip-tcp.pcap"));
+    let f = &r["flows"][0];
+    assert_eq!(f["transport"], "tcp");
+    assert_eq!(protocols(f), ["sip", "sdp"]);
+    assert_eq!(f["sip"]["requests"]["REGISTER"], 2);
+    assert_eq!(f["sip"]["responses"]["401"], 1);
+    assert!(f["sip"]["authorization"].as_bool().unwrap());
+    assert_eq!(f["sip"]["sdp"].as_array().unwrap().len(), 2);
+}

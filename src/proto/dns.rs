@@ -32,6 +32,19 @@ pub enum Answer {
     },
 }
 
+/// RFC 1035/2136 response code mnemonics, as dig prints them.
+pub fn rcode_name(code: u8) -> String {
+    match code {
+        0 => "NOERROR".into(),
+        1 => "FORMERR".into(),
+        2 => "SERVFAIL".into(),
+        3 => "NXDOMAIN".into(),
+        4 => "NOTIMP".into(),
+        5 => "REFUSED".into(),
+        _ => format!("RCODE{code}"),
+    }
+}
+
 /// Mnemonic of a record type, or `TYPEn` (RFC 3597) when we do not name it.
 pub fn type_name(code: u16) -> String {
     let name = match code {
@@ -71,7 +84,7 @@ pub fn parse(b: &[u8]) -> Option<DnsMessage> {
     }
     let packet = Packet::parse(b).ok()?;
     let response = b[2] & 0x80 != 0;
-    let rcode = format!("{:?}", packet.rcode()).to_uppercase();
+    let rcode = rcode_name(b[3] & 0x0F);
     let questions = packet
         .questions
         .iter()
