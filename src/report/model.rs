@@ -2,13 +2,82 @@
 //! human summary and the JSON report both render this one model; its JSON
 //! form is documented in docs/report-schema.json and versioned by `schema`.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub const SCHEMA: &str = "teleprobe.report/1";
 
-#[derive(Debug, Clone, Serialize)]
+/// The protocol vocabulary of `flows[].protocols` (for the schema only: the
+/// engine's `ProtocolSet` produces these names).
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum ProtocolName {
+    Stun,
+    Turn,
+    Sip,
+    Sdp,
+    Rtp,
+    Rtcp,
+    Srtp,
+    Srtcp,
+    Dtls,
+    Tls,
+    Quic,
+    Dns,
+    Http,
+    Zrtp,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum TransportName {
+    Udp,
+    Tcp,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+enum FlowEnd {
+    Fin,
+    Rst,
+    Idle,
+    CaptureEnd,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum Encrypted {
+    Yes,
+    No,
+    Unknown,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum Confidence {
+    High,
+    Medium,
+    Low,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+enum Direction {
+    ClientToServer,
+    ServerToClient,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Report {
+    /// Always `teleprobe.report/1` for this version of the format.
+    #[schemars(extend("const" = "teleprobe.report/1"))]
     pub schema: &'static str,
     pub generator: Generator,
     pub capture: CaptureInfo,
@@ -17,7 +86,7 @@ pub struct Report {
     pub dns_names: Vec<DnsName>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Generator {
     pub name: &'static str,
     pub version: &'static str,
@@ -25,7 +94,7 @@ pub struct Generator {
     pub redacted: bool,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct CaptureInfo {
     pub files: Vec<String>,
     pub packets: u64,
@@ -43,21 +112,22 @@ pub struct CaptureInfo {
     pub truncated: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct DnsName {
     pub name: String,
     pub addresses: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq, JsonSchema)]
 pub struct Counters {
     pub packets: u64,
     pub bytes: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FlowRecord {
     pub id: u64,
+    #[schemars(with = "TransportName")]
     pub transport: &'static str,
     pub client: String,
     pub server: String,
@@ -69,7 +139,10 @@ pub struct FlowRecord {
     pub client_to_server: Counters,
     pub server_to_client: Counters,
     /// How the flow ended: `fin`, `rst`, `idle` or `capture-end`.
+    #[schemars(with = "FlowEnd")]
     pub end: &'static str,
+    /// Protocols seen on the flow, from a fixed vocabulary, in vocabulary order.
+    #[schemars(with = "Vec<ProtocolName>")]
     pub protocols: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stun: Option<StunDetail>,
@@ -91,11 +164,12 @@ pub struct FlowRecord {
     pub http: Option<HttpDetail>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zrtp: Option<ZrtpDetail>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Remarks about how the flow was read (gaps, protected signaling...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct StunDetail {
     pub messages: u64,
     /// Messages without the RFC 5389 magic cookie (RFC 3489 "classic" STUN).
@@ -122,7 +196,7 @@ pub struct StunDetail {
     pub bad_fingerprints: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct TurnDetail {
     pub channel_data_frames: u64,
     pub channel_data_bytes: u64,
@@ -134,13 +208,13 @@ pub struct TurnDetail {
     pub carried: Vec<&'static str>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
 pub struct ChannelBinding {
     pub channel: u16,
     pub peer: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct SipDetail {
     pub requests: BTreeMap<String, u64>,
     pub responses: BTreeMap<String, u64>,
@@ -153,14 +227,14 @@ pub struct SipDetail {
     pub first_packet: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
 pub struct SipIdentity {
     pub header: &'static str,
     pub display_name: Option<String>,
     pub uri: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SdpRecord {
     pub packet: u64,
     /// The SIP message that carried it: "INVITE", "200"...
@@ -169,7 +243,7 @@ pub struct SdpRecord {
     pub media: Vec<SdpMedia>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SdpMedia {
     pub kind: String,
     pub address: Option<String>,
@@ -185,7 +259,7 @@ pub struct SdpMedia {
     pub codecs: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SdpCandidate {
     #[serde(rename = "type")]
     pub kind: String,
@@ -194,15 +268,15 @@ pub struct SdpCandidate {
     pub port: u16,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct RtpDetail {
     pub streams: Vec<RtpStream>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RtpStream {
     pub ssrc: String,
-    /// `client-to-server` or `server-to-client`.
+    #[schemars(with = "Direction")]
     pub direction: &'static str,
     pub payload_type: u8,
     pub codec: Option<String>,
@@ -217,16 +291,18 @@ pub struct RtpStream {
     pub out_of_order: u64,
     /// Carried inside TURN ChannelData or Send/Data indications.
     pub relayed: bool,
-    /// `yes`, `no` or `unknown`.
+    /// Whether the payload is encrypted (SRTP), with `evidence` saying why.
+    #[schemars(with = "Encrypted")]
     pub encrypted: &'static str,
     /// `high` (signaling or key exchange says so), `medium` (payload statistics), `low`.
+    #[schemars(with = "Confidence")]
     pub confidence: &'static str,
     pub evidence: Vec<String>,
     pub payload_entropy: f64,
     pub payload_chi_square: f64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct RtcpDetail {
     pub packets: u64,
     /// Packets that did not parse as plain compound RTCP: SRTCP.
@@ -236,7 +312,7 @@ pub struct RtcpDetail {
     pub bye: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
 pub struct SdesRecord {
     pub ssrc: String,
     pub item: &'static str,
@@ -244,7 +320,7 @@ pub struct SdesRecord {
     pub packet: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct TlsDetail {
     /// Negotiated version from the ServerHello ("TLS 1.3", "DTLS 1.2").
     pub version: Option<String>,
@@ -264,7 +340,7 @@ pub struct TlsDetail {
     pub alerts: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CertificateDetail {
     pub subject: String,
     pub issuer: String,
@@ -275,14 +351,14 @@ pub struct CertificateDetail {
     pub packet: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct DnsDetail {
     pub queries: Vec<DnsQuery>,
     pub answers: Vec<DnsAnswer>,
     pub response_codes: BTreeMap<String, u64>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
 pub struct DnsQuery {
     pub name: String,
     #[serde(rename = "type")]
@@ -290,7 +366,7 @@ pub struct DnsQuery {
     pub packet: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
 pub struct DnsAnswer {
     pub name: String,
     #[serde(rename = "type")]
@@ -300,7 +376,7 @@ pub struct DnsAnswer {
     pub packet: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct QuicDetail {
     pub versions: Vec<String>,
     pub initial_packets: u64,
@@ -311,12 +387,12 @@ pub struct QuicDetail {
     pub decrypted_initials: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct HttpDetail {
     pub requests: Vec<HttpRequest>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct HttpRequest {
     pub method: String,
     pub host: Option<String>,
@@ -326,7 +402,7 @@ pub struct HttpRequest {
     pub packet: u64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct ZrtpDetail {
     pub packets: u64,
     pub message_types: BTreeMap<String, u64>,
