@@ -2,6 +2,7 @@
 
 use crate::engine::Engine;
 use crate::report::model::{Generator, Report, SCHEMA};
+use crate::report::store::FlowStore;
 use crate::source::{FileSource, MergedSource, PacketSource, SourceError};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -31,7 +32,7 @@ pub fn analyze_files(files: &[String], progress: bool) -> Result<Analysis, Sourc
         source.progress().1,
     );
     let mut engine = Engine::new();
-    let mut flows = Vec::new();
+    let mut flows = FlowStore::new();
     let mut error = None;
     loop {
         match source.next_packet(&mut |pkt| engine.packet(pkt, &mut flows)) {
@@ -71,7 +72,11 @@ pub fn analyze_files(files: &[String], progress: bool) -> Result<Analysis, Sourc
         names
     };
     capture.truncated = error.as_ref().map(|e| e.to_string());
-    flows.sort_by_key(|f| f.id);
+    flows.sort();
+    flows.finish_writing();
+    if let Some(e) = &flows.spill_error {
+        capture.notes.push(e.clone());
+    }
     Ok(Analysis {
         report: Report {
             schema: SCHEMA,

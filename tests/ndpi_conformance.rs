@@ -150,7 +150,7 @@ fn agreement_with_ndpi() {
             Err(e) => panic!("{name}: {e}"),
         };
         let mut ours: HashMap<(bool, SocketAddr, SocketAddr), HashSet<&str>> = HashMap::new();
-        for f in &analysis.report.flows {
+        for f in analysis.report.flows.in_memory() {
             let (c, s): (SocketAddr, SocketAddr) =
                 (f.client.parse().unwrap(), f.server.parse().unwrap());
             let key = if (c.ip(), c.port()) <= (s.ip(), s.port()) {

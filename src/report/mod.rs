@@ -1,4 +1,5 @@
 //! Reports: the model, its JSON form and the human summary.
 
 pub mod model;
+pub mod store;
 pub mod summary;

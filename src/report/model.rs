@@ -2,6 +2,7 @@
 //! human summary and the JSON report both render this one model; its JSON
 //! form is documented in docs/report-schema.json and versioned by `schema`.
 
+use super::store::FlowStore;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -74,14 +75,17 @@ enum Direction {
     ServerToClient,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Serialize, JsonSchema)]
 pub struct Report {
     /// Always `teleprobe.report/1` for this version of the format.
     #[schemars(extend("const" = "teleprobe.report/1"))]
     pub schema: &'static str,
     pub generator: Generator,
     pub capture: CaptureInfo,
-    pub flows: Vec<FlowRecord>,
+    /// Every flow, ordered by id (in very large captures, flows that ended
+    /// early are listed first, in the order they ended).
+    #[schemars(with = "Vec<FlowRecord>")]
+    pub flows: FlowStore,
     /// Names seen in DNS answers, with the addresses they resolved to.
     pub dns_names: Vec<DnsName>,
 }
@@ -110,6 +114,9 @@ pub struct CaptureInfo {
     pub fragments_dropped: u64,
     /// Set when reading stopped early: the file was truncated or corrupt.
     pub truncated: Option<String>,
+    /// Anything else about how the capture was read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -46,7 +46,12 @@ pub fn render(report: &Report) -> String {
         ("Cleartext HTTP", |f| f.http.is_some()),
     ];
     for (title, member) in groups {
-        let flows: Vec<&FlowRecord> = report.flows.iter().filter(|f| member(f)).collect();
+        let flows: Vec<&FlowRecord> = report
+            .flows
+            .in_memory()
+            .iter()
+            .filter(|f| member(f))
+            .collect();
         if flows.is_empty() {
             continue;
         }
@@ -58,6 +63,7 @@ pub fn render(report: &Report) -> String {
     }
     let other = report
         .flows
+        .in_memory()
         .iter()
         .filter(|f| f.protocols.is_empty())
         .count();
@@ -65,6 +71,13 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(
             out,
             "\n== Other ({other} flows with no telehealth protocol recognised)"
+        );
+    }
+    if report.flows.spilled() > 0 {
+        let _ = writeln!(
+            out,
+            "\n({} flows that ended earlier are in the JSON report only: teleprobe analyze --json)",
+            report.flows.spilled()
         );
     }
     out
