@@ -101,8 +101,10 @@ fn write_private(path: &str, report: &teleprobe::report::model::Report) -> std::
     #[cfg(unix)]
     options.mode(0o600);
     let file = options.open(path)?;
+    // An existing report file keeps its old mode through `open`: tighten it,
+    // but never touch devices or pipes (`-o /dev/null`, `-o /dev/stdout`).
     #[cfg(unix)]
-    {
+    if file.metadata()?.is_file() {
         use std::os::unix::fs::PermissionsExt;
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     }

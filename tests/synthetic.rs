@@ -352,3 +352,16 @@ fn report_file_is_owner_only() {
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&out_path).unwrap()).unwrap();
     assert_eq!(r["schema"], "teleprobe.report/1");
 }
+
+#[test]
+fn writing_to_a_device_leaves_its_mode_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    p.udp4((A, 1), (B, 2), b"x");
+    let cap = p.save(dir.path(), "x.pcap");
+    let before = std::fs::metadata("/dev/null").unwrap().permissions().mode();
+    let out = run(&["analyze", "--quiet", "-o", "/dev/null", cap.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert_eq!(std::fs::metadata("/dev/null").unwrap().permissions().mode(), before);
+}
