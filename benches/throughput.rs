@@ -15,7 +15,11 @@ fn main() {
 fn frames() -> Vec<(i64, LinkType, Vec<u8>)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
     let mut all = Vec::new();
-    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
     names.sort();
     for path in names {
         let name = path.to_string_lossy().to_string();
@@ -58,11 +62,17 @@ fn engine_on_captures(bencher: Bencher) {
 fn stun_parse(bencher: Bencher) {
     let mut msg = vec![0x00, 0x01, 0x00, 0x18, 0x21, 0x12, 0xa4, 0x42];
     msg.extend_from_slice(&[7; 12]);
-    msg.extend_from_slice(&[0x00, 0x06, 0x00, 0x09, b'e', b'v', b't', b'j', b':', b'h', b'6', b'v', b'Y', 0, 0, 0]);
+    msg.extend_from_slice(&[
+        0x00, 0x06, 0x00, 0x09, b'e', b'v', b't', b'j', b':', b'h', b'6', b'v', b'Y', 0, 0, 0,
+    ]);
     msg.extend_from_slice(&[0x00, 0x24, 0x00, 0x04, 0x6e, 0x00, 0x01, 0xff]);
     bencher.bench(|| {
         let m = teleprobe::proto::stun::Message::parse(black_box(&msg)).unwrap();
-        black_box((m.method(), m.text(teleprobe::proto::stun::USERNAME), m.u32_attr(teleprobe::proto::stun::PRIORITY)))
+        black_box((
+            m.method(),
+            m.text(teleprobe::proto::stun::USERNAME),
+            m.u32_attr(teleprobe::proto::stun::PRIORITY),
+        ))
     });
 }
 

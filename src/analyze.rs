@@ -2,10 +2,19 @@
 
 use crate::engine::Engine;
 use crate::report::model::{Generator, Report, SCHEMA};
+use crate::report::redact::Redactor;
 use crate::report::store::FlowStore;
 use crate::source::{FileSource, MergedSource, PacketSource, SourceError};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Show a progress bar on a terminal.
+    pub progress: bool,
+    /// Keep identifiers (names, numbers, SIP URIs...) instead of pseudonyms.
+    pub reveal: bool,
+}
 
 pub struct Analysis {
     pub report: Report,
@@ -17,7 +26,7 @@ pub struct Analysis {
 /// Reads `files` (in timestamp order when several; `-` is standard input).
 /// Errors opening a file are returned at once; errors while reading end the
 /// analysis early and are kept in [`Analysis::error`].
-pub fn analyze_files(files: &[String], progress: bool) -> Result<Analysis, SourceError> {
+pub fn analyze_files(files: &[String], options: &Options) -> Result<Analysis, SourceError> {
     let mut sources = files
         .iter()
         .map(|f| FileSource::open(f))
@@ -28,11 +37,11 @@ pub fn analyze_files(files: &[String], progress: bool) -> Result<Analysis, Sourc
         Box::new(MergedSource::new(sources))
     };
     let bar = progress_bar(
-        progress && std::io::stderr().is_terminal(),
+        options.progress && std::io::stderr().is_terminal(),
         source.progress().1,
     );
     let mut engine = Engine::new();
-    let mut flows = FlowStore::new();
+    let mut flows = FlowStore::new(Redactor::new(options.reveal));
     let mut error = None;
     loop {
         match source.next_packet(&mut |pkt| engine.packet(pkt, &mut flows)) {
@@ -83,7 +92,7 @@ pub fn analyze_files(files: &[String], progress: bool) -> Result<Analysis, Sourc
             generator: Generator {
                 name: "teleprobe",
                 version: env!("CARGO_PKG_VERSION"),
-                redacted: false,
+                redacted: !options.reveal,
             },
             capture,
             flows,

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::process::ExitCode;
-use teleprobe::analyze::analyze_files;
+use teleprobe::analyze::{Options, analyze_files};
 use teleprobe::report::summary;
 
 #[derive(Parser)]
@@ -37,6 +37,10 @@ enum Command {
         /// Never show a progress bar
         #[arg(long)]
         quiet: bool,
+        /// Show names, phone numbers, SIP URIs and e-mail addresses as captured
+        /// (by default they are replaced by pseudonyms stable within the report)
+        #[arg(long)]
+        reveal: bool,
     },
 }
 
@@ -48,12 +52,21 @@ fn main() -> ExitCode {
             json,
             output,
             quiet,
-        } => analyze(&captures, json, output.as_deref(), quiet),
+            reveal,
+        } => analyze(
+            &captures,
+            json,
+            output.as_deref(),
+            Options {
+                progress: !quiet,
+                reveal,
+            },
+        ),
     }
 }
 
-fn analyze(captures: &[String], json: bool, output: Option<&str>, quiet: bool) -> ExitCode {
-    let analysis = match analyze_files(captures, !quiet) {
+fn analyze(captures: &[String], json: bool, output: Option<&str>, options: Options) -> ExitCode {
+    let analysis = match analyze_files(captures, &options) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("teleprobe: {e}");

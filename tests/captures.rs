@@ -58,7 +58,7 @@ fn tls_versions_from_openssl() {
 
 #[test]
 fn sip_call_with_cleartext_rtp_and_rtcp_sdes() {
-    let r = report_json(&capture("sip-rtp-cleartext.pcap"));
+    let r = report_json_revealed(&capture("sip-rtp-cleartext.pcap"));
     let sip = flow_with(&r, "sip");
     assert_eq!(sip.len(), 1);
     let s = &sip[0]["sip"];
@@ -309,4 +309,76 @@ fn sip_over_tcp_with_registration() {
     assert_eq!(f["sip"]["responses"]["401"], 1);
     assert!(f["sip"]["authorization"].as_bool().unwrap());
     assert_eq!(f["sip"]["sdp"].as_array().unwrap().len(), 2);
+}
+
+/// Identifiers planted in the recorded calls: none may appear in any output
+/// unless --reveal is given.
+const PLANTED: [&str; 7] = [
+    "Jane Patient",
+    "Dr Alex Smith",
+    "+15551234567",
+    "+15557654321",
+    "jane.patient@clinic.example",
+    "dr.smith@clinic.example",
+    "jane@127.0.0.1",
+];
+
+#[test]
+fn planted_identifiers_are_redacted_unless_revealed() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "sip-rtp-cleartext.pcap",
+        "sip-sdes-srtp.pcap",
+        "sip-tcp.pcap",
+    ] {
+        let path = capture(name);
+        let file = dir.path().join("r.json");
+        let summary = run(&["analyze", "--quiet", path.to_str().unwrap()]);
+        let json = run(&["analyze", "--json", "--quiet", path.to_str().unwrap()]);
+        let written = run(&[
+            "analyze",
+            "--quiet",
+            "-o",
+            file.to_str().unwrap(),
+            path.to_str().unwrap(),
+        ]);
+        assert!(summary.status.success() && json.status.success() && written.status.success());
+        let outputs = [
+            String::from_utf8_lossy(&summary.stdout).to_string(),
+            String::from_utf8_lossy(&json.stdout).to_string(),
+            std::fs::read_to_string(&file).unwrap(),
+        ];
+        for text in &outputs {
+            for planted in PLANTED {
+                assert!(!text.contains(planted), "{name}: {planted:?} leaked");
+            }
+            assert!(
+                !text.contains("inline:"),
+                "{name}: SRTP key material leaked"
+            );
+        }
+        let report: serde_json::Value = serde_json::from_str(&outputs[1]).unwrap();
+        assert_eq!(report["generator"]["redacted"], true);
+        // Pseudonyms are stable within the report: the caller's From URI
+        // appears under the same pseudonym in every message.
+        let ids = &flow_with(&report, "sip")[0]["sip"]["identities"];
+        let from = ids
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["header"] == "From")
+            .unwrap();
+        assert!(from["uri"].as_str().unwrap().starts_with("sip:user-"));
+        assert!(from["display_name"].as_str().unwrap().starts_with("name-"));
+    }
+    let revealed = run(&[
+        "analyze",
+        "--json",
+        "--quiet",
+        "--reveal",
+        capture("sip-rtp-cleartext.pcap").to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&revealed.stdout);
+    assert!(text.contains("Jane Patient") && text.contains("jane.patient@clinic.example"));
+    assert!(text.contains("\"redacted\": false"));
 }

@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use teleprobe::analyze::analyze_files;
+use teleprobe::analyze::{Options, analyze_files};
 
 /// Our label(s) that count as agreeing with each nDPI label.
 const MAPPING: [(&str, &[&str]); 9] = [
@@ -145,7 +145,10 @@ fn agreement_with_ndpi() {
         let expected = parse_ndpi(
             &std::fs::read_to_string(capture.with_file_name(format!("{name}.ndpi.out"))).unwrap(),
         );
-        let analysis = match analyze_files(&[capture.to_string_lossy().to_string()], false) {
+        let analysis = match analyze_files(
+            &[capture.to_string_lossy().to_string()],
+            &Options::default(),
+        ) {
             Ok(a) => a,
             Err(e) => panic!("{name}: {e}"),
         };

@@ -155,7 +155,19 @@ pub fn run(args: &[&str]) -> std::process::Output {
 }
 
 pub fn report_json(path: &Path) -> serde_json::Value {
-    let out = run(&["analyze", "--json", "--quiet", path.to_str().unwrap()]);
+    report_json_with(path, &[])
+}
+
+/// The report with identifiers as captured (`--reveal`), to check facts.
+pub fn report_json_revealed(path: &Path) -> serde_json::Value {
+    report_json_with(path, &["--reveal"])
+}
+
+pub fn report_json_with(path: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["analyze", "--json", "--quiet"];
+    args.extend_from_slice(extra);
+    args.push(path.to_str().unwrap());
+    let out = run(&args);
     assert!(
         out.status.success(),
         "{}",
