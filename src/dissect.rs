@@ -575,16 +575,10 @@ impl FlowState {
         }
         let mut rest = payload;
         while let Some(h) = quic::parse_long_header(rest) {
-            let known = matches!(
-                h.version,
-                quic::VERSION_1 | quic::VERSION_2 | 0xff00_001d..=0xff00_0022
-            );
-            if !known {
+            if !quic::is_known_version(h.version) {
                 return;
             }
-            self.protocols.insert(Protocol::Quic);
             let q = self.quic.get_or_insert_with(Default::default);
-            push_unique(&mut q.detail.versions, &quic::version_name(h.version), 4);
             if h.packet_type == quic::PacketType::Initial {
                 q.detail.initial_packets += 1;
                 let d = ctx.dir.index();
@@ -869,6 +863,20 @@ impl FlowState {
                 proto: StreamProto::Undecided,
             })
         });
+        // STARTTLS (SMTP, IMAP, POP3, FTP, XMPP): a plaintext protocol we do
+        // not follow switches to TLS at a segment boundary.
+        if tcp.proto == StreamProto::Unknown
+            && tls::looks_like_tls(payload)
+            && payload[0] == tls::CONTENT_HANDSHAKE
+            && payload.get(5) == Some(&tls::HS_CLIENT_HELLO)
+        {
+            tcp.dirs = [TcpDirection::default(), TcpDirection::default()];
+            tcp.proto = StreamProto::Tls;
+            self.notes.push(format!(
+                "TLS started mid-stream (STARTTLS) at packet {}",
+                ctx.packet
+            ));
+        }
         let d = ctx.dir.index();
         match tcp.dirs[d].segment(seq, flags.syn, payload) {
             Delivery::Direct(data) => {

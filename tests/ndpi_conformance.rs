@@ -28,7 +28,10 @@ const MAPPING: [(&str, &[&str]); 9] = [
 
 /// Floors per nDPI label (share of flows that must agree), set from measured
 /// values and raised as the dissectors improve.
-const FLOORS: [(&str, f64); 9] = [
+const FLOORS: [(&str, f64); 11] = [
+    // Facts: the SNI nDPI read on TLS/QUIC flows, and the (D)TLS version.
+    ("SNI", 0.93),
+    ("version", 0.89),
     ("STUN", 0.98),
     ("DTLS", 0.85),
     ("TLS", 0.98),
@@ -53,6 +56,19 @@ struct NdpiFlow {
     a: SocketAddr,
     b: SocketAddr,
     labels: Vec<String>,
+    /// `[Hostname/SNI: x]` on TLS and QUIC flows.
+    sni: Option<String>,
+    /// `[TLSv1.2]`, `[DTLSv1.2]`...: the negotiated version.
+    version: Option<String>,
+}
+
+/// SNIs and negotiated versions we report for a 5-tuple.
+type Facts = (HashSet<String>, HashSet<String>);
+
+fn bracketed<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
+    let start = line.find(prefix)? + prefix.len();
+    let end = start + line[start..].find(']')?;
+    Some(&line[start..end])
 }
 
 fn parse_endpoint(s: &str) -> Option<SocketAddr> {
@@ -94,8 +110,30 @@ fn parse_ndpi(text: &str) -> Vec<NdpiFlow> {
         let proto = &rest[bracket + 9..];
         let Some(end) = proto.find(']') else { continue };
         let name = proto[..end].split('/').nth(1).unwrap_or("");
-        let labels = name.split('.').map(str::to_string).collect();
-        flows.push(NdpiFlow { udp, a, b, labels });
+        let labels: Vec<String> = name.split('.').map(str::to_string).collect();
+        let is_tls = labels
+            .iter()
+            .any(|l| l == "TLS" || l == "QUIC" || l == "DTLS");
+        let sni = bracketed(rest, "[Hostname/SNI: ")
+            .filter(|s| is_tls && !s.is_empty())
+            .map(str::to_string);
+        // nDPI writes "TLSv1" for 1.0 and "DTLSv1.0"; ours are "TLS 1.0" / "DTLS 1.0".
+        let version = ["[TLSv", "[DTLSv"].iter().find_map(|p| {
+            let v = bracketed(rest, p)?.split(' ').next()?;
+            let v = if v == "1" { "1.0" } else { v };
+            Some(format!(
+                "{} {v}",
+                if p.contains('D') { "DTLS" } else { "TLS" }
+            ))
+        });
+        flows.push(NdpiFlow {
+            udp,
+            a,
+            b,
+            labels,
+            sni,
+            version,
+        });
     }
     flows
 }
@@ -153,6 +191,7 @@ fn agreement_with_ndpi() {
             Err(e) => panic!("{name}: {e}"),
         };
         let mut ours: HashMap<(bool, SocketAddr, SocketAddr), HashSet<&str>> = HashMap::new();
+        let mut our_facts: HashMap<(bool, SocketAddr, SocketAddr), Facts> = HashMap::new();
         for f in analysis.report.flows.in_memory() {
             let (c, s): (SocketAddr, SocketAddr) =
                 (f.client.parse().unwrap(), f.server.parse().unwrap());
@@ -164,6 +203,18 @@ fn agreement_with_ndpi() {
             ours.entry(key)
                 .or_default()
                 .extend(f.protocols.iter().copied());
+            let facts = our_facts.entry(key).or_default();
+            let sni = f.tls.as_ref().and_then(|t| t.sni.clone());
+            facts
+                .0
+                .extend(sni.or_else(|| f.quic.as_ref().and_then(|q| q.sni.clone())));
+            facts
+                .1
+                .extend(f.tls.as_ref().and_then(|t| t.version.clone()));
+            if f.quic.as_ref().is_some_and(|q| q.sni.is_some()) {
+                // QUIC's handshake is TLS 1.3 by definition (RFC 9001).
+                facts.1.insert("TLS 1.3".to_string());
+            }
         }
         for flow in &expected {
             let key = if (flow.a.ip(), flow.a.port()) <= (flow.b.ip(), flow.b.port()) {
@@ -171,6 +222,35 @@ fn agreement_with_ndpi() {
             } else {
                 (flow.udp, flow.b, flow.a)
             };
+            let facts = our_facts.get(&key);
+            if let Some(sni) = &flow.sni {
+                let entry = table.entry("SNI").or_default();
+                entry.0 += 1;
+                if facts.is_some_and(|f| f.0.contains(sni)) {
+                    entry.1 += 1;
+                } else {
+                    misses.push(format!(
+                        "{name}\t{}-{}\tSNI {sni}\tours: {:?}",
+                        key.1,
+                        key.2,
+                        facts.map(|f| &f.0)
+                    ));
+                }
+            }
+            if let Some(version) = &flow.version {
+                let entry = table.entry("version").or_default();
+                entry.0 += 1;
+                if facts.is_some_and(|f| f.1.contains(version)) {
+                    entry.1 += 1;
+                } else {
+                    misses.push(format!(
+                        "{name}\t{}-{}\t{version}\tours: {:?}",
+                        key.1,
+                        key.2,
+                        facts.map(|f| &f.1)
+                    ));
+                }
+            }
             for (label, accepted) in MAPPING {
                 if !flow.labels.iter().any(|l| l == label) {
                     continue;
