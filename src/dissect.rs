@@ -298,7 +298,11 @@ impl FlowState {
         for a in m.addresses(stun::XOR_PEER_ADDRESS) {
             push_unique(&mut s.peer_addresses, &a.to_string(), 32);
         }
-        s.priorities_seen |= m.has(stun::PRIORITY);
+        if let Some(p) = m.u32_attr(stun::PRIORITY) {
+            if s.priorities.len() < 8 && !s.priorities.contains(&p) {
+                s.priorities.push(p);
+            }
+        }
         s.ice_controlling |= m.has(stun::ICE_CONTROLLING);
         s.ice_controlled |= m.has(stun::ICE_CONTROLLED);
         if m.has(stun::USE_CANDIDATE) {
@@ -728,6 +732,18 @@ impl FlowState {
         let call_id = m.call_id();
         if let Some(id) = call_id {
             push_unique(&mut s.call_ids, id, 16);
+        }
+        if s.messages.len() < 64 {
+            s.messages.push(SipMessageRecord {
+                packet: ctx.packet,
+                direction: ctx.dir.name(),
+                message: match m.start {
+                    StartLine::Request { method, .. } => method.to_string(),
+                    StartLine::Response { code, reason } => format!("{code} {reason}"),
+                },
+                cseq: m.cseq().map(|(n, method)| format!("{n} {method}")),
+                call_id: call_id.map(str::to_string),
+            });
         }
         for (header, full, compact) in [
             ("From", "from", Some("f")),

@@ -67,6 +67,27 @@ fn sip_call_with_cleartext_rtp_and_rtcp_sdes() {
         assert_eq!(s["requests"][m], 1, "{m}");
     }
     assert_eq!(s["responses"]["200"], 2);
+    let ladder: Vec<&str> = s["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ladder,
+        [
+            "INVITE",
+            "100 Trying",
+            "180 Ringing",
+            "200 OK",
+            "ACK",
+            "BYE",
+            "200 OK"
+        ]
+    );
+    assert_eq!(s["messages"][0]["cseq"], "1 INVITE");
+    assert_eq!(s["messages"][0]["direction"], "client-to-server");
+    assert_eq!(s["messages"][1]["direction"], "server-to-client");
     let from = s["identities"]
         .as_array()
         .unwrap()
@@ -262,6 +283,10 @@ fn webrtc_call_from_aiortc() {
         "both ICE ufrag orders"
     );
     assert!(s["use_candidate"].as_bool().unwrap() && s["ice_controlling"].as_bool().unwrap());
+    assert_eq!(
+        s["priorities"][0], 1862270975u32,
+        "PRIORITY as tshark reads it"
+    );
     assert_eq!(f["tls"]["version"], "DTLS 1.2");
     assert_eq!(f["tls"]["srtp_profile"], "SRTP_AEAD_AES_256_GCM");
     let stream = &f["rtp"]["streams"][0];

@@ -192,7 +192,8 @@ pub struct StunDetail {
     pub mapped_addresses: Vec<String>,
     pub relayed_addresses: Vec<String>,
     pub peer_addresses: Vec<String>,
-    pub priorities_seen: bool,
+    /// Distinct PRIORITY values of ICE checks (first 8).
+    pub priorities: Vec<u32>,
     pub ice_controlling: bool,
     pub ice_controlled: bool,
     pub use_candidate: bool,
@@ -232,6 +233,19 @@ pub struct SipDetail {
     pub authorization: bool,
     pub sdp: Vec<SdpRecord>,
     pub first_packet: u64,
+    /// The first 64 messages in order, like sngrep's call flow.
+    pub messages: Vec<SipMessageRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SipMessageRecord {
+    pub packet: u64,
+    #[schemars(with = "Direction")]
+    pub direction: &'static str,
+    /// Method for requests, status code and reason for responses.
+    pub message: String,
+    pub cseq: Option<String>,
+    pub call_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
