@@ -19,8 +19,10 @@ use hashbrown::HashMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
 
-/// The report's protocol vocabulary, in report order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The report's protocol vocabulary, in report order (the schema of
+/// `flows[].protocols` is generated from this enum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
 #[repr(u8)]
 pub enum Protocol {
     Stun,

@@ -65,6 +65,15 @@ struct NdpiFlow {
 /// SNIs and negotiated versions we report for a 5-tuple.
 type Facts = (HashSet<String>, HashSet<String>);
 
+/// Direction-free key of a UDP/TCP 5-tuple.
+fn canonical(udp: bool, a: SocketAddr, b: SocketAddr) -> (bool, SocketAddr, SocketAddr) {
+    if (a.ip(), a.port()) <= (b.ip(), b.port()) {
+        (udp, a, b)
+    } else {
+        (udp, b, a)
+    }
+}
+
 fn bracketed<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
     let start = line.find(prefix)? + prefix.len();
     let end = start + line[start..].find(']')?;
@@ -195,11 +204,7 @@ fn agreement_with_ndpi() {
         for f in analysis.report.flows.in_memory() {
             let (c, s): (SocketAddr, SocketAddr) =
                 (f.client.parse().unwrap(), f.server.parse().unwrap());
-            let key = if (c.ip(), c.port()) <= (s.ip(), s.port()) {
-                (f.transport == "udp", c, s)
-            } else {
-                (f.transport == "udp", s, c)
-            };
+            let key = canonical(f.transport == "udp", c, s);
             ours.entry(key)
                 .or_default()
                 .extend(f.protocols.iter().copied());
@@ -217,37 +222,27 @@ fn agreement_with_ndpi() {
             }
         }
         for flow in &expected {
-            let key = if (flow.a.ip(), flow.a.port()) <= (flow.b.ip(), flow.b.port()) {
-                (flow.udp, flow.a, flow.b)
-            } else {
-                (flow.udp, flow.b, flow.a)
-            };
+            let key = canonical(flow.udp, flow.a, flow.b);
             let facts = our_facts.get(&key);
-            if let Some(sni) = &flow.sni {
-                let entry = table.entry("SNI").or_default();
+            // Facts: does our flow report the value nDPI read?
+            for (label, wanted, ours_of) in [
+                (
+                    "SNI",
+                    &flow.sni,
+                    (|f: &Facts| &f.0) as fn(&Facts) -> &HashSet<String>,
+                ),
+                ("version", &flow.version, |f: &Facts| &f.1),
+            ] {
+                let Some(wanted) = wanted else { continue };
+                let entry = table.entry(label).or_default();
                 entry.0 += 1;
-                if facts.is_some_and(|f| f.0.contains(sni)) {
+                if facts.is_some_and(|f| ours_of(f).contains(wanted)) {
                     entry.1 += 1;
                 } else {
+                    let ours = facts.map(ours_of);
                     misses.push(format!(
-                        "{name}\t{}-{}\tSNI {sni}\tours: {:?}",
-                        key.1,
-                        key.2,
-                        facts.map(|f| &f.0)
-                    ));
-                }
-            }
-            if let Some(version) = &flow.version {
-                let entry = table.entry("version").or_default();
-                entry.0 += 1;
-                if facts.is_some_and(|f| f.1.contains(version)) {
-                    entry.1 += 1;
-                } else {
-                    misses.push(format!(
-                        "{name}\t{}-{}\t{version}\tours: {:?}",
-                        key.1,
-                        key.2,
-                        facts.map(|f| &f.1)
+                        "{name}\t{}-{}\t{label} {wanted}\tours: {ours:?}",
+                        key.1, key.2
                     ));
                 }
             }

@@ -3,6 +3,8 @@
 //! same attributes in the same order, and the same decoded addresses,
 //! lifetimes and channel numbers.
 
+mod common;
+
 use proptest::prelude::*;
 use std::net::{IpAddr, SocketAddr};
 use stun_types::attribute::{AttributeType, XorMappedAddress};
@@ -23,24 +25,6 @@ fn xor_addr(addr: SocketAddr, tid: &[u8; 12]) -> Vec<u8> {
         ),
     }
     v
-}
-
-fn build(msg_type: u16, tid: &[u8; 12], attrs: &[(u16, Vec<u8>)]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (t, v) in attrs {
-        body.extend_from_slice(&t.to_be_bytes());
-        body.extend_from_slice(&(v.len() as u16).to_be_bytes());
-        body.extend_from_slice(v);
-        while body.len() % 4 != 0 {
-            body.push(0);
-        }
-    }
-    let mut m = msg_type.to_be_bytes().to_vec();
-    m.extend_from_slice(&(body.len() as u16).to_be_bytes());
-    m.extend_from_slice(&stun::MAGIC_COOKIE.to_be_bytes());
-    m.extend_from_slice(tid);
-    m.extend_from_slice(&body);
-    m
 }
 
 fn addr_strategy() -> impl Strategy<Value = SocketAddr> {
@@ -122,7 +106,7 @@ proptest! {
         let msg_type = (method & 0x000F) | ((method & 0x0070) << 1) | ((method & 0x0F80) << 2)
             | ((class & 1) << 4) | ((class & 2) << 7);
         let encoded: Vec<(u16, Vec<u8>)> = attrs.iter().map(|a| encode(a, &tid)).collect();
-        let bytes = build(msg_type, &tid, &encoded);
+        let bytes = common::stun(msg_type, tid, &encoded);
         let ours = Message::parse(&bytes).expect("ours parses");
         let theirs = TheirMessage::from_bytes(&bytes).expect("stun-types parses");
 

@@ -9,28 +9,6 @@ use std::collections::BTreeMap;
 
 pub const SCHEMA: &str = "teleprobe.report/1";
 
-/// The protocol vocabulary of `flows[].protocols` (for the schema only: the
-/// engine's `ProtocolSet` produces these names).
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(dead_code)]
-enum ProtocolName {
-    Stun,
-    Turn,
-    Sip,
-    Sdp,
-    Rtp,
-    Rtcp,
-    Srtp,
-    Srtcp,
-    Dtls,
-    Tls,
-    Quic,
-    Dns,
-    Http,
-    Zrtp,
-}
-
 #[derive(JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[allow(dead_code)]
@@ -149,7 +127,7 @@ pub struct FlowRecord {
     #[schemars(with = "FlowEnd")]
     pub end: &'static str,
     /// Protocols seen on the flow, from a fixed vocabulary, in vocabulary order.
-    #[schemars(with = "Vec<ProtocolName>")]
+    #[schemars(with = "Vec<crate::dissect::Protocol>")]
     pub protocols: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stun: Option<StunDetail>,

@@ -86,6 +86,11 @@ impl FileSource {
     }
 }
 
+/// The link type of interface 0 (legacy pcap has only that one).
+fn first_link(interfaces: &[Interface]) -> LinkType {
+    interfaces.first().map_or(LinkType::ETHERNET, |i| i.link)
+}
+
 fn ticks_to_nanos(ticks: u64, resolution: u64, offset_secs: i64) -> Nanos {
     let nanos = (ticks as u128 * 1_000_000_000u128) / resolution.max(1) as u128;
     (nanos.min(i64::MAX as u128) as i64).saturating_add(offset_secs.saturating_mul(1_000_000_000))
@@ -99,8 +104,8 @@ impl PacketSource for FileSource {
         loop {
             match self.reader.next() {
                 Ok((offset, block)) => {
-                    let mut delivered = false;
-                    match block {
+                    // (timestamp, link, frame, captured length, length on the wire)
+                    let packet = match block {
                         PcapBlockOwned::LegacyHeader(header) => {
                             self.legacy_nanos = header.is_nanosecond_precision();
                             self.interfaces.clear();
@@ -113,25 +118,24 @@ impl PacketSource for FileSource {
                                 },
                                 offset_secs: 0,
                             });
+                            None
                         }
                         PcapBlockOwned::Legacy(frame) => {
-                            let link = self
-                                .interfaces
-                                .first()
-                                .map_or(LinkType::ETHERNET, |i| i.link);
                             let sub = if self.legacy_nanos { 1 } else { 1000 };
                             let ts = (frame.ts_sec as i64) * 1_000_000_000
                                 + (frame.ts_usec as i64) * sub;
-                            let caplen = (frame.caplen as usize).min(frame.data.len());
-                            on_packet(RawPacket {
+                            Some((
                                 ts,
-                                link,
-                                data: &frame.data[..caplen],
-                                orig_len: frame.origlen,
-                            });
-                            delivered = true;
+                                first_link(&self.interfaces),
+                                frame.data,
+                                frame.caplen,
+                                frame.origlen,
+                            ))
                         }
-                        PcapBlockOwned::NG(Block::SectionHeader(_)) => self.interfaces.clear(),
+                        PcapBlockOwned::NG(Block::SectionHeader(_)) => {
+                            self.interfaces.clear();
+                            None
+                        }
                         PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
                             let resolution =
                                 pcap_parser::pcapng::build_ts_resolution(idb.if_tsresol)
@@ -141,49 +145,40 @@ impl PacketSource for FileSource {
                                 resolution,
                                 offset_secs: idb.if_tsoffset,
                             });
+                            None
                         }
                         PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
-                            let (link, ts) = match self.interfaces.get(epb.if_id as usize) {
-                                Some(iface) => {
-                                    let ticks = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
-                                    (
-                                        iface.link,
-                                        ticks_to_nanos(ticks, iface.resolution, iface.offset_secs),
-                                    )
-                                }
-                                None => {
-                                    let reason = format!(
-                                        "packet names interface {} that was never described",
-                                        epb.if_id
-                                    );
-                                    return Err(self.corrupt(reason));
-                                }
+                            let Some(iface) = self.interfaces.get(epb.if_id as usize) else {
+                                let reason = format!(
+                                    "packet names interface {} that was never described",
+                                    epb.if_id
+                                );
+                                return Err(self.corrupt(reason));
                             };
-                            let caplen = (epb.caplen as usize).min(epb.data.len());
-                            on_packet(RawPacket {
-                                ts,
-                                link,
-                                data: &epb.data[..caplen],
-                                orig_len: epb.origlen,
-                            });
-                            delivered = true;
+                            let ticks = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
+                            let ts = ticks_to_nanos(ticks, iface.resolution, iface.offset_secs);
+                            Some((ts, iface.link, epb.data, epb.caplen, epb.origlen))
                         }
-                        PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
-                            // Simple packets carry no timestamp and belong to interface 0.
-                            let link = self
-                                .interfaces
-                                .first()
-                                .map_or(LinkType::ETHERNET, |i| i.link);
-                            let caplen = (spb.origlen as usize).min(spb.data.len());
-                            on_packet(RawPacket {
-                                ts: 0,
-                                link,
-                                data: &spb.data[..caplen],
-                                orig_len: spb.origlen,
-                            });
-                            delivered = true;
-                        }
-                        PcapBlockOwned::NG(_) => {}
+                        // Simple packets carry no timestamp and belong to interface 0.
+                        PcapBlockOwned::NG(Block::SimplePacket(spb)) => Some((
+                            0,
+                            first_link(&self.interfaces),
+                            spb.data,
+                            spb.origlen,
+                            spb.origlen,
+                        )),
+                        PcapBlockOwned::NG(_) => None,
+                    };
+                    let delivered = packet.is_some();
+                    if let Some((ts, link, data, caplen, orig_len)) = packet {
+                        // Block data is padded to 32 bits: cut at the captured length.
+                        let caplen = (caplen as usize).min(data.len());
+                        on_packet(RawPacket {
+                            ts,
+                            link,
+                            data: &data[..caplen],
+                            orig_len,
+                        });
                     }
                     self.reader.consume(offset);
                     self.consumed += offset as u64;
