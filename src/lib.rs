@@ -12,6 +12,7 @@ pub mod dissect;
 pub mod engine;
 pub mod flow;
 pub mod proto;
+pub mod ranges;
 pub mod report;
 pub mod source;
 pub mod time;

@@ -87,7 +87,7 @@ impl Reassembler {
         if cursor < end {
             partial.data[cursor..end].copy_from_slice(&bytes[cursor - offset..]);
         }
-        insert_range(&mut partial.ranges, (offset, end));
+        crate::ranges::insert(&mut partial.ranges, (offset, end));
         let complete =
             matches!(partial.total, Some(total) if partial.ranges.first() == Some(&(0, total)));
         if complete {
@@ -104,19 +104,6 @@ impl Reassembler {
     pub fn in_flight(&self) -> usize {
         self.partials.len()
     }
-}
-
-fn insert_range(ranges: &mut Vec<(usize, usize)>, new: (usize, usize)) {
-    ranges.push(new);
-    ranges.sort_unstable();
-    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
-    for &(s, e) in ranges.iter() {
-        match merged.last_mut() {
-            Some(last) if s <= last.1 => last.1 = last.1.max(e),
-            _ => merged.push((s, e)),
-        }
-    }
-    *ranges = merged;
 }
 
 #[cfg(test)]

@@ -358,16 +358,7 @@ impl CryptoAssembler {
             self.data.resize(end, 0);
         }
         self.data[start..end].copy_from_slice(bytes);
-        self.ranges.push((start, end));
-        self.ranges.sort_unstable();
-        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(self.ranges.len());
-        for &(s, e) in &self.ranges {
-            match merged.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
-            }
-        }
-        self.ranges = merged;
+        crate::ranges::insert(&mut self.ranges, (start, end));
     }
 
     /// The contiguous bytes from offset 0.
