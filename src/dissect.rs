@@ -93,6 +93,46 @@ pub struct Ctx<'s> {
     pub shared: &'s mut Shared,
 }
 
+/// Formats `value` on the stack and hands the text to `f`, so the packet
+/// path can compare a formatted value (an address, a code) with the stored
+/// ones without allocating; only values longer than the buffer allocate.
+fn with_text<R>(value: impl std::fmt::Display, f: impl FnOnce(&str) -> R) -> R {
+    use std::fmt::Write;
+    struct Buf {
+        bytes: [u8; 128],
+        len: usize,
+    }
+    impl Write for Buf {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            let end = self.len + s.len();
+            let slot = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+            slot.copy_from_slice(s.as_bytes());
+            self.len = end;
+            Ok(())
+        }
+    }
+    let mut buf = Buf {
+        bytes: [0; 128],
+        len: 0,
+    };
+    match write!(buf, "{value}") {
+        Ok(()) => f(std::str::from_utf8(&buf.bytes[..buf.len]).unwrap_or_default()),
+        Err(_) => f(&value.to_string()),
+    }
+}
+
+/// An optional address that prints as nothing when absent.
+struct OptionalAddr(Option<SocketAddr>);
+
+impl std::fmt::Display for OptionalAddr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(a) => write!(f, "{a}"),
+            None => Ok(()),
+        }
+    }
+}
+
 fn push_unique(list: &mut Vec<String>, value: &str, cap: usize) {
     if list.len() < cap && !list.iter().any(|v| v == value) {
         list.push(value.to_string());
@@ -290,15 +330,15 @@ impl FlowState {
             stun::MAPPED_ADDRESS,
         ] {
             if let Some(a) = m.address(kind) {
-                push_unique(&mut s.mapped_addresses, &a.to_string(), 16);
+                with_text(a, |t| push_unique(&mut s.mapped_addresses, t, 16));
                 break;
             }
         }
         if let Some(a) = m.address(stun::XOR_RELAYED_ADDRESS) {
-            push_unique(&mut s.relayed_addresses, &a.to_string(), 16);
+            with_text(a, |t| push_unique(&mut s.relayed_addresses, t, 16));
         }
         for a in m.addresses(stun::XOR_PEER_ADDRESS) {
-            push_unique(&mut s.peer_addresses, &a.to_string(), 32);
+            with_text(a, |t| push_unique(&mut s.peer_addresses, t, 32));
         }
         if let Some(p) = m.u32_attr(stun::PRIORITY) {
             if s.priorities.len() < 8 && !s.priorities.contains(&p) {
@@ -315,7 +355,9 @@ impl FlowState {
             s.lifetime = Some(l);
         }
         if let Some((code, reason)) = m.error_code() {
-            push_unique(&mut s.error_codes, &format!("{code} {reason}"), 8);
+            with_text(format_args!("{code} {reason}"), |t| {
+                push_unique(&mut s.error_codes, t, 8)
+            });
         }
         if m.fingerprint_ok() == Some(false) {
             s.bad_fingerprints += 1;
@@ -327,11 +369,20 @@ impl FlowState {
         let turn = self.turn.get_or_insert_with(Default::default);
         match (method, class) {
             (stun::method::CHANNEL_BIND, Class::Request) => {
+                // Bindings are refreshed every few minutes: store each once.
                 if let Some(channel) = m.channel_number() {
-                    let peer = m.address(stun::XOR_PEER_ADDRESS).map(|a| a.to_string());
-                    let binding = ChannelBinding { channel, peer };
-                    if turn.channels.len() < 64 && !turn.channels.contains(&binding) {
-                        turn.channels.push(binding);
+                    let peer = m.address(stun::XOR_PEER_ADDRESS);
+                    let known = turn.channels.iter().any(|b| {
+                        b.channel == channel
+                            && with_text(OptionalAddr(peer), |p| {
+                                b.peer.as_deref().unwrap_or("") == p
+                            })
+                    });
+                    if turn.channels.len() < 64 && !known {
+                        turn.channels.push(ChannelBinding {
+                            channel,
+                            peer: peer.map(|a| a.to_string()),
+                        });
                     }
                 }
             }
@@ -542,10 +593,10 @@ impl FlowState {
                     rtcp_type::SDES => {
                         for (ssrc, kind, value) in rtp::sdes_items(&p) {
                             let value = String::from_utf8_lossy(value);
-                            let known = r.sdes.iter().any(|s| {
-                                s.item == kind.name()
-                                    && s.value == value
-                                    && s.ssrc == format!("0x{ssrc:08x}")
+                            let known = with_text(format_args!("0x{ssrc:08x}"), |id| {
+                                r.sdes.iter().any(|s| {
+                                    s.item == kind.name() && s.value == value && s.ssrc == id
+                                })
                             });
                             if !known && r.sdes.len() < 32 {
                                 r.sdes.push(SdesRecord {
@@ -575,7 +626,11 @@ impl FlowState {
             Some(v) => {
                 self.protocols.insert(Protocol::Quic);
                 let q = self.quic.get_or_insert_with(Default::default);
-                push_unique(&mut q.detail.versions, &quic::version_name(v), 4);
+                if q.detail.versions.len() < 4 {
+                    with_text(quic::VersionName(v), |t| {
+                        push_unique(&mut q.detail.versions, t, 4)
+                    });
+                }
             }
             _ => return,
         }
@@ -720,17 +775,10 @@ impl FlowState {
         if s.requests.is_empty() && s.responses.is_empty() {
             s.first_packet = ctx.packet;
         }
-        let label = match m.start {
-            StartLine::Request { method, .. } => {
-                bump(&mut s.requests, method);
-                method.to_string()
-            }
-            StartLine::Response { code, .. } => {
-                let code = code.to_string();
-                bump(&mut s.responses, &code);
-                code
-            }
-        };
+        match m.start {
+            StartLine::Request { method, .. } => bump(&mut s.requests, method),
+            StartLine::Response { code, .. } => with_text(code, |c| bump(&mut s.responses, c)),
+        }
         let call_id = m.call_id();
         if let Some(id) = call_id {
             push_unique(&mut s.call_ids, id, 16);
@@ -859,7 +907,10 @@ impl FlowState {
         if s.sdp.len() < 16 {
             s.sdp.push(SdpRecord {
                 packet: ctx.packet,
-                message: label,
+                message: match m.start {
+                    StartLine::Request { method, .. } => method.to_string(),
+                    StartLine::Response { code, .. } => code.to_string(),
+                },
                 call_id: call_id.map(str::to_string),
                 media,
             });

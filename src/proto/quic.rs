@@ -37,18 +37,27 @@ const SALT_DRAFT29: [u8; 20] = [
     0x43, 0x90, 0xa8, 0x99,
 ];
 
-pub fn version_name(v: u32) -> String {
-    match v {
-        0 => "version negotiation".into(),
-        VERSION_1 => "QUICv1".into(),
-        VERSION_2 => "QUICv2".into(),
-        _ if matches!(v.to_be_bytes()[0], b'Q' | b'T') => {
-            format!("gQUIC {}", String::from_utf8_lossy(&v.to_be_bytes()))
+/// A QUIC version for people: "QUICv1", "draft-29", "gQUIC Q046"...
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionName(pub u32);
+
+impl std::fmt::Display for VersionName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = self.0;
+        let bytes = v.to_be_bytes();
+        match v {
+            0 => f.write_str("version negotiation"),
+            VERSION_1 => f.write_str("QUICv1"),
+            VERSION_2 => f.write_str("QUICv2"),
+            _ if matches!(bytes[0], b'Q' | b'T') => {
+                f.write_str("gQUIC ")?;
+                bytes.iter().try_for_each(|&b| write!(f, "{}", b as char))
+            }
+            0xface_b000..=0xface_b0ff => write!(f, "mvfst 0x{v:08x}"),
+            0xff00_0000..=0xff00_00ff => write!(f, "draft-{}", v & 0xff),
+            _ if v & 0x0f0f_0f0f == 0x0a0a_0a0a => f.write_str("grease"),
+            _ => write!(f, "0x{v:08x}"),
         }
-        0xface_b000..=0xface_b0ff => format!("mvfst 0x{v:08x}"),
-        0xff00_0000..=0xff00_00ff => format!("draft-{}", v & 0xff),
-        _ if v & 0x0f0f_0f0f == 0x0a0a_0a0a => "grease".into(),
-        _ => format!("0x{v:08x}"),
     }
 }
 
