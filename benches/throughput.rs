@@ -5,53 +5,41 @@
 
 use divan::{Bencher, black_box};
 use teleprobe::engine::Engine;
-use teleprobe::source::{FileSource, LinkType, PacketSource, RawPacket};
+use teleprobe::source::{OwnedPacket, read_all};
 
 fn main() {
     divan::main();
 }
 
-/// Every frame of the shipped captures, with its link type and timestamp.
-fn frames() -> Vec<(i64, LinkType, Vec<u8>)> {
+/// Every frame of the shipped captures.
+fn frames() -> Vec<OwnedPacket> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
-    let mut all = Vec::new();
     let mut names: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .collect();
     names.sort();
-    for path in names {
-        let name = path.to_string_lossy().to_string();
-        if !(name.ends_with(".pcap") || name.ends_with(".pcapng")) {
-            continue;
-        }
-        let mut src = FileSource::open(&name).unwrap();
-        while let Ok(true) = src.next_packet(&mut |p| all.push((p.ts, p.link, p.data.to_vec()))) {}
-    }
-    all
+    names
+        .iter()
+        .map(|p| p.to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".pcap") || n.ends_with(".pcapng"))
+        .flat_map(|n| read_all(&n).unwrap())
+        .collect()
 }
 
 #[divan::bench(sample_count = 20)]
 fn engine_on_captures(bencher: Bencher) {
     let frames = frames();
-    let bytes: usize = frames.iter().map(|f| f.2.len()).sum();
+    let bytes: usize = frames.iter().map(|f| f.data.len()).sum();
     bencher
         .counter(divan::counter::ItemsCount::new(frames.len()))
         .counter(divan::counter::BytesCount::new(bytes))
         .bench(|| {
             let mut engine = Engine::new();
             let mut flows = Vec::new();
-            for (ts, link, data) in &frames {
-                engine.packet(
-                    RawPacket {
-                        ts: *ts,
-                        link: *link,
-                        data,
-                        orig_len: data.len() as u32,
-                    },
-                    &mut flows,
-                );
+            for frame in &frames {
+                engine.packet(frame.raw(), &mut flows);
             }
             engine.finish(&mut flows);
             black_box(flows.len())

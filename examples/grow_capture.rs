@@ -7,7 +7,7 @@
 
 use std::io::{BufWriter, Write};
 use teleprobe::decode::ip_offset;
-use teleprobe::source::{FileSource, PacketSource};
+use teleprobe::source::read_all;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -19,23 +19,24 @@ fn main() {
     // Load every IP frame once, with an Ethernet header in front.
     let mut frames: Vec<Vec<u8>> = Vec::new();
     for input in &args[3..] {
-        let Ok(mut src) = FileSource::open(input) else {
+        let Ok(packets) = read_all(input) else {
             continue;
         };
-        while let Ok(true) = src.next_packet(&mut |p| {
-            if let Ok(Some(offset)) = ip_offset(p.link, p.data) {
-                let ip = &p.data[offset..];
-                let ether_type: u16 = match ip.first().map(|b| b >> 4) {
-                    Some(4) => 0x0800,
-                    Some(6) => 0x86dd,
-                    _ => return,
-                };
-                let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
-                f.extend_from_slice(&ether_type.to_be_bytes());
-                f.extend_from_slice(ip);
-                frames.push(f);
-            }
-        }) {}
+        for p in packets {
+            let Ok(Some(offset)) = ip_offset(p.link, &p.data) else {
+                continue;
+            };
+            let ip = &p.data[offset..];
+            let ether_type: u16 = match ip.first().map(|b| b >> 4) {
+                Some(4) => 0x0800,
+                Some(6) => 0x86dd,
+                _ => continue,
+            };
+            let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
+            f.extend_from_slice(&ether_type.to_be_bytes());
+            f.extend_from_slice(ip);
+            frames.push(f);
+        }
     }
     let mut out = BufWriter::new(std::fs::File::create(&args[1]).expect("create output"));
     let header: [u32; 6] = [0xa1b2c3d4, 0x0004_0002, 0, 0, 262_144, 1];

@@ -8,7 +8,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use teleprobe::engine::Engine;
 use teleprobe::proto::sip::looks_like_sip;
-use teleprobe::source::{FileSource, LinkType, PacketSource, RawPacket};
+use teleprobe::source::{OwnedPacket, RawPacket, read_all};
 
 struct Counting;
 
@@ -36,12 +36,8 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn frames(name: &str) -> Vec<(i64, LinkType, Vec<u8>)> {
-    let path = format!("{}/captures/{name}", env!("CARGO_MANIFEST_DIR"));
-    let mut src = FileSource::open(&path).unwrap();
-    let mut all = Vec::new();
-    while let Ok(true) = src.next_packet(&mut |p| all.push((p.ts, p.link, p.data.to_vec()))) {}
-    all
+fn frames(name: &str) -> Vec<OwnedPacket> {
+    read_all(&format!("{}/captures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
 
 /// UDP payload of an Ethernet/IPv4 frame (the shipped captures are such).
@@ -79,9 +75,9 @@ fn steady_state_media_packets_do_not_allocate() {
     // The calls were recorded minutes apart: put them on one clock, 1 ms
     // apart, so no flow idles out between the two passes.
     for (i, frame) in all.iter_mut().enumerate() {
-        frame.0 = 1_700_000_000_000_000_000 + i as i64 * 1_000_000;
+        frame.ts = 1_700_000_000_000_000_000 + i as i64 * 1_000_000;
     }
-    let media: Vec<&(i64, LinkType, Vec<u8>)> = all.iter().filter(|f| is_media(&f.2)).collect();
+    let media: Vec<&OwnedPacket> = all.iter().filter(|f| is_media(&f.data)).collect();
     assert!(
         media.len() > 1000,
         "expected the media of four calls, got {}",
@@ -89,34 +85,22 @@ fn steady_state_media_packets_do_not_allocate() {
     );
     let mut engine = Engine::new();
     let mut flows = Vec::with_capacity(1024);
-    let last = all.iter().map(|f| f.0).max().unwrap();
-    for (ts, link, data) in &all {
-        engine.packet(
-            RawPacket {
-                ts: *ts,
-                link: *link,
-                data,
-                orig_len: data.len() as u32,
-            },
-            &mut flows,
-        );
+    let last = all.iter().map(|f| f.ts).max().unwrap();
+    for frame in &all {
+        engine.packet(frame.raw(), &mut flows);
     }
     ALLOCATIONS.store(0, Ordering::Relaxed);
     COUNTING.store(true, Ordering::Relaxed);
     let mut offenders = Vec::new();
-    for (i, (ts, link, data)) in media.iter().enumerate() {
+    for (i, frame) in media.iter().enumerate() {
         // Same flows, a moment later: well inside every idle timeout.
-        let ts = last + (ts - all[0].0);
+        let packet = RawPacket {
+            ts: last + (frame.ts - all[0].ts),
+            ..frame.raw()
+        };
+        let data = &frame.data;
         let before = ALLOCATIONS.load(Ordering::Relaxed);
-        engine.packet(
-            RawPacket {
-                ts,
-                link: *link,
-                data,
-                orig_len: data.len() as u32,
-            },
-            &mut flows,
-        );
+        engine.packet(packet, &mut flows);
         if ALLOCATIONS.load(Ordering::Relaxed) != before && offenders.len() < 8 {
             offenders.push((i, udp_payload(data).map(|p| p[..p.len().min(24)].to_vec())));
         }

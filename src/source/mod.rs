@@ -61,6 +61,43 @@ pub struct RawPacket<'a> {
     pub orig_len: u32,
 }
 
+/// A packet copied out of its source, for tools that hold a capture in
+/// memory (benchmarks, tests, the capture grower); the engine itself only
+/// ever sees borrowed [`RawPacket`]s.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedPacket {
+    pub ts: Nanos,
+    pub link: LinkType,
+    pub data: Vec<u8>,
+    pub orig_len: u32,
+}
+
+impl OwnedPacket {
+    pub fn raw(&self) -> RawPacket<'_> {
+        RawPacket {
+            ts: self.ts,
+            link: self.link,
+            data: &self.data,
+            orig_len: self.orig_len,
+        }
+    }
+}
+
+/// Reads a whole capture into memory.
+pub fn read_all(path: &str) -> Result<Vec<OwnedPacket>, SourceError> {
+    let mut source = FileSource::open(path)?;
+    let mut packets = Vec::new();
+    while source.next_packet(&mut |p| {
+        packets.push(OwnedPacket {
+            ts: p.ts,
+            link: p.link,
+            data: p.data.to_vec(),
+            orig_len: p.orig_len,
+        })
+    })? {}
+    Ok(packets)
+}
+
 /// Why reading stopped early. The packets read before the error are kept and
 /// reported; the caller decides the exit code.
 #[derive(Debug, Clone, PartialEq, Eq)]
