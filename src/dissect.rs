@@ -174,7 +174,20 @@ struct TlsState {
     /// Per direction: handshake bytes spanning records (TLS over TCP).
     handshake: [Vec<u8>; 2],
     encrypted: [bool; 2],
+    /// Per direction: the DTLS handshake message being reassembled from
+    /// fragments (certificates rarely fit one datagram).
+    dtls_fragments: [Option<Box<DtlsMessage>>; 2],
 }
+
+struct DtlsMessage {
+    kind: u8,
+    message_seq: u16,
+    data: Vec<u8>,
+    ranges: Vec<(usize, usize)>,
+}
+
+/// Largest DTLS handshake message we reassemble (a certificate chain).
+const MAX_DTLS_MESSAGE: usize = 64 * 1024;
 
 #[derive(Default)]
 struct QuicState {
@@ -455,8 +468,12 @@ impl FlowState {
             let state = self.tls.get_or_insert_with(Default::default);
             match content {
                 tls::CONTENT_HANDSHAKE if epoch == 0 => {
-                    if let Some((kind, body)) = tls::dtls_handshake(fragment) {
-                        self.on_handshake(ctx, kind, body, true);
+                    for message in tls::dtls_handshakes(fragment) {
+                        if message.is_whole() {
+                            self.on_handshake(ctx, message.kind, message.body, true);
+                        } else if let Some(whole) = self.dtls_fragment(ctx.dir, &message) {
+                            self.on_handshake(ctx, message.kind, &whole, true);
+                        }
                     }
                 }
                 tls::CONTENT_APPLICATION_DATA => state.detail.application_data_records += 1,
@@ -465,6 +482,37 @@ impl FlowState {
             }
             rest = &rest[len..];
         }
+    }
+
+    /// Adds a DTLS handshake fragment; returns the message once complete.
+    fn dtls_fragment(&mut self, dir: Dir, fragment: &tls::DtlsHandshake<'_>) -> Option<Vec<u8>> {
+        let end = fragment.offset.checked_add(fragment.body.len())?;
+        if fragment.length > MAX_DTLS_MESSAGE || end > fragment.length {
+            return None;
+        }
+        let state = self.tls.get_or_insert_with(Default::default);
+        let slot = &mut state.dtls_fragments[dir.index()];
+        let fresh = slot
+            .as_ref()
+            .is_none_or(|m| m.message_seq != fragment.message_seq || m.kind != fragment.kind);
+        if fresh {
+            *slot = Some(Box::new(DtlsMessage {
+                kind: fragment.kind,
+                message_seq: fragment.message_seq,
+                data: vec![0; fragment.length],
+                ranges: Vec::new(),
+            }));
+        }
+        let message = slot.as_mut()?;
+        if message.data.len() != fragment.length {
+            return None;
+        }
+        message.data[fragment.offset..end].copy_from_slice(fragment.body);
+        crate::ranges::insert(&mut message.ranges, (fragment.offset, end));
+        if message.ranges.first() == Some(&(0, fragment.length)) {
+            return slot.take().map(|m| m.data);
+        }
+        None
     }
 
     /// A complete handshake message, from TLS, DTLS or QUIC CRYPTO frames.

@@ -17,6 +17,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = tls_record(data);
     let _ = tls_handshake(data);
     if let Some((_, _, _, f, _)) = dtls_record(data) {
-        let _ = dtls_handshake(f);
+        let _ = dtls_handshakes(f).count();
     }
 });

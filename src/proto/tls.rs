@@ -87,18 +87,42 @@ pub fn dtls_record(b: &[u8]) -> Option<(u8, u16, u16, &[u8], usize)> {
     Some((b[0], version, epoch, b.get(13..13 + len)?, 13 + len))
 }
 
-/// A DTLS handshake message header: (type, body) when unfragmented.
-pub fn dtls_handshake(fragment: &[u8]) -> Option<(u8, &[u8])> {
-    if fragment.len() < 12 {
-        return None;
+/// One DTLS handshake message or fragment of one (RFC 6347 §4.2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DtlsHandshake<'a> {
+    pub kind: u8,
+    /// Length of the whole message.
+    pub length: usize,
+    pub message_seq: u16,
+    pub offset: usize,
+    pub body: &'a [u8],
+}
+
+impl DtlsHandshake<'_> {
+    pub fn is_whole(&self) -> bool {
+        self.offset == 0 && self.body.len() == self.length
     }
-    let length = u32::from_be_bytes([0, fragment[1], fragment[2], fragment[3]]) as usize;
-    let offset = u32::from_be_bytes([0, fragment[6], fragment[7], fragment[8]]) as usize;
-    let frag_len = u32::from_be_bytes([0, fragment[9], fragment[10], fragment[11]]) as usize;
-    if offset != 0 || frag_len != length {
-        return None;
-    }
-    Some((fragment[0], fragment.get(12..12 + length)?))
+}
+
+/// The handshake messages (or fragments) of one DTLS record's fragment.
+pub fn dtls_handshakes(mut fragment: &[u8]) -> impl Iterator<Item = DtlsHandshake<'_>> {
+    std::iter::from_fn(move || {
+        if fragment.len() < 12 {
+            return None;
+        }
+        let u24 = |b: &[u8]| u32::from_be_bytes([0, b[0], b[1], b[2]]) as usize;
+        let frag_len = u24(&fragment[9..12]);
+        let body = fragment.get(12..12 + frag_len)?;
+        let message = DtlsHandshake {
+            kind: fragment[0],
+            length: u24(&fragment[1..4]),
+            message_seq: u16::from_be_bytes([fragment[4], fragment[5]]),
+            offset: u24(&fragment[6..9]),
+            body,
+        };
+        fragment = &fragment[12 + frag_len..];
+        Some(message)
+    })
 }
 
 /// A TLS handshake message header: (type, body, total length), `None` if incomplete.
