@@ -1,19 +1,40 @@
 //! Replay: read capture files through the engine and build the report.
 
-use crate::engine::Engine;
-use crate::report::model::{Generator, Report, SCHEMA};
+use crate::assess::Assessor;
+use crate::assess::policy::Policy;
+use crate::assess::vendors::Vendors;
+use crate::engine::{Engine, FlowSink};
+use crate::report::model::{FlowRecord, Generator, Report, SCHEMA};
 use crate::report::redact::Redactor;
 use crate::report::store::FlowStore;
 use crate::source::{FileSource, MergedSource, PacketSource, SourceError};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Show a progress bar on a terminal.
     pub progress: bool,
     /// Keep identifiers (names, numbers, SIP URIs...) instead of pseudonyms.
     pub reveal: bool,
+    pub policy: Policy,
+    pub vendors: Option<Vendors>,
+}
+
+/// Where finished flows go: redaction first, so the assessment and every
+/// output see only redacted values; then the findings rules; then the store.
+struct Pipeline {
+    redactor: Redactor,
+    assessor: Assessor,
+    store: FlowStore,
+}
+
+impl FlowSink for Pipeline {
+    fn flow(&mut self, mut record: FlowRecord) {
+        self.redactor.apply(&mut record);
+        self.assessor.observe(&record);
+        self.store.flow(record);
+    }
 }
 
 pub struct Analysis {
@@ -41,7 +62,12 @@ pub fn analyze_files(files: &[String], options: &Options) -> Result<Analysis, So
         source.progress().1,
     );
     let mut engine = Engine::new();
-    let mut flows = FlowStore::new(Redactor::new(options.reveal));
+    let vendors = options.vendors.clone().unwrap_or_else(Vendors::built_in);
+    let mut flows = Pipeline {
+        redactor: Redactor::new(options.reveal),
+        assessor: Assessor::new(options.policy.clone(), vendors),
+        store: FlowStore::new(),
+    };
     let mut error = None;
     loop {
         match source.next_packet(&mut |pkt| engine.packet(pkt, &mut flows)) {
@@ -81,11 +107,17 @@ pub fn analyze_files(files: &[String], options: &Options) -> Result<Analysis, So
         names
     };
     capture.truncated = error.as_ref().map(|e| e.to_string());
-    flows.sort();
-    flows.finish_writing();
-    if let Some(e) = &flows.spill_error {
+    let Pipeline {
+        assessor,
+        mut store,
+        ..
+    } = flows;
+    store.sort();
+    store.finish_writing();
+    if let Some(e) = &store.spill_error {
         capture.notes.push(e.clone());
     }
+    let (findings, summary) = assessor.finish(&dns_names);
     Ok(Analysis {
         report: Report {
             schema: SCHEMA,
@@ -95,8 +127,10 @@ pub fn analyze_files(files: &[String], options: &Options) -> Result<Analysis, So
                 redacted: !options.reveal,
             },
             capture,
-            flows,
+            flows: store,
             dns_names,
+            findings,
+            summary,
         },
         error,
     })

@@ -7,6 +7,7 @@
 //! and is shared by replay and live capture.
 
 pub mod analyze;
+pub mod assess;
 pub mod decode;
 pub mod dissect;
 pub mod engine;

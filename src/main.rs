@@ -4,6 +4,9 @@ use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::process::ExitCode;
 use teleprobe::analyze::{Options, analyze_files};
+use teleprobe::assess::catalogue::Severity;
+use teleprobe::assess::policy::Policy;
+use teleprobe::assess::vendors::Vendors;
 use teleprobe::report::summary;
 
 #[derive(Parser)]
@@ -22,7 +25,7 @@ struct Cli {
 enum Command {
     /// Analyse pcap/pcapng files: flows, protocols, TLS/DTLS, STUN/TURN, SIP/SDP, RTP, DNS, QUIC
     #[command(
-        after_help = "Examples:\n  teleprobe analyze captures/webrtc-aiortc.pcap\n  teleprobe analyze --json -o report.json a.pcapng b.pcapng\n  teleprobe analyze - < capture.pcap\n\nExit codes: 0 done, 2 unusable input or arguments (the report of what was read is still written)."
+        after_help = "Examples:\n  teleprobe analyze captures/webrtc-aiortc.pcap\n  teleprobe analyze --json -o report.json a.pcapng b.pcapng\n  teleprobe analyze - < capture.pcap\n  teleprobe analyze --policy clinic.toml --fail-on high capture.pcapng   # scripted audit\n\nExit codes: 0 done; 1 a finding at or above --fail-on; 2 unusable input or arguments (the report of what was read is still written).\nThe default policy is data/policy.toml in the source tree; print it with --print-policy."
     )]
     Analyze {
         /// Capture files (pcap or pcapng); several are merged in timestamp order; `-` reads standard input
@@ -41,7 +44,46 @@ enum Command {
         /// (by default they are replaced by pseudonyms stable within the report)
         #[arg(long)]
         reveal: bool,
+        /// Assessment policy (TOML): clinic networks, minimum TLS, allowed relays and vendors, severities
+        #[arg(long, value_name = "FILE")]
+        policy: Option<String>,
+        /// Extra or overriding vendor definitions (TOML, same format as the built-in list)
+        #[arg(long, value_name = "FILE")]
+        vendors: Option<String>,
+        /// Exit with status 1 when a finding at or above this severity exists
+        #[arg(long, value_name = "SEVERITY", value_enum)]
+        fail_on: Option<FailOn>,
     },
+    /// Print the built-in default policy, to copy and edit
+    PrintPolicy,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum FailOn {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl FailOn {
+    fn severity(self) -> Severity {
+        match self {
+            FailOn::Info => Severity::Info,
+            FailOn::Low => Severity::Low,
+            FailOn::Medium => Severity::Medium,
+            FailOn::High => Severity::High,
+            FailOn::Critical => Severity::Critical,
+        }
+    }
+}
+
+/// Reads a TOML file given on the command line, or says what is wrong with it.
+fn load<T>(path: &str, what: &str, parse: fn(&str) -> Result<T, String>) -> Result<T, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {what} {path}: {e}"))?;
+    parse(&text).map_err(|e| format!("{what} {path}: {e}"))
 }
 
 fn main() -> ExitCode {
@@ -53,19 +95,64 @@ fn main() -> ExitCode {
             output,
             quiet,
             reveal,
-        } => analyze(
-            &captures,
-            json,
-            output.as_deref(),
-            Options {
+            policy,
+            vendors,
+            fail_on,
+        } => {
+            let policy = match policy
+                .as_deref()
+                .map(|p| load(p, "policy", Policy::parse))
+                .transpose()
+            {
+                Ok(p) => p.unwrap_or_default(),
+                Err(e) => {
+                    eprintln!("teleprobe: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let vendors = match vendors
+                .as_deref()
+                .map(|p| load(p, "vendor file", Vendors::parse))
+                .transpose()
+            {
+                Ok(extra) => extra.map(|extra| {
+                    let mut all = Vendors::built_in();
+                    all.extend(extra);
+                    all
+                }),
+                Err(e) => {
+                    eprintln!("teleprobe: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let options = Options {
                 progress: !quiet,
                 reveal,
-            },
-        ),
+                policy,
+                vendors,
+            };
+            analyze(
+                &captures,
+                json,
+                output.as_deref(),
+                options,
+                fail_on.map(FailOn::severity),
+            )
+        }
+        Command::PrintPolicy => {
+            print!("{}", teleprobe::assess::policy::DEFAULT_POLICY);
+            ExitCode::SUCCESS
+        }
     }
 }
 
-fn analyze(captures: &[String], json: bool, output: Option<&str>, options: Options) -> ExitCode {
+fn analyze(
+    captures: &[String],
+    json: bool,
+    output: Option<&str>,
+    options: Options,
+    fail_on: Option<Severity>,
+) -> ExitCode {
     let analysis = match analyze_files(captures, &options) {
         Ok(a) => a,
         Err(e) => {
@@ -100,6 +187,20 @@ fn analyze(captures: &[String], json: bool, output: Option<&str>, options: Optio
     if let Some(e) = &analysis.error {
         eprintln!("teleprobe: {e}");
         return ExitCode::from(2);
+    }
+    if let Some(threshold) = fail_on {
+        let failing = report
+            .findings
+            .iter()
+            .filter(|f| f.severity >= threshold)
+            .count();
+        if failing > 0 {
+            eprintln!(
+                "teleprobe: {failing} finding(s) at or above {}",
+                threshold.name()
+            );
+            return ExitCode::from(1);
+        }
     }
     ExitCode::SUCCESS
 }

@@ -3,6 +3,8 @@
 //! form is documented in docs/report-schema.json and versioned by `schema`.
 
 use super::store::FlowStore;
+use crate::assess::catalogue::Severity;
+use crate::assess::vendors::Baa;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -66,6 +68,59 @@ pub struct Report {
     pub flows: FlowStore,
     /// Names seen in DNS answers, with the addresses they resolved to.
     pub dns_names: Vec<DnsName>,
+    /// What the assessment found, most severe first (catalogue in DOMAIN.md).
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Finding {
+    /// Stable id from the catalogue, e.g. `media-cleartext`.
+    pub id: &'static str,
+    pub severity: Severity,
+    /// The catalogue's severity before any policy override.
+    pub default_severity: Severity,
+    pub title: &'static str,
+    /// What the finding is about: a server, a stream, a name.
+    pub subject: String,
+    pub explanation: &'static str,
+    pub reference: &'static str,
+    pub remedy: &'static str,
+    /// The values that triggered the rule (redacted where they are PHI; SRTP keys never).
+    pub values: BTreeMap<String, String>,
+    /// Where to look: flows and packet numbers as Wireshark numbers them.
+    pub evidence: Vec<Evidence>,
+    /// Evidence items beyond the first 32 are counted, not listed.
+    pub more_evidence: u64,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Evidence {
+    pub flow: u64,
+    pub first_packet: u64,
+    pub last_packet: u64,
+    pub first_timestamp: String,
+    pub last_timestamp: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct Summary {
+    /// Number of findings per severity (all five keys present).
+    pub findings_by_severity: BTreeMap<String, u64>,
+    pub vendors: Vec<VendorSeen>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct VendorSeen {
+    pub name: String,
+    /// Whether the vendor publicly offers a BAA.
+    pub baa: Baa,
+    /// Listed under `allow.vendors` in the policy.
+    pub allowed: bool,
+    /// How it was recognised: "DNS query doxy.me (flow 3, packet 5)".
+    pub seen_by: Vec<String>,
+    pub flows: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -4,7 +4,6 @@
 //! stays flat however long the capture.
 
 use super::model::FlowRecord;
-use super::redact::Redactor;
 use crate::engine::FlowSink;
 use serde::ser::{Error as _, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -13,8 +12,8 @@ use std::io::{BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
 
 const MEMORY_LIMIT: usize = 20_000;
 
+#[derive(Default)]
 pub struct FlowStore {
-    redactor: Redactor,
     memory: Vec<FlowRecord>,
     spill: Option<BufWriter<File>>,
     spilled: u64,
@@ -24,28 +23,16 @@ pub struct FlowStore {
 }
 
 impl FlowStore {
-    /// Every record is passed through `redactor` before it is kept.
-    pub fn new(redactor: Redactor) -> FlowStore {
-        FlowStore {
-            redactor,
-            memory: Vec::new(),
-            spill: None,
-            spilled: 0,
-            spill_error: None,
-            limit: None,
-        }
+    pub fn new() -> FlowStore {
+        FlowStore::default()
     }
 
     /// A store that spills after `limit` flows (tests use a small one).
-    pub fn with_limit(redactor: Redactor, limit: usize) -> FlowStore {
+    pub fn with_limit(limit: usize) -> FlowStore {
         FlowStore {
             limit: Some(limit),
-            ..FlowStore::new(redactor)
+            ..FlowStore::default()
         }
-    }
-
-    pub fn redactor(&self) -> &Redactor {
-        &self.redactor
     }
 
     pub fn len(&self) -> u64 {
@@ -100,8 +87,7 @@ impl FlowStore {
 }
 
 impl FlowSink for FlowStore {
-    fn flow(&mut self, mut record: FlowRecord) {
-        self.redactor.apply(&mut record);
+    fn flow(&mut self, record: FlowRecord) {
         if self.memory.len() >= self.limit.unwrap_or(MEMORY_LIMIT) && self.spill_error.is_none() {
             self.spill_all();
         }
@@ -176,7 +162,7 @@ mod tests {
 
     #[test]
     fn spills_and_streams_back_every_flow() {
-        let mut store = FlowStore::with_limit(Redactor::new(false), 3);
+        let mut store = FlowStore::with_limit(3);
         for id in 1..=10 {
             store.flow(record(id));
         }

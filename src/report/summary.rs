@@ -32,6 +32,7 @@ pub fn render(report: &Report) -> String {
     if let Some(t) = &c.truncated {
         let _ = writeln!(out, "WARNING: {t}");
     }
+    findings(&mut out, report);
     let groups: [(&str, Membership); 7] = [
         ("SIP signaling", |f| f.sip.is_some()),
         ("Media (RTP/SRTP/RTCP)", |f| {
@@ -81,6 +82,68 @@ pub fn render(report: &Report) -> String {
         );
     }
     out
+}
+
+/// Findings first, most severe first: what a reader must act on.
+fn findings(out: &mut String, report: &Report) {
+    let counts: Vec<String> = ["critical", "high", "medium", "low", "info"]
+        .iter()
+        .filter_map(|s| {
+            let n = report
+                .summary
+                .findings_by_severity
+                .get(*s)
+                .copied()
+                .unwrap_or(0);
+            (n > 0).then(|| format!("{n} {s}"))
+        })
+        .collect();
+    if report.findings.is_empty() {
+        let _ = writeln!(out, "\nNo findings.");
+    } else {
+        let _ = writeln!(out, "\n== Findings ({})", counts.join(", "));
+    }
+    for f in &report.findings {
+        let _ = writeln!(
+            out,
+            "{:<8} {:<26} {}",
+            f.severity.name().to_uppercase(),
+            f.id,
+            f.subject
+        );
+        if let Some(e) = f.evidence.first() {
+            let more = f.evidence.len() as u64 - 1 + f.more_evidence;
+            let _ = writeln!(
+                out,
+                "         flow #{} packets {}-{}: {}{}",
+                e.flow,
+                e.first_packet,
+                e.last_packet,
+                e.detail,
+                if more > 0 {
+                    format!(" (+{more} more)")
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    if !report.summary.vendors.is_empty() {
+        let _ = writeln!(out, "\n== Platforms seen");
+        for v in &report.summary.vendors {
+            let baa = match v.baa {
+                crate::assess::vendors::Baa::Yes => "offers a BAA",
+                crate::assess::vendors::Baa::No => "offers NO BAA",
+            };
+            let _ = writeln!(
+                out,
+                "{} ({baa}{}): {}",
+                v.name,
+                if v.allowed { ", allowed by policy" } else { "" },
+                v.seen_by.first().map(String::as_str).unwrap_or("")
+            );
+        }
+    }
 }
 
 fn flow_line(out: &mut String, f: &FlowRecord) {

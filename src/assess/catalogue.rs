@@ -1,0 +1,205 @@
+//! The findings catalogue (DOMAIN.md): stable ids, default severities, the
+//! reference behind each rule, a one-line explanation for a compliance
+//! reader, and the remedy. Data, not scattered match arms.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+pub struct Rule {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub title: &'static str,
+    pub explanation: &'static str,
+    pub reference: &'static str,
+    pub remedy: &'static str,
+}
+
+pub const RULES: [Rule; 17] = [
+    Rule {
+        id: "media-cleartext",
+        severity: Severity::Critical,
+        title: "Media sent without encryption",
+        explanation: "Audio or video crossed the network as plain RTP: anyone on the path can record and replay the visit.",
+        reference: "45 CFR 164.312(e)(1); RFC 3711",
+        remedy: "Require SRTP (DTLS-SRTP, or SDES over TLS signaling) on every endpoint and trunk.",
+    },
+    Rule {
+        id: "srtp-keys-exposed",
+        severity: Severity::Critical,
+        title: "SRTP keys sent in clear signaling",
+        explanation: "SDES a=crypto keys travelled in unencrypted SIP/SDP, so the encrypted media can be decrypted by anyone who captured the signaling.",
+        reference: "RFC 4568 §8.3; 45 CFR 164.312(e)(1)",
+        remedy: "Carry SDES only over SIP/TLS (sips:, port 5061) or switch to DTLS-SRTP.",
+    },
+    Rule {
+        id: "signaling-cleartext",
+        severity: Severity::High,
+        title: "Call signaling in the clear",
+        explanation: "SIP travelled over UDP/TCP without TLS: who called whom, when, and from where is readable on the path.",
+        reference: "45 CFR 164.312(e)(1); RFC 3261 §26",
+        remedy: "Use SIP over TLS (port 5061) between phones, PBX and trunks.",
+    },
+    Rule {
+        id: "sip-identity-exposed",
+        severity: Severity::High,
+        title: "Names or phone numbers in clear SIP headers",
+        explanation: "Display names, phone numbers or SIP URIs of participants were readable in From/To/Contact/P-Asserted-Identity headers.",
+        reference: "45 CFR 164.514(b)(2)(i)(A),(D)",
+        remedy: "Encrypt signaling (SIP/TLS); avoid patient names in display names.",
+    },
+    Rule {
+        id: "sip-credentials-cleartext",
+        severity: Severity::High,
+        title: "SIP credentials over an unencrypted transport",
+        explanation: "Digest Authorization headers crossed the network unencrypted and can be cracked offline.",
+        reference: "45 CFR 164.312(d); RFC 3261 §22.4",
+        remedy: "Register over SIP/TLS and use strong, unique SIP passwords.",
+    },
+    Rule {
+        id: "rtcp-sdes-exposed",
+        severity: Severity::Medium,
+        title: "Identifiers in plain RTCP",
+        explanation: "RTCP source descriptions (NAME, EMAIL, PHONE, LOC, NOTE) carried identifying details in the clear.",
+        reference: "RFC 3550 §6.5; 45 CFR 164.514(b)(2)",
+        remedy: "Use SRTCP and configure endpoints not to send personal SDES items.",
+    },
+    Rule {
+        id: "tls-deprecated",
+        severity: Severity::High,
+        title: "Deprecated TLS or DTLS version",
+        explanation: "A connection negotiated SSL 3.0, TLS 1.0/1.1 or DTLS 1.0, which NIST no longer allows for federal systems.",
+        reference: "NIST SP 800-52 Rev. 2 §3.1; RFC 8996",
+        remedy: "Disable versions below TLS 1.2 / DTLS 1.2 on servers and clients.",
+    },
+    Rule {
+        id: "tls-weak-cipher",
+        severity: Severity::High,
+        title: "Weak cipher suite negotiated",
+        explanation: "The connection uses a NULL, export, anonymous, RC4 or DES/3DES cipher suite that does not protect the data adequately.",
+        reference: "NIST SP 800-52 Rev. 2 §3.3.1",
+        remedy: "Restrict servers to AEAD suites (AES-GCM, ChaCha20-Poly1305) with ECDHE.",
+    },
+    Rule {
+        id: "tls-certificate-problem",
+        severity: Severity::Medium,
+        title: "Certificate problem",
+        explanation: "The server's certificate is self-signed, expired, not yet valid or does not name the server, which exposes users to interception.",
+        reference: "NIST SP 800-52 Rev. 2 §3.5; RFC 6125",
+        remedy: "Install a certificate from a trusted CA that names the service and is in date.",
+    },
+    Rule {
+        id: "relay-third-party",
+        severity: Severity::High,
+        title: "Media relayed through a third-party TURN server",
+        explanation: "Call media passed through a relay that is not on the allow list: its operator is in the media path and needs a conduit or BAA analysis.",
+        reference: "45 CFR 160.103 (business associate); 45 CFR 164.308(b)(1); RFC 8656",
+        remedy: "Add the relay to the policy if it is yours or covered by a BAA; otherwise configure the platform's approved relays.",
+    },
+    Rule {
+        id: "media-terminated-by-server",
+        severity: Severity::Medium,
+        title: "Media terminated by a vendor server",
+        explanation: "Encrypted media ends at a vendor server that holds the keys (SFU/MCU): the vendor can access content and is not a mere conduit.",
+        reference: "45 CFR 160.103; HHS guidance on the conduit exception",
+        remedy: "Make sure a BAA covers this vendor before it carries PHI.",
+    },
+    Rule {
+        id: "vendor-without-baa",
+        severity: Severity::High,
+        title: "Traffic to a platform that offers no BAA",
+        explanation: "The capture shows traffic to a platform that publicly offers no Business Associate Agreement.",
+        reference: "45 CFR 164.308(b)(1); 45 CFR 164.502(e)",
+        remedy: "Move telehealth visits to a platform covered by a BAA.",
+    },
+    Rule {
+        id: "ice-address-exposed",
+        severity: Severity::Low,
+        title: "Internal addresses in clear SDP candidates",
+        explanation: "ICE host candidates with private addresses were readable in unencrypted signaling, revealing network layout and devices.",
+        reference: "RFC 8445 §5.1.1.1; RFC 8828",
+        remedy: "Encrypt signaling; use mDNS candidates or restrict host candidates.",
+    },
+    Rule {
+        id: "dns-provider-exposed",
+        severity: Severity::Medium,
+        title: "Plain DNS names a telehealth provider",
+        explanation: "Unencrypted DNS queries reveal which telehealth service is being used, which can itself disclose a condition.",
+        reference: "45 CFR 164.514(b)(2); RFC 7626",
+        remedy: "Use encrypted DNS (DoT/DoH) on clinic and patient networks.",
+    },
+    Rule {
+        id: "sni-provider-exposed",
+        severity: Severity::Low,
+        title: "TLS server name names a telehealth provider",
+        explanation: "The TLS/QUIC server name (SNI) is sent in the clear and names the provider.",
+        reference: "RFC 6066 §3; RFC 8744",
+        remedy: "Prefer services that support Encrypted Client Hello.",
+    },
+    Rule {
+        id: "http-cleartext",
+        severity: Severity::High,
+        title: "Plain HTTP to a telehealth endpoint",
+        explanation: "Web traffic to a telehealth service went unencrypted: pages, forms and cookies are readable on the path.",
+        reference: "45 CFR 164.312(e)(1)",
+        remedy: "Serve and reach the service over HTTPS only (HSTS).",
+    },
+    Rule {
+        id: "stun-software-disclosed",
+        severity: Severity::Info,
+        title: "STUN/TURN software disclosed",
+        explanation: "The SOFTWARE attribute names the client or server software and version, which helps fingerprinting.",
+        reference: "RFC 8489 §14.14",
+        remedy: "Disable the SOFTWARE attribute where the software allows it.",
+    },
+];
+
+pub fn rule(id: &str) -> &'static Rule {
+    RULES
+        .iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("unknown rule id {id}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_are_unique_and_match_domain() {
+        let mut ids: Vec<&str> = super::RULES.iter().map(|r| r.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), super::RULES.len());
+    }
+}

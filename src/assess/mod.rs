@@ -1,0 +1,666 @@
+//! Assessment: rules over flow records that yield the findings of the
+//! catalogue, shaped by the policy and the vendor knowledge base. Records
+//! arrive already redacted, one at a time as flows end, so findings never
+//! hold a value redaction did not see and memory does not grow with the
+//! capture beyond one compact line per flow kept for vendor attribution.
+
+pub mod catalogue;
+pub mod policy;
+pub mod vendors;
+
+use crate::report::model::{DnsName, Evidence, Finding, FlowRecord, Summary, VendorSeen};
+use catalogue::{Severity, rule};
+use policy::{Policy, TlsVersion};
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, SocketAddr};
+use vendors::{Baa, Vendors};
+
+const MAX_EVIDENCE: usize = 32;
+const MAX_FLOW_LINES: usize = 50_000;
+
+/// One line per flow, kept to attribute server addresses to vendors once
+/// every DNS answer of the capture is known.
+struct FlowLine {
+    server: IpAddr,
+    evidence: Evidence,
+}
+
+pub struct Assessor {
+    policy: Policy,
+    vendors: Vendors,
+    findings: Vec<Finding>,
+    index: HashMap<(&'static str, String), usize>,
+    vendors_seen: Vec<VendorSeen>,
+    flow_lines: Vec<FlowLine>,
+}
+
+fn evidence(flow: &FlowRecord, first: u64, last: u64, detail: String) -> Evidence {
+    Evidence {
+        flow: flow.id,
+        first_packet: first,
+        last_packet: last,
+        first_timestamp: flow.first_timestamp.clone(),
+        last_timestamp: flow.last_timestamp.clone(),
+        detail,
+    }
+}
+
+/// Private, link-local and unique-local ranges: what a host candidate
+/// should not reveal.
+fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v) => v.is_private() || v.is_link_local() || v.is_loopback(),
+        IpAddr::V6(v) => {
+            v.is_loopback()
+                || (v.segments()[0] & 0xfe00) == 0xfc00
+                || (v.segments()[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+fn weak_cipher(name: &str) -> bool {
+    ["NULL", "EXPORT", "anon", "RC4", "_DES_", "DES40", "3DES"]
+        .iter()
+        .any(|w| name.contains(w))
+}
+
+/// RFC 6125 matching of a host name against a certificate name (one
+/// left-most wildcard label).
+fn name_matches(host: &str, pattern: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    let pattern = pattern.to_ascii_lowercase();
+    match pattern.strip_prefix("*.") {
+        Some(rest) => host.split_once('.').is_some_and(|(_, h)| h == rest),
+        None => host == pattern,
+    }
+}
+
+impl Assessor {
+    pub fn new(policy: Policy, vendors: Vendors) -> Assessor {
+        Assessor {
+            policy,
+            vendors,
+            findings: Vec::new(),
+            index: HashMap::new(),
+            vendors_seen: Vec::new(),
+            flow_lines: Vec::new(),
+        }
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Adds evidence to the finding (id, subject), creating it if needed.
+    fn report(
+        &mut self,
+        id: &'static str,
+        subject: String,
+        values: &[(&str, String)],
+        ev: Evidence,
+    ) {
+        if self.policy.ignores(id) {
+            return;
+        }
+        let key = (id, subject);
+        let i = match self.index.get(&key) {
+            Some(&i) => i,
+            None => {
+                let r = rule(id);
+                self.findings.push(Finding {
+                    id,
+                    severity: self.policy.severity_of(id, r.severity),
+                    default_severity: r.severity,
+                    title: r.title,
+                    subject: key.1.clone(),
+                    explanation: r.explanation,
+                    reference: r.reference,
+                    remedy: r.remedy,
+                    values: BTreeMap::new(),
+                    evidence: Vec::new(),
+                    more_evidence: 0,
+                });
+                self.index.insert(key, self.findings.len() - 1);
+                self.findings.len() - 1
+            }
+        };
+        let f = &mut self.findings[i];
+        for (k, v) in values {
+            f.values.entry(k.to_string()).or_insert_with(|| v.clone());
+        }
+        if f.evidence.len() < MAX_EVIDENCE {
+            f.evidence.push(ev);
+        } else {
+            f.more_evidence += 1;
+        }
+    }
+
+    fn saw_vendor(&mut self, name: &str, how: String, flow: u64) {
+        let Some(v) = self.vendors.get(name) else {
+            return;
+        };
+        let (vendor, baa) = (v.name.clone(), v.baa);
+        let i = match self.vendors_seen.iter().position(|s| s.name == vendor) {
+            Some(i) => i,
+            None => {
+                self.vendors_seen.push(VendorSeen {
+                    allowed: self.policy.vendor_allowed(&vendor),
+                    name: vendor,
+                    baa,
+                    seen_by: Vec::new(),
+                    flows: Vec::new(),
+                });
+                self.vendors_seen.len() - 1
+            }
+        };
+        let seen = &mut self.vendors_seen[i];
+        if seen.seen_by.len() < 16 && !seen.seen_by.contains(&how) {
+            seen.seen_by.push(how);
+        }
+        if seen.flows.len() < 256 && !seen.flows.contains(&flow) {
+            seen.flows.push(flow);
+        }
+    }
+
+    /// Applies the per-flow rules to a finished (redacted) flow.
+    pub fn observe(&mut self, f: &FlowRecord) {
+        let whole = |detail: String| evidence(f, f.first_packet, f.last_packet, detail);
+        if let (Ok(server), true) = (
+            f.server.parse::<SocketAddr>(),
+            self.flow_lines.len() < MAX_FLOW_LINES,
+        ) {
+            self.flow_lines.push(FlowLine {
+                server: server.ip(),
+                evidence: whole(format!("{} {} -> {}", f.transport, f.client, f.server)),
+            });
+        }
+        let server = format!("{} {}", f.transport, f.server);
+
+        if let Some(sip) = &f.sip {
+            let ev = evidence(
+                f,
+                sip.first_packet,
+                f.last_packet,
+                format!("{} SIP messages", sip.messages.len()),
+            );
+            let agents = sip.user_agents.join("; ");
+            self.report(
+                "signaling-cleartext",
+                server.clone(),
+                &[
+                    ("transport", f.transport.to_string()),
+                    ("user_agents", agents),
+                ],
+                ev.clone(),
+            );
+            let ids: Vec<String> = sip
+                .identities
+                .iter()
+                .map(|i| match &i.display_name {
+                    Some(n) => format!("{}: \"{n}\" {}", i.header, i.uri),
+                    None => format!("{}: {}", i.header, i.uri),
+                })
+                .collect();
+            if !ids.is_empty() {
+                let detail = format!("readable in SIP headers: {}", ids.join(", "));
+                let ev = evidence(f, sip.first_packet, f.last_packet, detail);
+                self.report(
+                    "sip-identity-exposed",
+                    server.clone(),
+                    &[("identities", ids.join(", "))],
+                    ev,
+                );
+            }
+            if sip.authorization {
+                let packets: Vec<String> = sip
+                    .messages
+                    .iter()
+                    .filter(|m| m.message == "REGISTER" || m.message == "INVITE")
+                    .map(|m| m.packet.to_string())
+                    .collect();
+                let detail = format!(
+                    "Authorization or Proxy-Authorization in SIP requests (packets {})",
+                    packets.join(", ")
+                );
+                self.report(
+                    "sip-credentials-cleartext",
+                    server.clone(),
+                    &[],
+                    evidence(f, sip.first_packet, f.last_packet, detail),
+                );
+            }
+            for sdp in &sip.sdp {
+                for m in sdp.media.iter().filter(|m| m.crypto) {
+                    let detail = format!(
+                        "SDP in packet {} ({}) carried a=crypto {} for {} {}:{} (key material not recorded)",
+                        sdp.packet,
+                        sdp.message,
+                        m.crypto_suites.join(", "),
+                        m.kind,
+                        m.address.as_deref().unwrap_or("?"),
+                        m.port
+                    );
+                    self.report(
+                        "srtp-keys-exposed",
+                        server.clone(),
+                        &[("suites", m.crypto_suites.join(", "))],
+                        evidence(f, sdp.packet, sdp.packet, detail),
+                    );
+                }
+                let internal: Vec<String> = sdp
+                    .media
+                    .iter()
+                    .flat_map(|m| &m.candidates)
+                    .filter(|c| {
+                        c.kind == "host" && c.address.parse::<IpAddr>().is_ok_and(is_internal)
+                    })
+                    .map(|c| format!("{}:{}", c.address, c.port))
+                    .collect();
+                if !internal.is_empty() {
+                    let detail = format!(
+                        "SDP in packet {} lists host candidates {}",
+                        sdp.packet,
+                        internal.join(", ")
+                    );
+                    self.report(
+                        "ice-address-exposed",
+                        server.clone(),
+                        &[("candidates", internal.join(", "))],
+                        evidence(f, sdp.packet, sdp.packet, detail),
+                    );
+                }
+            }
+        }
+
+        for s in f
+            .rtp
+            .iter()
+            .flat_map(|r| &r.streams)
+            .filter(|s| s.encrypted == "no")
+        {
+            let subject = format!("SSRC {} {} -> {}", s.ssrc, f.client, f.server);
+            let detail = format!(
+                "{} RTP packets, payload type {}{}; {}",
+                s.packets,
+                s.payload_type,
+                s.codec
+                    .as_ref()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default(),
+                s.evidence.join("; ")
+            );
+            let ev = Evidence {
+                flow: f.id,
+                first_packet: s.first_packet,
+                last_packet: s.last_packet,
+                first_timestamp: s.first_timestamp.clone(),
+                last_timestamp: s.last_timestamp.clone(),
+                detail,
+            };
+            self.report(
+                "media-cleartext",
+                subject,
+                &[
+                    ("packets", s.packets.to_string()),
+                    ("direction", s.direction.to_string()),
+                ],
+                ev,
+            );
+        }
+
+        if let Some(rtcp) = &f.rtcp {
+            let items: Vec<&crate::report::model::SdesRecord> = rtcp
+                .sdes
+                .iter()
+                .filter(|i| matches!(i.item, "NAME" | "EMAIL" | "PHONE" | "LOC" | "NOTE"))
+                .collect();
+            if let (Some(first), Some(last)) = (
+                items.iter().map(|i| i.packet).min(),
+                items.iter().map(|i| i.packet).max(),
+            ) {
+                let list: Vec<String> = items
+                    .iter()
+                    .map(|i| format!("{} {}={}", i.ssrc, i.item, i.value))
+                    .collect();
+                self.report(
+                    "rtcp-sdes-exposed",
+                    server.clone(),
+                    &[("items", list.join(", "))],
+                    evidence(
+                        f,
+                        first,
+                        last,
+                        format!("SDES items in plain RTCP: {}", list.join(", ")),
+                    ),
+                );
+            }
+        }
+
+        if let Some(tls) = &f.tls {
+            let hello = tls.server_hello_packet.unwrap_or(f.first_packet);
+            let subject = match &tls.sni {
+                Some(sni) => format!("{server} ({sni})"),
+                None => server.clone(),
+            };
+            if let Some(v) = tls.version.as_deref().and_then(TlsVersion::from_name) {
+                let min = if v >= 0xFE00 || v == 0x0100 {
+                    self.policy.tls.minimum_dtls_version
+                } else {
+                    self.policy.tls.minimum_version
+                };
+                if TlsVersion::rank(v) < TlsVersion::rank(min.0) {
+                    let version = tls.version.clone().unwrap_or_default();
+                    let detail = format!("ServerHello in packet {hello} negotiated {version}");
+                    self.report(
+                        "tls-deprecated",
+                        subject.clone(),
+                        &[("version", version)],
+                        evidence(f, hello, hello, detail),
+                    );
+                }
+            }
+            if let Some(cipher) = &tls.cipher {
+                let allowed = &self.policy.tls.allowed_ciphers;
+                if weak_cipher(cipher) || (!allowed.is_empty() && !allowed.contains(cipher)) {
+                    let detail = format!("ServerHello in packet {hello} chose {cipher}");
+                    self.report(
+                        "tls-weak-cipher",
+                        subject.clone(),
+                        &[("cipher", cipher.clone())],
+                        evidence(f, hello, hello, detail),
+                    );
+                }
+            }
+            if let Some(cert) = &tls.certificate {
+                // WebRTC's DTLS certificates are self-signed by design: the
+                // SDP fingerprint authenticates them.
+                let webrtc = tls.srtp_profile.is_some();
+                let mut problems = Vec::new();
+                if cert.self_signed && !webrtc {
+                    problems.push("self-signed".to_string());
+                }
+                if cert.not_after < f.first_timestamp {
+                    problems.push(format!("expired {}", cert.not_after));
+                }
+                if cert.not_before > f.last_timestamp {
+                    problems.push(format!("not valid before {}", cert.not_before));
+                }
+                if let Some(sni) = &tls.sni {
+                    let cn = cert
+                        .subject
+                        .rsplit("CN=")
+                        .next()
+                        .unwrap_or("")
+                        .split(',')
+                        .next()
+                        .unwrap_or("");
+                    let names_match = name_matches(sni, cn)
+                        || cert.dns_names.iter().any(|n| name_matches(sni, n));
+                    if !names_match {
+                        problems.push(format!("does not name {sni}"));
+                    }
+                }
+                if !problems.is_empty() {
+                    let detail = format!(
+                        "certificate in packet {} ({}) is {}",
+                        cert.packet,
+                        cert.subject,
+                        problems.join(", ")
+                    );
+                    self.report(
+                        "tls-certificate-problem",
+                        subject.clone(),
+                        &[
+                            ("subject", cert.subject.clone()),
+                            ("problems", problems.join(", ")),
+                        ],
+                        evidence(f, cert.packet, cert.packet, detail),
+                    );
+                }
+            }
+        }
+
+        let sni = f
+            .tls
+            .as_ref()
+            .and_then(|t| t.sni.clone())
+            .or_else(|| f.quic.as_ref().and_then(|q| q.sni.clone()));
+        if let Some(sni) = sni {
+            if let Some(v) = self.vendors.by_name(&sni).map(|v| v.name.clone()) {
+                let packet = f
+                    .tls
+                    .as_ref()
+                    .and_then(|t| t.client_hello_packet)
+                    .unwrap_or(f.first_packet);
+                self.saw_vendor(
+                    &v,
+                    format!("SNI {sni} (flow {}, packet {packet})", f.id),
+                    f.id,
+                );
+                self.report(
+                    "sni-provider-exposed",
+                    format!("{v}: {sni}"),
+                    &[("sni", sni.clone()), ("vendor", v.clone())],
+                    evidence(
+                        f,
+                        packet,
+                        packet,
+                        format!("ClientHello in packet {packet} names {sni}"),
+                    ),
+                );
+            }
+        }
+
+        if let Some(dns) = &f.dns {
+            for q in &dns.queries {
+                if let Some(v) = self.vendors.by_name(&q.name).map(|v| v.name.clone()) {
+                    self.saw_vendor(
+                        &v,
+                        format!("DNS query {} (flow {}, packet {})", q.name, f.id, q.packet),
+                        f.id,
+                    );
+                    let detail = format!("{} query for {} in packet {}", q.kind, q.name, q.packet);
+                    self.report(
+                        "dns-provider-exposed",
+                        format!("{v}: {}", q.name),
+                        &[("name", q.name.clone()), ("vendor", v.clone())],
+                        evidence(f, q.packet, q.packet, detail),
+                    );
+                }
+            }
+        }
+
+        for r in f.http.iter().flat_map(|h| &h.requests) {
+            let Some(host) = &r.host else { continue };
+            let host_only = host.split(':').next().unwrap_or(host);
+            if let Some(v) = self.vendors.by_name(host_only).map(|v| v.name.clone()) {
+                self.saw_vendor(
+                    &v,
+                    format!("HTTP Host {host} (flow {}, packet {})", f.id, r.packet),
+                    f.id,
+                );
+                let detail = format!(
+                    "{} http://{host}{} in packet {}",
+                    r.method, r.path, r.packet
+                );
+                self.report(
+                    "http-cleartext",
+                    format!("{v}: {host}"),
+                    &[("host", host.clone())],
+                    evidence(f, r.packet, r.packet, detail),
+                );
+            }
+        }
+
+        if let Some(stun) = &f.stun {
+            for sw in &stun.software {
+                let detail = format!("SOFTWARE \"{sw}\" in STUN/TURN messages of flow {}", f.id);
+                self.report(
+                    "stun-software-disclosed",
+                    sw.clone(),
+                    &[("software", sw.clone())],
+                    evidence(f, stun.first_packet, f.last_packet, detail),
+                );
+                if let Some(v) = self.vendors.by_software(sw).map(|v| v.name.clone()) {
+                    self.saw_vendor(&v, format!("STUN SOFTWARE {sw} (flow {})", f.id), f.id);
+                }
+            }
+            if let Some(realm) = &stun.realm {
+                if let Some(v) = self.vendors.by_realm(realm).map(|v| v.name.clone()) {
+                    self.saw_vendor(&v, format!("TURN REALM {realm} (flow {})", f.id), f.id);
+                }
+            }
+            if f.turn.is_some() && !stun.relayed_addresses.is_empty() {
+                self.relay(f, stun);
+            }
+        }
+    }
+
+    fn relay(&mut self, f: &FlowRecord, stun: &crate::report::model::StunDetail) {
+        let relay_ip = f.server.parse::<SocketAddr>().ok().map(|a| a.ip());
+        let allowed = self
+            .policy
+            .allowed_relay(relay_ip, stun.realm.as_deref(), &[])
+            .map(|r| r.name.clone());
+        let mut values = vec![
+            ("relay", f.server.clone()),
+            ("relayed_addresses", stun.relayed_addresses.join(", ")),
+        ];
+        if let Some(realm) = &stun.realm {
+            values.push(("realm", realm.clone()));
+        }
+        if !stun.software.is_empty() {
+            values.push(("software", stun.software.join("; ")));
+        }
+        if let Some(name) = &allowed {
+            values.push(("allowed_by", name.clone()));
+        }
+        let carried = f
+            .turn
+            .as_ref()
+            .map(|t| t.carried.join(", "))
+            .unwrap_or_default();
+        let detail = format!(
+            "Allocate succeeded (relayed {}); relay carried: {}",
+            stun.relayed_addresses.join(", "),
+            if carried.is_empty() {
+                "no recognised protocol"
+            } else {
+                &carried
+            }
+        );
+        let subject = format!("{} {}", f.transport, f.server);
+        let before = self.findings.len();
+        self.report(
+            "relay-third-party",
+            subject.clone(),
+            &values,
+            evidence(f, stun.first_packet, f.last_packet, detail),
+        );
+        if allowed.is_some() && self.findings.len() > before {
+            if let Some(last) = self.findings.last_mut() {
+                last.severity = Severity::Info;
+            }
+        }
+    }
+
+    /// Ends the assessment: attributes server addresses to vendors through
+    /// the capture's DNS answers, adds vendor-without-baa, orders findings.
+    pub fn finish(mut self, dns: &[DnsName]) -> (Vec<Finding>, Summary) {
+        let mut by_address: HashMap<IpAddr, Vec<&str>> = HashMap::new();
+        for n in dns {
+            for a in n.addresses.iter().filter_map(|a| a.parse::<IpAddr>().ok()) {
+                by_address.entry(a).or_default().push(&n.name);
+            }
+        }
+        let lines = std::mem::take(&mut self.flow_lines);
+        for line in &lines {
+            let Some(names) = by_address.get(&line.server) else {
+                continue;
+            };
+            for name in names {
+                if let Some(v) = self.vendors.by_name(name).map(|v| v.name.clone()) {
+                    let how = format!(
+                        "address {} resolved from {name} (flow {})",
+                        line.server, line.evidence.flow
+                    );
+                    self.saw_vendor(&v, how, line.evidence.flow);
+                }
+            }
+        }
+        let without_baa: Vec<(String, Vec<u64>, Vec<String>)> = self
+            .vendors_seen
+            .iter()
+            .filter(|v| v.baa == Baa::No && !v.allowed)
+            .map(|v| (v.name.clone(), v.flows.clone(), v.seen_by.clone()))
+            .collect();
+        for (name, flows, seen_by) in without_baa {
+            for flow in flows {
+                let Some(line) = lines.iter().find(|l| l.evidence.flow == flow) else {
+                    continue;
+                };
+                let mut ev = line.evidence.clone();
+                ev.detail = format!("{}; recognised by {}", ev.detail, seen_by.join("; "));
+                let note = self
+                    .vendors
+                    .get(&name)
+                    .map(|v| v.note.clone())
+                    .unwrap_or_default();
+                self.report(
+                    "vendor-without-baa",
+                    name.clone(),
+                    &[("vendor", name.clone()), ("baa", note)],
+                    ev,
+                );
+            }
+        }
+        self.findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(a.id.cmp(b.id))
+                .then(a.subject.cmp(&b.subject))
+        });
+        let mut counts: BTreeMap<String, u64> = [
+            Severity::Critical,
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+            Severity::Info,
+        ]
+        .iter()
+        .map(|s| (s.name().to_string(), 0))
+        .collect();
+        for f in &self.findings {
+            *counts.entry(f.severity.name().to_string()).or_default() += 1;
+        }
+        (
+            self.findings,
+            Summary {
+                findings_by_severity: counts,
+                vendors: self.vendors_seen,
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert!(weak_cipher("TLS_RSA_WITH_3DES_EDE_CBC_SHA"));
+        assert!(weak_cipher("TLS_RSA_WITH_RC4_128_SHA"));
+        assert!(weak_cipher("TLS_DH_anon_WITH_AES_128_CBC_SHA"));
+        assert!(!weak_cipher("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"));
+        assert!(!weak_cipher("TLS_RSA_WITH_AES_128_CBC_SHA"));
+        assert!(name_matches("a.clinic.example", "*.clinic.example"));
+        assert!(!name_matches("a.b.clinic.example", "*.clinic.example"));
+        assert!(name_matches("Clinic.Example", "clinic.example"));
+        assert!(
+            is_internal("192.168.1.20".parse().unwrap())
+                && !is_internal("198.51.100.7".parse().unwrap())
+        );
+        assert!(is_internal("fe80::1".parse().unwrap()) && is_internal("fd00::1".parse().unwrap()));
+    }
+}
