@@ -190,3 +190,52 @@ pub fn flow_with<'a>(report: &'a serde_json::Value, protocol: &str) -> Vec<&'a s
         })
         .collect()
 }
+
+/// A TLS record holding one handshake message.
+pub fn tls_record(handshake_type: u8, body: &[u8]) -> Vec<u8> {
+    let mut hs = vec![handshake_type];
+    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend_from_slice(body);
+    let mut r = vec![22, 3, 1];
+    r.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    r.extend_from_slice(&hs);
+    r
+}
+
+/// A TLS 1.2 ClientHello record with SNI.
+pub fn client_hello(sni: &str) -> Vec<u8> {
+    let mut b = vec![3, 3];
+    b.extend_from_slice(&[7; 32]);
+    b.push(0);
+    b.extend_from_slice(&[0, 4, 0xC0, 0x2F, 0x00, 0x0A, 1, 0]);
+    let name = sni.as_bytes();
+    let mut ext = vec![0, 0];
+    ext.extend_from_slice(&((name.len() + 5) as u16).to_be_bytes());
+    ext.extend_from_slice(&((name.len() + 3) as u16).to_be_bytes());
+    ext.push(0);
+    ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
+    ext.extend_from_slice(name);
+    b.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    b.extend_from_slice(&ext);
+    tls_record(1, &b)
+}
+
+/// A ServerHello record choosing `version` (legacy field) and `cipher`.
+pub fn server_hello(version: u16, cipher: u16) -> Vec<u8> {
+    let mut b = version.to_be_bytes().to_vec();
+    b.extend_from_slice(&[9; 32]);
+    b.push(0);
+    b.extend_from_slice(&cipher.to_be_bytes());
+    b.push(0);
+    tls_record(2, &b)
+}
+
+/// A finding of the given id in a report, if any.
+pub fn findings<'a>(report: &'a serde_json::Value, id: &str) -> Vec<&'a serde_json::Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == id)
+        .collect()
+}

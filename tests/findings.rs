@@ -1,0 +1,408 @@
+//! Each finding of the catalogue on a capture that must trigger it and on
+//! one that must not, with the evidence a reader can check in Wireshark.
+//! Recorded captures where real software could make the traffic; captures
+//! written here for the rest.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+
+fn capture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name)
+}
+
+fn ids(report: &serde_json::Value) -> Vec<String> {
+    let mut ids: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn report(name: &str) -> serde_json::Value {
+    report_json(&capture(name))
+}
+
+const C: [u8; 4] = [10, 0, 0, 5];
+const S: [u8; 4] = [198, 51, 100, 20];
+
+/// A TCP connection carrying `client` then `server` bytes.
+fn tcp_exchange(dir: &Path, name: &str, port: u16, client: &[u8], server: &[u8]) -> PathBuf {
+    let mut p = Pcap::new(ETHERNET);
+    let (c, s) = ((C, 50123), (S, port));
+    p.tcp4(c, s, 100, true, false, &[]);
+    p.tcp4(s, c, 900, true, true, &[]);
+    p.tcp4(c, s, 101, false, true, client);
+    p.tcp4(s, c, 901, false, true, server);
+    p.save(dir, name)
+}
+
+#[test]
+fn sip_call_in_the_clear() {
+    let r = report("sip-rtp-cleartext.pcap");
+    assert_eq!(
+        ids(&r),
+        [
+            "media-cleartext",
+            "rtcp-sdes-exposed",
+            "signaling-cleartext",
+            "sip-identity-exposed"
+        ]
+    );
+    let media = findings(&r, "media-cleartext");
+    assert_eq!(media.len(), 2, "one finding per stream, not per packet");
+    let m = media
+        .iter()
+        .find(|f| f["values"]["packets"] == "236")
+        .unwrap();
+    assert_eq!(m["severity"], "critical");
+    assert_eq!(m["evidence"][0]["first_packet"], 6);
+    assert_eq!(m["evidence"][0]["last_packet"], 602);
+    assert!(
+        m["evidence"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("RTP/AVP without a=crypto")
+    );
+    let sig = &findings(&r, "signaling-cleartext")[0];
+    assert_eq!(
+        (sig["subject"].as_str(), sig["evidence"][0]["flow"].as_u64()),
+        (Some("udp 127.0.0.1:5060"), Some(1))
+    );
+    assert_eq!(
+        findings(&r, "rtcp-sdes-exposed")[0]["evidence"][0]["first_packet"],
+        36
+    );
+    assert_eq!(r["summary"]["findings_by_severity"]["critical"], 2);
+}
+
+#[test]
+fn sdes_srtp_keys_in_clear_sip() {
+    let r = report("sip-sdes-srtp.pcap");
+    assert!(
+        findings(&r, "media-cleartext").is_empty(),
+        "the media is SRTP"
+    );
+    let keys = findings(&r, "srtp-keys-exposed");
+    assert_eq!(keys.len(), 1);
+    assert_eq!(
+        keys[0]["evidence"].as_array().unwrap().len(),
+        2,
+        "the offer and the answer"
+    );
+    assert_eq!(keys[0]["evidence"][0]["first_packet"], 1);
+    let offer = keys[0]["evidence"][0]["detail"].as_str().unwrap();
+    assert!(
+        offer.contains("AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32"),
+        "{offer}"
+    );
+    assert_eq!(keys[0]["evidence"][1]["first_packet"], 4, "the 200 OK");
+    assert!(!serde_json::to_string(&r).unwrap().contains("inline:"));
+    assert!(findings(&report("sip-rtp-cleartext.pcap"), "srtp-keys-exposed").is_empty());
+}
+
+#[test]
+fn sip_credentials_only_with_authorization() {
+    let r = report("sip-tcp.pcap");
+    let f = &findings(&r, "sip-credentials-cleartext")[0];
+    assert_eq!(f["subject"], "tcp 127.0.0.1:5060");
+    assert!(
+        findings(
+            &report("sip-rtp-cleartext.pcap"),
+            "sip-credentials-cleartext"
+        )
+        .is_empty()
+    );
+    assert!(findings(&report("tls-versions.pcapng"), "signaling-cleartext").is_empty());
+    assert!(findings(&report("webrtc-aiortc.pcap"), "sip-identity-exposed").is_empty());
+}
+
+#[test]
+fn tls_versions_and_certificates() {
+    let r = report("tls-versions.pcapng");
+    let deprecated = findings(&r, "tls-deprecated");
+    let subjects: Vec<&str> = deprecated
+        .iter()
+        .map(|f| f["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            "tcp 127.0.0.1:4410 (clinic.example)",
+            "tcp 127.0.0.1:4411 (clinic.example)"
+        ]
+    );
+    assert_eq!(deprecated[0]["values"]["version"], "TLS 1.0");
+    assert_eq!(
+        deprecated[0]["evidence"][0]["first_packet"], 6,
+        "the ServerHello"
+    );
+    // openssl's self-signed certificate, visible up to TLS 1.2 (not 1.3 on 4413).
+    let certs = findings(&r, "tls-certificate-problem");
+    assert_eq!(certs.len(), 4);
+    assert!(
+        certs
+            .iter()
+            .all(|c| c["values"]["problems"] == "self-signed")
+    );
+    assert!(
+        findings(&r, "tls-weak-cipher").is_empty(),
+        "AES128-SHA is not in the weak list"
+    );
+    // WebRTC's DTLS 1.2 with self-signed certificates is neither.
+    let webrtc = report("webrtc-aiortc.pcap");
+    assert!(
+        findings(&webrtc, "tls-deprecated").is_empty()
+            && findings(&webrtc, "tls-certificate-problem").is_empty()
+    );
+}
+
+#[test]
+fn weak_cipher_and_provider_names_in_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = tcp_exchange(
+        dir.path(),
+        "weak.pcap",
+        443,
+        &client_hello("video.doxy.me"),
+        &server_hello(0x0303, 0x000A),
+    );
+    let r = report_json(&path);
+    let weak = &findings(&r, "tls-weak-cipher")[0];
+    assert_eq!(weak["values"]["cipher"], "TLS_RSA_WITH_3DES_EDE_CBC_SHA");
+    assert_eq!(weak["evidence"][0]["first_packet"], 4);
+    let sni = &findings(&r, "sni-provider-exposed")[0];
+    assert_eq!(sni["subject"], "Doxy.me: video.doxy.me");
+    assert_eq!(sni["evidence"][0]["first_packet"], 3, "the ClientHello");
+    assert_eq!(r["summary"]["vendors"][0]["name"], "Doxy.me");
+    assert_eq!(r["summary"]["vendors"][0]["baa"], "yes");
+    assert!(
+        findings(&r, "vendor-without-baa").is_empty(),
+        "Doxy.me offers a BAA"
+    );
+    let strong = tcp_exchange(
+        dir.path(),
+        "strong.pcap",
+        443,
+        &client_hello("portal.clinic.example"),
+        &server_hello(0x0303, 0xC02F),
+    );
+    let r = report_json(&strong);
+    assert!(
+        findings(&r, "tls-weak-cipher").is_empty()
+            && findings(&r, "sni-provider-exposed").is_empty()
+    );
+}
+
+#[test]
+fn plain_http_to_a_provider() {
+    let dir = tempfile::tempdir().unwrap();
+    let get = b"GET /waiting-room?patient=123 HTTP/1.1\r\nHost: clinic.doxy.me\r\n\r\n";
+    let r = report_json(&tcp_exchange(
+        dir.path(),
+        "http.pcap",
+        80,
+        get,
+        b"HTTP/1.1 200 OK\r\n\r\n",
+    ));
+    let f = &findings(&r, "http-cleartext")[0];
+    assert_eq!(f["subject"], "Doxy.me: clinic.doxy.me");
+    let detail = f["evidence"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("GET http://clinic.doxy.me/waiting-room")
+            && !detail.contains("patient=123")
+    );
+    let other = b"GET / HTTP/1.1\r\nHost: updates.example\r\n\r\n";
+    let r = report_json(&tcp_exchange(
+        dir.path(),
+        "other.pcap",
+        80,
+        other,
+        b"HTTP/1.1 200 OK\r\n\r\n",
+    ));
+    assert!(findings(&r, "http-cleartext").is_empty());
+}
+
+#[test]
+fn dns_names_and_vendors_without_baa() {
+    let r = report("dns.pcap");
+    let names: Vec<&str> = findings(&r, "dns-provider-exposed")
+        .iter()
+        .map(|f| f["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Doxy.me: doxy.me", "Zoom: zoom.us"]);
+    assert!(findings(&r, "vendor-without-baa").is_empty());
+
+    // A WhatsApp lookup, then a connection to the address it returned.
+    let dir = tempfile::tempdir().unwrap();
+    let mut answer = simple_dns::Packet::new_reply(9);
+    let name = simple_dns::Name::new_unchecked("g.whatsapp.net");
+    answer.questions.push(simple_dns::Question::new(
+        name.clone(),
+        simple_dns::TYPE::A.into(),
+        simple_dns::CLASS::IN.into(),
+        false,
+    ));
+    answer.answers.push(simple_dns::ResourceRecord::new(
+        name,
+        simple_dns::CLASS::IN,
+        60,
+        simple_dns::rdata::RData::A(simple_dns::rdata::A {
+            address: u32::from_be_bytes(S),
+        }),
+    ));
+    let mut p = Pcap::new(ETHERNET);
+    p.udp4(
+        (C, 53001),
+        ([10, 0, 0, 1], 53),
+        &answer.build_bytes_vec().unwrap(),
+    );
+    p.tcp4((C, 50200), (S, 5222), 1, true, false, &[]);
+    p.tcp4((S, 5222), (C, 50200), 9, true, true, &[]);
+    let r = report_json(&p.save(dir.path(), "wa.pcap"));
+    let f = &findings(&r, "vendor-without-baa");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["subject"], "WhatsApp");
+    assert_eq!(f[0]["severity"], "high");
+    let flows: Vec<u64> = f[0]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["flow"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        flows,
+        [1, 2],
+        "the DNS flow and the connection to the resolved address"
+    );
+    assert!(
+        f[0]["evidence"][1]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("resolved from g.whatsapp.net")
+    );
+}
+
+#[test]
+fn turn_relay_and_software() {
+    let r = report("turn-relay.pcap");
+    let relay = findings(&r, "relay-third-party");
+    assert_eq!(relay.len(), 1, "one relay, four allocations");
+    assert_eq!(relay[0]["severity"], "high");
+    assert_eq!(relay[0]["values"]["realm"], "clinic.example");
+    assert_eq!(relay[0]["evidence"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        findings(&r, "stun-software-disclosed")[0]["subject"],
+        "Coturn-4.6.1 'Gorst'"
+    );
+    let direct = report("webrtc-aiortc.pcap");
+    assert!(
+        findings(&direct, "relay-third-party").is_empty()
+            && findings(&direct, "stun-software-disclosed").is_empty()
+    );
+}
+
+#[test]
+fn host_candidates_in_clear_sdp() {
+    let dir = tempfile::tempdir().unwrap();
+    let sdp = "v=0\r\no=- 1 1 IN IP4 192.168.1.20\r\ns=-\r\nc=IN IP4 192.168.1.20\r\nt=0 0\r\nm=audio 50000 UDP/TLS/RTP/SAVPF 111\r\na=candidate:1 1 udp 2130706431 192.168.1.20 50000 typ host\r\na=candidate:2 1 udp 1694498815 198.51.100.7 61000 typ srflx raddr 192.168.1.20 rport 50000\r\n";
+    let invite = format!(
+        "INVITE sip:bob@clinic.example SIP/2.0\r\nCall-ID: ice-1\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{sdp}",
+        sdp.len()
+    );
+    let mut p = Pcap::new(ETHERNET);
+    p.udp4((C, 5060), (S, 5060), invite.as_bytes());
+    let r = report_json(&p.save(dir.path(), "ice.pcap"));
+    let f = &findings(&r, "ice-address-exposed")[0];
+    assert_eq!(
+        f["values"]["candidates"], "192.168.1.20:50000",
+        "only the private host candidate"
+    );
+    assert_eq!(f["evidence"][0]["first_packet"], 1);
+    assert!(findings(&report("sip-rtp-cleartext.pcap"), "ice-address-exposed").is_empty());
+}
+
+#[test]
+fn policy_overrides_allow_lists_and_fail_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "ignore = [\"stun-software-disclosed\"]\n[severity]\n\"tls-deprecated\" = \"critical\"\n[[allow.relays]]\nname = \"our coturn\"\nrealm = \"clinic.example\"\n[tls]\nallowed_ciphers = [\"TLS_AES_256_GCM_SHA384\", \"TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\"]\n",
+    )
+    .unwrap();
+    let p = policy.to_str().unwrap();
+    let r = report_json_with(&capture("turn-relay.pcap"), &["--policy", p]);
+    let relay = &findings(&r, "relay-third-party")[0];
+    assert_eq!(
+        (
+            relay["severity"].as_str(),
+            relay["default_severity"].as_str()
+        ),
+        (Some("info"), Some("high"))
+    );
+    assert_eq!(relay["values"]["allowed_by"], "our coturn");
+    assert!(
+        findings(&r, "stun-software-disclosed").is_empty(),
+        "ignored by policy"
+    );
+    let r = report_json_with(&capture("tls-versions.pcapng"), &["--policy", p]);
+    assert!(
+        findings(&r, "tls-deprecated")
+            .iter()
+            .all(|f| f["severity"] == "critical")
+    );
+    let weak: Vec<&str> = findings(&r, "tls-weak-cipher")
+        .iter()
+        .map(|f| f["values"]["cipher"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        weak,
+        [
+            "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+            "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+            "TLS_RSA_WITH_AES_128_CBC_SHA"
+        ]
+    );
+
+    let tls = capture("tls-versions.pcapng");
+    let fail = run(&[
+        "analyze",
+        "--quiet",
+        "--fail-on",
+        "high",
+        tls.to_str().unwrap(),
+    ]);
+    assert_eq!(fail.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&fail.stderr).contains("2 finding(s) at or above high"));
+    let pass = run(&[
+        "analyze",
+        "--quiet",
+        "--fail-on",
+        "critical",
+        tls.to_str().unwrap(),
+    ]);
+    assert_eq!(pass.status.code(), Some(0));
+
+    std::fs::write(
+        &policy,
+        "[tls]\nminimum_version = \"TLS 1.2\"\nminimum_dtls = \"DTLS 1.2\"\n",
+    )
+    .unwrap();
+    let bad = run(&["analyze", "--policy", p, tls.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("line 3") && err.contains("minimum_dtls"),
+        "{err}"
+    );
+    let printed = run(&["print-policy"]);
+    assert!(String::from_utf8_lossy(&printed.stdout).contains("minimum_version = \"TLS 1.2\""));
+}
