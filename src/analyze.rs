@@ -117,7 +117,7 @@ pub fn analyze_files(files: &[String], options: &Options) -> Result<Analysis, So
     if let Some(e) = &store.spill_error {
         capture.notes.push(e.clone());
     }
-    let (findings, summary) = assessor.finish(&dns_names);
+    let (calls, findings, summary) = assessor.finish(&dns_names);
     Ok(Analysis {
         report: Report {
             schema: SCHEMA,
@@ -129,6 +129,7 @@ pub fn analyze_files(files: &[String], options: &Options) -> Result<Analysis, So
             capture,
             flows: store,
             dns_names,
+            calls,
             findings,
             summary,
         },

@@ -924,6 +924,8 @@ impl FlowState {
                     kind: md.kind.clone(),
                     address: address.map(|a| a.to_string()),
                     port: md.port,
+                    rtcp_port: (!md.rtcp_mux && md.port > 0)
+                        .then(|| md.rtcp_port.unwrap_or(md.port.wrapping_add(1))),
                     profile: md.profile.clone(),
                     crypto: !md.crypto_suites.is_empty(),
                     crypto_suites: md.crypto_suites.clone(),

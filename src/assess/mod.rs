@@ -4,11 +4,12 @@
 //! hold a value redaction did not see and memory does not grow with the
 //! capture beyond one compact line per flow kept for vendor attribution.
 
+pub mod calls;
 pub mod catalogue;
 pub mod policy;
 pub mod vendors;
 
-use crate::report::model::{DnsName, Evidence, Finding, FlowRecord, Summary, VendorSeen};
+use crate::report::model::{Call, DnsName, Evidence, Finding, FlowRecord, Summary, VendorSeen};
 use catalogue::{Severity, rule};
 use policy::{Policy, TlsVersion};
 use std::collections::{BTreeMap, HashMap};
@@ -32,7 +33,11 @@ pub struct Assessor {
     index: HashMap<(&'static str, String), usize>,
     vendors_seen: Vec<VendorSeen>,
     flow_lines: Vec<FlowLine>,
+    /// Flows that can belong to a call (signaling, ICE, relay, media).
+    call_flows: Vec<FlowRecord>,
 }
+
+const MAX_CALL_FLOWS: usize = 20_000;
 
 fn evidence(flow: &FlowRecord, first: u64, last: u64, detail: String) -> Evidence {
     Evidence {
@@ -84,6 +89,7 @@ impl Assessor {
             index: HashMap::new(),
             vendors_seen: Vec::new(),
             flow_lines: Vec::new(),
+            call_flows: Vec::new(),
         }
     }
 
@@ -164,6 +170,14 @@ impl Assessor {
 
     /// Applies the per-flow rules to a finished (redacted) flow.
     pub fn observe(&mut self, f: &FlowRecord) {
+        let call_protocols = [
+            "sip", "stun", "turn", "rtp", "srtp", "rtcp", "srtcp", "dtls", "zrtp",
+        ];
+        if self.call_flows.len() < MAX_CALL_FLOWS
+            && f.protocols.iter().any(|p| call_protocols.contains(p))
+        {
+            self.call_flows.push(f.clone());
+        }
         let whole = |detail: String| evidence(f, f.first_packet, f.last_packet, detail);
         if let (Ok(server), true) = (
             f.server.parse::<SocketAddr>(),
@@ -566,7 +580,7 @@ impl Assessor {
 
     /// Ends the assessment: attributes server addresses to vendors through
     /// the capture's DNS answers, adds vendor-without-baa, orders findings.
-    pub fn finish(mut self, dns: &[DnsName]) -> (Vec<Finding>, Summary) {
+    pub fn finish(mut self, dns: &[DnsName]) -> (Vec<Call>, Vec<Finding>, Summary) {
         let mut by_address: HashMap<IpAddr, Vec<&str>> = HashMap::new();
         for n in dns {
             for a in n.addresses.iter().filter_map(|a| a.parse::<IpAddr>().ok()) {
@@ -614,6 +628,44 @@ impl Assessor {
                 );
             }
         }
+        self.call_flows.sort_by_key(|f| f.id);
+        let mut found_calls = calls::correlate(
+            &self.call_flows,
+            &self.findings,
+            &self.policy,
+            &self.vendors,
+        );
+        for call in &found_calls {
+            let Some(server) = &call.server else { continue };
+            let Some(leg) = call.legs.iter().find(|l| server.address == l.server) else {
+                continue;
+            };
+            let Some(f) = self.call_flows.iter().find(|f| f.id == leg.flow) else {
+                continue;
+            };
+            let mut values = vec![("server", server.address.clone())];
+            if let Some(v) = &server.vendor {
+                values.push(("vendor", v.clone()));
+            }
+            let ev = evidence(f, f.first_packet, f.last_packet, server.evidence.clone());
+            self.report(
+                "media-terminated-by-server",
+                format!("call {}: {}", call.id, server.address),
+                &values,
+                ev,
+            );
+        }
+        // Findings made from the calls belong to them too.
+        for call in &mut found_calls {
+            let flows: Vec<u64> = call.legs.iter().map(|l| l.flow).collect();
+            for f in &self.findings {
+                if f.evidence.iter().any(|e| flows.contains(&e.flow))
+                    && !call.findings.contains(&f.id)
+                {
+                    call.findings.push(f.id);
+                }
+            }
+        }
         self.findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
@@ -633,10 +685,16 @@ impl Assessor {
         for f in &self.findings {
             *counts.entry(f.severity.name().to_string()).or_default() += 1;
         }
+        let verdicts = found_calls
+            .iter()
+            .map(|c| (c.id.to_string(), c.verdict.to_string()))
+            .collect();
         (
+            found_calls,
             self.findings,
             Summary {
                 findings_by_severity: counts,
+                verdicts,
                 vendors: self.vendors_seen,
             },
         )

@@ -68,9 +68,115 @@ pub struct Report {
     pub flows: FlowStore,
     /// Names seen in DNS answers, with the addresses they resolved to.
     pub dns_names: Vec<DnsName>,
+    /// Calls: flows correlated into SIP dialogs, ICE sessions and TURN
+    /// allocations, each with its path and conduit-exception verdict.
+    pub calls: Vec<Call>,
     /// What the assessment found, most severe first (catalogue in DOMAIN.md).
     pub findings: Vec<Finding>,
     pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Call {
+    pub id: u64,
+    /// `sip` (a SIP dialog and its media), `webrtc` (an ICE session), or both.
+    pub kinds: Vec<&'static str>,
+    pub start: String,
+    pub end: String,
+    pub legs: Vec<CallLeg>,
+    /// Media endpoints (not relays) and the identities signaling named (redacted).
+    pub participants: Vec<String>,
+    pub identities: Vec<String>,
+    pub sip_call_ids: Vec<String>,
+    pub media: Vec<CallMedia>,
+    /// Exactly one of `direct`, `relayed`, `server-terminated`.
+    #[schemars(with = "CallPath")]
+    pub path: &'static str,
+    /// The TURN relay the media went through, when `relayed`.
+    pub relay: Option<RelayInfo>,
+    /// The server that terminated the media, when `server-terminated`.
+    pub server: Option<ServerInfo>,
+    /// Exactly one of `exposed`, `intermediary-can-access`, `conduit-consistent`, `indeterminate`.
+    #[schemars(with = "Verdict")]
+    pub verdict: &'static str,
+    /// Why, step by step, each step pointing at its evidence.
+    pub reasoning: Vec<ReasoningStep>,
+    /// What this capture cannot show about the call.
+    pub cannot_show: Vec<String>,
+    /// Ids of the findings whose evidence lies in this call's flows.
+    pub findings: Vec<&'static str>,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+enum CallPath {
+    Direct,
+    Relayed,
+    ServerTerminated,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+enum Verdict {
+    Exposed,
+    IntermediaryCanAccess,
+    ConduitConsistent,
+    Indeterminate,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CallLeg {
+    pub flow: u64,
+    /// `signaling`, `media`, `ice`, `relay` or `relayed-media`.
+    pub role: &'static str,
+    pub transport: &'static str,
+    pub client: String,
+    pub server: String,
+    #[schemars(with = "Vec<crate::dissect::Protocol>")]
+    pub protocols: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CallMedia {
+    pub flow: u64,
+    pub ssrc: String,
+    #[schemars(with = "Direction")]
+    pub direction: &'static str,
+    pub codec: Option<String>,
+    pub packets: u64,
+    #[schemars(with = "Encrypted")]
+    pub encrypted: &'static str,
+    pub relayed: bool,
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RelayInfo {
+    pub address: String,
+    pub transport: &'static str,
+    pub relayed_addresses: Vec<String>,
+    pub realm: Option<String>,
+    pub software: Vec<String>,
+    pub vendor: Option<String>,
+    /// Policy allow-list entry that covers it, if any.
+    pub allowed_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ServerInfo {
+    pub address: String,
+    pub transport: &'static str,
+    pub vendor: Option<String>,
+    /// What shows the media ends there.
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReasoningStep {
+    pub step: String,
+    pub evidence: Vec<Evidence>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -108,6 +214,8 @@ pub struct Evidence {
 pub struct Summary {
     /// Number of findings per severity (all five keys present).
     pub findings_by_severity: BTreeMap<String, u64>,
+    /// Verdict of each call, by call id.
+    pub verdicts: BTreeMap<String, String>,
     pub vendors: Vec<VendorSeen>,
 }
 
@@ -302,6 +410,8 @@ pub struct SdpMedia {
     pub kind: String,
     pub address: Option<String>,
     pub port: u16,
+    /// Where RTCP goes: a=rtcp, or port + 1 without a=rtcp-mux; none when muxed.
+    pub rtcp_port: Option<u16>,
     pub profile: String,
     /// a=crypto lines were present (SDES keys; the keys themselves are never kept).
     pub crypto: bool,

@@ -32,6 +32,7 @@ pub fn render(report: &Report) -> String {
     if let Some(t) = &c.truncated {
         let _ = writeln!(out, "WARNING: {t}");
     }
+    calls(&mut out, report);
     findings(&mut out, report);
     let groups: [(&str, Membership); 7] = [
         ("SIP signaling", |f| f.sip.is_some()),
@@ -84,7 +85,58 @@ pub fn render(report: &Report) -> String {
     out
 }
 
-/// Findings first, most severe first: what a reader must act on.
+/// Calls and their verdicts lead: that is the compliance question.
+fn calls(out: &mut String, report: &Report) {
+    if report.calls.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n== Calls ({})", report.calls.len());
+    for c in &report.calls {
+        let via = match (&c.relay, &c.server) {
+            (Some(r), _) => format!(
+                " via relay {}{}",
+                r.address,
+                r.realm
+                    .as_ref()
+                    .map(|x| format!(" ({x})"))
+                    .unwrap_or_default()
+            ),
+            (_, Some(s)) => format!(
+                " terminated by {}{}",
+                s.address,
+                s.vendor
+                    .as_ref()
+                    .map(|v| format!(" ({v})"))
+                    .unwrap_or_default()
+            ),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "call {}  {}  path {}{via}  [{}]  {} → {}",
+            c.id,
+            c.verdict.to_uppercase(),
+            c.path,
+            c.kinds.join("+"),
+            c.start,
+            c.end
+        );
+        if !c.identities.is_empty() {
+            let _ = writeln!(out, "      who: {}", c.identities.join(", "));
+        }
+        if let Some(last) = c.reasoning.last() {
+            let _ = writeln!(out, "      {}", last.step);
+        }
+        let flows: Vec<String> = c
+            .legs
+            .iter()
+            .map(|l| format!("#{} {}", l.flow, l.role))
+            .collect();
+        let _ = writeln!(out, "      flows: {}", flows.join(", "));
+    }
+}
+
+/// Findings next, most severe first: what a reader must act on.
 fn findings(out: &mut String, report: &Report) {
     let counts: Vec<String> = ["critical", "high", "medium", "low", "info"]
         .iter()

@@ -1,0 +1,547 @@
+//! Calls: flows correlated into what a person would call one call. Edges
+//! between flows come from the evidence the wire carries: the same SIP
+//! Call-ID; an SDP c=/m= endpoint that a media flow uses; ICE usernames
+//! (`a:b` on one side, `b:a` on the other, or an SDP a=ice-ufrag); a TURN
+//! allocation's relayed or peer address that another flow uses. Connected
+//! flows with media (or a SIP INVITE) are one call, which then gets its
+//! path and its conduit-exception verdict, with the reasoning behind it.
+
+use super::policy::Policy;
+use super::vendors::Vendors;
+use crate::report::model::*;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+struct UnionFind(Vec<usize>);
+
+impl UnionFind {
+    fn find(&mut self, i: usize) -> usize {
+        let mut root = i;
+        while self.0[root] != root {
+            root = self.0[root];
+        }
+        let mut i = i;
+        while self.0[i] != root {
+            let next = self.0[i];
+            self.0[i] = root;
+            i = next;
+        }
+        root
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.find(a), self.find(b));
+        if a != b {
+            self.0[a.max(b)] = a.min(b);
+        }
+    }
+}
+
+fn has(f: &FlowRecord, p: &str) -> bool {
+    f.protocols.contains(&p)
+}
+
+fn endpoint(address: &str, port: u16) -> Option<String> {
+    let ip: std::net::IpAddr = address.parse().ok()?;
+    Some(SocketAddr::new(ip, port).to_string())
+}
+
+fn flow_evidence(f: &FlowRecord, detail: String) -> Evidence {
+    Evidence {
+        flow: f.id,
+        first_packet: f.first_packet,
+        last_packet: f.last_packet,
+        first_timestamp: f.first_timestamp.clone(),
+        last_timestamp: f.last_timestamp.clone(),
+        detail,
+    }
+}
+
+/// Groups the flows into calls and judges each.
+pub fn correlate(
+    flows: &[FlowRecord],
+    findings: &[Finding],
+    policy: &Policy,
+    vendors: &Vendors,
+) -> Vec<Call> {
+    let n = flows.len();
+    let mut uf = UnionFind((0..n).collect());
+    let mut by_call_id: HashMap<&str, usize> = HashMap::new();
+    let mut by_endpoint: HashMap<String, usize> = HashMap::new();
+    let mut by_ufrag_pair: HashMap<(String, String), usize> = HashMap::new();
+    let mut by_ufrag: HashMap<&str, usize> = HashMap::new();
+    for (i, f) in flows.iter().enumerate() {
+        by_endpoint.entry(f.client.clone()).or_insert(i);
+        by_endpoint.entry(f.server.clone()).or_insert(i);
+        if let Some(sip) = &f.sip {
+            for id in &sip.call_ids {
+                match by_call_id.get(id.as_str()) {
+                    Some(&j) => uf.union(i, j),
+                    None => {
+                        by_call_id.insert(id, i);
+                    }
+                }
+            }
+        }
+        if let Some(stun) = &f.stun {
+            for u in &stun.usernames {
+                if let Some((a, b)) = u.split_once(':') {
+                    let key = if a <= b {
+                        (a.to_string(), b.to_string())
+                    } else {
+                        (b.to_string(), a.to_string())
+                    };
+                    match by_ufrag_pair.get(&key) {
+                        Some(&j) => uf.union(i, j),
+                        None => {
+                            by_ufrag_pair.insert(key, i);
+                        }
+                    }
+                    for part in [a, b] {
+                        by_ufrag.entry(part).or_insert(i);
+                    }
+                }
+            }
+        }
+    }
+    for (i, f) in flows.iter().enumerate() {
+        // SDP announces where media goes; the flow that uses it joins the call.
+        if let Some(sip) = &f.sip {
+            for sdp in &sip.sdp {
+                for m in &sdp.media {
+                    for port in std::iter::once(m.port).chain(m.rtcp_port) {
+                        let addr = m.address.as_deref().and_then(|a| endpoint(a, port));
+                        if let Some(&j) = addr.as_ref().and_then(|a| by_endpoint.get(a)) {
+                            uf.union(i, j);
+                        }
+                    }
+                    if let Some(&j) = m.ice_ufrag.as_deref().and_then(|u| by_ufrag.get(u)) {
+                        uf.union(i, j);
+                    }
+                }
+            }
+        }
+        // A TURN allocation joins the flows that use its relayed and peer addresses.
+        if let (Some(stun), Some(_)) = (&f.stun, &f.turn) {
+            for a in stun.relayed_addresses.iter().chain(&stun.peer_addresses) {
+                if let Some(&j) = by_endpoint.get(a) {
+                    uf.union(i, j);
+                }
+            }
+        }
+    }
+    let mut components: Vec<(usize, Vec<usize>)> = Vec::new();
+    for i in 0..n {
+        let root = uf.find(i);
+        match components.iter_mut().find(|(r, _)| *r == root) {
+            Some((_, members)) => members.push(i),
+            None => components.push((root, vec![i])),
+        }
+    }
+    let mut calls = Vec::new();
+    for (_, members) in components {
+        let legs: Vec<&FlowRecord> = members.iter().map(|&i| &flows[i]).collect();
+        let media = legs
+            .iter()
+            .any(|f| has(f, "rtp") || has(f, "srtp") || has(f, "dtls") || has(f, "zrtp"));
+        let invite = legs.iter().any(|f| {
+            f.sip
+                .as_ref()
+                .is_some_and(|s| s.requests.contains_key("INVITE"))
+        });
+        if !media && !invite {
+            continue;
+        }
+        calls.push(judge(
+            calls.len() as u64 + 1,
+            &legs,
+            findings,
+            policy,
+            vendors,
+        ));
+    }
+    calls
+}
+
+fn judge(
+    id: u64,
+    legs: &[&FlowRecord],
+    findings: &[Finding],
+    policy: &Policy,
+    vendors: &Vendors,
+) -> Call {
+    let flow_ids: Vec<u64> = legs.iter().map(|f| f.id).collect();
+    let mut reasoning: Vec<ReasoningStep> = Vec::new();
+    let mut call_findings: Vec<&'static str> = findings
+        .iter()
+        .filter(|f| f.evidence.iter().any(|e| flow_ids.contains(&e.flow)))
+        .map(|f| f.id)
+        .collect();
+    call_findings.dedup();
+
+    // Legs and their roles.
+    let turn: Vec<&&FlowRecord> = legs
+        .iter()
+        .filter(|f| {
+            f.turn.is_some()
+                && f.stun
+                    .as_ref()
+                    .is_some_and(|s| !s.relayed_addresses.is_empty())
+        })
+        .collect();
+    let relayed_addresses: Vec<&String> = turn
+        .iter()
+        .flat_map(|f| &f.stun.as_ref().unwrap().relayed_addresses)
+        .collect();
+    let call_legs: Vec<CallLeg> = legs
+        .iter()
+        .map(|f| CallLeg {
+            flow: f.id,
+            role: if f.sip.is_some() {
+                "signaling"
+            } else if f.turn.is_some() {
+                "relay"
+            } else if relayed_addresses
+                .iter()
+                .any(|a| **a == f.client || **a == f.server)
+            {
+                "relayed-media"
+            } else if f.rtp.is_some() || has(f, "dtls") || has(f, "srtcp") || has(f, "rtcp") {
+                "media"
+            } else {
+                "ice"
+            },
+            transport: f.transport,
+            client: f.client.clone(),
+            server: f.server.clone(),
+            protocols: f.protocols.clone(),
+        })
+        .collect();
+
+    // Signaling.
+    let sip: Vec<&&FlowRecord> = legs.iter().filter(|f| f.sip.is_some()).collect();
+    let mut identities = Vec::new();
+    let mut call_ids = Vec::new();
+    for f in &sip {
+        let s = f.sip.as_ref().unwrap();
+        for i in s
+            .identities
+            .iter()
+            .filter(|i| matches!(i.header, "From" | "To" | "P-Asserted-Identity"))
+        {
+            let text = match &i.display_name {
+                Some(n) => format!("\"{n}\" {}", i.uri),
+                None => i.uri.clone(),
+            };
+            if !identities.contains(&text) {
+                identities.push(text);
+            }
+        }
+        call_ids.extend(s.call_ids.iter().cloned());
+        reasoning.push(ReasoningStep {
+            step: format!(
+                "Signaling: SIP over {} in the clear between {} and {}",
+                f.transport, f.client, f.server
+            ),
+            evidence: vec![flow_evidence(
+                f,
+                format!("{} SIP messages", s.messages.len()),
+            )],
+        });
+    }
+    if sip.is_empty() {
+        reasoning.push(ReasoningStep {
+            step:
+                "Signaling: not visible in this capture (HTTPS/WebSocket or TLS, or not captured)"
+                    .into(),
+            evidence: Vec::new(),
+        });
+    }
+
+    // Media and how it is protected.
+    let mut media = Vec::new();
+    let mut participants: Vec<String> = Vec::new();
+    for f in legs {
+        for s in f.rtp.iter().flat_map(|r| &r.streams) {
+            media.push(CallMedia {
+                flow: f.id,
+                ssrc: s.ssrc.clone(),
+                direction: s.direction,
+                codec: s.codec.clone(),
+                packets: s.packets,
+                encrypted: s.encrypted,
+                relayed: s.relayed,
+                evidence: s.evidence.first().cloned().unwrap_or_default(),
+            });
+        }
+        // Media endpoints are participants; behind a relay, its client is.
+        let is_media = f.rtp.is_some() || has(f, "dtls");
+        let ends: Vec<&String> = if f.turn.is_some() {
+            vec![&f.client]
+        } else if is_media {
+            vec![&f.client, &f.server]
+        } else {
+            Vec::new()
+        };
+        for a in ends {
+            if !relayed_addresses.contains(&a) && !participants.contains(a) {
+                participants.push(a.clone());
+            }
+        }
+    }
+    let dtls_srtp: Vec<&&FlowRecord> = legs
+        .iter()
+        .filter(|f| f.tls.as_ref().is_some_and(|t| t.srtp_profile.is_some()))
+        .collect();
+    for f in &dtls_srtp {
+        let t = f.tls.as_ref().unwrap();
+        let between = if f.turn.is_some() {
+            format!(
+                "carried inside the TURN allocation of {} (the relay cannot read it)",
+                f.client
+            )
+        } else {
+            format!("between {} and {}", f.client, f.server)
+        };
+        reasoning.push(ReasoningStep {
+            step: format!(
+                "Key exchange: DTLS-SRTP ({}, {}) {between}",
+                t.version.as_deref().unwrap_or("DTLS"),
+                t.srtp_profile.as_deref().unwrap_or(""),
+            ),
+            evidence: vec![flow_evidence(
+                f,
+                format!(
+                    "ServerHello in packet {}",
+                    t.server_hello_packet.unwrap_or(f.first_packet)
+                ),
+            )],
+        });
+    }
+    for m in &media {
+        let f = legs.iter().find(|f| f.id == m.flow).unwrap();
+        reasoning.push(ReasoningStep {
+            step: format!(
+                "Media: SSRC {} {} ({} packets) encrypted: {} — {}",
+                m.ssrc, m.direction, m.packets, m.encrypted, m.evidence
+            ),
+            evidence: vec![flow_evidence(f, format!("RTP stream {}", m.ssrc))],
+        });
+    }
+
+    // Path: relayed through TURN, terminated by a server (ICE-lite), or direct.
+    let mut relay = None;
+    let mut server = None;
+    let relay_leg = turn.iter().find(|f| {
+        let carried = f.turn.as_ref().is_some_and(|t| !t.carried.is_empty());
+        carried
+            || legs.iter().any(|m| {
+                (m.rtp.is_some() || has(m, "dtls"))
+                    && relayed_addresses
+                        .iter()
+                        .any(|a| **a == m.client || **a == m.server)
+            })
+    });
+    // An ICE-lite server answers checks but never sends its own: only the
+    // controlling side's requests appear, and DTLS ends at that address.
+    let lite = legs.iter().find(|f| {
+        f.turn.is_none()
+            && has(f, "dtls")
+            && f.stun
+                .as_ref()
+                .is_some_and(|s| !s.usernames.is_empty() && s.ice_controlling && !s.ice_controlled)
+    });
+    let path = if let Some(f) = relay_leg {
+        let s = f.stun.as_ref().unwrap();
+        let vendor = s
+            .realm
+            .as_deref()
+            .and_then(|r| vendors.by_realm(r))
+            .map(|v| v.name.clone());
+        let ip = f.server.parse::<SocketAddr>().ok().map(|a| a.ip());
+        let allowed_by = policy
+            .allowed_relay(ip, s.realm.as_deref(), &[])
+            .map(|r| r.name.clone());
+        reasoning.push(ReasoningStep {
+            step: format!(
+                "Path: relayed through TURN server {} (REALM {}, relayed {}){}",
+                f.server,
+                s.realm.as_deref().unwrap_or("-"),
+                s.relayed_addresses.join(", "),
+                if allowed_by.is_some() {
+                    ", allow-listed by policy"
+                } else {
+                    ""
+                }
+            ),
+            evidence: vec![flow_evidence(
+                f,
+                format!(
+                    "Allocate success; carried {}",
+                    f.turn.as_ref().unwrap().carried.join(", ")
+                ),
+            )],
+        });
+        relay = Some(RelayInfo {
+            address: f.server.clone(),
+            transport: f.transport,
+            relayed_addresses: s.relayed_addresses.clone(),
+            realm: s.realm.clone(),
+            software: s.software.clone(),
+            vendor,
+            allowed_by,
+        });
+        "relayed"
+    } else if let Some(f) = lite {
+        let vendor = f
+            .tls
+            .as_ref()
+            .and_then(|t| t.sni.as_deref())
+            .and_then(|n| vendors.by_name(n))
+            .map(|v| v.name.clone());
+        let detail = "ICE checks only from the client (ICE-CONTROLLING, never ICE-CONTROLLED): the far end is ICE-lite and terminates DTLS-SRTP".to_string();
+        reasoning.push(ReasoningStep {
+            step: format!("Path: media terminated by the server {}", f.server),
+            evidence: vec![flow_evidence(f, detail.clone())],
+        });
+        server = Some(ServerInfo {
+            address: f.server.clone(),
+            transport: f.transport,
+            vendor,
+            evidence: detail,
+        });
+        "server-terminated"
+    } else {
+        let step = if participants.is_empty() {
+            "Path: no media in this capture; no relay or media server seen".to_string()
+        } else {
+            format!("Path: direct between {}", participants.join(" and "))
+        };
+        reasoning.push(ReasoningStep {
+            step,
+            evidence: Vec::new(),
+        });
+        "direct"
+    };
+
+    // The verdict.
+    const EXPOSING: [&str; 4] = [
+        "media-cleartext",
+        "srtp-keys-exposed",
+        "sip-identity-exposed",
+        "rtcp-sdes-exposed",
+    ];
+    let exposing: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| {
+            EXPOSING.contains(&f.id) && f.evidence.iter().any(|e| flow_ids.contains(&e.flow))
+        })
+        .collect();
+    let encrypted_all = !media.is_empty() && media.iter().all(|m| m.encrypted == "yes");
+    let keyed_end_to_end = !dtls_srtp.is_empty() || legs.iter().any(|f| has(f, "zrtp"));
+    let verdict = if !exposing.is_empty() {
+        let mut ids: Vec<&str> = exposing.iter().map(|f| f.id).collect();
+        ids.sort();
+        ids.dedup();
+        reasoning.push(ReasoningStep {
+            step: format!(
+                "Verdict exposed: content or identifiers crossed the network in the clear ({})",
+                ids.join(", ")
+            ),
+            evidence: exposing
+                .iter()
+                .filter_map(|f| f.evidence.first().cloned())
+                .collect(),
+        });
+        "exposed"
+    } else if path == "server-terminated" {
+        reasoning.push(ReasoningStep {
+            step: "Verdict intermediary-can-access: the media's keys were negotiated (DTLS) with the vendor's server, which can decrypt it".into(),
+            evidence: Vec::new(),
+        });
+        "intermediary-can-access"
+    } else if media.is_empty() && !keyed_end_to_end {
+        reasoning.push(ReasoningStep {
+            step: "Verdict indeterminate: no media was captured for this call".into(),
+            evidence: Vec::new(),
+        });
+        "indeterminate"
+    } else if keyed_end_to_end && (encrypted_all || media.is_empty()) {
+        reasoning.push(ReasoningStep {
+            step: format!(
+                "Verdict conduit-consistent: keys negotiated end to end ({}); {}",
+                if dtls_srtp.is_empty() {
+                    "ZRTP"
+                } else {
+                    "DTLS-SRTP between the endpoints"
+                },
+                if path == "relayed" {
+                    "the relay only forwards ciphertext it cannot decrypt"
+                } else {
+                    "no intermediary in the media path"
+                }
+            ),
+            evidence: Vec::new(),
+        });
+        "conduit-consistent"
+    } else {
+        reasoning.push(ReasoningStep {
+            step: "Verdict indeterminate: the media's key exchange is not visible (SDES over protected signaling, or the call started before the capture)".into(),
+            evidence: Vec::new(),
+        });
+        "indeterminate"
+    };
+    let mut cannot_show = vec![
+        "whether any party stores recordings, transcripts or metadata".to_string(),
+        "the contracts (BAAs) in place with the vendors involved".to_string(),
+        "what happens beyond this capture point, on the far side's network".to_string(),
+    ];
+    if path == "relayed" {
+        cannot_show.push(
+            "what the relay operator logs about the call (it cannot decrypt DTLS-SRTP media)"
+                .into(),
+        );
+    }
+    if sip.is_empty() {
+        cannot_show.push("the signaling, which was not visible: who invited whom".into());
+    }
+    let start = legs
+        .iter()
+        .map(|f| f.first_timestamp.clone())
+        .min()
+        .unwrap_or_default();
+    let end = legs
+        .iter()
+        .map(|f| f.last_timestamp.clone())
+        .max()
+        .unwrap_or_default();
+    let mut kinds = Vec::new();
+    if !sip.is_empty() {
+        kinds.push("sip");
+    }
+    if legs
+        .iter()
+        .any(|f| f.stun.as_ref().is_some_and(|s| !s.usernames.is_empty()))
+        || !dtls_srtp.is_empty()
+    {
+        kinds.push("webrtc");
+    }
+    Call {
+        id,
+        kinds,
+        start,
+        end,
+        legs: call_legs,
+        participants,
+        identities,
+        sip_call_ids: call_ids,
+        media,
+        path,
+        relay,
+        server,
+        verdict,
+        reasoning,
+        cannot_show,
+        findings: call_findings,
+    }
+}
