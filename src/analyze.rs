@@ -39,6 +39,9 @@ impl FlowSink for Pipeline {
 
 pub struct Analysis {
     pub report: Report,
+    /// The redactor of this run: outputs pass through it
+    /// ([`Redactor::scrub`], [`crate::report::redact::ScrubWriter`]).
+    pub redactor: Redactor,
     /// Set when reading stopped early (truncated or corrupt input); the report
     /// covers what was read before it.
     pub error: Option<SourceError>,
@@ -64,7 +67,7 @@ pub fn analyze_files(files: &[String], options: &Options) -> Result<Analysis, So
     let mut engine = Engine::new();
     let vendors = options.vendors.clone().unwrap_or_else(Vendors::built_in);
     let mut flows = Pipeline {
-        redactor: Redactor::new(options.reveal),
+        redactor: Redactor::new(options.reveal, options.policy.clinic_networks.clone()),
         assessor: Assessor::new(options.policy.clone(), vendors),
         store: FlowStore::new(),
     };
@@ -110,7 +113,7 @@ pub fn analyze_files(files: &[String], options: &Options) -> Result<Analysis, So
     let Pipeline {
         assessor,
         mut store,
-        ..
+        redactor,
     } = flows;
     store.sort();
     store.finish_writing();
@@ -119,6 +122,7 @@ pub fn analyze_files(files: &[String], options: &Options) -> Result<Analysis, So
     }
     let (calls, findings, summary) = assessor.finish(&dns_names);
     Ok(Analysis {
+        redactor,
         report: Report {
             schema: SCHEMA,
             generator: Generator {

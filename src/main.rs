@@ -7,6 +7,7 @@ use teleprobe::analyze::{Options, analyze_files};
 use teleprobe::assess::catalogue::Severity;
 use teleprobe::assess::policy::Policy;
 use teleprobe::assess::vendors::Vendors;
+use teleprobe::report::redact::{Redactor, ScrubWriter};
 use teleprobe::report::summary;
 
 #[derive(Parser)]
@@ -162,7 +163,7 @@ fn analyze(
     };
     let report = &analysis.report;
     if let Some(path) = output {
-        if let Err(e) = write_private(path, report) {
+        if let Err(e) = write_private(path, report, &analysis.redactor) {
             eprintln!("teleprobe: cannot write {path}: {e}; choose a writable path with -o");
             return ExitCode::from(2);
         }
@@ -170,11 +171,18 @@ fn analyze(
     let stdout = std::io::stdout();
     let mut stdout = stdout.lock();
     let printed = if json {
-        serde_json::to_writer_pretty(&mut stdout, report)
+        let mut scrubbed =
+            ScrubWriter::new(std::io::BufWriter::new(&mut stdout), &analysis.redactor);
+        serde_json::to_writer_pretty(&mut scrubbed, report)
             .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(stdout))
+            .and_then(|_| writeln!(scrubbed))
+            .and_then(|_| scrubbed.flush())
     } else if output.is_none() || std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-        write!(stdout, "{}", summary::render(report))
+        write!(
+            stdout,
+            "{}",
+            analysis.redactor.scrub(&summary::render(report))
+        )
     } else {
         Ok(())
     };
@@ -206,7 +214,11 @@ fn analyze(
 }
 
 /// Reports can hold identifiers: create them readable by the owner only.
-fn write_private(path: &str, report: &teleprobe::report::model::Report) -> std::io::Result<()> {
+fn write_private(
+    path: &str,
+    report: &teleprobe::report::model::Report,
+    redactor: &Redactor,
+) -> std::io::Result<()> {
     use std::fs::OpenOptions;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;
@@ -222,7 +234,7 @@ fn write_private(path: &str, report: &teleprobe::report::model::Report) -> std::
         use std::os::unix::fs::PermissionsExt;
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     }
-    let mut writer = std::io::BufWriter::new(file);
+    let mut writer = ScrubWriter::new(std::io::BufWriter::new(file), redactor);
     serde_json::to_writer_pretty(&mut writer, report).map_err(std::io::Error::other)?;
     writeln!(writer)?;
     writer.flush()

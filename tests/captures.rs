@@ -156,7 +156,7 @@ fn sip_call_with_sdes_srtp() {
 
 #[test]
 fn dns_over_udp_and_tcp_from_dnsmasq() {
-    let r = report_json(&capture("dns.pcap"));
+    let r = report_json_revealed(&capture("dns.pcap"));
     let flows = r["flows"].as_array().unwrap();
     assert!(
         flows
@@ -406,4 +406,42 @@ fn planted_identifiers_are_redacted_unless_revealed() {
     let text = String::from_utf8_lossy(&revealed.stdout);
     assert!(text.contains("Jane Patient") && text.contains("jane.patient@clinic.example"));
     assert!(text.contains("\"redacted\": false"));
+}
+
+#[test]
+fn outside_addresses_are_pseudonymised_unless_revealed() {
+    // zoom.us answers are public addresses; doxy.me's 10.1.2.3 is inside the
+    // default clinic networks and loopback is never an identifier.
+    let path = capture("dns.pcap");
+    let out = run(&["analyze", "--json", "--quiet", path.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("170.114.52.2") && !text.contains("2407:30c0:182::aa72:3402"));
+    assert!(text.contains("10.1.2.3") && text.contains("127.0.0.1:53"));
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let zoom = report["dns_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "zoom.us")
+        .unwrap();
+    let v4: std::net::Ipv4Addr = zoom["addresses"][0].as_str().unwrap().parse().unwrap();
+    assert!(
+        v4.octets()[0] >= 240,
+        "pseudonyms stay addresses, in 240.0.0.0/4: {v4}"
+    );
+    let summary = run(&["analyze", "--quiet", path.to_str().unwrap()]);
+    assert!(!String::from_utf8_lossy(&summary.stdout).contains("170.114.52.2"));
+    // A policy that counts the whole internet as the clinic shows them.
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.toml");
+    std::fs::write(&policy, "clinic_networks = [\"0.0.0.0/0\", \"::/0\"]\n").unwrap();
+    let out = run(&[
+        "analyze",
+        "--json",
+        "--quiet",
+        "--policy",
+        policy.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("170.114.52.2"));
 }

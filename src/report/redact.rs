@@ -5,19 +5,31 @@
 //! always gets the same pseudonym, so a reader can still follow a person
 //! across flows) and unlinkable across reports (the key is random per run).
 //! SRTP key material is never captured at all (see proto::sdp).
+//!
+//! Addresses outside the clinic's own networks (policy `clinic_networks`)
+//! are replaced on output, in every format, by keyed pseudonyms that stay
+//! valid addresses in ranges no real host uses: 240.0.0.0/4 for IPv4 and
+//! 100::/64 (RFC 6666, discard) for IPv6, so tools that parse the report
+//! keep working and a reader can still tell two hosts apart.
 
 use super::model::FlowRecord;
+use crate::assess::policy::Cidr;
 use sha2::{Digest, Sha256};
 use std::hash::{BuildHasher, Hasher};
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+#[derive(Clone)]
 pub struct Redactor {
     key: [u8; 32],
     reveal: bool,
+    clinic: Vec<Cidr>,
 }
 
 impl Redactor {
     /// A redactor with a fresh random key; `reveal` turns redaction off.
-    pub fn new(reveal: bool) -> Redactor {
+    /// Addresses inside `clinic` are shown as they are.
+    pub fn new(reveal: bool, clinic: Vec<Cidr>) -> Redactor {
         let mut key = [0u8; 32];
         for chunk in key.chunks_mut(8) {
             // RandomState is seeded from the operating system's randomness.
@@ -25,7 +37,86 @@ impl Redactor {
             h.write_u64(0x7465_6c65);
             chunk.copy_from_slice(&h.finish().to_le_bytes());
         }
-        Redactor { key, reveal }
+        Redactor {
+            key,
+            reveal,
+            clinic,
+        }
+    }
+
+    fn digest(&self, kind: &str, value: &[u8]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(self.key);
+        h.update(kind.as_bytes());
+        h.update([0]);
+        h.update(value);
+        h.finalize().into()
+    }
+
+    /// Whether an address may appear as captured.
+    fn shown(&self, ip: IpAddr) -> bool {
+        let pseudonym = match ip {
+            IpAddr::V4(v) => v.octets()[0] >= 240,
+            IpAddr::V6(v) => v.segments()[..4] == [0x100, 0, 0, 0],
+        };
+        self.reveal
+            || pseudonym
+            || ip.is_loopback()
+            || ip.is_unspecified()
+            || ip.is_multicast()
+            || self.clinic.iter().any(|c| c.contains(ip))
+    }
+
+    /// The pseudonym of an address outside the clinic (itself otherwise).
+    pub fn address(&self, ip: IpAddr) -> IpAddr {
+        if self.shown(ip) {
+            return ip;
+        }
+        match ip {
+            IpAddr::V4(v) => {
+                let d = self.digest("ip", &v.octets());
+                IpAddr::V4(Ipv4Addr::new(240 | (d[0] & 0x0f), d[1], d[2], d[3].max(1)))
+            }
+            IpAddr::V6(v) => {
+                let d = self.digest("ip", &v.octets());
+                let mut o = [0u8; 16];
+                o[0] = 0x01;
+                o[8..].copy_from_slice(&d[..8]);
+                IpAddr::V6(Ipv6Addr::from(o))
+            }
+        }
+    }
+
+    /// Replaces every outside address in a text (a report, a summary).
+    pub fn scrub(&self, text: &str) -> String {
+        if self.reveal {
+            return text.to_string();
+        }
+        let mut out = Vec::with_capacity(text.len());
+        let mut w = ScrubWriter::new(&mut out, self);
+        let _ = w.write_all(text.as_bytes());
+        let _ = w.flush();
+        drop(w);
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// One run of address characters, rewritten if it is an outside address.
+    fn scrub_run(&self, run: &str) -> String {
+        let trimmed = run.trim_end_matches('.');
+        let tail = &run[trimmed.len()..];
+        if trimmed.matches(':').count() >= 2 {
+            if let Ok(v6) = trimmed.parse::<Ipv6Addr>() {
+                return format!("{}{tail}", self.address(IpAddr::V6(v6)));
+            }
+        }
+        let (head, rest) = match trimmed.find(':') {
+            Some(i) => trimmed.split_at(i),
+            None => (trimmed, ""),
+        };
+        match head.parse::<Ipv4Addr>() {
+            Ok(v4) => format!("{}{rest}{tail}", self.address(IpAddr::V4(v4))),
+            Err(_) => run.to_string(),
+        }
     }
 
     pub fn reveals(&self) -> bool {
@@ -34,13 +125,8 @@ impl Redactor {
 
     /// A pseudonym such as `name-5f3a9c` for a value.
     pub fn pseudonym(&self, kind: &str, value: &str) -> String {
-        let mut h = Sha256::new();
-        h.update(self.key);
-        h.update(kind.as_bytes());
-        h.update([0]);
-        h.update(value.as_bytes());
-        let digest = h.finalize();
-        format!("{kind}-{:02x}{:02x}{:02x}", digest[0], digest[1], digest[2])
+        let d = self.digest(kind, value.as_bytes());
+        format!("{kind}-{:02x}{:02x}{:02x}", d[0], d[1], d[2])
     }
 
     /// `sip:+15551234567@clinic.example;user=phone` → `sip:user-1a2b3c@clinic.example;user=phone`.
@@ -107,14 +193,75 @@ impl Redactor {
     }
 }
 
+/// Writes through to `inner`, rewriting outside addresses on the way, so a
+/// report streamed to a file or a pipe is scrubbed without being held whole.
+pub struct ScrubWriter<'r, W: Write> {
+    inner: W,
+    redactor: &'r Redactor,
+    run: Vec<u8>,
+}
+
+/// Characters an address literal is made of (IPv4, IPv6, port).
+fn address_char(b: u8) -> bool {
+    b.is_ascii_hexdigit() || b == b'.' || b == b':'
+}
+
+impl<'r, W: Write> ScrubWriter<'r, W> {
+    pub fn new(inner: W, redactor: &'r Redactor) -> Self {
+        ScrubWriter {
+            inner,
+            redactor,
+            run: Vec::with_capacity(64),
+        }
+    }
+
+    fn flush_run(&mut self) -> std::io::Result<()> {
+        if self.run.is_empty() {
+            return Ok(());
+        }
+        let run = std::str::from_utf8(&self.run).unwrap_or_default();
+        let out = self.redactor.scrub_run(run);
+        self.inner.write_all(out.as_bytes())?;
+        self.run.clear();
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for ScrubWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.redactor.reveal {
+            return self.inner.write(buf);
+        }
+        for &b in buf {
+            if address_char(b) && self.run.len() < 64 {
+                self.run.push(b);
+            } else if address_char(b) {
+                // Too long to be an address: pass it through.
+                self.inner.write_all(&self.run)?;
+                self.run.clear();
+                self.run.push(b);
+            } else {
+                self.flush_run()?;
+                self.inner.write_all(&[b])?;
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.flush_run()?;
+        self.inner.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn pseudonyms_are_stable_within_a_report_and_keyed() {
-        let a = Redactor::new(false);
-        let b = Redactor::new(false);
+        let a = Redactor::new(false, Vec::new());
+        let b = Redactor::new(false, Vec::new());
         assert_eq!(a.pseudonym("name", "Jane"), a.pseudonym("name", "Jane"));
         assert_ne!(a.pseudonym("name", "Jane"), a.pseudonym("name", "John"));
         assert_ne!(
@@ -129,5 +276,34 @@ mod tests {
                 && !uri.contains("555")
         );
         assert!(!a.uri("tel:+1-555-0100;phone-context=x").contains("555"));
+    }
+
+    #[test]
+    fn outside_addresses_get_stable_reserved_pseudonyms() {
+        let r = Redactor::new(false, vec![Cidr::parse("10.0.0.0/8").unwrap()]);
+        let text = "flow 10.0.0.5:5060 -> 198.51.100.7:3478 and [2001:db8::1]:443 at 01:50:09.253415Z, SSRC 0xdeadbeef, 127.0.0.1:1, 198.51.100.7.";
+        let out = r.scrub(text);
+        assert!(
+            out.contains("10.0.0.5:5060") && out.contains("127.0.0.1:1"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("198.51.100.7") && !out.contains("2001:db8::1"),
+            "{out}"
+        );
+        assert!(
+            out.contains("01:50:09.253415Z") && out.contains("0xdeadbeef"),
+            "{out}"
+        );
+        let v4 = r.address("198.51.100.7".parse().unwrap());
+        assert!(
+            out.contains(&format!("{v4}:3478")) && out.ends_with(&format!("{v4}.")),
+            "{out}"
+        );
+        assert!(matches!(v4, IpAddr::V4(a) if a.octets()[0] >= 240));
+        assert_eq!(r.scrub(&out), out, "pseudonyms are not scrubbed again");
+        let v6 = r.address("2001:db8::1".parse().unwrap());
+        assert!(v6.to_string().starts_with("100::"), "{v6}");
+        assert_eq!(Redactor::new(true, Vec::new()).scrub(text), text);
     }
 }
