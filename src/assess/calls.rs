@@ -130,16 +130,29 @@ pub fn correlate(
             }
         }
     }
-    let mut components: Vec<(usize, Vec<usize>)> = Vec::new();
+    // Components in order of their first flow.
+    let mut component_of: HashMap<usize, usize> = HashMap::new();
+    let mut components: Vec<Vec<usize>> = Vec::new();
     for i in 0..n {
         let root = uf.find(i);
-        match components.iter_mut().find(|(r, _)| *r == root) {
-            Some((_, members)) => members.push(i),
-            None => components.push((root, vec![i])),
+        let c = *component_of.entry(root).or_insert_with(|| {
+            components.push(Vec::new());
+            components.len() - 1
+        });
+        components[c].push(i);
+    }
+    // Which findings have evidence in which flow, built once.
+    let mut findings_by_flow: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        for e in &f.evidence {
+            let list = findings_by_flow.entry(e.flow).or_default();
+            if list.last() != Some(&i) {
+                list.push(i);
+            }
         }
     }
     let mut calls = Vec::new();
-    for (_, members) in components {
+    for members in components {
         let legs: Vec<&FlowRecord> = members.iter().map(|&i| &flows[i]).collect();
         let media = legs
             .iter()
@@ -152,10 +165,17 @@ pub fn correlate(
         if !media && !invite {
             continue;
         }
+        let mut related: Vec<usize> = legs
+            .iter()
+            .flat_map(|f| findings_by_flow.get(&f.id).into_iter().flatten().copied())
+            .collect();
+        related.sort_unstable();
+        related.dedup();
+        let related: Vec<&Finding> = related.iter().map(|&i| &findings[i]).collect();
         calls.push(judge(
             calls.len() as u64 + 1,
             &legs,
-            findings,
+            &related,
             policy,
             vendors,
         ));
@@ -163,21 +183,21 @@ pub fn correlate(
     calls
 }
 
+/// Judges one call; `findings` are those with evidence in its flows.
 fn judge(
     id: u64,
     legs: &[&FlowRecord],
-    findings: &[Finding],
+    findings: &[&Finding],
     policy: &Policy,
     vendors: &Vendors,
 ) -> Call {
-    let flow_ids: Vec<u64> = legs.iter().map(|f| f.id).collect();
     let mut reasoning: Vec<ReasoningStep> = Vec::new();
-    let mut call_findings: Vec<&'static str> = findings
-        .iter()
-        .filter(|f| f.evidence.iter().any(|e| flow_ids.contains(&e.flow)))
-        .map(|f| f.id)
-        .collect();
-    call_findings.dedup();
+    let mut call_findings: Vec<&'static str> = Vec::new();
+    for f in findings {
+        if !call_findings.contains(&f.id) {
+            call_findings.push(f.id);
+        }
+    }
 
     // Legs and their roles.
     let turn: Vec<&&FlowRecord> = legs
@@ -433,9 +453,8 @@ fn judge(
     ];
     let exposing: Vec<&Finding> = findings
         .iter()
-        .filter(|f| {
-            EXPOSING.contains(&f.id) && f.evidence.iter().any(|e| flow_ids.contains(&e.flow))
-        })
+        .copied()
+        .filter(|f| EXPOSING.contains(&f.id))
         .collect();
     let encrypted_all = !media.is_empty() && media.iter().all(|m| m.encrypted == "yes");
     let keyed_end_to_end = !dtls_srtp.is_empty() || legs.iter().any(|f| has(f, "zrtp"));

@@ -17,7 +17,10 @@ use std::net::{IpAddr, SocketAddr};
 use vendors::{Baa, Vendors};
 
 const MAX_EVIDENCE: usize = 32;
-const MAX_FLOW_LINES: usize = 50_000;
+const MAX_FLOW_LINES: usize = 20_000;
+/// Distinct findings kept; beyond, they are counted in the summary only, so
+/// memory stays bounded on captures with very many problem flows.
+const MAX_FINDINGS: usize = 5_000;
 
 /// One line per flow, kept to attribute server addresses to vendors once
 /// every DNS answer of the capture is known.
@@ -35,9 +38,13 @@ pub struct Assessor {
     flow_lines: Vec<FlowLine>,
     /// Flows that can belong to a call (signaling, ICE, relay, media).
     call_flows: Vec<FlowRecord>,
+    /// Findings past `MAX_FINDINGS`, counted by id.
+    not_listed: BTreeMap<&'static str, u64>,
+    /// Call-relevant flows past `MAX_CALL_FLOWS`, left out of correlation.
+    calls_truncated: u64,
 }
 
-const MAX_CALL_FLOWS: usize = 20_000;
+const MAX_CALL_FLOWS: usize = 10_000;
 
 fn evidence(flow: &FlowRecord, first: u64, last: u64, detail: String) -> Evidence {
     Evidence {
@@ -90,6 +97,8 @@ impl Assessor {
             vendors_seen: Vec::new(),
             flow_lines: Vec::new(),
             call_flows: Vec::new(),
+            not_listed: BTreeMap::new(),
+            calls_truncated: 0,
         }
     }
 
@@ -111,6 +120,10 @@ impl Assessor {
         let key = (id, subject);
         let i = match self.index.get(&key) {
             Some(&i) => i,
+            None if self.findings.len() >= MAX_FINDINGS => {
+                *self.not_listed.entry(id).or_default() += 1;
+                return;
+            }
             None => {
                 let r = rule(id);
                 self.findings.push(Finding {
@@ -635,7 +648,7 @@ impl Assessor {
             &self.policy,
             &self.vendors,
         );
-        for call in &found_calls {
+        for call in &mut found_calls {
             let Some(server) = &call.server else { continue };
             let Some(leg) = call.legs.iter().find(|l| server.address == l.server) else {
                 continue;
@@ -648,23 +661,13 @@ impl Assessor {
                 values.push(("vendor", v.clone()));
             }
             let ev = evidence(f, f.first_packet, f.last_packet, server.evidence.clone());
+            call.findings.push("media-terminated-by-server");
             self.report(
                 "media-terminated-by-server",
                 format!("call {}: {}", call.id, server.address),
                 &values,
                 ev,
             );
-        }
-        // Findings made from the calls belong to them too.
-        for call in &mut found_calls {
-            let flows: Vec<u64> = call.legs.iter().map(|l| l.flow).collect();
-            for f in &self.findings {
-                if f.evidence.iter().any(|e| flows.contains(&e.flow))
-                    && !call.findings.contains(&f.id)
-                {
-                    call.findings.push(f.id);
-                }
-            }
         }
         self.findings.sort_by(|a, b| {
             b.severity
@@ -694,6 +697,12 @@ impl Assessor {
             self.findings,
             Summary {
                 findings_by_severity: counts,
+                findings_not_listed: self
+                    .not_listed
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+                flows_not_correlated: self.calls_truncated,
                 verdicts,
                 vendors: self.vendors_seen,
             },

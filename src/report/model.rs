@@ -214,6 +214,10 @@ pub struct Evidence {
 pub struct Summary {
     /// Number of findings per severity (all five keys present).
     pub findings_by_severity: BTreeMap<String, u64>,
+    /// Findings beyond the first 5,000 distinct ones, counted by id, not listed.
+    pub findings_not_listed: BTreeMap<String, u64>,
+    /// Call-relevant flows beyond the first 10,000, not correlated into calls.
+    pub flows_not_correlated: u64,
     /// Verdict of each call, by call id.
     pub verdicts: BTreeMap<String, String>,
     pub vendors: Vec<VendorSeen>,

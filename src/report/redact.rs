@@ -100,27 +100,29 @@ impl Redactor {
         String::from_utf8(out).unwrap_or_default()
     }
 
-    /// One run of address characters, rewritten if it is an outside address.
-    fn scrub_run(&self, run: &str) -> String {
+    /// One run of address characters, rewritten if it holds an outside
+    /// address; `None` (no allocation) when it stays as it is.
+    fn scrub_run(&self, run: &str) -> Option<String> {
+        // Most runs are numbers or hex: cheap rejections first.
+        let colons = run.bytes().filter(|&b| b == b':').count();
+        if colons < 2 && run.bytes().filter(|&b| b == b'.').count() < 3 {
+            return None;
+        }
         let trimmed = run.trim_end_matches('.');
         let tail = &run[trimmed.len()..];
-        if trimmed.matches(':').count() >= 2 {
+        if colons >= 2 {
             if let Ok(v6) = trimmed.parse::<Ipv6Addr>() {
-                return format!("{}{tail}", self.address(IpAddr::V6(v6)));
+                let new = self.address(IpAddr::V6(v6));
+                return (new != IpAddr::V6(v6)).then(|| format!("{new}{tail}"));
             }
         }
         let (head, rest) = match trimmed.find(':') {
             Some(i) => trimmed.split_at(i),
             None => (trimmed, ""),
         };
-        match head.parse::<Ipv4Addr>() {
-            Ok(v4) => format!("{}{rest}{tail}", self.address(IpAddr::V4(v4))),
-            Err(_) => run.to_string(),
-        }
-    }
-
-    pub fn reveals(&self) -> bool {
-        self.reveal
+        let v4 = head.parse::<Ipv4Addr>().ok()?;
+        let new = self.address(IpAddr::V4(v4));
+        (new != IpAddr::V4(v4)).then(|| format!("{new}{rest}{tail}"))
     }
 
     /// A pseudonym such as `name-5f3a9c` for a value.
@@ -220,8 +222,10 @@ impl<'r, W: Write> ScrubWriter<'r, W> {
             return Ok(());
         }
         let run = std::str::from_utf8(&self.run).unwrap_or_default();
-        let out = self.redactor.scrub_run(run);
-        self.inner.write_all(out.as_bytes())?;
+        match self.redactor.scrub_run(run) {
+            Some(out) => self.inner.write_all(out.as_bytes())?,
+            None => self.inner.write_all(&self.run)?,
+        }
         self.run.clear();
         Ok(())
     }
@@ -232,18 +236,26 @@ impl<W: Write> Write for ScrubWriter<'_, W> {
         if self.redactor.reveal {
             return self.inner.write(buf);
         }
-        for &b in buf {
-            if address_char(b) && self.run.len() < 64 {
+        let mut plain_from = 0;
+        for (i, &b) in buf.iter().enumerate() {
+            if address_char(b) {
+                if self.run.is_empty() {
+                    self.inner.write_all(&buf[plain_from..i])?;
+                }
+                if self.run.len() == 64 {
+                    // Too long to be an address: pass it through.
+                    self.inner.write_all(&self.run)?;
+                    self.run.clear();
+                }
                 self.run.push(b);
-            } else if address_char(b) {
-                // Too long to be an address: pass it through.
-                self.inner.write_all(&self.run)?;
-                self.run.clear();
-                self.run.push(b);
-            } else {
+                plain_from = i + 1;
+            } else if !self.run.is_empty() {
                 self.flush_run()?;
-                self.inner.write_all(&[b])?;
+                plain_from = i;
             }
+        }
+        if self.run.is_empty() {
+            self.inner.write_all(&buf[plain_from..])?;
         }
         Ok(buf.len())
     }
