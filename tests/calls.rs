@@ -232,3 +232,75 @@ fn relay_without_media_is_not_a_call() {
         "turnutils test payloads are not media"
     );
 }
+
+#[test]
+fn encrypted_web_signaling_is_attributed_to_the_relays_vendor() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    let (client, relay, google) = (
+        ([10, 0, 0, 8], 50000),
+        ([74, 125, 247, 128], 3478),
+        [142, 250, 82, 99],
+    );
+    // HTTPS to meet.google.com (the app's signaling), then a TURN allocation
+    // at REALM turn.l.google.com carrying a DTLS handshake.
+    p.tcp4((client.0, 50001), (google, 443), 1, true, false, &[]);
+    p.tcp4((google, 443), (client.0, 50001), 7, true, true, &[]);
+    p.tcp4(
+        (client.0, 50001),
+        (google, 443),
+        2,
+        false,
+        true,
+        &client_hello("meet.google.com"),
+    );
+    p.udp4(
+        relay,
+        client,
+        &stun(
+            0x0103,
+            [2; 12],
+            &[
+                (0x0016, xor_v4([74, 125, 247, 128], 61000)),
+                (0x0014, b"turn.l.google.com".to_vec()),
+            ],
+        ),
+    );
+    let mut dtls = vec![22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0];
+    let mut body = vec![0xFE, 0xFD];
+    body.extend_from_slice(&[0; 32]);
+    body.extend_from_slice(&[
+        0, 0, 0, 2, 0xC0, 0x2B, 1, 0, 0, 9, 0, 14, 0, 5, 0, 2, 0, 1, 0,
+    ]);
+    let mut hs = vec![1];
+    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend_from_slice(&[0, 0, 0, 0, 0]);
+    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend_from_slice(&body);
+    dtls.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    dtls.extend_from_slice(&hs);
+    let mut cd = vec![0x40, 0x01];
+    cd.extend_from_slice(&(dtls.len() as u16).to_be_bytes());
+    cd.extend_from_slice(&dtls);
+    p.udp4(client, relay, &cd);
+    let r = report_json_revealed(&p.save(dir.path(), "meet.pcap"));
+    let c = only_call(&r);
+    assert_eq!(c["path"], "relayed");
+    assert_eq!(c["relay"]["vendor"], "Google Meet");
+    assert_eq!(
+        legs(c),
+        [(2, "relay".into()), (1, "signaling-encrypted".into())]
+    );
+    let first = &steps(c)[0];
+    assert!(
+        first.starts_with(
+            "Signaling: encrypted (tls) to Google Meet, attributed by SNI meet.google.com"
+        ),
+        "{first}"
+    );
+    assert!(
+        !steps(c)
+            .iter()
+            .any(|s| s.starts_with("Signaling: not visible"))
+    );
+}

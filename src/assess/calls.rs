@@ -141,6 +141,20 @@ pub fn correlate(
         });
         components[c].push(i);
     }
+    // Encrypted web signaling (HTTPS, WebSocket, QUIC) named by SNI: it is
+    // attributed to a call whose relay or media server is the same vendor.
+    let web_signaling: Vec<(String, &FlowRecord)> = flows
+        .iter()
+        .filter(|f| f.sip.is_none() && f.stun.is_none() && f.rtp.is_none() && !has(f, "dtls"))
+        .filter_map(|f| {
+            let sni = f
+                .tls
+                .as_ref()
+                .and_then(|t| t.sni.as_deref())
+                .or_else(|| f.quic.as_ref().and_then(|q| q.sni.as_deref()))?;
+            Some((vendors.by_name(sni)?.name.clone(), f))
+        })
+        .collect();
     // Which findings have evidence in which flow, built once.
     let mut findings_by_flow: HashMap<u64, Vec<usize>> = HashMap::new();
     for (i, f) in findings.iter().enumerate() {
@@ -178,6 +192,7 @@ pub fn correlate(
             &related,
             policy,
             vendors,
+            &web_signaling,
         ));
     }
     calls
@@ -190,6 +205,7 @@ fn judge(
     findings: &[&Finding],
     policy: &Policy,
     vendors: &Vendors,
+    web_signaling: &[(String, &FlowRecord)],
 ) -> Call {
     let mut reasoning: Vec<ReasoningStep> = Vec::new();
     let mut call_findings: Vec<&'static str> = Vec::new();
@@ -443,6 +459,39 @@ fn judge(
         });
         "direct"
     };
+
+    // Encrypted signaling to the same vendor as the relay or media server.
+    let mut call_legs = call_legs;
+    let vendor = relay
+        .as_ref()
+        .and_then(|r| r.vendor.clone())
+        .or_else(|| server.as_ref().and_then(|s| s.vendor.clone()));
+    if let Some(vendor) = &vendor {
+        for (v, f) in web_signaling.iter().filter(|(v, _)| v == vendor) {
+            let sni = f
+                .tls
+                .as_ref()
+                .and_then(|t| t.sni.clone())
+                .or_else(|| f.quic.as_ref().and_then(|q| q.sni.clone()))
+                .unwrap_or_default();
+            reasoning.retain(|r| !r.step.starts_with("Signaling: not visible"));
+            reasoning.insert(
+                0,
+                ReasoningStep {
+                    step: format!("Signaling: encrypted ({}) to {v}, attributed by SNI {sni}; its content cannot be read", f.protocols.join("/")),
+                    evidence: vec![flow_evidence(f, format!("ClientHello names {sni}"))],
+                },
+            );
+            call_legs.push(CallLeg {
+                flow: f.id,
+                role: "signaling-encrypted",
+                transport: f.transport,
+                client: f.client.clone(),
+                server: f.server.clone(),
+                protocols: f.protocols.clone(),
+            });
+        }
+    }
 
     // The verdict.
     const EXPOSING: [&str; 4] = [

@@ -183,13 +183,23 @@ impl Assessor {
 
     /// Applies the per-flow rules to a finished (redacted) flow.
     pub fn observe(&mut self, f: &FlowRecord) {
+        // Flows that can be part of a call: signaling, ICE, relays, media,
+        // and encrypted web signaling to a known platform (by SNI).
         let call_protocols = [
             "sip", "stun", "turn", "rtp", "srtp", "rtcp", "srtcp", "dtls", "zrtp",
         ];
-        if self.call_flows.len() < MAX_CALL_FLOWS
-            && f.protocols.iter().any(|p| call_protocols.contains(p))
-        {
-            self.call_flows.push(f.clone());
+        let vendor_sni = f
+            .tls
+            .as_ref()
+            .and_then(|t| t.sni.as_deref())
+            .or_else(|| f.quic.as_ref().and_then(|q| q.sni.as_deref()))
+            .is_some_and(|sni| self.vendors.by_name(sni).is_some());
+        if vendor_sni || f.protocols.iter().any(|p| call_protocols.contains(p)) {
+            if self.call_flows.len() < MAX_CALL_FLOWS {
+                self.call_flows.push(f.clone());
+            } else {
+                self.calls_truncated += 1;
+            }
         }
         let whole = |detail: String| evidence(f, f.first_packet, f.last_packet, detail);
         if let (Ok(server), true) = (
