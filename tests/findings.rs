@@ -106,6 +106,7 @@ fn sdes_srtp_keys_in_clear_sip() {
     assert_eq!(keys[0]["evidence"][1]["first_packet"], 4, "the 200 OK");
     assert!(!serde_json::to_string(&r).unwrap().contains("inline:"));
     assert!(findings(&report("sip-rtp-cleartext.pcap"), "srtp-keys-exposed").is_empty());
+    assert!(findings(&r, "rtcp-sdes-exposed").is_empty(), "SRTCP hides SDES items");
 }
 
 #[test]
