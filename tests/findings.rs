@@ -106,7 +106,10 @@ fn sdes_srtp_keys_in_clear_sip() {
     assert_eq!(keys[0]["evidence"][1]["first_packet"], 4, "the 200 OK");
     assert!(!serde_json::to_string(&r).unwrap().contains("inline:"));
     assert!(findings(&report("sip-rtp-cleartext.pcap"), "srtp-keys-exposed").is_empty());
-    assert!(findings(&r, "rtcp-sdes-exposed").is_empty(), "SRTCP hides SDES items");
+    assert!(
+        findings(&r, "rtcp-sdes-exposed").is_empty(),
+        "SRTCP hides SDES items"
+    );
 }
 
 #[test]
@@ -406,4 +409,76 @@ fn policy_overrides_allow_lists_and_fail_on() {
     );
     let printed = run(&["print-policy"]);
     assert!(String::from_utf8_lossy(&printed.stdout).contains("minimum_version = \"TLS 1.2\""));
+}
+
+#[test]
+fn relay_allowed_by_the_name_it_was_reached_by_and_published_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let relay = [198, 51, 100, 7];
+    let mut answer = simple_dns::Packet::new_reply(4);
+    let name = simple_dns::Name::new_unchecked("turn.clinic.example");
+    answer.questions.push(simple_dns::Question::new(
+        name.clone(),
+        simple_dns::TYPE::A.into(),
+        simple_dns::CLASS::IN.into(),
+        false,
+    ));
+    answer.answers.push(simple_dns::ResourceRecord::new(
+        name,
+        simple_dns::CLASS::IN,
+        60,
+        simple_dns::rdata::RData::A(simple_dns::rdata::A {
+            address: u32::from_be_bytes(relay),
+        }),
+    ));
+    let mut p = Pcap::new(ETHERNET);
+    p.udp4(
+        (C, 53002),
+        ([10, 0, 0, 1], 53),
+        &answer.build_bytes_vec().unwrap(),
+    );
+    p.udp4(
+        (C, 50000),
+        (relay, 3478),
+        &stun(0x0003, [2; 12], &[(0x0019, vec![17, 0, 0, 0])]),
+    );
+    p.udp4(
+        (relay, 3478),
+        (C, 50000),
+        &stun(0x0103, [2; 12], &[(0x0016, xor_v4(relay, 61000))]),
+    );
+    // And a flow to an address in Zoom's published range, with no name.
+    p.udp4((C, 50300), ([170, 114, 52, 2], 8801), b"zoom media");
+    p.udp4((C, 50300), ([170, 114, 52, 2], 8801), b"zoom media");
+    let cap = p.save(dir.path(), "relay.pcap");
+    let r = report_json_revealed(&cap);
+    let f = &findings(&r, "relay-third-party")[0];
+    assert_eq!(
+        (f["severity"].as_str(), f["values"]["names"].as_str()),
+        (Some("high"), Some("turn.clinic.example"))
+    );
+    let zoom = r["summary"]["vendors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "Zoom")
+        .expect("Zoom by address");
+    assert!(
+        zoom["seen_by"][0]
+            .as_str()
+            .unwrap()
+            .contains("published ranges")
+    );
+    let policy = dir.path().join("p.toml");
+    std::fs::write(
+        &policy,
+        "[[allow.relays]]\nname = \"clinic TURN\"\nsni_suffix = \".clinic.example\"\n",
+    )
+    .unwrap();
+    let r = report_json_with(&cap, &["--reveal", "--policy", policy.to_str().unwrap()]);
+    let f = &findings(&r, "relay-third-party")[0];
+    assert_eq!(
+        (f["severity"].as_str(), f["values"]["allowed_by"].as_str()),
+        (Some("info"), Some("clinic TURN"))
+    );
 }

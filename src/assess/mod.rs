@@ -612,6 +612,42 @@ impl Assessor {
         }
         let lines = std::mem::take(&mut self.flow_lines);
         for line in &lines {
+            if let Some(v) = self.vendors.by_address(line.server).map(|v| v.name.clone()) {
+                let how = format!(
+                    "address {} in {v}'s published ranges (flow {})",
+                    line.server, line.evidence.flow
+                );
+                self.saw_vendor(&v, how, line.evidence.flow);
+            }
+        }
+        // Relays allow-listed by the name they were reached by (DNS).
+        for f in self
+            .findings
+            .iter_mut()
+            .filter(|f| f.id == "relay-third-party" && !f.values.contains_key("allowed_by"))
+        {
+            let Some(ip) = f
+                .values
+                .get("relay")
+                .and_then(|r| r.parse::<SocketAddr>().ok())
+                .map(|a| a.ip())
+            else {
+                continue;
+            };
+            let names: Vec<String> = by_address
+                .get(&ip)
+                .map(|n| n.iter().map(|s| s.to_string()).collect())
+                .unwrap_or_default();
+            if names.is_empty() {
+                continue;
+            }
+            f.values.insert("names".to_string(), names.join(", "));
+            if let Some(rule) = self.policy.allowed_relay(Some(ip), None, &names) {
+                f.values.insert("allowed_by".to_string(), rule.name.clone());
+                f.severity = Severity::Info;
+            }
+        }
+        for line in &lines {
             let Some(names) = by_address.get(&line.server) else {
                 continue;
             };

@@ -20,6 +20,9 @@ pub struct Vendor {
     pub realms: Vec<String>,
     #[serde(default)]
     pub software: Vec<String>,
+    /// Address ranges the vendor publishes for its services.
+    #[serde(default)]
+    pub cidrs: Vec<super::policy::Cidr>,
 }
 
 #[derive(
@@ -78,6 +81,13 @@ impl Vendors {
         })
     }
 
+    /// The vendor whose published ranges hold `ip`.
+    pub fn by_address(&self, ip: std::net::IpAddr) -> Option<&Vendor> {
+        self.list
+            .iter()
+            .find(|v| v.cidrs.iter().any(|c| c.contains(ip)))
+    }
+
     pub fn by_realm(&self, realm: &str) -> Option<&Vendor> {
         let realm = realm.to_ascii_lowercase();
         self.list
@@ -111,6 +121,15 @@ mod tests {
         );
         assert_eq!(v.by_realm("turner.facebook").unwrap().baa, Baa::No);
         assert_eq!(v.by_name("www.whatsapp.net").unwrap().baa, Baa::No);
+        assert_eq!(
+            v.by_address("170.114.52.2".parse().unwrap()).unwrap().name,
+            "Zoom"
+        );
+        assert_eq!(
+            v.by_address("52.113.0.9".parse().unwrap()).unwrap().name,
+            "Microsoft Teams"
+        );
+        assert!(v.by_address("8.8.8.8".parse().unwrap()).is_none());
     }
 
     #[test]
