@@ -304,3 +304,54 @@ fn encrypted_web_signaling_is_attributed_to_the_relays_vendor() {
             .any(|s| s.starts_with("Signaling: not visible"))
     );
 }
+
+#[test]
+fn sip_over_tls_hides_signaling_and_leaves_the_keys_unknown() {
+    // Python ssl (OpenSSL 3) carrying a SIP dialog on 5061 with SDES-SRTP media.
+    let r = report_json_revealed(&capture("sip-tls.pcap"));
+    let tls = &r["flows"][0];
+    assert_eq!(
+        (tls["server"].as_str(), tls["protocols"][0].as_str()),
+        (Some("127.0.0.1:5061"), Some("tls"))
+    );
+    assert_eq!(tls["tls"]["version"], "TLS 1.3");
+    assert_eq!(tls["tls"]["cipher"], "TLS_AES_256_GCM_SHA384");
+    assert_eq!(tls["tls"]["sni"], "clinic.example");
+    assert!(tls["notes"][0].as_str().unwrap().contains("5061"));
+    for id in [
+        "signaling-cleartext",
+        "sip-identity-exposed",
+        "srtp-keys-exposed",
+        "media-cleartext",
+        "tls-deprecated",
+    ] {
+        assert!(
+            findings(&r, id).is_empty(),
+            "{id} must not fire on SIP over TLS"
+        );
+    }
+    let c = only_call(&r);
+    assert_eq!(
+        (c["verdict"].as_str(), c["kinds"][0].as_str()),
+        (Some("indeterminate"), Some("media"))
+    );
+    assert_eq!(
+        legs(c),
+        [(2, "media".into()), (3, "media".into())],
+        "RTP and SRTCP on the next ports"
+    );
+    assert!(
+        c["media"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["encrypted"] == "yes")
+    );
+    assert!(
+        c["cannot_show"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.as_str().unwrap().contains("signaling"))
+    );
+}

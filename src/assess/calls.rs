@@ -121,6 +121,22 @@ pub fn correlate(
                 }
             }
         }
+        // RTCP on the next ports of an RTP flow between the same hosts
+        // (RFC 3550 §11) belongs with it even when the SDP is not visible.
+        if has(f, "rtcp") || has(f, "srtcp") {
+            let below = |a: &str| {
+                let a: SocketAddr = a.parse().ok()?;
+                Some(SocketAddr::new(a.ip(), a.port().checked_sub(1)?).to_string())
+            };
+            if let (Some(c), Some(s)) = (below(&f.client), below(&f.server)) {
+                let rtp = flows.iter().position(|g| {
+                    (g.client == c && g.server == s) || (g.client == s && g.server == c)
+                });
+                if let Some(j) = rtp {
+                    uf.union(i, j);
+                }
+            }
+        }
         // A TURN allocation joins the flows that use its relayed and peer addresses.
         if let (Some(stun), Some(_)) = (&f.stun, &f.turn) {
             for a in stun.relayed_addresses.iter().chain(&stun.peer_addresses) {
@@ -593,6 +609,9 @@ fn judge(
         || !dtls_srtp.is_empty()
     {
         kinds.push("webrtc");
+    }
+    if kinds.is_empty() {
+        kinds.push("media");
     }
     Call {
         id,

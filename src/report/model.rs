@@ -79,7 +79,8 @@ pub struct Report {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Call {
     pub id: u64,
-    /// `sip` (a SIP dialog and its media), `webrtc` (an ICE session), or both.
+    /// `sip` (a SIP dialog and its media), `webrtc` (an ICE session), both,
+    /// or `media` (media whose signaling was not visible).
     pub kinds: Vec<&'static str>,
     pub start: String,
     pub end: String,
