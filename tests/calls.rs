@@ -6,12 +6,6 @@ mod common;
 use common::*;
 use std::path::PathBuf;
 
-fn capture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("captures")
-        .join(name)
-}
-
 fn only_call(report: &serde_json::Value) -> &serde_json::Value {
     let calls = report["calls"].as_array().unwrap();
     assert_eq!(calls.len(), 1, "{calls:#?}");
@@ -266,23 +260,7 @@ fn encrypted_web_signaling_is_attributed_to_the_relays_vendor() {
             ],
         ),
     );
-    let mut dtls = vec![22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0];
-    let mut body = vec![0xFE, 0xFD];
-    body.extend_from_slice(&[0; 32]);
-    body.extend_from_slice(&[
-        0, 0, 0, 2, 0xC0, 0x2B, 1, 0, 0, 9, 0, 14, 0, 5, 0, 2, 0, 1, 0,
-    ]);
-    let mut hs = vec![1];
-    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    hs.extend_from_slice(&[0, 0, 0, 0, 0]);
-    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    hs.extend_from_slice(&body);
-    dtls.extend_from_slice(&(hs.len() as u16).to_be_bytes());
-    dtls.extend_from_slice(&hs);
-    let mut cd = vec![0x40, 0x01];
-    cd.extend_from_slice(&(dtls.len() as u16).to_be_bytes());
-    cd.extend_from_slice(&dtls);
-    p.udp4(client, relay, &cd);
+    p.udp4(client, relay, &channel_data_with_dtls_client_hello());
     let r = report_json_revealed(&p.save(dir.path(), "meet.pcap"));
     let c = only_call(&r);
     assert_eq!(c["path"], "relayed");

@@ -6,13 +6,6 @@
 mod common;
 
 use common::*;
-use std::path::PathBuf;
-
-fn capture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("captures")
-        .join(name)
-}
 
 fn protocols(flow: &serde_json::Value) -> Vec<&str> {
     flow["protocols"]

@@ -8,12 +8,6 @@ mod common;
 use common::*;
 use std::path::{Path, PathBuf};
 
-fn capture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("captures")
-        .join(name)
-}
-
 fn ids(report: &serde_json::Value) -> Vec<String> {
     let mut ids: Vec<String> = report["findings"]
         .as_array()
@@ -246,27 +240,11 @@ fn dns_names_and_vendors_without_baa() {
 
     // A WhatsApp lookup, then a connection to the address it returned.
     let dir = tempfile::tempdir().unwrap();
-    let mut answer = simple_dns::Packet::new_reply(9);
-    let name = simple_dns::Name::new_unchecked("g.whatsapp.net");
-    answer.questions.push(simple_dns::Question::new(
-        name.clone(),
-        simple_dns::TYPE::A.into(),
-        simple_dns::CLASS::IN.into(),
-        false,
-    ));
-    answer.answers.push(simple_dns::ResourceRecord::new(
-        name,
-        simple_dns::CLASS::IN,
-        60,
-        simple_dns::rdata::RData::A(simple_dns::rdata::A {
-            address: u32::from_be_bytes(S),
-        }),
-    ));
     let mut p = Pcap::new(ETHERNET);
     p.udp4(
         (C, 53001),
         ([10, 0, 0, 1], 53),
-        &answer.build_bytes_vec().unwrap(),
+        &dns_a_reply(9, "g.whatsapp.net", S),
     );
     p.tcp4((C, 50200), (S, 5222), 1, true, false, &[]);
     p.tcp4((S, 5222), (C, 50200), 9, true, true, &[]);
@@ -415,27 +393,11 @@ fn policy_overrides_allow_lists_and_fail_on() {
 fn relay_allowed_by_the_name_it_was_reached_by_and_published_ranges() {
     let dir = tempfile::tempdir().unwrap();
     let relay = [198, 51, 100, 7];
-    let mut answer = simple_dns::Packet::new_reply(4);
-    let name = simple_dns::Name::new_unchecked("turn.clinic.example");
-    answer.questions.push(simple_dns::Question::new(
-        name.clone(),
-        simple_dns::TYPE::A.into(),
-        simple_dns::CLASS::IN.into(),
-        false,
-    ));
-    answer.answers.push(simple_dns::ResourceRecord::new(
-        name,
-        simple_dns::CLASS::IN,
-        60,
-        simple_dns::rdata::RData::A(simple_dns::rdata::A {
-            address: u32::from_be_bytes(relay),
-        }),
-    ));
     let mut p = Pcap::new(ETHERNET);
     p.udp4(
         (C, 53002),
         ([10, 0, 0, 1], 53),
-        &answer.build_bytes_vec().unwrap(),
+        &dns_a_reply(4, "turn.clinic.example", relay),
     );
     p.udp4(
         (C, 50000),

@@ -61,24 +61,7 @@ fn turn_allocation_channel_data_and_relayed_dtls() {
         ),
     );
     // DTLS ClientHello inside ChannelData.
-    let mut dtls = vec![22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0];
-    let hello_body = vec![0xFE, 0xFD];
-    let mut body = hello_body;
-    body.extend_from_slice(&[0; 32]);
-    body.extend_from_slice(&[
-        0, 0, 0, 2, 0xC0, 0x2B, 1, 0, 0, 9, 0, 14, 0, 5, 0, 2, 0, 1, 0,
-    ]);
-    let mut hs = vec![1];
-    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    hs.extend_from_slice(&[0, 0, 0, 0, 0]);
-    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    hs.extend_from_slice(&body);
-    dtls.extend_from_slice(&(hs.len() as u16).to_be_bytes());
-    dtls.extend_from_slice(&hs);
-    let mut cd = vec![0x40, 0x01];
-    cd.extend_from_slice(&(dtls.len() as u16).to_be_bytes());
-    cd.extend_from_slice(&dtls);
-    p.udp4(client, server, &cd);
+    p.udp4(client, server, &channel_data_with_dtls_client_hello());
     let path = p.save(dir.path(), "turn.pcap");
     let r = report_json_revealed(&path);
     assert_eq!(r["flows"].as_array().unwrap().len(), 1);

@@ -239,3 +239,55 @@ pub fn findings<'a>(report: &'a serde_json::Value, id: &str) -> Vec<&'a serde_js
         .filter(|f| f["id"] == id)
         .collect()
 }
+
+/// A DNS response answering `name` with one A record.
+pub fn dns_a_reply(id: u16, name: &str, address: [u8; 4]) -> Vec<u8> {
+    use simple_dns::{CLASS, Name, Packet, Question, ResourceRecord, TYPE, rdata};
+    let mut answer = Packet::new_reply(id);
+    let name = Name::new_unchecked(name);
+    answer.questions.push(Question::new(
+        name.clone(),
+        TYPE::A.into(),
+        CLASS::IN.into(),
+        false,
+    ));
+    answer.answers.push(ResourceRecord::new(
+        name,
+        CLASS::IN,
+        60,
+        rdata::RData::A(rdata::A {
+            address: u32::from_be_bytes(address),
+        }),
+    ));
+    answer.build_bytes_vec().unwrap()
+}
+
+/// TURN ChannelData on channel 0x4001 carrying a DTLS 1.2 ClientHello that
+/// offers use_srtp (SRTP_AES128_CM_HMAC_SHA1_80).
+pub fn channel_data_with_dtls_client_hello() -> Vec<u8> {
+    let mut body = vec![0xFE, 0xFD];
+    body.extend_from_slice(&[0; 32]);
+    body.extend_from_slice(&[
+        0, 0, 0, 2, 0xC0, 0x2B, 1, 0, 0, 9, 0, 14, 0, 5, 0, 2, 0, 1, 0,
+    ]);
+    let len = (body.len() as u32).to_be_bytes();
+    let mut hs = vec![1];
+    hs.extend_from_slice(&len[1..]);
+    hs.extend_from_slice(&[0, 0, 0, 0, 0]);
+    hs.extend_from_slice(&len[1..]);
+    hs.extend_from_slice(&body);
+    let mut dtls = vec![22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0];
+    dtls.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    dtls.extend_from_slice(&hs);
+    let mut cd = vec![0x40, 0x01];
+    cd.extend_from_slice(&(dtls.len() as u16).to_be_bytes());
+    cd.extend_from_slice(&dtls);
+    cd
+}
+
+/// A capture shipped in captures/.
+pub fn capture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("captures")
+        .join(name)
+}
