@@ -55,11 +55,22 @@ pub fn analyze_files(files: &[String], options: &Options) -> Result<Analysis, So
         .iter()
         .map(|f| FileSource::open(f))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut source: Box<dyn PacketSource> = if sources.len() == 1 {
+    let source: Box<dyn PacketSource> = if sources.len() == 1 {
         Box::new(sources.remove(0))
     } else {
         Box::new(MergedSource::new(sources))
     };
+    Ok(analyze_source(source, files, options))
+}
+
+/// Runs any packet source (files, a live interface) through the engine and
+/// the assessment until it ends, and builds the report. `inputs` name the
+/// source in the report (file names, or the interface).
+pub fn analyze_source(
+    mut source: Box<dyn PacketSource>,
+    inputs: &[String],
+    options: &Options,
+) -> Analysis {
     let bar = progress_bar(
         options.progress && std::io::stderr().is_terminal(),
         source.progress().1,
@@ -78,8 +89,12 @@ pub fn analyze_files(files: &[String], options: &Options) -> Result<Analysis, So
                 if engine.stats.packets % 8192 == 0 {
                     if let Some(bar) = &bar {
                         bar.set_position(source.progress().0);
+                        let drops = source
+                            .capture_stats()
+                            .map(|s| format!(", {} dropped", s.dropped + s.interface_dropped))
+                            .unwrap_or_default();
                         bar.set_message(format!(
-                            "{} packets, {} live flows",
+                            "{} packets, {} live flows{drops}",
                             engine.stats.packets,
                             engine.live_flows()
                         ));
@@ -97,7 +112,8 @@ pub fn analyze_files(files: &[String], options: &Options) -> Result<Analysis, So
         bar.finish_and_clear();
     }
     let (mut capture, dns_names) = engine.finish(&mut flows);
-    capture.files = files.to_vec();
+    capture.files = inputs.to_vec();
+    capture.interface_stats = source.capture_stats();
     capture.link_types = {
         let mut names: Vec<String> = source
             .link_types()
@@ -121,7 +137,7 @@ pub fn analyze_files(files: &[String], options: &Options) -> Result<Analysis, So
         capture.notes.push(e.clone());
     }
     let (calls, findings, summary) = assessor.finish(&dns_names);
-    Ok(Analysis {
+    Analysis {
         redactor,
         report: Report {
             schema: SCHEMA,
@@ -138,7 +154,7 @@ pub fn analyze_files(files: &[String], options: &Options) -> Result<Analysis, So
             summary,
         },
         error,
-    })
+    }
 }
 
 fn progress_bar(enabled: bool, total: Option<u64>) -> Option<ProgressBar> {

@@ -180,6 +180,7 @@ impl Engine {
             fragments_reassembled: self.reassembler.completed,
             fragments_dropped: self.reassembler.dropped,
             truncated: None,
+            interface_stats: None,
             notes: Vec::new(),
         };
         let dns = self

@@ -1,60 +1,105 @@
 //! The teleprobe command line.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::process::ExitCode;
-use teleprobe::analyze::{Options, analyze_files};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use teleprobe::analyze::{Analysis, Options, analyze_files, analyze_source};
 use teleprobe::assess::catalogue::Severity;
 use teleprobe::assess::policy::Policy;
 use teleprobe::assess::vendors::Vendors;
 use teleprobe::report::redact::{Redactor, ScrubWriter};
 use teleprobe::report::summary;
+use teleprobe::source::live::{LiveOptions, LiveSource, devices};
+
+/// Writes a line to standard error; a closed stderr is not worth a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
 
 #[derive(Parser)]
 #[command(
     name = "teleprobe",
     version,
-    about = "Find what telehealth calls expose on the wire: flows, protocols and the facts a HIPAA assessment needs",
-    after_help = "Examples:\n  teleprobe analyze captures/sip-rtp-cleartext.pcap\n  teleprobe analyze --json call.pcapng | jq '.flows[] | select(.protocols | index(\"rtp\"))'\n  teleprobe analyze -o report.json part1.pcap part2.pcap\n  tcpdump -w - -i eth0 udp | teleprobe analyze -"
+    about = "Find what telehealth calls expose on the wire: calls, verdicts, findings and the facts behind them",
+    after_help = "Examples:\n  teleprobe analyze captures/sip-rtp-cleartext.pcap\n  teleprobe analyze --json call.pcapng | jq '.calls[] | {id, path, verdict}'\n  teleprobe analyze -o report.json part1.pcap part2.pcap\n  sudo teleprobe live -i eth0 -o report.json 'udp or tcp port 5061'\n  teleprobe devices"
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+/// What every assessment run shares: output, privacy and policy.
+#[derive(Args)]
+struct ReportArgs {
+    /// Print the JSON report on standard output instead of the summary
+    #[arg(long)]
+    json: bool,
+    /// Write the JSON report to FILE (created owner-only)
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<String>,
+    /// Never show a progress bar or status line
+    #[arg(long)]
+    quiet: bool,
+    /// Show names, phone numbers, SIP URIs, e-mail and outside addresses as
+    /// captured (by default they are replaced by pseudonyms stable within the report)
+    #[arg(long)]
+    reveal: bool,
+    /// Assessment policy (TOML): clinic networks, minimum TLS, allowed relays and vendors, severities
+    #[arg(long, value_name = "FILE")]
+    policy: Option<String>,
+    /// Extra or overriding vendor definitions (TOML, same format as the built-in list)
+    #[arg(long, value_name = "FILE")]
+    vendors: Option<String>,
+    /// Exit with status 1 when a finding at or above this severity exists
+    #[arg(long, value_name = "SEVERITY", value_enum)]
+    fail_on: Option<FailOn>,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Analyse pcap/pcapng files: flows, protocols, TLS/DTLS, STUN/TURN, SIP/SDP, RTP, DNS, QUIC
+    /// Analyse pcap/pcapng files: calls and verdicts, findings, flows and their protocols
     #[command(
-        after_help = "Examples:\n  teleprobe analyze captures/webrtc-aiortc.pcap\n  teleprobe analyze --json -o report.json a.pcapng b.pcapng\n  teleprobe analyze - < capture.pcap\n  teleprobe analyze --policy clinic.toml --fail-on high capture.pcapng   # scripted audit\n\nExit codes: 0 done; 1 a finding at or above --fail-on; 2 unusable input or arguments (the report of what was read is still written).\nThe default policy is data/policy.toml in the source tree; print it with --print-policy."
+        after_help = "Examples:\n  teleprobe analyze captures/webrtc-aiortc.pcap\n  teleprobe analyze --json -o report.json a.pcapng b.pcapng\n  teleprobe analyze - < capture.pcap\n  teleprobe analyze --policy clinic.toml --fail-on high capture.pcapng   # scripted audit\n\nExit codes: 0 done; 1 a finding at or above --fail-on; 2 unusable input or arguments (the report of what was read is still written).\nThe default policy is data/policy.toml in the source tree; print it with `teleprobe print-policy`."
     )]
     Analyze {
         /// Capture files (pcap or pcapng); several are merged in timestamp order; `-` reads standard input
         #[arg(required = true, value_name = "CAPTURE")]
         captures: Vec<String>,
-        /// Print the JSON report on standard output instead of the summary
-        #[arg(long)]
-        json: bool,
-        /// Write the JSON report to FILE (created owner-only)
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<String>,
-        /// Never show a progress bar
-        #[arg(long)]
-        quiet: bool,
-        /// Show names, phone numbers, SIP URIs and e-mail addresses as captured
-        /// (by default they are replaced by pseudonyms stable within the report)
-        #[arg(long)]
-        reveal: bool,
-        /// Assessment policy (TOML): clinic networks, minimum TLS, allowed relays and vendors, severities
-        #[arg(long, value_name = "FILE")]
-        policy: Option<String>,
-        /// Extra or overriding vendor definitions (TOML, same format as the built-in list)
-        #[arg(long, value_name = "FILE")]
-        vendors: Option<String>,
-        /// Exit with status 1 when a finding at or above this severity exists
-        #[arg(long, value_name = "SEVERITY", value_enum)]
-        fail_on: Option<FailOn>,
+        #[command(flatten)]
+        report: ReportArgs,
     },
+    /// Capture live from an interface until Ctrl-C, then report as `analyze` does
+    #[command(
+        after_help = "Examples:\n  sudo teleprobe live -i eth0 -o report.json\n  sudo teleprobe live -i eth0 --user nobody -o /tmp/report.json 'udp or tcp port 5060 or tcp port 5061'\n  teleprobe live -i lo --json 'udp port 3478'\n\nCapturing needs root or the capabilities: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v teleprobe).\nReceived and dropped packet counts are in capture.interface_stats and on the status line."
+    )]
+    Live {
+        /// Interface to capture on (see `teleprobe devices`)
+        #[arg(short, long, value_name = "IFACE")]
+        interface: String,
+        /// BPF capture filter (pcap-filter syntax), e.g. 'udp or tcp port 5061'
+        #[arg(value_name = "FILTER", trailing_var_arg = true)]
+        filter: Vec<String>,
+        /// Put the interface in promiscuous mode
+        #[arg(long)]
+        promisc: bool,
+        /// Bytes captured per packet
+        #[arg(long, default_value_t = 262_144)]
+        snaplen: i32,
+        /// Kernel capture buffer in MiB (larger rides out bursts without drops)
+        #[arg(long, default_value_t = 32)]
+        buffer_mib: i32,
+        /// After opening the interface, drop root privileges to this user (like tcpdump -Z)
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// List the interfaces live capture can open
+    Devices,
     /// Print the built-in default policy, to copy and edit
     PrintPolicy,
 }
@@ -87,59 +132,114 @@ fn load<T>(path: &str, what: &str, parse: fn(&str) -> Result<T, String>) -> Resu
     parse(&text).map_err(|e| format!("{what} {path}: {e}"))
 }
 
+impl ReportArgs {
+    fn options(&self) -> Result<Options, String> {
+        let policy = self
+            .policy
+            .as_deref()
+            .map(|p| load(p, "policy", Policy::parse))
+            .transpose()?;
+        let vendors = self
+            .vendors
+            .as_deref()
+            .map(|p| load(p, "vendor file", Vendors::parse))
+            .transpose()?
+            .map(|extra| {
+                let mut all = Vendors::built_in();
+                all.extend(extra);
+                all
+            });
+        Ok(Options {
+            progress: !self.quiet,
+            reveal: self.reveal,
+            policy: policy.unwrap_or_default(),
+            vendors,
+        })
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Analyze {
-            captures,
-            json,
-            output,
-            quiet,
-            reveal,
-            policy,
-            vendors,
-            fail_on,
-        } => {
-            let policy = match policy
-                .as_deref()
-                .map(|p| load(p, "policy", Policy::parse))
-                .transpose()
-            {
-                Ok(p) => p.unwrap_or_default(),
-                Err(e) => {
-                    eprintln!("teleprobe: {e}");
-                    return ExitCode::from(2);
-                }
+        Command::Analyze { captures, report } => {
+            let options = match report.options() {
+                Ok(o) => o,
+                Err(e) => return fail(&e),
             };
-            let vendors = match vendors
-                .as_deref()
-                .map(|p| load(p, "vendor file", Vendors::parse))
-                .transpose()
-            {
-                Ok(extra) => extra.map(|extra| {
-                    let mut all = Vendors::built_in();
-                    all.extend(extra);
-                    all
-                }),
-                Err(e) => {
-                    eprintln!("teleprobe: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            let options = Options {
-                progress: !quiet,
-                reveal,
-                policy,
-                vendors,
-            };
-            analyze(
-                &captures,
-                json,
-                output.as_deref(),
-                options,
-                fail_on.map(FailOn::severity),
-            )
+            match analyze_files(&captures, &options) {
+                Ok(analysis) => finish(&analysis, &report),
+                Err(e) => fail(&e.to_string()),
+            }
         }
+        Command::Live {
+            interface,
+            filter,
+            promisc,
+            snaplen,
+            buffer_mib,
+            user,
+            report,
+        } => {
+            let options = match report.options() {
+                Ok(o) => o,
+                Err(e) => return fail(&e),
+            };
+            let stop = Arc::new(AtomicBool::new(false));
+            let flag = stop.clone();
+            if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
+                return fail(&format!("cannot install the Ctrl-C handler: {e}"));
+            }
+            let filter = (!filter.is_empty()).then(|| filter.join(" "));
+            let live = LiveOptions {
+                interface: interface.clone(),
+                filter: filter.clone(),
+                promiscuous: promisc,
+                snaplen,
+                buffer_size: buffer_mib.saturating_mul(1 << 20),
+            };
+            let source = match LiveSource::open(&live, stop) {
+                Ok(s) => s,
+                Err(e) => return fail(&e.to_string()),
+            };
+            if let Some(user) = &user {
+                if let Err(e) = drop_privileges(user) {
+                    return fail(&e);
+                }
+            }
+            say!(
+                "teleprobe: capturing on {interface}{}; Ctrl-C or SIGTERM stops and writes the report",
+                filter
+                    .map(|f| format!(" (filter: {f})"))
+                    .unwrap_or_default()
+            );
+            let analysis =
+                analyze_source(Box::new(source), &[format!("live:{interface}")], &options);
+            if let Some(stats) = &analysis.report.capture.interface_stats {
+                say!(
+                    "teleprobe: {} packets received, {} dropped by the kernel buffer, {} by the interface",
+                    stats.received,
+                    stats.dropped,
+                    stats.interface_dropped
+                );
+            }
+            finish(&analysis, &report)
+        }
+        Command::Devices => match devices() {
+            Ok(list) => {
+                for d in list {
+                    println!(
+                        "{:<16} {:<5} {}{}{}",
+                        d.name,
+                        if d.up { "up" } else { "down" },
+                        d.addresses.join(", "),
+                        if d.loopback { " (loopback)" } else { "" },
+                        d.description.map(|t| format!("  {t}")).unwrap_or_default()
+                    );
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e.to_string()),
+        },
         Command::PrintPolicy => {
             print!("{}", teleprobe::assess::policy::DEFAULT_POLICY);
             ExitCode::SUCCESS
@@ -147,37 +247,59 @@ fn main() -> ExitCode {
     }
 }
 
-fn analyze(
-    captures: &[String],
-    json: bool,
-    output: Option<&str>,
-    options: Options,
-    fail_on: Option<Severity>,
-) -> ExitCode {
-    let analysis = match analyze_files(captures, &options) {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("teleprobe: {e}");
-            return ExitCode::from(2);
-        }
+fn fail(message: &str) -> ExitCode {
+    say!("teleprobe: {message}");
+    ExitCode::from(2)
+}
+
+/// Switches to `user` after the capture handle is open, so the rest of the
+/// run (parsing untrusted packets) has no root privileges.
+fn drop_privileges(user: &str) -> Result<(), String> {
+    let name = std::ffi::CString::new(user).map_err(|_| format!("invalid user name {user:?}"))?;
+    // SAFETY: getpwnam returns a pointer to static storage or null; we read it at once.
+    let pw = unsafe { libc::getpwnam(name.as_ptr()) };
+    if pw.is_null() {
+        return Err(format!(
+            "no such user {user}; pass an existing account to --user"
+        ));
+    }
+    // SAFETY: pw is non-null and points to a valid passwd entry.
+    let (uid, gid) = unsafe { ((*pw).pw_uid, (*pw).pw_gid) };
+    // SAFETY: plain system calls with valid arguments; failures are checked.
+    let failed = unsafe {
+        libc::setgroups(0, std::ptr::null()) != 0
+            || libc::setgid(gid) != 0
+            || libc::setuid(uid) != 0
     };
+    if failed {
+        return Err(format!(
+            "cannot switch to user {user}: {}; run as root to use --user",
+            std::io::Error::last_os_error()
+        ));
+    }
+    Ok(())
+}
+
+/// Writes the outputs of a finished analysis and picks the exit code.
+fn finish(analysis: &Analysis, args: &ReportArgs) -> ExitCode {
     let report = &analysis.report;
-    if let Some(path) = output {
+    if let Some(path) = &args.output {
         if let Err(e) = write_private(path, report, &analysis.redactor) {
-            eprintln!("teleprobe: cannot write {path}: {e}; choose a writable path with -o");
-            return ExitCode::from(2);
+            return fail(&format!(
+                "cannot write {path}: {e}; choose a writable path with -o"
+            ));
         }
     }
     let stdout = std::io::stdout();
     let mut stdout = stdout.lock();
-    let printed = if json {
+    let printed = if args.json {
         let mut scrubbed =
             ScrubWriter::new(std::io::BufWriter::new(&mut stdout), &analysis.redactor);
         serde_json::to_writer_pretty(&mut scrubbed, report)
             .map_err(std::io::Error::other)
             .and_then(|_| writeln!(scrubbed))
             .and_then(|_| scrubbed.flush())
-    } else if output.is_none() || std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+    } else if args.output.is_none() || std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         write!(
             stdout,
             "{}",
@@ -188,22 +310,20 @@ fn analyze(
     };
     if let Err(e) = printed {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("teleprobe: cannot write to standard output: {e}");
-            return ExitCode::from(2);
+            return fail(&format!("cannot write to standard output: {e}"));
         }
     }
     if let Some(e) = &analysis.error {
-        eprintln!("teleprobe: {e}");
-        return ExitCode::from(2);
+        return fail(&e.to_string());
     }
-    if let Some(threshold) = fail_on {
+    if let Some(threshold) = args.fail_on.map(FailOn::severity) {
         let failing = report
             .findings
             .iter()
             .filter(|f| f.severity >= threshold)
             .count();
         if failing > 0 {
-            eprintln!(
+            say!(
                 "teleprobe: {failing} finding(s) at or above {}",
                 threshold.name()
             );

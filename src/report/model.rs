@@ -260,6 +260,8 @@ pub struct CaptureInfo {
     pub fragments_dropped: u64,
     /// Set when reading stopped early: the file was truncated or corrupt.
     pub truncated: Option<String>,
+    /// libpcap's counters when capturing live: what was received and dropped.
+    pub interface_stats: Option<crate::source::live::CaptureStats>,
     /// Anything else about how the capture was read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,

@@ -4,6 +4,7 @@
 //! packets; it never copies a packet it can lend.
 
 mod file;
+pub mod live;
 mod merge;
 
 pub use file::FileSource;
@@ -118,6 +119,11 @@ pub enum SourceError {
         offset: u64,
         reason: String,
     },
+    /// Live capture could not start or failed.
+    Capture {
+        interface: String,
+        reason: String,
+    },
 }
 
 impl fmt::Display for SourceError {
@@ -143,6 +149,9 @@ impl fmt::Display for SourceError {
                 f,
                 "{path} is corrupt at byte {offset} ({reason}); the report covers what was read before it. `pcapfix` or `editcap` may recover more"
             ),
+            SourceError::Capture { interface, reason } => {
+                write!(f, "cannot capture on {interface}: {reason}")
+            }
         }
     }
 }
@@ -162,4 +171,9 @@ pub trait PacketSource {
 
     /// Bytes of the input consumed so far and the total if known, for progress.
     fn progress(&self) -> (u64, Option<u64>);
+
+    /// Received/dropped counters of a live capture; files have none.
+    fn capture_stats(&mut self) -> Option<live::CaptureStats> {
+        None
+    }
 }

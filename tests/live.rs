@@ -1,0 +1,188 @@
+//! Live capture for real: the binary opens the loopback interface through
+//! libpcap, the test sends STUN over a real UDP socket to 127.0.0.1, then
+//! stops the capture with SIGINT as a user's Ctrl-C would. The report must
+//! be complete and valid, name the flow and protocol, and carry libpcap's
+//! received/dropped counters. Needs root (CI runs as root); skipped otherwise.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::UdpSocket;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn binding_request(tid: u8) -> Vec<u8> {
+    common::stun(
+        0x0001,
+        [tid; 12],
+        &[(0x8022, b"teleprobe-live-test".to_vec())],
+    )
+}
+
+#[test]
+fn ctrl_c_during_live_capture_leaves_a_complete_report() {
+    if !is_root() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root and must run this test"
+        );
+        eprintln!("skipping: live capture needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("live.json");
+    let port = 47000 + (std::process::id() % 1000) as u16;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_teleprobe"))
+        .args([
+            "live",
+            "-i",
+            "lo",
+            "--quiet",
+            "-o",
+            report.to_str().unwrap(),
+        ])
+        .arg(format!("udp port {port}"))
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("capturing on lo"), "{line}");
+
+    let receiver = UdpSocket::bind(("127.0.0.1", port)).unwrap();
+    let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for tid in 0..5 {
+        sender
+            .send_to(&binding_request(tid), ("127.0.0.1", port))
+            .unwrap();
+    }
+    let mut buf = [0u8; 512];
+    receiver
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    for _ in 0..5 {
+        receiver.recv_from(&mut buf).unwrap();
+    }
+    // Let libpcap deliver them, then Ctrl-C.
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "capture did not stop on SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(status.success(), "{rest}");
+    assert!(
+        rest.contains("packets received"),
+        "drop counters are reported: {rest}"
+    );
+
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["schema"], "teleprobe.report/1");
+    assert_eq!(r["capture"]["files"][0], "live:lo");
+    assert_eq!(r["capture"]["packets"], 5);
+    let stats = &r["capture"]["interface_stats"];
+    assert!(stats["received"].as_u64().unwrap() >= 5, "{stats}");
+    assert_eq!(stats["dropped"], 0);
+    let flows = r["flows"].as_array().unwrap();
+    assert_eq!(flows.len(), 1);
+    assert_eq!(flows[0]["server"], format!("127.0.0.1:{port}"));
+    assert_eq!(flows[0]["protocols"][0], "stun");
+    assert_eq!(flows[0]["stun"]["message_types"]["Binding request"], 5);
+    let stun = &r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "stun-software-disclosed")
+        .unwrap()["subject"];
+    assert_eq!(stun, "teleprobe-live-test");
+}
+
+#[test]
+fn live_errors_say_what_to_do() {
+    let out = common::run(&["live", "-i", "nosuch-if0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("teleprobe devices"));
+    if is_root() {
+        let out = common::run(&["live", "-i", "lo", "udp portt 5"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("does not compile"));
+    }
+    let out = common::run(&["devices"]);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l.starts_with("lo "))
+    );
+}
+
+#[test]
+fn drops_root_after_opening_the_interface() {
+    if !is_root() {
+        return;
+    }
+    let out = common::run(&["live", "-i", "lo", "--user", "no-such-user-x", "udp port 9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such user"));
+
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let report = dir.path().join("r.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_teleprobe"))
+        .args([
+            "live",
+            "-i",
+            "lo",
+            "--quiet",
+            "--user",
+            "nobody",
+            "-o",
+            report.to_str().unwrap(),
+            "udp port 9",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    // The capture runs as nobody now.
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let uid_line = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .unwrap()
+        .to_string();
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "{rest}");
+    assert!(
+        uid_line.split_whitespace().nth(1) != Some("0"),
+        "{uid_line}"
+    );
+    assert_ne!(
+        std::fs::metadata(&report).unwrap().uid(),
+        0,
+        "the report is written as the unprivileged user"
+    );
+}
