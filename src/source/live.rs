@@ -98,6 +98,8 @@ impl PacketSource for LiveSource {
             }
             match self.capture.next_packet() {
                 Ok(packet) => {
+                    // time_t and suseconds_t are i64 here but narrower elsewhere.
+                    #[allow(clippy::useless_conversion)]
                     let ts = i64::from(packet.header.ts.tv_sec) * 1_000_000_000
                         + i64::from(packet.header.ts.tv_usec) * 1000;
                     on_packet(RawPacket {
