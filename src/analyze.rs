@@ -75,18 +75,11 @@ pub fn analyze_source(
         options.progress && std::io::stderr().is_terminal(),
         source.progress().1,
     );
-    let mut engine = Engine::new();
-    let vendors = options.vendors.clone().unwrap_or_else(Vendors::built_in);
-    let mut flows = Pipeline {
-        redactor: Redactor::new(options.reveal, options.policy.clinic_networks.clone()),
-        assessor: Assessor::new(options.policy.clone(), vendors),
-        store: FlowStore::new(),
-    };
-    let mut error = None;
+    let mut session = Session::new(options);
     loop {
-        match source.next_packet(&mut |pkt| engine.packet(pkt, &mut flows)) {
+        match session.step(source.as_mut()) {
             Ok(true) => {
-                if engine.stats.packets % 8192 == 0 {
+                if session.engine.stats.packets % 8192 == 0 {
                     if let Some(bar) = &bar {
                         bar.set_position(source.progress().0);
                         let drops = source
@@ -95,15 +88,15 @@ pub fn analyze_source(
                             .unwrap_or_default();
                         bar.set_message(format!(
                             "{} packets, {} live flows{drops}",
-                            engine.stats.packets,
-                            engine.live_flows()
+                            session.engine.stats.packets,
+                            session.engine.live_flows()
                         ));
                     }
                 }
             }
             Ok(false) => break,
             Err(e) => {
-                error = Some(e);
+                session.error = Some(e);
                 break;
             }
         }
@@ -111,49 +104,128 @@ pub fn analyze_source(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let (mut capture, dns_names) = engine.finish(&mut flows);
-    capture.files = inputs.to_vec();
-    capture.interface_stats = source.capture_stats();
-    capture.link_types = {
-        let mut names: Vec<String> = source
-            .link_types()
-            .iter()
-            .map(|l| l.name().to_string())
-            .collect();
-        names.extend(capture.link_types);
-        names.sort();
-        names.dedup();
-        names
-    };
-    capture.truncated = error.as_ref().map(|e| e.to_string());
-    let Pipeline {
-        assessor,
-        mut store,
-        redactor,
-    } = flows;
-    store.sort();
-    store.finish_writing();
-    if let Some(e) = &store.spill_error {
-        capture.notes.push(e.clone());
-    }
-    let (calls, findings, summary) = assessor.finish(&dns_names);
-    Analysis {
-        redactor,
-        report: Report {
-            schema: SCHEMA,
-            generator: Generator {
-                name: "teleprobe",
-                version: env!("CARGO_PKG_VERSION"),
-                redacted: !options.reveal,
+    session.finish(source.as_mut(), inputs)
+}
+
+/// The state of one analysis while packets are still arriving: the engine,
+/// the redact-assess-store pipeline, and the options. Replay, live capture
+/// and the TUI all drive one.
+pub struct Session {
+    pub engine: Engine,
+    pipeline: Pipeline,
+    options: Options,
+    pub error: Option<SourceError>,
+}
+
+/// What a live view shows: the same model as the report, for the flows so
+/// far (ended and still running).
+pub struct Snapshot {
+    pub flows: Vec<FlowRecord>,
+    pub calls: Vec<crate::report::model::Call>,
+    pub findings: Vec<crate::report::model::Finding>,
+    pub summary: crate::report::model::Summary,
+    pub packets: u64,
+    pub bytes: u64,
+    pub live_flows: usize,
+}
+
+impl Session {
+    pub fn new(options: &Options) -> Session {
+        let vendors = options.vendors.clone().unwrap_or_else(Vendors::built_in);
+        Session {
+            engine: Engine::new(),
+            pipeline: Pipeline {
+                redactor: Redactor::new(options.reveal, options.policy.clinic_networks.clone()),
+                assessor: Assessor::new(options.policy.clone(), vendors),
+                store: FlowStore::new(),
             },
-            capture,
-            flows: store,
-            dns_names,
+            options: options.clone(),
+            error: None,
+        }
+    }
+
+    /// Feeds the next packet of `source` through; `Ok(false)` at its end.
+    pub fn step(&mut self, source: &mut dyn PacketSource) -> Result<bool, SourceError> {
+        let (engine, pipeline) = (&mut self.engine, &mut self.pipeline);
+        source.next_packet(&mut |pkt| engine.packet(pkt, pipeline))
+    }
+
+    /// Assesses the flows so far (at most `limit` of the running ones) without
+    /// ending anything.
+    pub fn snapshot(&self, limit: usize) -> Snapshot {
+        let mut flows: Vec<FlowRecord> = self.pipeline.store.in_memory().to_vec();
+        for mut record in self.engine.live_records(limit) {
+            self.pipeline.redactor.apply(&mut record);
+            flows.push(record);
+        }
+        flows.sort_by_key(|f| f.id);
+        let vendors = self
+            .options
+            .vendors
+            .clone()
+            .unwrap_or_else(Vendors::built_in);
+        let mut assessor = Assessor::new(self.options.policy.clone(), vendors);
+        for f in &flows {
+            assessor.observe(f);
+        }
+        let (calls, findings, summary) = assessor.finish(&self.engine.dns_names());
+        Snapshot {
+            flows,
             calls,
             findings,
             summary,
-        },
-        error,
+            packets: self.engine.stats.packets,
+            bytes: self.engine.stats.bytes,
+            live_flows: self.engine.live_flows(),
+        }
+    }
+
+    /// Ends every flow and builds the report.
+    pub fn finish(mut self, source: &mut dyn PacketSource, inputs: &[String]) -> Analysis {
+        let (mut capture, dns_names) = self.engine.finish(&mut self.pipeline);
+        capture.files = inputs.to_vec();
+        capture.interface_stats = source.capture_stats();
+        capture.link_types = {
+            let mut names: Vec<String> = source
+                .link_types()
+                .iter()
+                .map(|l| l.name().to_string())
+                .collect();
+            names.extend(capture.link_types);
+            names.sort();
+            names.dedup();
+            names
+        };
+        capture.truncated = self.error.as_ref().map(|e| e.to_string());
+        let Pipeline {
+            assessor,
+            mut store,
+            redactor,
+        } = self.pipeline;
+        store.sort();
+        store.finish_writing();
+        if let Some(e) = &store.spill_error {
+            capture.notes.push(e.clone());
+        }
+        let (calls, findings, summary) = assessor.finish(&dns_names);
+        Analysis {
+            redactor,
+            report: Report {
+                schema: SCHEMA,
+                generator: Generator {
+                    name: "teleprobe",
+                    version: env!("CARGO_PKG_VERSION"),
+                    redacted: !self.options.reveal,
+                },
+                capture,
+                flows: store,
+                dns_names,
+                calls,
+                findings,
+                summary,
+            },
+            error: self.error,
+        }
     }
 }
 

@@ -148,6 +148,7 @@ fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
     }
 }
 
+#[derive(Clone)]
 struct RtpStreamState {
     ssrc: u32,
     dir: Dir,
@@ -168,7 +169,7 @@ struct RtpStreamState {
 
 const MAX_STREAMS: usize = 32;
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct TlsState {
     detail: TlsDetail,
     /// Per direction: handshake bytes spanning records (TLS over TCP).
@@ -179,6 +180,7 @@ struct TlsState {
     dtls_fragments: [Option<Box<DtlsMessage>>; 2],
 }
 
+#[derive(Clone)]
 struct DtlsMessage {
     kind: u8,
     message_seq: u16,
@@ -189,7 +191,7 @@ struct DtlsMessage {
 /// Largest DTLS handshake message we reassemble (a certificate chain).
 const MAX_DTLS_MESSAGE: usize = 64 * 1024;
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct QuicState {
     detail: QuicDetail,
     client_dcid: Option<Vec<u8>>,
@@ -210,13 +212,14 @@ enum StreamProto {
     Unknown,
 }
 
+#[derive(Clone)]
 struct TcpState {
     dirs: [TcpDirection; 2],
     proto: StreamProto,
 }
 
 /// Everything learnt about one flow.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct FlowState {
     protocols: ProtocolSet,
     stun: Option<Box<StunDetail>>,

@@ -158,6 +158,28 @@ impl Engine {
         }
     }
 
+    /// Records of the flows still running (most recent first, at most
+    /// `limit`), without ending them: what a live view shows.
+    pub fn live_records(&self, limit: usize) -> Vec<FlowRecord> {
+        self.flows
+            .live_flows(limit)
+            .into_iter()
+            .map(|f| FlowState::finish(f.clone(), crate::flow::End::Live, &self.shared))
+            .collect()
+    }
+
+    /// The name-to-address map so far.
+    pub fn dns_names(&self) -> Vec<DnsName> {
+        self.shared
+            .dns
+            .iter()
+            .map(|(name, addrs)| DnsName {
+                name: name.clone(),
+                addresses: addrs.iter().map(|a| a.to_string()).collect(),
+            })
+            .collect()
+    }
+
     /// Ends all flows (end of capture, or shutdown) and returns the capture summary.
     pub fn finish(&mut self, sink: &mut dyn FlowSink) -> (CaptureInfo, Vec<DnsName>) {
         let shared = &self.shared;
@@ -183,15 +205,6 @@ impl Engine {
             interface_stats: None,
             notes: Vec::new(),
         };
-        let dns = self
-            .shared
-            .dns
-            .iter()
-            .map(|(name, addrs)| DnsName {
-                name: name.clone(),
-                addresses: addrs.iter().map(|a| a.to_string()).collect(),
-            })
-            .collect();
-        (info, dns)
+        (info, self.dns_names())
     }
 }

@@ -76,6 +76,8 @@ pub enum End {
     Rst,
     Idle,
     CaptureEnd,
+    /// Not ended: a snapshot of a flow still in progress (live views).
+    Live,
 }
 
 impl End {
@@ -85,10 +87,12 @@ impl End {
             End::Rst => "rst",
             End::Idle => "idle",
             End::CaptureEnd => "capture-end",
+            End::Live => "live",
         }
     }
 }
 
+#[derive(Clone)]
 pub struct Flow {
     pub id: u64,
     pub proto: Proto,
@@ -234,6 +238,14 @@ impl FlowTable {
             }
             false
         });
+    }
+
+    /// The live flows, most recently active first (at most `limit`).
+    pub fn live_flows(&self, limit: usize) -> Vec<&Flow> {
+        let mut live: Vec<&Flow> = self.slots.iter().flatten().collect();
+        live.sort_by_key(|f| std::cmp::Reverse(f.last_ts));
+        live.truncate(limit);
+        live
     }
 
     /// Ends every remaining flow, in order of id.

@@ -9,7 +9,7 @@
 pub const MAX_BUFFERED: usize = 64 * 1024;
 const MAX_OUT_OF_ORDER: usize = 8;
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct TcpDirection {
     next_seq: Option<u32>,
     /// Bytes received in order but not yet consumed by the parser.

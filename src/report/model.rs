@@ -27,6 +27,7 @@ enum FlowEnd {
     Rst,
     Idle,
     CaptureEnd,
+    Live,
 }
 
 #[derive(JsonSchema)]
@@ -293,7 +294,7 @@ pub struct FlowRecord {
     pub last_packet: u64,
     pub client_to_server: Counters,
     pub server_to_client: Counters,
-    /// How the flow ended: `fin`, `rst`, `idle` or `capture-end`.
+    /// How the flow ended: `fin`, `rst`, `idle`, `capture-end`, or `live` in a snapshot of a flow still running.
     #[schemars(with = "FlowEnd")]
     pub end: &'static str,
     /// Protocols seen on the flow, from a fixed vocabulary, in vocabulary order.
