@@ -17,3 +17,4 @@ pub mod ranges;
 pub mod report;
 pub mod source;
 pub mod time;
+pub mod tui;

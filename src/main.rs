@@ -12,6 +12,8 @@ use teleprobe::assess::vendors::Vendors;
 use teleprobe::report::redact::{Redactor, ScrubWriter};
 use teleprobe::report::summary;
 use teleprobe::source::live::{LiveOptions, LiveSource, devices};
+use teleprobe::source::{FileSource, MergedSource, PacketSource, SourceError};
+use teleprobe::tui::TuiSource;
 
 /// Writes a line to standard error; a closed stderr is not worth a panic.
 macro_rules! say {
@@ -95,6 +97,29 @@ enum Command {
         /// After opening the interface, drop root privileges to this user (like tcpdump -Z)
         #[arg(long, value_name = "NAME")]
         user: Option<String>,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Watch calls, flows and findings in the terminal, live or from a file
+    #[command(
+        after_help = "Examples:\n  sudo teleprobe tui -i eth0 --filter 'udp or tcp port 5061'\n  teleprobe tui captures/webrtc-aiortc-turn.pcap\n  teleprobe tui --realtime -o report.json call.pcapng\n\nKeys: 1-4 or Tab switch view, ↑/↓ move, Enter opens a call's ladder, / filters, s sorts flows, ? help, q quits."
+    )]
+    Tui {
+        /// Capture live from this interface instead of reading files
+        #[arg(short, long, value_name = "IFACE", conflicts_with = "captures")]
+        interface: Option<String>,
+        /// Capture files to replay
+        #[arg(value_name = "CAPTURE", required_unless_present = "interface")]
+        captures: Vec<String>,
+        /// BPF capture filter for live capture
+        #[arg(long, value_name = "FILTER")]
+        filter: Option<String>,
+        /// Replay at the capture's own pace instead of as fast as possible
+        #[arg(long)]
+        realtime: bool,
+        /// Put the interface in promiscuous mode
+        #[arg(long)]
+        promisc: bool,
         #[command(flatten)]
         report: ReportArgs,
     },
@@ -224,6 +249,66 @@ fn main() -> ExitCode {
             }
             finish(&analysis, &report)
         }
+        Command::Tui {
+            interface,
+            captures,
+            filter,
+            realtime,
+            promisc,
+            report,
+        } => {
+            let options = match report.options() {
+                Ok(o) => o,
+                Err(e) => return fail(&e),
+            };
+            let stop = Arc::new(AtomicBool::new(false));
+            let flag = stop.clone();
+            if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
+                return fail(&format!("cannot install the Ctrl-C handler: {e}"));
+            }
+            let input = match &interface {
+                Some(iface) => {
+                    let live = LiveOptions {
+                        interface: iface.clone(),
+                        filter,
+                        promiscuous: promisc,
+                        snaplen: 262_144,
+                        buffer_size: 32 << 20,
+                    };
+                    match LiveSource::open(&live, stop.clone()) {
+                        Ok(source) => TuiSource {
+                            source: Box::new(source),
+                            inputs: vec![format!("live:{iface}")],
+                            realtime: false,
+                        },
+                        Err(e) => return fail(&e.to_string()),
+                    }
+                }
+                None => match open_files(&captures) {
+                    Ok(source) => TuiSource {
+                        source,
+                        inputs: captures.clone(),
+                        realtime,
+                    },
+                    Err(e) => return fail(&e.to_string()),
+                },
+            };
+            match teleprobe::tui::run(input, &options, stop) {
+                Ok(analysis) => {
+                    let quiet = ReportArgs {
+                        json: false,
+                        ..report
+                    };
+                    // The screen was the summary: only write the report file.
+                    if quiet.output.is_some() {
+                        finish(&analysis, &quiet)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => fail(&format!("terminal error: {e}")),
+            }
+        }
         Command::Devices => match devices() {
             Ok(list) => {
                 for d in list {
@@ -245,6 +330,19 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
     }
+}
+
+/// One or several capture files as one source.
+fn open_files(paths: &[String]) -> Result<Box<dyn PacketSource + Send>, SourceError> {
+    let mut files = paths
+        .iter()
+        .map(|p| FileSource::open(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(if files.len() == 1 {
+        Box::new(files.remove(0))
+    } else {
+        Box::new(MergedSource::new(files))
+    })
 }
 
 fn fail(message: &str) -> ExitCode {

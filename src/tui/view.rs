@@ -1,0 +1,514 @@
+//! Drawing: a pure function of the model, the UI state and the status.
+
+use super::{App, FlowSort, Status, TABS, Tab};
+use crate::analyze::Snapshot;
+use crate::assess::catalogue::Severity;
+use crate::report::model::{Call, Finding, FlowRecord};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Block, Cell, Clear, Paragraph, Row, Sparkline, Table, TableState, Tabs, Wrap,
+};
+
+fn verdict_style(verdict: &str) -> Style {
+    let color = match verdict {
+        "exposed" => Color::Red,
+        "intermediary-can-access" => Color::Yellow,
+        "conduit-consistent" => Color::Green,
+        _ => Color::Gray,
+    };
+    Style::default().fg(color).add_modifier(Modifier::BOLD)
+}
+
+fn severity_style(s: Severity) -> Style {
+    let color = match s {
+        Severity::Critical => Color::Red,
+        Severity::High => Color::LightRed,
+        Severity::Medium => Color::Yellow,
+        Severity::Low => Color::Cyan,
+        Severity::Info => Color::Gray,
+    };
+    Style::default().fg(color)
+}
+
+fn matches(filter: &str, text: &str) -> bool {
+    filter.is_empty()
+        || text
+            .to_ascii_lowercase()
+            .contains(&filter.to_ascii_lowercase())
+}
+
+fn call_text(c: &Call) -> String {
+    format!(
+        "{} {} {} {}",
+        c.verdict,
+        c.path,
+        c.participants.join(" "),
+        c.identities.join(" ")
+    )
+}
+
+fn flow_text(f: &FlowRecord) -> String {
+    let sni = f.tls.as_ref().and_then(|t| t.sni.as_deref()).unwrap_or("");
+    format!(
+        "{} {} {} {} {sni}",
+        f.transport,
+        f.client,
+        f.server,
+        f.protocols.join(",")
+    )
+}
+
+pub fn visible_flows<'m>(app: &App, model: &'m Snapshot) -> Vec<&'m FlowRecord> {
+    let mut flows: Vec<&FlowRecord> = model
+        .flows
+        .iter()
+        .filter(|f| matches(&app.filter, &flow_text(f)))
+        .collect();
+    match app.sort {
+        FlowSort::Id => {}
+        FlowSort::Bytes => flows.sort_by_key(|f| {
+            std::cmp::Reverse(f.client_to_server.bytes + f.server_to_client.bytes)
+        }),
+        FlowSort::Packets => flows.sort_by_key(|f| {
+            std::cmp::Reverse(f.client_to_server.packets + f.server_to_client.packets)
+        }),
+    }
+    flows
+}
+
+pub fn visible_findings<'m>(app: &App, model: &'m Snapshot) -> Vec<&'m Finding> {
+    model
+        .findings
+        .iter()
+        .filter(|f| {
+            matches(
+                &app.filter,
+                &format!("{} {} {}", f.id, f.severity.name(), f.subject),
+            )
+        })
+        .collect()
+}
+
+fn duration(c: &Call) -> String {
+    // Timestamps are RFC 3339 with microseconds: compare the time of day.
+    let secs = |t: &str| -> Option<f64> {
+        let time = t.split('T').nth(1)?.trim_end_matches('Z');
+        let mut parts = time.split(':');
+        let h: f64 = parts.next()?.parse().ok()?;
+        let m: f64 = parts.next()?.parse().ok()?;
+        let s: f64 = parts.next()?.parse().ok()?;
+        Some(h * 3600.0 + m * 60.0 + s)
+    };
+    match (secs(&c.start), secs(&c.end)) {
+        (Some(a), Some(b)) if b >= a => format!("{:.1}s", b - a),
+        _ => "-".into(),
+    }
+}
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame, app: &App, model: &Snapshot, status: &Status) {
+    let [tabs, spark, body, bar] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(2),
+        Constraint::Min(5),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    let titles: Vec<&str> = TABS.iter().map(|(_, t)| *t).collect();
+    let selected = TABS.iter().position(|(t, _)| *t == app.tab).unwrap_or(0);
+    frame.render_widget(
+        Tabs::new(titles)
+            .select(selected)
+            .highlight_style(Style::default().add_modifier(Modifier::REVERSED)),
+        tabs,
+    );
+    frame.render_widget(
+        Sparkline::default()
+            .data(&status.history)
+            .style(Style::default().fg(Color::Cyan)),
+        spark,
+    );
+    match app.tab {
+        Tab::Calls => calls(frame, body, app, model),
+        Tab::Flows => flows(frame, body, app, model),
+        Tab::Findings => findings(frame, body, app, model),
+        Tab::Ladder => ladder(frame, body, app, model),
+    }
+    status_bar(frame, bar, app, model, status);
+    if app.help {
+        help(frame);
+    }
+}
+
+fn calls(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
+    let rows: Vec<Row> = model
+        .calls
+        .iter()
+        .filter(|c| matches(&app.filter, &call_text(c)))
+        .map(|c| {
+            let via = match (&c.relay, &c.server) {
+                (Some(r), _) => format!(
+                    "relay {}{}",
+                    r.address,
+                    r.vendor
+                        .as_ref()
+                        .map(|v| format!(" ({v})"))
+                        .unwrap_or_default()
+                ),
+                (_, Some(s)) => format!(
+                    "server {}{}",
+                    s.address,
+                    s.vendor
+                        .as_ref()
+                        .map(|v| format!(" ({v})"))
+                        .unwrap_or_default()
+                ),
+                _ => String::new(),
+            };
+            let encrypted = c.media.iter().filter(|m| m.encrypted == "yes").count();
+            let media = if c.media.is_empty() {
+                "no media".to_string()
+            } else {
+                format!("{encrypted}/{} encrypted", c.media.len())
+            };
+            Row::new(vec![
+                Cell::from(c.id.to_string()),
+                Cell::from(c.verdict.to_uppercase()).style(verdict_style(c.verdict)),
+                Cell::from(c.path),
+                Cell::from(via),
+                Cell::from(if c.identities.is_empty() {
+                    c.participants.join(" ↔ ")
+                } else {
+                    c.identities.join(" → ")
+                }),
+                Cell::from(media),
+                Cell::from(duration(c)),
+                Cell::from(c.findings.len().to_string()),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(4),
+            Constraint::Length(24),
+            Constraint::Length(17),
+            Constraint::Length(28),
+            Constraint::Min(20),
+            Constraint::Length(13),
+            Constraint::Length(8),
+            Constraint::Length(8),
+        ],
+    )
+    .header(
+        Row::new([
+            "call",
+            "verdict",
+            "path",
+            "via",
+            "participants",
+            "media",
+            "duration",
+            "findings",
+        ])
+        .style(Style::default().add_modifier(Modifier::BOLD)),
+    )
+    .block(Block::bordered().title(format!(" Calls ({}) — Enter: ladder ", model.calls.len())))
+    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
+    let mut state = TableState::default().with_selected(Some(app.selected[0]));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+fn flows(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
+    let visible = visible_flows(app, model);
+    let rows: Vec<Row> = visible
+        .iter()
+        .map(|f| {
+            let tls = f.tls.as_ref();
+            Row::new(vec![
+                f.id.to_string(),
+                f.transport.to_string(),
+                f.client.clone(),
+                f.server.clone(),
+                f.protocols.join(","),
+                tls.and_then(|t| t.version.clone()).unwrap_or_default(),
+                tls.and_then(|t| t.sni.clone())
+                    .or_else(|| f.quic.as_ref().and_then(|q| q.sni.clone()))
+                    .unwrap_or_default(),
+                (f.client_to_server.packets + f.server_to_client.packets).to_string(),
+                (f.client_to_server.bytes + f.server_to_client.bytes).to_string(),
+                f.end.to_string(),
+            ])
+        })
+        .collect();
+    let sort = match app.sort {
+        FlowSort::Id => "id",
+        FlowSort::Bytes => "bytes",
+        FlowSort::Packets => "packets",
+    };
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(5),
+            Constraint::Length(4),
+            Constraint::Length(22),
+            Constraint::Length(22),
+            Constraint::Min(14),
+            Constraint::Length(9),
+            Constraint::Length(18),
+            Constraint::Length(8),
+            Constraint::Length(10),
+            Constraint::Length(11),
+        ],
+    )
+    .header(
+        Row::new([
+            "id",
+            "l4",
+            "client",
+            "server",
+            "protocols",
+            "tls",
+            "sni",
+            "packets",
+            "bytes",
+            "state",
+        ])
+        .style(Style::default().add_modifier(Modifier::BOLD)),
+    )
+    .block(Block::bordered().title(format!(
+        " Flows ({}) sorted by {sort} — s: sort ",
+        visible.len()
+    )))
+    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
+    let mut state = TableState::default().with_selected(Some(app.selected[1]));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+fn findings(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
+    let [list, detail] =
+        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+    let visible = visible_findings(app, model);
+    let rows: Vec<Row> = visible
+        .iter()
+        .map(|f| {
+            Row::new(vec![
+                Cell::from(f.severity.name().to_uppercase()).style(severity_style(f.severity)),
+                Cell::from(f.id),
+                Cell::from(f.subject.clone()),
+                Cell::from(f.evidence.len().to_string()),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(9),
+            Constraint::Length(27),
+            Constraint::Min(20),
+            Constraint::Length(9),
+        ],
+    )
+    .header(
+        Row::new(["severity", "finding", "subject", "evidence"])
+            .style(Style::default().add_modifier(Modifier::BOLD)),
+    )
+    .block(Block::bordered().title(format!(" Findings ({}) ", visible.len())))
+    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
+    let mut state = TableState::default().with_selected(Some(app.selected[2]));
+    frame.render_stateful_widget(table, list, &mut state);
+    let lines: Vec<Line> = match visible.get(app.selected[2]) {
+        Some(f) => {
+            let mut lines = vec![
+                Line::from(Span::styled(
+                    format!("{} — {}", f.title, f.subject),
+                    Style::default().add_modifier(Modifier::BOLD),
+                )),
+                Line::from(f.explanation),
+                Line::from(format!("Reference: {}   Remedy: {}", f.reference, f.remedy)),
+            ];
+            for (k, v) in &f.values {
+                lines.push(Line::from(format!("{k}: {v}")));
+            }
+            for e in &f.evidence {
+                lines.push(Line::from(format!(
+                    "flow #{} packets {}-{}: {}",
+                    e.flow, e.first_packet, e.last_packet, e.detail
+                )));
+            }
+            lines
+        }
+        None => vec![Line::from("No findings.")],
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(Block::bordered().title(" Evidence ")),
+        detail,
+    );
+}
+
+/// The call flow over time, like sngrep's: signaling, ICE, DTLS and media
+/// events in packet order between the call's endpoints.
+pub fn ladder_lines(call: &Call, flows: &[FlowRecord]) -> Vec<(u64, String)> {
+    let mut events: Vec<(u64, String)> = Vec::new();
+    for leg in &call.legs {
+        let Some(f) = flows.iter().find(|f| f.id == leg.flow) else {
+            continue;
+        };
+        let arrow = |dir: &str, what: &str| match dir {
+            "server-to-client" => format!("{:>22} ◀── {what:<28} {}", f.client, f.server),
+            _ => format!("{:>22} ──▶ {what:<28} {}", f.client, f.server),
+        };
+        if let Some(sip) = &f.sip {
+            for m in &sip.messages {
+                events.push((m.packet, arrow(m.direction, &m.message)));
+            }
+        }
+        if let Some(stun) = &f.stun {
+            let types: Vec<String> = stun
+                .message_types
+                .iter()
+                .map(|(k, v)| format!("{k}×{v}"))
+                .collect();
+            events.push((
+                stun.first_packet,
+                arrow("client-to-server", &format!("STUN {}", types.join(", "))),
+            ));
+        }
+        if let Some(t) = &f.tls {
+            if let Some(p) = t.client_hello_packet {
+                events.push((
+                    p,
+                    arrow(
+                        "client-to-server",
+                        &format!(
+                            "{} ClientHello",
+                            if f.transport == "udp" { "DTLS" } else { "TLS" }
+                        ),
+                    ),
+                ));
+            }
+            if let Some(p) = t.server_hello_packet {
+                events.push((
+                    p,
+                    arrow(
+                        "server-to-client",
+                        &format!("ServerHello {}", t.version.as_deref().unwrap_or("")),
+                    ),
+                ));
+            }
+        }
+        for s in f.rtp.iter().flat_map(|r| &r.streams) {
+            let kind = if s.encrypted == "yes" { "SRTP" } else { "RTP" };
+            events.push((
+                s.first_packet,
+                arrow(s.direction, &format!("{kind} {} starts", s.ssrc)),
+            ));
+            events.push((
+                s.last_packet,
+                arrow(
+                    s.direction,
+                    &format!("{kind} {} ends ({} pkts)", s.ssrc, s.packets),
+                ),
+            ));
+        }
+    }
+    events.sort_by_key(|(p, _)| *p);
+    events
+}
+
+fn ladder(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
+    let Some(call) = app.selected_call(model) else {
+        frame.render_widget(
+            Paragraph::new("No calls yet.").block(Block::bordered().title(" Call ladder ")),
+            area,
+        );
+        return;
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::raw(format!("call {}  ", call.id)),
+            Span::styled(call.verdict.to_uppercase(), verdict_style(call.verdict)),
+            Span::raw(format!("  path {}", call.path)),
+        ]),
+        Line::from(""),
+    ];
+    for (packet, text) in ladder_lines(call, &model.flows) {
+        lines.push(Line::from(format!("pkt {packet:>6}  {text}")));
+    }
+    lines.push(Line::from(""));
+    for step in &call.reasoning {
+        lines.push(Line::from(format!("• {}", step.step)));
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::bordered().title(" Call ladder — ↑↓: other calls ")),
+        area,
+    );
+}
+
+fn status_bar(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot, status: &Status) {
+    let drops = match (status.received, status.dropped) {
+        (Some(r), Some(d)) => format!("  received {r}  dropped {d}"),
+        _ => String::new(),
+    };
+    let filter = if app.filtering || !app.filter.is_empty() {
+        format!("  /{}", app.filter)
+    } else {
+        String::new()
+    };
+    let text = format!(
+        " {}  {} packets  {:.0} pkt/s{drops}  {} flows live  {}s{}{}  ? help  q quit",
+        status.source,
+        status.packets.max(model.packets),
+        status.rate,
+        model.live_flows,
+        status.elapsed.as_secs(),
+        if status.done {
+            "  (end of capture)"
+        } else {
+            ""
+        },
+        filter
+    );
+    let style = if status.dropped.unwrap_or(0) > 0 {
+        Style::default().bg(Color::Red)
+    } else {
+        Style::default().add_modifier(Modifier::REVERSED)
+    };
+    frame.render_widget(Paragraph::new(text).style(style), area);
+}
+
+fn help(frame: &mut Frame) {
+    let area = frame.area();
+    let w = 60.min(area.width);
+    let h = 16.min(area.height);
+    let popup = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    let text = vec![
+        Line::from("1-4, Tab, ←/→   switch view (calls, flows, findings, ladder)"),
+        Line::from("↑/↓, j/k        move; PgUp/PgDn; g/G top/bottom"),
+        Line::from("Enter           calls: open the call's ladder"),
+        Line::from("/               filter rows (Enter keeps, Esc clears)"),
+        Line::from("s               flows: sort by id, bytes, packets"),
+        Line::from("?               this help (any key closes)"),
+        Line::from("q, Esc, F10     quit (the report is written with -o)"),
+        Line::from(""),
+        Line::from("Verdicts: red exposed, yellow intermediary-can-access,"),
+        Line::from("green conduit-consistent, grey indeterminate."),
+    ];
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(text).block(Block::bordered().title(" Help ")),
+        popup,
+    );
+}

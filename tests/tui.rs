@@ -1,0 +1,205 @@
+//! The terminal UI: every view rendered into ratatui's TestBackend from the
+//! same model the reports use, with the buffer's text asserted; and the real
+//! binary driven in tmux (send-keys, capture-pane), as a user would.
+
+mod common;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::process::Command;
+use std::time::{Duration, Instant};
+use teleprobe::analyze::{Options, Session, Snapshot};
+use teleprobe::source::FileSource;
+use teleprobe::tui::{App, Status, Tab, draw};
+
+fn snapshot(names: &[&str]) -> Snapshot {
+    let mut session = Session::new(&Options::default());
+    for name in names {
+        let mut source = FileSource::open(common::capture(name).to_str().unwrap()).unwrap();
+        while session.step(&mut source).unwrap() {}
+    }
+    session.snapshot(1000)
+}
+
+fn screen(app: &App, model: &Snapshot) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(160, 40)).unwrap();
+    let status = Status {
+        source: "test.pcap".into(),
+        packets: model.packets,
+        received: Some(10),
+        dropped: Some(0),
+        rate: 1234.0,
+        ..Status::default()
+    };
+    terminal.draw(|f| draw(f, app, model, &status)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let mut text = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            text.push_str(buffer[(x, y)].symbol());
+        }
+        text.push('\n');
+    }
+    text
+}
+
+fn key(app: &mut App, model: &Snapshot, code: KeyCode) {
+    app.key(KeyEvent::new(code, KeyModifiers::NONE), model);
+}
+
+#[test]
+fn calls_view_shows_verdicts_paths_and_status() {
+    let model = snapshot(&["sip-rtp-cleartext.pcap", "webrtc-aiortc-turn.pcap"]);
+    let text = screen(&App::default(), &model);
+    assert!(text.contains("Calls (2)"), "{text}");
+    assert!(
+        text.contains("EXPOSED") && text.contains("CONDUIT-CONSISTENT"),
+        "{text}"
+    );
+    assert!(text.contains("relay 127.0.0.1:3478"));
+    assert!(
+        text.contains("0/2 encrypted") && text.contains("3/3 encrypted"),
+        "{text}"
+    );
+    assert!(
+        text.contains("received 10  dropped 0"),
+        "drops are always shown: {text}"
+    );
+    assert!(
+        !text.contains("Jane Patient"),
+        "the TUI shows the redacted model"
+    );
+}
+
+#[test]
+fn flows_findings_ladder_help_and_filter() {
+    let model = snapshot(&["sip-rtp-cleartext.pcap"]);
+    let mut app = App::default();
+    key(&mut app, &model, KeyCode::Char('2'));
+    assert_eq!(app.tab, Tab::Flows);
+    let flows = screen(&app, &model);
+    assert!(
+        flows.contains("Flows (3)")
+            && flows.contains("sip,sdp")
+            && flows.contains("127.0.0.1:5060"),
+        "{flows}"
+    );
+    key(&mut app, &model, KeyCode::Char('s'));
+    assert!(screen(&app, &model).contains("sorted by bytes"));
+
+    key(&mut app, &model, KeyCode::Char('3'));
+    let findings = screen(&app, &model);
+    assert!(
+        findings.contains("CRITICAL") && findings.contains("media-cleartext"),
+        "{findings}"
+    );
+    assert!(
+        findings.contains("45 CFR 164.312(e)(1)"),
+        "the selected finding's detail: {findings}"
+    );
+
+    key(&mut app, &model, KeyCode::Char('/'));
+    for c in "rtcp".chars() {
+        key(&mut app, &model, KeyCode::Char(c));
+    }
+    key(&mut app, &model, KeyCode::Enter);
+    let filtered = screen(&app, &model);
+    assert!(
+        filtered.contains("Findings (1)") && filtered.contains("rtcp-sdes-exposed"),
+        "{filtered}"
+    );
+    key(&mut app, &model, KeyCode::Esc);
+    assert!(
+        app.filter.is_empty() && !app.quit,
+        "Esc clears the filter first"
+    );
+
+    key(&mut app, &model, KeyCode::Char('1'));
+    key(&mut app, &model, KeyCode::Enter);
+    assert_eq!(app.tab, Tab::Ladder);
+    let ladder = screen(&app, &model);
+    assert!(
+        ladder.contains("──▶ INVITE") && ladder.contains("◀── 180 Ringing"),
+        "{ladder}"
+    );
+    assert!(ladder.contains("RTP 0xdee0ee8f starts"), "{ladder}");
+    assert!(ladder.contains("Verdict exposed"), "{ladder}");
+
+    key(&mut app, &model, KeyCode::Char('?'));
+    assert!(screen(&app, &model).contains("Help"));
+    key(&mut app, &model, KeyCode::Char('x'));
+    assert!(!app.help);
+    key(&mut app, &model, KeyCode::Char('q'));
+    assert!(app.quit);
+}
+
+fn tmux(args: &[&str]) -> String {
+    let out = Command::new("tmux").args(args).output().expect("tmux");
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn wait_for(session: &str, text: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let pane = tmux(&["capture-pane", "-p", "-t", session]);
+        if pane.contains(text) {
+            return pane;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{text:?} never appeared:\n{pane}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn real_binary_in_tmux() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "CI installs tmux");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("tui.json");
+    let session = format!("teleprobe-test-{}", std::process::id());
+    let command = format!(
+        "{} tui -o {} {}",
+        env!("CARGO_BIN_EXE_teleprobe"),
+        report.display(),
+        common::capture("sip-rtp-cleartext.pcap").display()
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "160",
+        "-y",
+        "40",
+        &command,
+    ]);
+    let calls = wait_for(&session, "EXPOSED");
+    assert!(
+        calls.contains("(end of capture)") || calls.contains("packets"),
+        "{calls}"
+    );
+    tmux(&["send-keys", "-t", &session, "3"]);
+    wait_for(&session, "media-cleartext");
+    tmux(&["send-keys", "-t", &session, "1", "Enter"]);
+    wait_for(&session, "INVITE");
+    tmux(&["send-keys", "-t", &session, "q"]);
+    let started = Instant::now();
+    while !report.exists() || std::fs::metadata(&report).unwrap().len() == 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no report after q"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    tmux(&["kill-session", "-t", &session]);
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["calls"][0]["verdict"], "exposed");
+}
