@@ -11,10 +11,7 @@ use std::net::UdpSocket;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
+use common::is_root;
 
 fn binding_request(tid: u8) -> Vec<u8> {
     common::stun(
@@ -185,4 +182,86 @@ fn drops_root_after_opening_the_interface() {
         0,
         "the report is written as the unprivileged user"
     );
+}
+
+#[test]
+fn three_calls_on_a_live_interface() {
+    if !is_root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("calls.json");
+    // The recorded calls used these ports; the filter keeps other loopback traffic out.
+    let filter =
+        "udp and (port 5060 or portrange 16000-18001 or port 3478 or portrange 42000-65000)";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_teleprobe"))
+        .args([
+            "live",
+            "-i",
+            "lo",
+            "--quiet",
+            "-o",
+            report.to_str().unwrap(),
+            filter,
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let sent = common::inject(
+        &[
+            "sip-rtp-cleartext.pcap",
+            "webrtc-aiortc.pcap",
+            "webrtc-aiortc-turn.pcap",
+        ],
+        Duration::from_micros(200),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "{rest}");
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(
+        r["capture"]["packets"].as_u64().unwrap() as usize,
+        sent,
+        "every injected frame was captured"
+    );
+    assert_eq!(r["capture"]["interface_stats"]["dropped"], 0);
+    let mut calls: Vec<(String, String)> = r["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["path"].as_str().unwrap().to_string(),
+                c["verdict"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    calls.sort();
+    assert_eq!(
+        calls,
+        [
+            ("direct".to_string(), "conduit-consistent".to_string()),
+            ("direct".to_string(), "exposed".to_string()),
+            ("relayed".to_string(), "conduit-consistent".to_string()),
+        ]
+    );
+    let ids: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    for id in [
+        "media-cleartext",
+        "signaling-cleartext",
+        "relay-third-party",
+    ] {
+        assert!(ids.contains(&id), "{id} in {ids:?}");
+    }
 }

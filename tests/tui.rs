@@ -203,3 +203,57 @@ fn real_binary_in_tmux() {
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(r["calls"][0]["verdict"], "exposed");
 }
+
+#[test]
+fn live_tui_shows_three_calls_as_they_happen() {
+    if !common::is_root() || Command::new("tmux").arg("-V").output().is_err() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs as root with tmux"
+        );
+        return;
+    }
+    let session = format!("teleprobe-live-{}", std::process::id());
+    let filter =
+        "udp and (port 5060 or portrange 16000-18001 or port 3478 or portrange 42000-65000)";
+    let command = format!(
+        "{} tui -i lo --filter '{filter}'",
+        env!("CARGO_BIN_EXE_teleprobe")
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "170",
+        "-y",
+        "40",
+        &command,
+    ]);
+    wait_for(&session, "live:lo");
+    common::inject(
+        &[
+            "sip-rtp-cleartext.pcap",
+            "webrtc-aiortc.pcap",
+            "webrtc-aiortc-turn.pcap",
+        ],
+        Duration::from_micros(200),
+    );
+    let injected = Instant::now();
+    let screen = wait_for(&session, "Calls (3)");
+    let shown_after = injected.elapsed();
+    eprintln!("three calls on screen {shown_after:?} after the last packet");
+    assert!(shown_after < Duration::from_secs(3), "{shown_after:?}");
+    assert!(
+        screen.contains("EXPOSED") && screen.contains("CONDUIT-CONSISTENT"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("relayed") && screen.contains("dropped 0"),
+        "{screen}"
+    );
+    tmux(&["send-keys", "-t", &session, "q"]);
+    std::thread::sleep(Duration::from_millis(500));
+    tmux(&["kill-session", "-t", &session]);
+}

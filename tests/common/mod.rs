@@ -291,3 +291,23 @@ pub fn capture(name: &str) -> PathBuf {
         .join("captures")
         .join(name)
 }
+
+/// Plays the frames of shipped captures onto loopback through libpcap, as a
+/// live network would carry them; returns how many were sent.
+pub fn inject(names: &[&str], gap: std::time::Duration) -> usize {
+    let mut out = pcap::Capture::from_device("lo").unwrap().open().unwrap();
+    let mut sent = 0;
+    for name in names {
+        for packet in teleprobe::source::read_all(capture(name).to_str().unwrap()).unwrap() {
+            out.sendpacket(packet.data.as_slice()).unwrap();
+            sent += 1;
+            std::thread::sleep(gap);
+        }
+    }
+    sent
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
