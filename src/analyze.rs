@@ -19,6 +19,8 @@ pub struct Options {
     pub reveal: bool,
     pub policy: Policy,
     pub vendors: Option<Vendors>,
+    /// Write the packets seen to pcapng (live capture's `-w`).
+    pub record: Option<crate::source::record::RecordOptions>,
 }
 
 /// Where finished flows go: redaction first, so the assessment and every
@@ -115,6 +117,8 @@ pub struct Session {
     pipeline: Pipeline,
     options: Options,
     pub error: Option<SourceError>,
+    /// Writes the packets seen to pcapng (`live -w`).
+    pub recorder: Option<crate::source::record::Recorder>,
 }
 
 /// What a live view shows: the same model as the report, for the flows so
@@ -141,13 +145,35 @@ impl Session {
             },
             options: options.clone(),
             error: None,
+            recorder: options
+                .record
+                .clone()
+                .map(crate::source::record::Recorder::new),
         }
     }
 
     /// Feeds the next packet of `source` through; `Ok(false)` at its end.
     pub fn step(&mut self, source: &mut dyn PacketSource) -> Result<bool, SourceError> {
-        let (engine, pipeline) = (&mut self.engine, &mut self.pipeline);
-        source.next_packet(&mut |pkt| engine.packet(pkt, pipeline))
+        let (engine, pipeline, recorder) =
+            (&mut self.engine, &mut self.pipeline, &mut self.recorder);
+        let mut write_error = None;
+        let more = source.next_packet(&mut |pkt| {
+            let flow = engine.packet(pkt, pipeline);
+            if let Some(r) = recorder.as_mut() {
+                if let Err(e) = r.packet(pkt, flow) {
+                    write_error = Some(e);
+                }
+            }
+        })?;
+        if let Some(e) = write_error {
+            // A full disk must not stop the analysis: stop recording, say so.
+            self.recorder = None;
+            self.engine
+                .stats
+                .notes
+                .push(format!("stopped writing packets: {e}"));
+        }
+        Ok(more)
     }
 
     /// Assesses the flows so far (at most `limit` of the running ones) without
@@ -182,7 +208,18 @@ impl Session {
 
     /// Ends every flow and builds the report.
     pub fn finish(mut self, source: &mut dyn PacketSource, inputs: &[String]) -> Analysis {
+        let recorded = self
+            .recorder
+            .as_mut()
+            .map(|r| (r.finish(), r.packets_written, r.files.clone()));
         let (mut capture, dns_names) = self.engine.finish(&mut self.pipeline);
+        if let Some((result, packets, files)) = recorded {
+            let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            capture.notes.push(match result {
+                Ok(()) => format!("{packets} packets written to {}", names.join(", ")),
+                Err(e) => format!("writing packets failed: {e}"),
+            });
+        }
         capture.files = inputs.to_vec();
         capture.interface_stats = source.capture_stats();
         capture.link_types = {

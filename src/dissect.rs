@@ -246,6 +246,19 @@ impl FlowState {
         self.protocols
     }
 
+    /// Whether the flow carries a telehealth protocol as far as seen yet:
+    /// signaling, ICE/TURN, DTLS, ZRTP, RTCP, or an RTP stream that holds together.
+    pub fn telehealth_so_far(&self) -> bool {
+        use Protocol::*;
+        [Stun, Turn, Sip, Sdp, Rtcp, Srtcp, Dtls, Zrtp]
+            .iter()
+            .any(|p| self.protocols.contains(*p))
+            || self
+                .rtp
+                .iter()
+                .any(|s| s.packets >= 3 && s.in_sequence * 10 >= (s.packets - 1) * 7)
+    }
+
     /// One UDP datagram of this flow.
     pub fn on_udp(&mut self, ctx: &mut Ctx<'_>, ports: (u16, u16), payload: &[u8]) {
         self.datagram(ctx, ports, payload, false);

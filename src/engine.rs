@@ -32,6 +32,8 @@ pub struct Stats {
     pub first_ts: Option<Nanos>,
     pub last_ts: Option<Nanos>,
     pub links: BTreeSet<LinkType>,
+    /// Remarks for the report (recording stopped, ...).
+    pub notes: Vec<String>,
 }
 
 pub struct Engine {
@@ -66,7 +68,10 @@ impl Engine {
     }
 
     /// Processes one captured frame.
-    pub fn packet(&mut self, pkt: RawPacket<'_>, sink: &mut dyn FlowSink) {
+    /// Processes one captured frame. Returns the flow it belonged to and
+    /// whether that flow looks like telehealth so far (for `--only-telehealth`
+    /// recording); `None` for frames that are not UDP/TCP over IP.
+    pub fn packet(&mut self, pkt: RawPacket<'_>, sink: &mut dyn FlowSink) -> Option<(u64, bool)> {
         self.stats.packets += 1;
         let number = self.stats.packets;
         self.stats.bytes += pkt.orig_len as u64;
@@ -82,14 +87,14 @@ impl Engine {
         });
         let decoded = match decode::decode(pkt.link, pkt.data, pkt.ts, &mut self.reassembler) {
             Outcome::Packet(d) => d,
-            Outcome::FragmentHeld => return,
+            Outcome::FragmentHeld => return None,
             Outcome::Skipped | Outcome::UnsupportedLink => {
                 self.stats.other += 1;
-                return;
+                return None;
             }
             Outcome::Malformed(_) => {
                 self.stats.malformed += 1;
-                return;
+                return None;
             }
         };
         let (proto, src_port, dst_port, opening) = match decoded.transport {
@@ -156,6 +161,7 @@ impl Engine {
                 flow.state.on_tcp(&mut ctx, ports, seq, flags, payload);
             }
         }
+        Some((flow.id, flow.state.telehealth_so_far()))
     }
 
     /// Records of the flows still running (most recent first, at most
@@ -203,7 +209,7 @@ impl Engine {
             fragments_dropped: self.reassembler.dropped,
             truncated: None,
             interface_stats: None,
-            notes: Vec::new(),
+            notes: std::mem::take(&mut self.stats.notes),
         };
         (info, self.dns_names())
     }

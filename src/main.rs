@@ -12,6 +12,7 @@ use teleprobe::assess::vendors::Vendors;
 use teleprobe::report::redact::{Redactor, ScrubWriter};
 use teleprobe::report::summary;
 use teleprobe::source::live::{LiveOptions, LiveSource, devices};
+use teleprobe::source::record::RecordOptions;
 use teleprobe::source::{FileSource, MergedSource, PacketSource, SourceError};
 use teleprobe::tui::TuiSource;
 
@@ -97,6 +98,15 @@ enum Command {
         /// After opening the interface, drop root privileges to this user (like tcpdump -Z)
         #[arg(long, value_name = "NAME")]
         user: Option<String>,
+        /// Also write the packets seen to this pcapng file (owner-only)
+        #[arg(short = 'w', long = "write", value_name = "FILE")]
+        write: Option<String>,
+        /// With -w, start a new file (FILE.1.pcapng, ...) every N MiB
+        #[arg(long, value_name = "N", requires = "write")]
+        rotate_mib: Option<u64>,
+        /// With -w, keep only the flows classified as telehealth (SIP, STUN/TURN, RTP/RTCP, DTLS, ZRTP)
+        #[arg(long, requires = "write")]
+        only_telehealth: bool,
         #[command(flatten)]
         report: ReportArgs,
     },
@@ -179,6 +189,7 @@ impl ReportArgs {
             reveal: self.reveal,
             policy: policy.unwrap_or_default(),
             vendors,
+            record: None,
         })
     }
 }
@@ -203,12 +214,20 @@ fn main() -> ExitCode {
             snaplen,
             buffer_mib,
             user,
+            write,
+            rotate_mib,
+            only_telehealth,
             report,
         } => {
-            let options = match report.options() {
+            let mut options = match report.options() {
                 Ok(o) => o,
                 Err(e) => return fail(&e),
             };
+            options.record = write.map(|path| RecordOptions {
+                path: path.into(),
+                rotate_bytes: rotate_mib.map(|m| m << 20),
+                only_telehealth,
+            });
             let stop = Arc::new(AtomicBool::new(false));
             let flag = stop.clone();
             if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {

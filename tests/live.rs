@@ -189,6 +189,7 @@ fn three_calls_on_a_live_interface() {
     if !is_root() {
         return;
     }
+    let _loopback = common::LOOPBACK.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("calls.json");
     // The recorded calls used these ports; the filter keeps other loopback traffic out.
@@ -264,4 +265,67 @@ fn three_calls_on_a_live_interface() {
     ] {
         assert!(ids.contains(&id), "{id} in {ids:?}");
     }
+}
+
+#[test]
+fn writes_only_the_telehealth_flows_it_saw() {
+    if !is_root() {
+        return;
+    }
+    let _loopback = common::LOOPBACK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let pcapng = dir.path().join("telehealth.pcapng");
+    let report = dir.path().join("r.json");
+    // The SIP call and the DNS lookups, both on loopback; only the call is kept.
+    let filter = "(udp or tcp) and (port 53 or port 5060 or portrange 16000-18001)";
+    let mut child = Command::new(env!("CARGO_BIN_EXE_teleprobe"))
+        .args([
+            "live",
+            "-i",
+            "lo",
+            "--quiet",
+            "--only-telehealth",
+            "-w",
+            pcapng.to_str().unwrap(),
+        ])
+        .args(["-o", report.to_str().unwrap(), filter])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let sent = common::inject(
+        &["dns.pcap", "sip-rtp-cleartext.pcap"],
+        Duration::from_micros(200),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "{rest}");
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["capture"]["packets"].as_u64().unwrap() as usize, sent);
+    let written = teleprobe::source::read_all(pcapng.to_str().unwrap()).unwrap();
+    let call =
+        teleprobe::source::read_all(common::capture("sip-rtp-cleartext.pcap").to_str().unwrap())
+            .unwrap();
+    assert_eq!(
+        written.len(),
+        call.len(),
+        "every frame of the call, none of the DNS"
+    );
+    assert!(written.iter().zip(&call).all(|(a, b)| a.data == b.data));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&pcapng).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(
+        r["capture"]["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{} packets written", call.len()))
+    );
 }

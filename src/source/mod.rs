@@ -6,6 +6,7 @@
 mod file;
 pub mod live;
 mod merge;
+pub mod record;
 
 pub use file::FileSource;
 pub use merge::MergedSource;

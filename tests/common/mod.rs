@@ -292,6 +292,10 @@ pub fn capture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Tests that inject onto loopback take this, so one test's frames never
+/// land in another's capture.
+pub static LOOPBACK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Plays the frames of shipped captures onto loopback through libpcap, as a
 /// live network would carry them; returns how many were sent.
 pub fn inject(names: &[&str], gap: std::time::Duration) -> usize {
