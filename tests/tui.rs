@@ -257,3 +257,36 @@ fn live_tui_shows_three_calls_as_they_happen() {
     std::thread::sleep(Duration::from_millis(500));
     tmux(&["kill-session", "-t", &session]);
 }
+
+#[test]
+fn flow_rate_sparklines_follow_successive_snapshots() {
+    let mut session = Session::new(&Options::default());
+    let mut source =
+        FileSource::open(common::capture("sip-rtp-cleartext.pcap").to_str().unwrap()).unwrap();
+    let mut app = App::default();
+    for _ in 0..4 {
+        for _ in 0..150 {
+            session.step(&mut source).unwrap();
+        }
+        app.observe(&session.snapshot(100));
+    }
+    let model = session.snapshot(100);
+    app.observe(&model);
+    let media = model
+        .flows
+        .iter()
+        .find(|f| f.protocols.contains(&"rtp"))
+        .unwrap();
+    let line = app.sparkline(media.id);
+    assert_eq!(
+        line.chars().count(),
+        3,
+        "four snapshots, three intervals: {line}"
+    );
+    assert!(line.contains('█'), "{line}");
+    key(&mut app, &model, KeyCode::Char('2'));
+    let text = screen(&app, &model);
+    assert!(text.contains("rate") && text.contains(&line), "{text}");
+    key(&mut app, &model, KeyCode::Char('1'));
+    assert!(screen(&app, &model).contains("pkt rate"));
+}

@@ -52,7 +52,8 @@ pub struct Status {
     pub history: Vec<u64>,
 }
 
-/// The UI's own state: which view, what is selected, filters and overlays.
+/// The UI's own state: which view, what is selected, filters and overlays,
+/// and each flow's recent packet counts for its sparkline.
 #[derive(Debug, Clone)]
 pub struct App {
     pub tab: Tab,
@@ -62,7 +63,13 @@ pub struct App {
     pub help: bool,
     pub sort: FlowSort,
     pub quit: bool,
+    /// Per flow: packets seen at each of the last snapshots.
+    pub history: std::collections::HashMap<u64, std::collections::VecDeque<u64>>,
+    last_snapshot_packets: u64,
 }
+
+/// Snapshots of history kept per flow (one every half second).
+const HISTORY: usize = 16;
 
 impl Default for App {
     fn default() -> Self {
@@ -74,11 +81,50 @@ impl Default for App {
             help: false,
             sort: FlowSort::Id,
             quit: false,
+            history: Default::default(),
+            last_snapshot_packets: u64::MAX,
         }
     }
 }
 
 impl App {
+    /// Takes note of a new snapshot (once per snapshot): per-flow packet
+    /// counts for the rate sparklines; flows gone from the model are dropped.
+    pub fn observe(&mut self, model: &Snapshot) {
+        if model.packets == self.last_snapshot_packets {
+            return;
+        }
+        self.last_snapshot_packets = model.packets;
+        let mut next = std::collections::HashMap::with_capacity(model.flows.len());
+        for f in &model.flows {
+            let mut h = self.history.remove(&f.id).unwrap_or_default();
+            h.push_back(f.client_to_server.packets + f.server_to_client.packets);
+            if h.len() > HISTORY {
+                h.pop_front();
+            }
+            next.insert(f.id, h);
+        }
+        self.history = next;
+    }
+
+    /// A flow's packet rate over the recent snapshots, as block characters.
+    pub fn sparkline(&self, flow: u64) -> String {
+        let Some(h) = self.history.get(&flow) else {
+            return String::new();
+        };
+        let deltas: Vec<u64> = h
+            .iter()
+            .zip(h.iter().skip(1))
+            .map(|(a, b)| b.saturating_sub(*a))
+            .collect();
+        let max = deltas.iter().copied().max().unwrap_or(0).max(1);
+        const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+        deltas
+            .iter()
+            .map(|d| BARS[((*d * 7) / max) as usize])
+            .collect()
+    }
+
     fn index(&self) -> usize {
         TABS.iter().position(|(t, _)| *t == self.tab).unwrap_or(0)
     }

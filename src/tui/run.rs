@@ -172,6 +172,7 @@ fn ui_loop(shared: &Arc<Mutex<Shared>>, stop: &Arc<AtomicBool>) -> std::io::Resu
                 Err(_) => return Err(std::io::Error::other("the capture thread failed")),
             };
             status.elapsed = started.elapsed();
+            app.observe(&model);
             terminal.draw(|frame| draw(frame, &app, &model, &status))?;
             if app.quit || stop.load(Ordering::Relaxed) {
                 return Ok(());

@@ -92,8 +92,8 @@ pub fn visible_findings<'m>(app: &App, model: &'m Snapshot) -> Vec<&'m Finding> 
         .collect()
 }
 
-fn duration(c: &Call) -> String {
-    // Timestamps are RFC 3339 with microseconds: compare the time of day.
+/// A call's length in seconds, from its RFC 3339 start and end.
+fn seconds(c: &Call) -> Option<f64> {
     let secs = |t: &str| -> Option<f64> {
         let time = t.split('T').nth(1)?.trim_end_matches('Z');
         let mut parts = time.split(':');
@@ -102,10 +102,12 @@ fn duration(c: &Call) -> String {
         let s: f64 = parts.next()?.parse().ok()?;
         Some(h * 3600.0 + m * 60.0 + s)
     };
-    match (secs(&c.start), secs(&c.end)) {
-        (Some(a), Some(b)) if b >= a => format!("{:.1}s", b - a),
-        _ => "-".into(),
-    }
+    let (a, b) = (secs(&c.start)?, secs(&c.end)?);
+    (b >= a).then_some(b - a)
+}
+
+fn duration(c: &Call) -> String {
+    seconds(c).map_or("-".into(), |s| format!("{s:.1}s"))
 }
 
 /// Draws the whole screen.
@@ -169,6 +171,16 @@ fn calls(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
                 _ => String::new(),
             };
             let encrypted = c.media.iter().filter(|m| m.encrypted == "yes").count();
+            let packets: u64 = c
+                .legs
+                .iter()
+                .filter_map(|l| model.flows.iter().find(|f| f.id == l.flow))
+                .map(|f| f.client_to_server.packets + f.server_to_client.packets)
+                .sum();
+            let rate = match seconds(c) {
+                Some(s) if s > 0.0 => format!("{:.0}/s", packets as f64 / s),
+                _ => "-".into(),
+            };
             let media = if c.media.is_empty() {
                 "no media".to_string()
             } else {
@@ -186,6 +198,7 @@ fn calls(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
                 }),
                 Cell::from(media),
                 Cell::from(duration(c)),
+                Cell::from(rate),
                 Cell::from(c.findings.len().to_string()),
             ])
         })
@@ -201,6 +214,7 @@ fn calls(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
             Constraint::Length(13),
             Constraint::Length(8),
             Constraint::Length(8),
+            Constraint::Length(8),
         ],
     )
     .header(
@@ -212,6 +226,7 @@ fn calls(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
             "participants",
             "media",
             "duration",
+            "pkt rate",
             "findings",
         ])
         .style(Style::default().add_modifier(Modifier::BOLD)),
@@ -240,6 +255,7 @@ fn flows(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
                     .unwrap_or_default(),
                 (f.client_to_server.packets + f.server_to_client.packets).to_string(),
                 (f.client_to_server.bytes + f.server_to_client.bytes).to_string(),
+                app.sparkline(f.id),
                 f.end.to_string(),
             ])
         })
@@ -261,6 +277,7 @@ fn flows(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
             Constraint::Length(18),
             Constraint::Length(8),
             Constraint::Length(10),
+            Constraint::Length(15),
             Constraint::Length(11),
         ],
     )
@@ -275,6 +292,7 @@ fn flows(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
             "sni",
             "packets",
             "bytes",
+            "rate",
             "state",
         ])
         .style(Style::default().add_modifier(Modifier::BOLD)),
