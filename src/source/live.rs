@@ -120,7 +120,12 @@ impl PacketSource for LiveSource {
                         revents: 0,
                     };
                     // SAFETY: one valid pollfd for the capture's descriptor.
-                    unsafe { libc::poll(&mut fd, 1, 100) };
+                    let ready = unsafe { libc::poll(&mut fd, 1, 100) };
+                    if ready == 0 {
+                        // Idle: hand control back (no packet) so the caller can
+                        // refresh its views and see a stop request.
+                        return Ok(true);
+                    }
                 }
                 Err(pcap::Error::NoMorePackets) => return Ok(false),
                 Err(e) => return Err(explain(&self.interface, e)),

@@ -161,7 +161,9 @@ impl std::error::Error for SourceError {}
 
 /// Anything that yields packets in capture order.
 pub trait PacketSource {
-    /// Calls `on_packet` with the next packet; `Ok(false)` at the end.
+    /// Calls `on_packet` with the next packet; `Ok(false)` at the end. A
+    /// live source may return `Ok(true)` without a packet when the link is
+    /// idle, so its caller can refresh views and check for a stop request.
     fn next_packet(
         &mut self,
         on_packet: &mut dyn FnMut(RawPacket<'_>),

@@ -97,7 +97,8 @@ pub fn run(
                                 );
                             }
                         }
-                        if last_publish.0.elapsed() >= SNAPSHOT_EVERY {
+                        let changed = session.engine.stats.packets != last_publish.1;
+                        if changed && last_publish.0.elapsed() >= SNAPSHOT_EVERY {
                             publish(&shared, &session, source.as_mut(), &mut last_publish, false);
                         }
                     }

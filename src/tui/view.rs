@@ -369,74 +369,19 @@ fn findings(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
     );
 }
 
-/// The call flow over time, like sngrep's: signaling, ICE, DTLS and media
-/// events in packet order between the call's endpoints.
+/// The ladder as text lines: `client ──▶ what  server`.
 pub fn ladder_lines(call: &Call, flows: &[FlowRecord]) -> Vec<(u64, String)> {
-    let mut events: Vec<(u64, String)> = Vec::new();
-    for leg in &call.legs {
-        let Some(f) = flows.iter().find(|f| f.id == leg.flow) else {
-            continue;
-        };
-        let arrow = |dir: &str, what: &str| match dir {
-            "server-to-client" => format!("{:>22} ◀── {what:<28} {}", f.client, f.server),
-            _ => format!("{:>22} ──▶ {what:<28} {}", f.client, f.server),
-        };
-        if let Some(sip) = &f.sip {
-            for m in &sip.messages {
-                events.push((m.packet, arrow(m.direction, &m.message)));
-            }
-        }
-        if let Some(stun) = &f.stun {
-            let types: Vec<String> = stun
-                .message_types
-                .iter()
-                .map(|(k, v)| format!("{k}×{v}"))
-                .collect();
-            events.push((
-                stun.first_packet,
-                arrow("client-to-server", &format!("STUN {}", types.join(", "))),
-            ));
-        }
-        if let Some(t) = &f.tls {
-            if let Some(p) = t.client_hello_packet {
-                events.push((
-                    p,
-                    arrow(
-                        "client-to-server",
-                        &format!(
-                            "{} ClientHello",
-                            if f.transport == "udp" { "DTLS" } else { "TLS" }
-                        ),
-                    ),
-                ));
-            }
-            if let Some(p) = t.server_hello_packet {
-                events.push((
-                    p,
-                    arrow(
-                        "server-to-client",
-                        &format!("ServerHello {}", t.version.as_deref().unwrap_or("")),
-                    ),
-                ));
-            }
-        }
-        for s in f.rtp.iter().flat_map(|r| &r.streams) {
-            let kind = if s.encrypted == "yes" { "SRTP" } else { "RTP" };
-            events.push((
-                s.first_packet,
-                arrow(s.direction, &format!("{kind} {} starts", s.ssrc)),
-            ));
-            events.push((
-                s.last_packet,
-                arrow(
-                    s.direction,
-                    &format!("{kind} {} ends ({} pkts)", s.ssrc, s.packets),
-                ),
-            ));
-        }
-    }
-    events.sort_by_key(|(p, _)| *p);
-    events
+    crate::report::ladder::events(call, flows)
+        .into_iter()
+        .map(|e| {
+            let line = if e.to_client {
+                format!("{:>22} ◀── {:<28} {}", e.client, e.label, e.server)
+            } else {
+                format!("{:>22} ──▶ {:<28} {}", e.client, e.label, e.server)
+            };
+            (e.packet, line)
+        })
+        .collect()
 }
 
 fn ladder(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
