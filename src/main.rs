@@ -60,6 +60,80 @@ struct ReportArgs {
     /// Exit with status 1 when a finding at or above this severity exists
     #[arg(long, value_name = "SEVERITY", value_enum)]
     fail_on: Option<FailOn>,
+    /// Output format; for -o it is otherwise taken from the extension
+    /// (.json, .jsonl, .md, .html, .ocsf)
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    format: Option<Format>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Format {
+    /// The whole report (schema teleprobe.report/1)
+    Json,
+    /// One JSON object per call and per finding
+    Jsonl,
+    /// Markdown, for tickets and wikis
+    Md,
+    /// One self-contained HTML page
+    Html,
+    /// OCSF Detection Finding events (class 2004), one per line
+    Ocsf,
+}
+
+impl Format {
+    fn from_path(path: &str) -> Format {
+        let lower = path.to_ascii_lowercase();
+        if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
+            Format::Jsonl
+        } else if lower.ends_with(".md") || lower.ends_with(".markdown") {
+            Format::Md
+        } else if lower.ends_with(".html") || lower.ends_with(".htm") {
+            Format::Html
+        } else if lower.ends_with(".ocsf")
+            || lower.ends_with(".ocsf.json")
+            || lower.ends_with(".ocsf.jsonl")
+        {
+            Format::Ocsf
+        } else {
+            Format::Json
+        }
+    }
+}
+
+/// Writes the report in `format`.
+fn render(
+    format: Format,
+    report: &teleprobe::report::model::Report,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    use teleprobe::report::{html, markdown, ocsf};
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, report).map_err(std::io::Error::other)?;
+            writeln!(out)
+        }
+        Format::Jsonl => {
+            for (kind, value) in report
+                .calls
+                .iter()
+                .map(|c| ("call", serde_json::to_value(c)))
+                .chain(
+                    report
+                        .findings
+                        .iter()
+                        .map(|f| ("finding", serde_json::to_value(f))),
+                )
+            {
+                let mut value = value.map_err(std::io::Error::other)?;
+                value["type"] = kind.into();
+                writeln!(out, "{value}")?;
+            }
+            Ok(())
+        }
+        Format::Md => out.write_all(markdown::render(report).as_bytes()),
+        Format::Html => out.write_all(html::render(report).as_bytes()),
+        Format::Ocsf => out.write_all(ocsf::render(report).as_bytes()),
+    }
 }
 
 #[derive(Subcommand)]
@@ -401,7 +475,8 @@ fn drop_privileges(user: &str) -> Result<(), String> {
 fn finish(analysis: &Analysis, args: &ReportArgs) -> ExitCode {
     let report = &analysis.report;
     if let Some(path) = &args.output {
-        if let Err(e) = write_private(path, report, &analysis.redactor) {
+        let format = args.format.unwrap_or_else(|| Format::from_path(path));
+        if let Err(e) = write_private(path, report, &analysis.redactor, format) {
             return fail(&format!(
                 "cannot write {path}: {e}; choose a writable path with -o"
             ));
@@ -409,21 +484,27 @@ fn finish(analysis: &Analysis, args: &ReportArgs) -> ExitCode {
     }
     let stdout = std::io::stdout();
     let mut stdout = stdout.lock();
-    let printed = if args.json {
-        let mut scrubbed =
-            ScrubWriter::new(std::io::BufWriter::new(&mut stdout), &analysis.redactor);
-        serde_json::to_writer_pretty(&mut scrubbed, report)
-            .map_err(std::io::Error::other)
-            .and_then(|_| writeln!(scrubbed))
-            .and_then(|_| scrubbed.flush())
-    } else if args.output.is_none() || std::io::IsTerminal::is_terminal(&std::io::stdout()) {
-        write!(
-            stdout,
-            "{}",
-            analysis.redactor.scrub(&summary::render(report))
-        )
+    let format = if args.json {
+        Some(Format::Json)
+    } else if args.output.is_none() {
+        args.format
     } else {
-        Ok(())
+        None
+    };
+    let printed = match format {
+        Some(format) => {
+            let mut scrubbed =
+                ScrubWriter::new(std::io::BufWriter::new(&mut stdout), &analysis.redactor);
+            render(format, report, &mut scrubbed).and_then(|_| scrubbed.flush())
+        }
+        None if args.output.is_none() || std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+            write!(
+                stdout,
+                "{}",
+                analysis.redactor.scrub(&summary::render(report))
+            )
+        }
+        None => Ok(()),
     };
     if let Err(e) = printed {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
@@ -455,6 +536,7 @@ fn write_private(
     path: &str,
     report: &teleprobe::report::model::Report,
     redactor: &Redactor,
+    format: Format,
 ) -> std::io::Result<()> {
     use std::fs::OpenOptions;
     #[cfg(unix)]
@@ -472,7 +554,6 @@ fn write_private(
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     }
     let mut writer = ScrubWriter::new(std::io::BufWriter::new(file), redactor);
-    serde_json::to_writer_pretty(&mut writer, report).map_err(std::io::Error::other)?;
-    writeln!(writer)?;
+    render(format, report, &mut writer)?;
     writer.flush()
 }

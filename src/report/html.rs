@@ -1,0 +1,320 @@
+//! The HTML report: one self-contained file (inline CSS and SVG, no
+//! scripts, fonts or fetches) with the same content as the Markdown report,
+//! a first screen that answers the compliance question, and a sequence
+//! diagram per call. Prints cleanly to PDF.
+
+use super::ladder;
+use super::markdown::path_text;
+use super::model::{Call, FlowRecord, Report};
+use crate::assess::catalogue::Severity;
+use crate::assess::vendors::Baa;
+use std::fmt::Write;
+
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "
+body{font:14px/1.45 -apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#1d2330;margin:2em auto;max-width:1100px;padding:0 1em}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #dde3ea;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;width:100%;margin:.6em 0}th,td{border:1px solid #dde3ea;padding:.35em .5em;text-align:left;vertical-align:top}
+th{background:#f3f6f9}.verdict{font-weight:700;padding:.1em .45em;border-radius:3px;color:#fff;white-space:nowrap}
+.exposed{background:#c62828}.intermediary-can-access{background:#b26a00}.conduit-consistent{background:#2e7d32}.indeterminate{background:#607080}
+.sev{font-weight:700}.critical{color:#c62828}.high{color:#d84315}.medium{color:#b26a00}.low{color:#1565c0}.info{color:#607080}
+.meta{color:#607080}.card{border:1px solid #dde3ea;border-radius:6px;padding:.8em 1em;margin:1em 0;page-break-inside:avoid}
+svg text{font:11px monospace}code{background:#f3f6f9;padding:0 .2em}
+@media print{body{margin:0;max-width:none}.card{border-color:#999}}
+";
+
+fn verdict(v: &str) -> String {
+    format!(
+        "<span class=\"verdict {v}\">{}</span>",
+        esc(&v.to_uppercase())
+    )
+}
+
+/// The call's ladder as an SVG sequence diagram: one lifeline per endpoint.
+fn sequence_svg(call: &Call, flows: &[FlowRecord]) -> String {
+    let events = ladder::events(call, flows);
+    let mut lanes: Vec<String> = Vec::new();
+    for e in &events {
+        for end in [&e.client, &e.server] {
+            if !lanes.contains(end) {
+                lanes.push(end.clone());
+            }
+        }
+    }
+    if events.is_empty() {
+        return String::new();
+    }
+    let (lane_w, row_h, top) = (230.0, 22.0, 40.0);
+    let width = 90.0 + lane_w * lanes.len() as f64;
+    let height = top + row_h * (events.len() as f64 + 1.0);
+    let x = |addr: &str| {
+        90.0 + lane_w * (lanes.iter().position(|l| l == addr).unwrap_or(0) as f64 + 0.5)
+    };
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"sequence diagram of call {}\">",
+        call.id
+    );
+    for lane in &lanes {
+        let lx = x(lane);
+        let _ = write!(
+            svg,
+            "<text x=\"{lx}\" y=\"20\" text-anchor=\"middle\">{}</text><line x1=\"{lx}\" y1=\"28\" x2=\"{lx}\" y2=\"{height}\" stroke=\"#9aa5b1\" stroke-dasharray=\"4 3\"/>",
+            esc(lane)
+        );
+    }
+    for (i, e) in events.iter().enumerate() {
+        let y = top + row_h * (i as f64 + 0.7);
+        let (from, to) = if e.to_client {
+            (x(&e.server), x(&e.client))
+        } else {
+            (x(&e.client), x(&e.server))
+        };
+        let color = if e.label.starts_with("RTP ") {
+            "#c62828"
+        } else if e.label.starts_with("SRTP") {
+            "#2e7d32"
+        } else {
+            "#1d2330"
+        };
+        let head = if to > from { to - 7.0 } else { to + 7.0 };
+        let _ = write!(
+            svg,
+            "<text x=\"6\" y=\"{y}\" fill=\"#607080\">pkt {}</text><line x1=\"{from}\" y1=\"{y}\" x2=\"{to}\" y2=\"{y}\" stroke=\"{color}\" stroke-width=\"1.4\"/><polygon points=\"{to},{y} {head},{} {head},{}\" fill=\"{color}\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{color}\">{}</text>",
+            e.packet,
+            y - 4.0,
+            y + 4.0,
+            (from + to) / 2.0,
+            y - 5.0,
+            esc(&e.label)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let c = &report.capture;
+    let _ = write!(
+        out,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>Telehealth traffic assessment</title><style>{STYLE}</style></head><body>"
+    );
+    let _ = write!(
+        out,
+        "<h1>Telehealth traffic assessment</h1><p class=\"meta\">{} — {} packets, {} → {}. teleprobe {}{}.</p>",
+        esc(&c.files.join(", ")),
+        c.packets,
+        esc(c.first_timestamp.as_deref().unwrap_or("-")),
+        esc(c.last_timestamp.as_deref().unwrap_or("-")),
+        esc(report.generator.version),
+        if report.generator.redacted {
+            "; identifiers are pseudonymised"
+        } else {
+            "; identifiers shown as captured"
+        }
+    );
+    // First screen: the compliance answer.
+    let _ = write!(out, "<h2>Calls and verdicts</h2>");
+    if report.calls.is_empty() {
+        let _ = write!(out, "<p>No calls were found in this capture.</p>");
+    } else {
+        let _ = write!(
+            out,
+            "<table><tr><th>Call</th><th>Verdict</th><th>Path</th><th>Participants</th><th>Media</th><th>Why</th></tr>"
+        );
+        for call in &report.calls {
+            let encrypted = call.media.iter().filter(|m| m.encrypted == "yes").count();
+            let why = call.reasoning.last().map(|s| s.step.as_str()).unwrap_or("");
+            let _ = write!(
+                out,
+                "<tr><td><a href=\"#call-{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                call.id,
+                call.id,
+                verdict(call.verdict),
+                esc(&path_text(call)),
+                esc(&if call.identities.is_empty() {
+                    call.participants.join(", ")
+                } else {
+                    call.identities.join(", ")
+                }),
+                if call.media.is_empty() {
+                    "none captured".to_string()
+                } else {
+                    format!("{encrypted} of {} streams encrypted", call.media.len())
+                },
+                esc(why)
+            );
+        }
+        let _ = write!(out, "</table>");
+    }
+    let _ = write!(out, "<h2>Platforms seen</h2>");
+    if report.summary.vendors.is_empty() {
+        let _ = write!(
+            out,
+            "<p>No known telehealth or communication platform was recognised.</p>"
+        );
+    } else {
+        let _ = write!(
+            out,
+            "<table><tr><th>Platform</th><th>BAA</th><th>Recognised by</th></tr>"
+        );
+        for v in &report.summary.vendors {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}{}</td><td>{}</td></tr>",
+                esc(&v.name),
+                match v.baa {
+                    Baa::Yes => "offers a BAA",
+                    Baa::No => "<b class=\"critical\">offers no BAA</b>",
+                },
+                if v.allowed {
+                    " (allowed by policy)"
+                } else {
+                    ""
+                },
+                esc(&v.seen_by.join("; "))
+            );
+        }
+        let _ = write!(out, "</table>");
+    }
+    let severe: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= Severity::High)
+        .collect();
+    let _ = write!(out, "<h2>Critical and high findings</h2>");
+    if severe.is_empty() {
+        let _ = write!(out, "<p>None.</p>");
+    } else {
+        let _ = write!(out, "<ul>");
+        for f in &severe {
+            let _ = write!(
+                out,
+                "<li><span class=\"sev {}\">{}</span> <a href=\"#finding-{}\"><code>{}</code></a> {} — {}</li>",
+                f.severity.name(),
+                f.severity.name().to_uppercase(),
+                esc(f.id),
+                esc(f.id),
+                esc(&f.subject),
+                esc(f.title)
+            );
+        }
+        let _ = write!(out, "</ul>");
+    }
+    // Per call.
+    let flows = report.flows.in_memory();
+    for call in &report.calls {
+        let _ = write!(
+            out,
+            "<div class=\"card\" id=\"call-{}\"><h2>Call {} {}</h2>",
+            call.id,
+            call.id,
+            verdict(call.verdict)
+        );
+        let _ = write!(
+            out,
+            "<p>Path: {}<br>Time: {} → {}</p>",
+            esc(&path_text(call)),
+            esc(&call.start),
+            esc(&call.end)
+        );
+        if !call.media.is_empty() {
+            let _ = write!(
+                out,
+                "<table><tr><th>Stream</th><th>Direction</th><th>Packets</th><th>Encrypted</th><th>Evidence</th></tr>"
+            );
+            for m in &call.media {
+                let _ = write!(
+                    out,
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&m.ssrc),
+                    m.direction,
+                    m.packets,
+                    m.encrypted,
+                    esc(&m.evidence)
+                );
+            }
+            let _ = write!(out, "</table>");
+        }
+        let _ = write!(out, "{}", sequence_svg(call, flows));
+        let _ = write!(out, "<ol>");
+        for step in &call.reasoning {
+            let refs: Vec<String> = step
+                .evidence
+                .iter()
+                .map(|e| {
+                    format!(
+                        "flow {} packets {}–{}",
+                        e.flow, e.first_packet, e.last_packet
+                    )
+                })
+                .collect();
+            let _ = write!(
+                out,
+                "<li>{}{}</li>",
+                esc(&step.step),
+                if refs.is_empty() {
+                    String::new()
+                } else {
+                    format!(" <span class=\"meta\">({})</span>", esc(&refs.join("; ")))
+                }
+            );
+        }
+        let _ = write!(out, "</ol></div>");
+    }
+    let _ = write!(out, "<h2>All findings</h2>");
+    if report.findings.is_empty() {
+        let _ = write!(out, "<p>None.</p>");
+    }
+    for f in &report.findings {
+        let _ = write!(
+            out,
+            "<div class=\"card\" id=\"finding-{}\"><b class=\"sev {}\">{}</b> <code>{}</code> — {}<p>{}</p><p><b>Reference:</b> {}<br><b>Remedy:</b> {}</p><ul>",
+            esc(f.id),
+            f.severity.name(),
+            f.severity.name().to_uppercase(),
+            esc(f.id),
+            esc(&f.subject),
+            esc(f.explanation),
+            esc(f.reference),
+            esc(f.remedy)
+        );
+        for e in &f.evidence {
+            let _ = write!(
+                out,
+                "<li>flow {}, packets {}–{}: {}</li>",
+                e.flow,
+                e.first_packet,
+                e.last_packet,
+                esc(&e.detail)
+            );
+        }
+        let _ = write!(out, "</ul></div>");
+    }
+    let _ = write!(out, "<h2>What a capture cannot show</h2><ul>");
+    let mut limits: Vec<&String> = report.calls.iter().flat_map(|c| &c.cannot_show).collect();
+    limits.sort();
+    limits.dedup();
+    for l in limits {
+        let _ = write!(out, "<li>{}</li>", esc(l));
+    }
+    let _ = writeln!(
+        out,
+        "<li>anything outside this capture's time window and capture point</li></ul></body></html>"
+    );
+    out
+}

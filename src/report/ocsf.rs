@@ -1,0 +1,133 @@
+//! Findings as OCSF Detection Finding events (class_uid 2004, OCSF 1.1), one
+//! JSON object per line, so SIEMs that speak OCSF ingest them as they are.
+
+use super::model::{Finding, FlowRecord, Report};
+use crate::assess::catalogue::Severity;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+
+fn severity_id(s: Severity) -> u8 {
+    match s {
+        Severity::Info => 1,
+        Severity::Low => 2,
+        Severity::Medium => 3,
+        Severity::High => 4,
+        Severity::Critical => 5,
+    }
+}
+
+/// Milliseconds since the epoch of an RFC 3339 timestamp made by `time::rfc3339`.
+fn epoch_ms(t: &str) -> Option<i64> {
+    let (date, time) = t.trim_end_matches('Z').split_once('T')?;
+    let mut d = date.split('-').map(|x| x.parse::<i64>());
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let mut tm = time.split(':');
+    let (h, min) = (
+        tm.next()?.parse::<i64>().ok()?,
+        tm.next()?.parse::<i64>().ok()?,
+    );
+    let sec: f64 = tm.next()?.parse().ok()?;
+    // Days from civil (H. Hinnant), the inverse of time::rfc3339.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + h * 3600 + min * 60) * 1000 + (sec * 1000.0) as i64)
+}
+
+fn endpoint(addr: &str) -> Value {
+    match addr.parse::<SocketAddr>() {
+        Ok(a) => json!({"ip": a.ip().to_string(), "port": a.port()}),
+        Err(_) => json!({"hostname": addr}),
+    }
+}
+
+pub fn event(f: &Finding, flows: &[FlowRecord], version: &str) -> Value {
+    let first = f
+        .evidence
+        .iter()
+        .filter_map(|e| epoch_ms(&e.first_timestamp))
+        .min();
+    let last = f
+        .evidence
+        .iter()
+        .filter_map(|e| epoch_ms(&e.last_timestamp))
+        .max();
+    let evidences: Vec<Value> = f
+        .evidence
+        .iter()
+        .map(|e| {
+            let flow = flows.iter().find(|fl| fl.id == e.flow);
+            let mut ev = json!({
+                "data": {
+                    "flow": e.flow,
+                    "first_packet": e.first_packet,
+                    "last_packet": e.last_packet,
+                    "detail": e.detail,
+                }
+            });
+            if let Some(fl) = flow {
+                ev["src_endpoint"] = endpoint(&fl.client);
+                ev["dst_endpoint"] = endpoint(&fl.server);
+                ev["connection_info"] = json!({"protocol_name": fl.transport});
+            }
+            ev
+        })
+        .collect();
+    json!({
+        "activity_id": 1,
+        "activity_name": "Create",
+        "category_uid": 2,
+        "category_name": "Findings",
+        "class_uid": 2004,
+        "class_name": "Detection Finding",
+        "type_uid": 200401,
+        "type_name": "Detection Finding: Create",
+        "severity_id": severity_id(f.severity),
+        "severity": f.severity.name(),
+        "status_id": 1,
+        "status": "New",
+        "time": last.or(first).unwrap_or(0),
+        "message": format!("{}: {}", f.title, f.subject),
+        "metadata": {
+            "version": "1.1.0",
+            "product": {"name": "teleprobe", "vendor_name": "teleprobe", "version": version},
+        },
+        "finding_info": {
+            "uid": format!("{}:{}", f.id, f.subject),
+            "title": f.title,
+            "desc": f.explanation,
+            "types": [f.id],
+            "first_seen_time": first,
+            "last_seen_time": last,
+            "src_url": f.reference,
+        },
+        "remediation": {"desc": f.remedy},
+        "evidences": evidences,
+        "unmapped": {"values": f.values, "default_severity": f.default_severity.name()},
+    })
+}
+
+/// One line per finding.
+pub fn render(report: &Report) -> String {
+    let flows = report.flows.in_memory();
+    report
+        .findings
+        .iter()
+        .map(|f| event(f, flows, report.generator.version).to_string() + "\n")
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn epoch_of_rfc3339() {
+        assert_eq!(super::epoch_ms("1970-01-01T00:00:00.000000Z"), Some(0));
+        assert_eq!(
+            super::epoch_ms("2023-11-14T22:13:20.123456Z"),
+            Some(1_700_000_000_123)
+        );
+    }
+}

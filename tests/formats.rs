@@ -1,0 +1,162 @@
+//! The report formats: HTML (self-contained), Markdown, JSONL and OCSF,
+//! each checked for its content, its structure, and that planted
+//! identifiers never appear in it without --reveal.
+
+mod common;
+
+use common::*;
+
+const PLANTED: [&str; 5] = [
+    "Jane Patient",
+    "Dr Alex Smith",
+    "+15551234567",
+    "jane.patient@clinic.example",
+    "inline:",
+];
+
+fn write(format_ext: &str, captures: &[&str], extra: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("report.{format_ext}"));
+    let mut args = vec!["analyze", "--quiet", "-o", path.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let paths: Vec<String> = captures
+        .iter()
+        .map(|c| capture(c).to_string_lossy().to_string())
+        .collect();
+    args.extend(paths.iter().map(String::as_str));
+    let out = run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    std::fs::read_to_string(&path).unwrap()
+}
+
+#[test]
+fn html_is_self_contained_and_answers_first() {
+    let html = write(
+        "html",
+        &["sip-rtp-cleartext.pcap", "webrtc-aiortc-turn.pcap"],
+        &[],
+    );
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    for forbidden in ["<script", "<link", "src=", "url(", "@import"] {
+        assert!(
+            !html.contains(forbidden),
+            "{forbidden} makes the page fetch or run something"
+        );
+    }
+    // Only the SVG namespace may look like a URL.
+    assert_eq!(
+        html.matches("http").count(),
+        html.matches("http://www.w3.org/2000/svg").count()
+    );
+    let first_screen = &html[..html.find("id=\"call-1\"").unwrap()];
+    assert!(
+        first_screen.contains("verdict exposed")
+            && first_screen.contains("verdict conduit-consistent")
+    );
+    assert!(first_screen.contains("relayed via 127.0.0.1:3478"));
+    assert!(
+        first_screen.contains("media-cleartext"),
+        "critical findings on the first screen"
+    );
+    assert!(
+        html.matches("<svg").count() >= 2,
+        "a sequence diagram per call"
+    );
+    assert!(html.contains("INVITE") && html.contains("What a capture cannot show"));
+    for p in PLANTED {
+        assert!(!html.contains(p), "{p} leaked");
+    }
+}
+
+#[test]
+fn markdown_has_the_same_content() {
+    let md = write("md", &["sip-rtp-cleartext.pcap"], &[]);
+    assert!(md.starts_with("# Telehealth traffic assessment"));
+    assert!(md.contains("| 1 | **exposed** | direct |"), "{md}");
+    assert!(md.contains("### CRITICAL `media-cleartext`"));
+    assert!(md.contains("-->") && md.contains("INVITE"), "the ladder");
+    assert!(md.contains("Reference: 45 CFR 164.312(e)(1)"));
+    for p in PLANTED {
+        assert!(!md.contains(p), "{p} leaked");
+    }
+    let revealed = write("md", &["sip-rtp-cleartext.pcap"], &["--reveal"]);
+    assert!(revealed.contains("Jane Patient"));
+}
+
+#[test]
+fn jsonl_lines_are_the_calls_and_findings() {
+    let text = write(
+        "jsonl",
+        &["sip-rtp-cleartext.pcap", "webrtc-aiortc.pcap"],
+        &[],
+    );
+    let report = report_json_with(&capture("sip-rtp-cleartext.pcap"), &[]);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let calls = lines.iter().filter(|l| l["type"] == "call").count();
+    let findings = lines.iter().filter(|l| l["type"] == "finding").count();
+    assert_eq!(calls, 2);
+    assert_eq!(
+        findings,
+        report["findings"].as_array().unwrap().len(),
+        "the WebRTC call adds no finding"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["type"] == "call" && l["verdict"] == "conduit-consistent")
+    );
+    for p in PLANTED {
+        assert!(!text.contains(p), "{p} leaked");
+    }
+}
+
+#[test]
+fn ocsf_detection_findings_have_the_required_attributes() {
+    let text = write(
+        "ocsf",
+        &["sip-rtp-cleartext.pcap", "tls-versions.pcapng"],
+        &[],
+    );
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 11);
+    for e in &events {
+        // Required by OCSF 1.1 for Detection Finding (2004) and its base event.
+        assert_eq!(e["class_uid"], 2004);
+        assert_eq!(e["category_uid"], 2);
+        assert_eq!(e["activity_id"], 1);
+        assert_eq!(e["type_uid"], 200401);
+        assert!((1..=5).contains(&e["severity_id"].as_u64().unwrap()));
+        assert!(
+            e["time"].as_i64().unwrap() > 1_700_000_000_000,
+            "epoch milliseconds"
+        );
+        assert_eq!(e["metadata"]["product"]["name"], "teleprobe");
+        assert!(e["metadata"]["version"].is_string());
+        assert!(e["finding_info"]["uid"].is_string() && e["finding_info"]["title"].is_string());
+        let ev = &e["evidences"][0];
+        assert!(
+            ev["src_endpoint"]["ip"].is_string() && ev["dst_endpoint"]["port"].is_u64(),
+            "{ev}"
+        );
+    }
+    let critical = events.iter().filter(|e| e["severity_id"] == 5).count();
+    assert_eq!(critical, 2, "the two cleartext RTP streams");
+    for p in PLANTED {
+        assert!(!text.contains(p), "{p} leaked");
+    }
+}
