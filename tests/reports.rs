@@ -26,8 +26,10 @@ fn reports_folder_matches_the_captures() {
             let fresh = dir.path().join(format!("{stem}.{ext}"));
             let out = std::process::Command::new(env!("CARGO_BIN_EXE_teleprobe"))
                 .env("TELEPROBE_PSEUDONYM_KEY", "teleprobe reports/ folder")
+                .current_dir(&root)
                 .args(["analyze", "--quiet", "-o", fresh.to_str().unwrap()])
-                .arg(root.join("captures").join(name))
+                // Relative, so the reports read the same in every checkout.
+                .arg(format!("captures/{name}"))
                 .output()
                 .unwrap();
             assert!(
