@@ -33,7 +33,7 @@ th{background:#f3f6f9}.verdict{font-weight:700;padding:.1em .45em;border-radius:
 .exposed{background:#c62828}.intermediary-can-access{background:#b26a00}.conduit-consistent{background:#2e7d32}.indeterminate{background:#607080}
 .sev{font-weight:700}.critical{color:#c62828}.high{color:#d84315}.medium{color:#b26a00}.low{color:#1565c0}.info{color:#607080}
 .meta{color:#607080}.card{border:1px solid #dde3ea;border-radius:6px;padding:.8em 1em;margin:1em 0;page-break-inside:avoid}
-svg text{font:11px monospace}code{background:#f3f6f9;padding:0 .2em}
+svg{max-width:100%;height:auto}svg text{font:11px monospace}code{background:#f3f6f9;padding:0 .2em}
 @media print{body{margin:0;max-width:none}.card{border-color:#999}}
 ";
 
