@@ -60,6 +60,18 @@ struct ReportArgs {
     /// Exit with status 1 when a finding at or above this severity exists
     #[arg(long, value_name = "SEVERITY", value_enum)]
     fail_on: Option<FailOn>,
+    /// Write flows, calls and findings as Parquet tables into DIR
+    #[cfg(feature = "tables")]
+    #[arg(long, value_name = "DIR")]
+    parquet: Option<String>,
+    /// Write flows, calls and findings as CSV tables into DIR
+    #[cfg(feature = "tables")]
+    #[arg(long, value_name = "DIR")]
+    csv: Option<String>,
+    /// Sensor name: tables go to DIR/date=YYYY-MM-DD/sensor=NAME/ (Hive partitions)
+    #[cfg(feature = "tables")]
+    #[arg(long, value_name = "NAME")]
+    sensor: Option<String>,
     /// Output format; for -o it is otherwise taken from the extension
     /// (.json, .jsonl, .md, .html, .ocsf)
     #[arg(long, value_enum, value_name = "FORMAT")]
@@ -482,6 +494,15 @@ fn finish(analysis: &Analysis, args: &ReportArgs) -> ExitCode {
             ));
         }
     }
+    #[cfg(feature = "tables")]
+    for (dir, parquet) in [(&args.parquet, true), (&args.csv, false)] {
+        if let Some(dir) = dir {
+            // Tables hold the same values as the report: scrub them too.
+            if let Err(e) = write_tables(analysis, dir, parquet, args.sensor.as_deref()) {
+                return fail(&format!("cannot write tables to {dir}: {e}"));
+            }
+        }
+    }
     let stdout = std::io::stdout();
     let mut stdout = stdout.lock();
     let format = if args.json {
@@ -529,6 +550,25 @@ fn finish(analysis: &Analysis, args: &ReportArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// Writes the tables from the report as the outputs see it: addresses
+/// outside the clinic pseudonymised like every other format.
+#[cfg(feature = "tables")]
+fn write_tables(
+    analysis: &Analysis,
+    dir: &str,
+    parquet: bool,
+    sensor: Option<&str>,
+) -> Result<(), String> {
+    teleprobe::report::tables::write(
+        &analysis.report,
+        std::path::Path::new(dir),
+        parquet,
+        sensor,
+        &analysis.redactor,
+    )
+    .map(|_| ())
 }
 
 /// Reports can hold identifiers: create them readable by the owner only.

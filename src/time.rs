@@ -18,6 +18,32 @@ pub fn rfc3339(nanos: Nanos) -> String {
     )
 }
 
+/// Microseconds since the epoch of a timestamp written by [`rfc3339`].
+pub fn parse_rfc3339_micros(t: &str) -> Option<i64> {
+    let (date, time) = t.trim_end_matches('Z').split_once('T')?;
+    let mut d = date.split('-').map(|x| x.parse::<i64>());
+    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
+    let mut tm = time.split(':');
+    let (h, min) = (
+        tm.next()?.parse::<i64>().ok()?,
+        tm.next()?.parse::<i64>().ok()?,
+    );
+    let (secs, frac) = tm
+        .next()?
+        .split_once('.')
+        .unwrap_or((tm.next().unwrap_or("0"), "0"));
+    let secs: i64 = secs.parse().ok()?;
+    let micros: i64 = format!("{frac:0<6}")[..6].parse().ok()?;
+    // Days from civil (H. Hinnant), the inverse of civil_from_days.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some((days * 86_400 + h * 3600 + min * 60 + secs) * 1_000_000 + micros)
+}
+
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);

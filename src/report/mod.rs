@@ -8,3 +8,5 @@ pub mod ocsf;
 pub mod redact;
 pub mod store;
 pub mod summary;
+#[cfg(feature = "tables")]
+pub mod tables;

@@ -16,25 +16,8 @@ fn severity_id(s: Severity) -> u8 {
     }
 }
 
-/// Milliseconds since the epoch of an RFC 3339 timestamp made by `time::rfc3339`.
 fn epoch_ms(t: &str) -> Option<i64> {
-    let (date, time) = t.trim_end_matches('Z').split_once('T')?;
-    let mut d = date.split('-').map(|x| x.parse::<i64>());
-    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
-    let mut tm = time.split(':');
-    let (h, min) = (
-        tm.next()?.parse::<i64>().ok()?,
-        tm.next()?.parse::<i64>().ok()?,
-    );
-    let sec: f64 = tm.next()?.parse().ok()?;
-    // Days from civil (H. Hinnant), the inverse of time::rfc3339.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some((days * 86_400 + h * 3600 + min * 60) * 1000 + (sec * 1000.0) as i64)
+    crate::time::parse_rfc3339_micros(t).map(|us| us.div_euclid(1000))
 }
 
 fn endpoint(addr: &str) -> Value {

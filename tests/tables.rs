@@ -1,0 +1,129 @@
+//! Parquet and CSV tables read back with polars and checked against the
+//! JSON report of the same capture, row for row.
+#![cfg(feature = "tables")]
+
+mod common;
+
+use common::*;
+use teleprobe_tables::polars::prelude::*;
+
+#[test]
+fn parquet_rows_match_the_json_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = ["sip-rtp-cleartext.pcap", "webrtc-aiortc-turn.pcap"];
+    let paths: Vec<String> = names
+        .iter()
+        .map(|n| capture(n).to_string_lossy().to_string())
+        .collect();
+    let mut args = vec![
+        "analyze",
+        "--quiet",
+        "--json",
+        "--parquet",
+        dir.path().to_str().unwrap(),
+        "--sensor",
+        "clinic-a",
+    ];
+    args.extend(paths.iter().map(String::as_str));
+    let out = run(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let date = &report["capture"]["first_timestamp"].as_str().unwrap()[..10];
+    let part = dir
+        .path()
+        .join(format!("date={date}"))
+        .join("sensor=clinic-a");
+
+    let flows = teleprobe_tables::read_parquet(&part.join("flows.parquet")).unwrap();
+    let json_flows = report["flows"].as_array().unwrap();
+    assert_eq!(flows.height(), json_flows.len());
+    let ids = flows.column("id").unwrap().u64().unwrap();
+    let protocols = flows.column("protocols").unwrap().str().unwrap();
+    let packets = flows
+        .column("packets_client_to_server")
+        .unwrap()
+        .u64()
+        .unwrap();
+    for (i, f) in json_flows.iter().enumerate() {
+        assert_eq!(ids.get(i), f["id"].as_u64());
+        let joined: Vec<&str> = f["protocols"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        assert_eq!(protocols.get(i), Some(joined.join(",").as_str()));
+        assert_eq!(packets.get(i), f["client_to_server"]["packets"].as_u64());
+    }
+    assert!(matches!(
+        flows.column("first_timestamp").unwrap().dtype(),
+        DataType::Datetime(TimeUnit::Microseconds, _)
+    ));
+
+    let calls = teleprobe_tables::read_parquet(&part.join("calls.parquet")).unwrap();
+    let verdict_column = calls.column("verdict").unwrap().str().unwrap();
+    let verdicts: Vec<Option<&str>> = (0..calls.height()).map(|i| verdict_column.get(i)).collect();
+    let json_verdicts: Vec<Option<&str>> = report["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["verdict"].as_str())
+        .collect();
+    assert_eq!(verdicts, json_verdicts);
+    let sensors = calls.column("sensor").unwrap().str().unwrap();
+    assert!((0..calls.height()).all(|i| sensors.get(i) == Some("clinic-a")));
+
+    let findings = teleprobe_tables::read_parquet(&part.join("findings.parquet")).unwrap();
+    assert_eq!(
+        findings.height(),
+        report["findings"].as_array().unwrap().len()
+    );
+    let finding_column = findings.column("finding").unwrap().str().unwrap();
+    let first: Vec<Option<&str>> = (0..findings.height())
+        .map(|i| finding_column.get(i))
+        .collect();
+    let json_first: Vec<Option<&str>> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str())
+        .collect();
+    assert_eq!(first, json_first);
+}
+
+#[test]
+fn csv_tables_are_written_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(&[
+        "analyze",
+        "--quiet",
+        "--csv",
+        dir.path().to_str().unwrap(),
+        capture("tls-versions.pcapng").to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    for name in ["flows.csv", "calls.csv", "findings.csv"] {
+        let path = dir.path().join(name);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let flows = std::fs::read_to_string(dir.path().join("flows.csv")).unwrap();
+    assert!(flows.starts_with("capture,sensor,id,transport,client,server,first_timestamp"));
+    assert_eq!(flows.lines().count(), 6, "header and five TLS connections");
+    assert!(flows.contains("TLS 1.3"));
+    let findings = std::fs::read_to_string(dir.path().join("findings.csv")).unwrap();
+    assert_eq!(
+        findings
+            .lines()
+            .filter(|l| l.contains("tls-deprecated"))
+            .count(),
+        2
+    );
+}
