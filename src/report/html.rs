@@ -4,7 +4,7 @@
 //! diagram per call. Prints cleanly to PDF.
 
 use super::ladder;
-use super::markdown::path_text;
+use super::markdown::{media_text, path_text, who};
 use super::model::{Call, FlowRecord, Report};
 use crate::assess::catalogue::Severity;
 use crate::assess::vendors::Baa;
@@ -137,7 +137,6 @@ pub fn render(report: &Report) -> String {
             "<table><tr><th>Call</th><th>Verdict</th><th>Path</th><th>Participants</th><th>Media</th><th>Why</th></tr>"
         );
         for call in &report.calls {
-            let encrypted = call.media.iter().filter(|m| m.encrypted == "yes").count();
             let why = call.reasoning.last().map(|s| s.step.as_str()).unwrap_or("");
             let _ = write!(
                 out,
@@ -146,16 +145,8 @@ pub fn render(report: &Report) -> String {
                 call.id,
                 verdict(call.verdict),
                 esc(&path_text(call)),
-                esc(&if call.identities.is_empty() {
-                    call.participants.join(", ")
-                } else {
-                    call.identities.join(", ")
-                }),
-                if call.media.is_empty() {
-                    "none captured".to_string()
-                } else {
-                    format!("{encrypted} of {} streams encrypted", call.media.len())
-                },
+                esc(&who(call)),
+                media_text(call),
                 esc(why)
             );
         }

@@ -15,6 +15,25 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
+/// Who took part, for a calls table: the identities signaling named, or
+/// the media endpoints when signaling was not visible.
+pub fn who(c: &Call) -> String {
+    if c.identities.is_empty() {
+        c.participants.join(", ")
+    } else {
+        c.identities.join(", ")
+    }
+}
+
+/// How much of a call's media was encrypted, for a calls table.
+pub fn media_text(c: &Call) -> String {
+    if c.media.is_empty() {
+        return "none captured".to_string();
+    }
+    let encrypted = c.media.iter().filter(|m| m.encrypted == "yes").count();
+    format!("{encrypted} of {} streams encrypted", c.media.len())
+}
+
 pub fn path_text(c: &Call) -> String {
     match (&c.relay, &c.server) {
         (Some(r), _) => format!(
@@ -69,23 +88,14 @@ pub fn render(report: &Report) -> String {
         );
         let _ = writeln!(out, "|---|---|---|---|---|---|");
         for call in &report.calls {
-            let encrypted = call.media.iter().filter(|m| m.encrypted == "yes").count();
             let _ = writeln!(
                 out,
                 "| {} | **{}** | {} | {} | {} | {} |",
                 call.id,
                 call.verdict,
                 cell(&path_text(call)),
-                cell(&if call.identities.is_empty() {
-                    call.participants.join(", ")
-                } else {
-                    call.identities.join(", ")
-                }),
-                if call.media.is_empty() {
-                    "none captured".to_string()
-                } else {
-                    format!("{encrypted} of {} streams encrypted", call.media.len())
-                },
+                cell(&who(call)),
+                media_text(call),
                 cell(&call.findings.join(", "))
             );
         }
