@@ -16,5 +16,7 @@ pub mod proto;
 pub mod ranges;
 pub mod report;
 pub mod source;
+#[cfg(feature = "tables")]
+pub mod summarize;
 pub mod time;
 pub mod tui;

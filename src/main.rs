@@ -219,6 +219,22 @@ enum Command {
         #[command(flatten)]
         report: ReportArgs,
     },
+    /// Aggregate many captures: JSON reports and --parquet directories (searched recursively)
+    #[cfg(feature = "tables")]
+    #[command(
+        after_help = "Examples:\n  teleprobe summarize reports/*.json\n  teleprobe summarize --json tables-tree/ | jq '.vendors'\n  teleprobe summarize -o summary.json monday.json tuesday.json\n\nPrints totals, calls per verdict, per vendor and per protocol bytes and call counts with the share of media encrypted, and findings by id and severity per day.\nA capture found twice (as a report and as tables) is counted once."
+    )]
+    Summarize {
+        /// JSON reports, Parquet table directories, or directories holding them
+        #[arg(required = true, value_name = "DIR_OR_FILE")]
+        inputs: Vec<String>,
+        /// Print JSON instead of tables
+        #[arg(long)]
+        json: bool,
+        /// Write the JSON summary to FILE (created owner-only)
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<String>,
+    },
     /// List the interfaces live capture can open
     Devices,
     /// Print the built-in default policy, to copy and edit
@@ -414,6 +430,12 @@ fn main() -> ExitCode {
                 Err(e) => fail(&format!("terminal error: {e}")),
             }
         }
+        #[cfg(feature = "tables")]
+        Command::Summarize {
+            inputs,
+            json,
+            output,
+        } => summarize(&inputs, json, output.as_deref()),
         Command::Devices => match devices() {
             Ok(list) => {
                 for d in list {
@@ -434,6 +456,48 @@ fn main() -> ExitCode {
             print!("{}", teleprobe::assess::policy::DEFAULT_POLICY);
             ExitCode::SUCCESS
         }
+    }
+}
+
+#[cfg(feature = "tables")]
+fn summarize(inputs: &[String], json: bool, output: Option<&str>) -> ExitCode {
+    use teleprobe::summarize;
+    let summarized = match summarize::summarize(inputs) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    for note in &summarized.skipped {
+        say!("teleprobe: skipped {note}");
+    }
+    let as_json = || {
+        summarize::to_json(&summarized)
+            .and_then(|v| serde_json::to_string_pretty(&v).map_err(|e| e.to_string()))
+    };
+    if let Some(path) = output {
+        let written = as_json().and_then(|text| {
+            open_private(path)
+                .and_then(|mut f| writeln!(f, "{text}"))
+                .map_err(|e| e.to_string())
+        });
+        if let Err(e) = written {
+            return fail(&format!(
+                "cannot write {path}: {e}; choose a writable path with -o"
+            ));
+        }
+    }
+    let text = if json {
+        as_json()
+    } else if output.is_none() {
+        summarize::render_text(&summarized)
+    } else {
+        return ExitCode::SUCCESS;
+    };
+    match text {
+        Ok(t) => {
+            let _ = writeln!(std::io::stdout(), "{}", t.trim_end());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
     }
 }
 
@@ -571,13 +635,8 @@ fn write_tables(
     .map(|_| ())
 }
 
-/// Reports can hold identifiers: create them readable by the owner only.
-fn write_private(
-    path: &str,
-    report: &teleprobe::report::model::Report,
-    redactor: &Redactor,
-    format: Format,
-) -> std::io::Result<()> {
+/// Creates (or truncates) an output file readable by the owner only.
+fn open_private(path: &str) -> std::io::Result<std::fs::File> {
     use std::fs::OpenOptions;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;
@@ -593,6 +652,17 @@ fn write_private(
         use std::os::unix::fs::PermissionsExt;
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     }
+    Ok(file)
+}
+
+/// Reports can hold identifiers: create them readable by the owner only.
+fn write_private(
+    path: &str,
+    report: &teleprobe::report::model::Report,
+    redactor: &Redactor,
+    format: Format,
+) -> std::io::Result<()> {
+    let file = open_private(path)?;
     let mut writer = ScrubWriter::new(std::io::BufWriter::new(file), redactor);
     render(format, report, &mut writer)?;
     writer.flush()

@@ -224,6 +224,12 @@ impl<'r, W: Write> ScrubWriter<'r, W> {
         }
     }
 
+    /// Writes what is pending and returns the inner writer.
+    pub fn into_inner(mut self) -> std::io::Result<W> {
+        self.flush_run()?;
+        Ok(self.inner)
+    }
+
     fn flush_run(&mut self) -> std::io::Result<()> {
         if self.run.is_empty() {
             return Ok(());

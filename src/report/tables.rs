@@ -1,118 +1,292 @@
 //! The report's lists as table rows for teleprobe-tables (polars): one row
-//! per flow, call and finding, for `--parquet DIR` and `--csv DIR`.
+//! per flow, call and finding, for `--parquet DIR`, `--csv DIR` and
+//! `teleprobe summarize`. Rows are built from the JSON report as written
+//! (scrubbed like every other output), through the view below, so a table
+//! written by `analyze` and one rebuilt from a saved report are the same.
 
 use super::model::Report;
-use super::redact::Redactor;
+use super::redact::{Redactor, ScrubWriter};
 use crate::time::parse_rfc3339_micros;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
 use teleprobe_tables::{CallRow, FindingRow, FlowRow, Format};
+
+/// The fields of a `teleprobe.report/1` JSON report the tables use.
+#[derive(Deserialize)]
+pub struct ReportView {
+    pub schema: String,
+    capture: CaptureView,
+    flows: Vec<FlowView>,
+    calls: Vec<CallView>,
+    findings: Vec<FindingView>,
+}
+
+#[derive(Deserialize)]
+struct CaptureView {
+    files: Vec<String>,
+    first_timestamp: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Counters {
+    packets: u64,
+    bytes: u64,
+}
+
+#[derive(Deserialize)]
+struct NamedServer {
+    #[serde(default)]
+    version: Option<String>,
+    sni: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FlowView {
+    id: u64,
+    transport: String,
+    client: String,
+    server: String,
+    first_timestamp: String,
+    last_timestamp: String,
+    client_to_server: Counters,
+    server_to_client: Counters,
+    protocols: Vec<String>,
+    end: String,
+    tls: Option<NamedServer>,
+    quic: Option<NamedServer>,
+}
+
+#[derive(Deserialize)]
+struct LegView {
+    flow: u64,
+}
+
+#[derive(Deserialize)]
+struct MediaView {
+    packets: u64,
+    encrypted: String,
+}
+
+#[derive(Deserialize)]
+struct Platform {
+    #[serde(default)]
+    address: String,
+    vendor: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CallView {
+    id: u64,
+    verdict: String,
+    path: String,
+    kinds: Vec<String>,
+    start: String,
+    end: String,
+    legs: Vec<LegView>,
+    media: Vec<MediaView>,
+    relay: Option<Platform>,
+    server: Option<Platform>,
+    findings: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct EvidenceView {
+    flow: u64,
+    first_packet: u64,
+    first_timestamp: String,
+}
+
+#[derive(Deserialize)]
+struct FindingView {
+    id: String,
+    severity: String,
+    subject: String,
+    reference: String,
+    evidence: Vec<EvidenceView>,
+    more_evidence: u64,
+}
+
+/// The three tables of one report.
+pub struct Rows {
+    pub flows: Vec<FlowRow>,
+    pub calls: Vec<CallRow>,
+    pub findings: Vec<FindingRow>,
+}
 
 fn micros(t: &str) -> i64 {
     parse_rfc3339_micros(t).unwrap_or(0)
 }
 
+impl ReportView {
+    /// Parses a JSON report, or says why it is not one.
+    pub fn parse(json: &[u8]) -> Result<ReportView, String> {
+        let view: ReportView = serde_json::from_slice(json)
+            .map_err(|e| format!("not a teleprobe JSON report ({e})"))?;
+        if view.schema != super::model::SCHEMA {
+            return Err(format!(
+                "report schema {} is not {}",
+                view.schema,
+                super::model::SCHEMA
+            ));
+        }
+        Ok(view)
+    }
+
+    /// The capture's name in the tables: its files, comma-separated.
+    pub fn capture(&self) -> String {
+        self.capture.files.join(",")
+    }
+
+    /// The Hive partition `date=YYYY-MM-DD/sensor=NAME` of this capture.
+    fn partition(&self, sensor: &str) -> PathBuf {
+        let date = self
+            .capture
+            .first_timestamp
+            .as_deref()
+            .and_then(|t| t.get(..10))
+            .unwrap_or("unknown");
+        Path::new(&format!("date={date}")).join(format!("sensor={sensor}"))
+    }
+
+    pub fn rows(&self, sensor: &str) -> Rows {
+        let capture = self.capture();
+        let bytes_by_flow: std::collections::HashMap<u64, (u64, &[String])> = self
+            .flows
+            .iter()
+            .map(|f| {
+                (
+                    f.id,
+                    (
+                        f.client_to_server.bytes + f.server_to_client.bytes,
+                        f.protocols.as_slice(),
+                    ),
+                )
+            })
+            .collect();
+        let flows = self
+            .flows
+            .iter()
+            .map(|f| FlowRow {
+                capture: capture.clone(),
+                sensor: sensor.to_string(),
+                id: f.id,
+                transport: f.transport.clone(),
+                client: f.client.clone(),
+                server: f.server.clone(),
+                first_us: micros(&f.first_timestamp),
+                last_us: micros(&f.last_timestamp),
+                packets_c2s: f.client_to_server.packets,
+                packets_s2c: f.server_to_client.packets,
+                bytes_c2s: f.client_to_server.bytes,
+                bytes_s2c: f.server_to_client.bytes,
+                protocols: f.protocols.join(","),
+                tls_version: f.tls.as_ref().and_then(|t| t.version.clone()),
+                sni: f
+                    .tls
+                    .as_ref()
+                    .and_then(|t| t.sni.clone())
+                    .or_else(|| f.quic.as_ref().and_then(|q| q.sni.clone())),
+                end: f.end.clone(),
+            })
+            .collect();
+        let calls = self
+            .calls
+            .iter()
+            .map(|c| {
+                let mut flow_ids: Vec<u64> = c.legs.iter().map(|l| l.flow).collect();
+                flow_ids.sort_unstable();
+                flow_ids.dedup();
+                let mut protocols: Vec<&str> = Vec::new();
+                let mut bytes = 0;
+                for id in &flow_ids {
+                    if let Some((b, ps)) = bytes_by_flow.get(id) {
+                        bytes += b;
+                        for p in ps.iter() {
+                            if !protocols.contains(&p.as_str()) {
+                                protocols.push(p);
+                            }
+                        }
+                    }
+                }
+                let encrypted = c.media.iter().filter(|m| m.encrypted == "yes");
+                CallRow {
+                    capture: capture.clone(),
+                    sensor: sensor.to_string(),
+                    id: c.id,
+                    verdict: c.verdict.clone(),
+                    path: c.path.clone(),
+                    kinds: c.kinds.join(","),
+                    start_us: micros(&c.start),
+                    end_us: micros(&c.end),
+                    legs: c.legs.len() as u64,
+                    media_streams: c.media.len() as u64,
+                    encrypted_streams: encrypted.clone().count() as u64,
+                    media_packets: c.media.iter().map(|m| m.packets).sum(),
+                    encrypted_media_packets: encrypted.map(|m| m.packets).sum(),
+                    bytes,
+                    protocols: protocols.join(","),
+                    relay: c.relay.as_ref().map(|r| r.address.clone()),
+                    vendor: c
+                        .relay
+                        .as_ref()
+                        .and_then(|r| r.vendor.clone())
+                        .or_else(|| c.server.as_ref().and_then(|s| s.vendor.clone())),
+                    findings: c.findings.join(","),
+                }
+            })
+            .collect();
+        let findings = self
+            .findings
+            .iter()
+            .map(|f| {
+                let first = f.evidence.first();
+                FindingRow {
+                    capture: capture.clone(),
+                    sensor: sensor.to_string(),
+                    finding: f.id.clone(),
+                    severity: f.severity.clone(),
+                    subject: f.subject.clone(),
+                    reference: f.reference.clone(),
+                    evidence: f.evidence.len() as u64 + f.more_evidence,
+                    first_flow: first.map_or(0, |e| e.flow),
+                    first_packet: first.map_or(0, |e| e.first_packet),
+                    first_us: first.map_or(0, |e| micros(&e.first_timestamp)),
+                }
+            })
+            .collect();
+        Rows {
+            flows,
+            calls,
+            findings,
+        }
+    }
+}
+
 /// Writes flows, calls and findings into `dir`; with a `sensor`, into the
 /// Hive-style partition `dir/date=YYYY-MM-DD/sensor=NAME/` that DuckDB,
-/// Spark and Trino read as columns.
+/// Spark and Trino read as columns. Returns the directory written.
 pub fn write(
     report: &Report,
-    dir: &std::path::Path,
+    dir: &Path,
     parquet: bool,
     sensor: Option<&str>,
     redactor: &Redactor,
-) -> Result<std::path::PathBuf, String> {
-    // Every text column passes the same address scrubber as the reports.
-    let x = |s: &str| redactor.scrub(s);
-    let capture = report.capture.files.join(",");
-    let sensor_name = sensor.unwrap_or("").to_string();
+) -> Result<PathBuf, String> {
+    // The tables hold what the JSON report holds, scrubbed the same way.
+    let mut json = ScrubWriter::new(Vec::new(), redactor);
+    serde_json::to_writer(&mut json, report).map_err(|e| e.to_string())?;
+    let view = ReportView::parse(&json.into_inner().map_err(|e| e.to_string())?)?;
     let dir = match sensor {
-        Some(s) => {
-            let date = report
-                .capture
-                .first_timestamp
-                .as_deref()
-                .and_then(|t| t.get(..10))
-                .unwrap_or("unknown");
-            dir.join(format!("date={date}")).join(format!("sensor={s}"))
-        }
+        Some(s) => dir.join(view.partition(s)),
         None => dir.to_path_buf(),
     };
-    let flows: Vec<FlowRow> = report
-        .flows
-        .in_memory()
-        .iter()
-        .map(|f| FlowRow {
-            capture: capture.clone(),
-            sensor: sensor_name.clone(),
-            id: f.id,
-            transport: f.transport.to_string(),
-            client: x(&f.client),
-            server: x(&f.server),
-            first_us: micros(&f.first_timestamp),
-            last_us: micros(&f.last_timestamp),
-            packets_c2s: f.client_to_server.packets,
-            packets_s2c: f.server_to_client.packets,
-            bytes_c2s: f.client_to_server.bytes,
-            bytes_s2c: f.server_to_client.bytes,
-            protocols: f.protocols.join(","),
-            tls_version: f.tls.as_ref().and_then(|t| t.version.clone()),
-            sni: f
-                .tls
-                .as_ref()
-                .and_then(|t| t.sni.clone())
-                .or_else(|| f.quic.as_ref().and_then(|q| q.sni.clone())),
-            end: f.end.to_string(),
-        })
-        .collect();
-    let calls: Vec<CallRow> = report
-        .calls
-        .iter()
-        .map(|c| CallRow {
-            capture: capture.clone(),
-            sensor: sensor_name.clone(),
-            id: c.id,
-            verdict: c.verdict.to_string(),
-            path: c.path.to_string(),
-            kinds: c.kinds.join(","),
-            start_us: micros(&c.start),
-            end_us: micros(&c.end),
-            legs: c.legs.len() as u64,
-            media_streams: c.media.len() as u64,
-            encrypted_streams: c.media.iter().filter(|m| m.encrypted == "yes").count() as u64,
-            media_packets: c.media.iter().map(|m| m.packets).sum(),
-            relay: c.relay.as_ref().map(|r| x(&r.address)),
-            vendor: c
-                .relay
-                .as_ref()
-                .and_then(|r| r.vendor.clone())
-                .or_else(|| c.server.as_ref().and_then(|s| s.vendor.clone())),
-            findings: c.findings.join(","),
-        })
-        .collect();
-    let findings: Vec<FindingRow> = report
-        .findings
-        .iter()
-        .map(|f| {
-            let first = f.evidence.first();
-            FindingRow {
-                capture: capture.clone(),
-                sensor: sensor_name.clone(),
-                finding: f.id.to_string(),
-                severity: f.severity.name().to_string(),
-                subject: x(&f.subject),
-                reference: f.reference.to_string(),
-                evidence: f.evidence.len() as u64 + f.more_evidence,
-                first_flow: first.map_or(0, |e| e.flow),
-                first_packet: first.map_or(0, |e| e.first_packet),
-                first_us: first.map_or(0, |e| micros(&e.first_timestamp)),
-            }
-        })
-        .collect();
+    let rows = view.rows(sensor.unwrap_or(""));
     let format = if parquet {
         Format::Parquet
     } else {
         Format::Csv
     };
-    teleprobe_tables::write_all(&dir, format, &flows, &calls, &findings)
+    teleprobe_tables::write_all(&dir, format, &rows.flows, &rows.calls, &rows.findings)
         .map_err(|e| e.to_string())?;
     Ok(dir)
 }

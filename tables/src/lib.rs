@@ -7,6 +7,9 @@ pub use polars;
 use polars::prelude::*;
 use std::path::Path;
 
+mod summarize;
+pub use summarize::{Cell, Summary, Table, concat, summarize};
+
 /// One flow. Timestamps are microseconds since the Unix epoch (UTC).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FlowRow {
@@ -43,6 +46,12 @@ pub struct CallRow {
     pub media_streams: u64,
     pub encrypted_streams: u64,
     pub media_packets: u64,
+    /// Media packets of the streams judged encrypted.
+    pub encrypted_media_packets: u64,
+    /// Bytes of the call's flows, both directions.
+    pub bytes: u64,
+    /// Protocols of the call's flows, comma-separated, each once.
+    pub protocols: String,
     pub relay: Option<String>,
     pub vendor: Option<String>,
     pub findings: String,
@@ -126,6 +135,9 @@ pub fn calls_frame(rows: &[CallRow]) -> PolarsResult<DataFrame> {
             u(|r| r.media_streams, "media_streams"),
             u(|r| r.encrypted_streams, "encrypted_streams"),
             u(|r| r.media_packets, "media_packets"),
+            u(|r| r.encrypted_media_packets, "encrypted_media_packets"),
+            u(|r| r.bytes, "bytes"),
+            s(|r| r.protocols.clone(), "protocols"),
             o(|r| r.relay.clone(), "relay"),
             o(|r| r.vendor.clone(), "vendor"),
             s(|r| r.findings.clone(), "findings"),
