@@ -4,12 +4,15 @@ use crate::assess::Assessor;
 use crate::assess::policy::Policy;
 use crate::assess::vendors::Vendors;
 use crate::engine::{Engine, FlowSink};
-use crate::report::model::{FlowRecord, Generator, Report, SCHEMA};
+use crate::flow::Timeouts;
+use crate::report::model::{Call, Finding, FlowRecord, Generator, Report, SCHEMA};
 use crate::report::redact::Redactor;
 use crate::report::store::FlowStore;
-use crate::source::{FileSource, MergedSource, PacketSource, SourceError};
+use crate::source::{Nanos, PacketSource, SourceError, open_files};
+use crate::time::parse_rfc3339_micros;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::io::IsTerminal;
+use std::collections::HashSet;
+use std::io::{IsTerminal, Write};
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -21,6 +24,8 @@ pub struct Options {
     pub vendors: Option<Vendors>,
     /// Write the packets seen to pcapng (live capture's `-w`).
     pub record: Option<crate::source::record::RecordOptions>,
+    /// Idle timeouts that end flows.
+    pub timeouts: Timeouts,
 }
 
 /// Where finished flows go: redaction first, so the assessment and every
@@ -53,25 +58,19 @@ pub struct Analysis {
 /// Errors opening a file are returned at once; errors while reading end the
 /// analysis early and are kept in [`Analysis::error`].
 pub fn analyze_files(files: &[String], options: &Options) -> Result<Analysis, SourceError> {
-    let mut sources = files
-        .iter()
-        .map(|f| FileSource::open(f))
-        .collect::<Result<Vec<_>, _>>()?;
-    let source: Box<dyn PacketSource> = if sources.len() == 1 {
-        Box::new(sources.remove(0))
-    } else {
-        Box::new(MergedSource::new(sources))
-    };
-    Ok(analyze_source(source, files, options))
+    Ok(analyze_source(open_files(files)?, files, options, None))
 }
 
 /// Runs any packet source (files, a live interface) through the engine and
 /// the assessment until it ends, and builds the report. `inputs` name the
-/// source in the report (file names, or the interface).
+/// source in the report (file names, or the interface). With a `stream`,
+/// calls and findings are written to it as they conclude, and the rest at
+/// the end.
 pub fn analyze_source(
-    mut source: Box<dyn PacketSource>,
+    mut source: Box<dyn PacketSource + Send>,
     inputs: &[String],
     options: &Options,
+    mut stream: Option<&mut Stream<'_>>,
 ) -> Analysis {
     let bar = progress_bar(
         options.progress && std::io::stderr().is_terminal(),
@@ -81,6 +80,9 @@ pub fn analyze_source(
     loop {
         match session.step(source.as_mut()) {
             Ok(true) => {
+                if let Some(stream) = stream.as_deref_mut() {
+                    stream.poll(&session);
+                }
                 if session.engine.stats.packets % 8192 == 0 {
                     if let Some(bar) = &bar {
                         bar.set_position(source.progress().0);
@@ -106,7 +108,11 @@ pub fn analyze_source(
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    session.finish(source.as_mut(), inputs)
+    let analysis = session.finish(source.as_mut(), inputs);
+    if let Some(stream) = stream {
+        stream.finish(&analysis.report, &analysis.redactor);
+    }
+    analysis
 }
 
 /// The state of one analysis while packets are still arriving: the engine,
@@ -137,7 +143,7 @@ impl Session {
     pub fn new(options: &Options) -> Session {
         let vendors = options.vendors.clone().unwrap_or_else(Vendors::built_in);
         Session {
-            engine: Engine::new(),
+            engine: Engine::with_timeouts(options.timeouts),
             pipeline: Pipeline {
                 redactor: Redactor::new(options.reveal, options.policy.clinic_networks.clone()),
                 assessor: Assessor::new(options.policy.clone(), vendors),
@@ -157,7 +163,9 @@ impl Session {
         let (engine, pipeline, recorder) =
             (&mut self.engine, &mut self.pipeline, &mut self.recorder);
         let mut write_error = None;
+        let mut got_packet = false;
         let more = source.next_packet(&mut |pkt| {
+            got_packet = true;
             let flow = engine.packet(pkt, pipeline);
             if let Some(r) = recorder.as_mut() {
                 if let Err(e) = r.packet(pkt, flow) {
@@ -173,7 +181,39 @@ impl Session {
                 .notes
                 .push(format!("stopped writing packets: {e}"));
         }
+        if more && !got_packet && source.wall_clock() {
+            // A quiet live link: time still passes, and idle flows end.
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as Nanos);
+            self.engine.advance(now, &mut self.pipeline);
+        }
         Ok(more)
+    }
+
+    /// The calls and findings settled by now: none of their flows is still
+    /// running and nothing happened in them for a UDP idle timeout, so no
+    /// later packet is expected to change them. Running telehealth flows
+    /// are correlated too, which keeps a call whose media is still flowing
+    /// open even when its signaling flow has ended.
+    fn settled(&self) -> (Vec<Call>, Vec<Finding>) {
+        let mut assessor = self.pipeline.assessor.clone();
+        let mut running = HashSet::new();
+        for mut record in self.engine.live_telehealth_records() {
+            self.pipeline.redactor.apply(&mut record);
+            running.insert(record.id);
+            assessor.observe(&record);
+        }
+        let (mut calls, mut findings, _) = assessor.finish(&self.engine.dns_names());
+        let cutoff = (self.engine.clock() - self.options.timeouts.udp) / 1000;
+        let quiet = |t: &str| parse_rfc3339_micros(t).is_some_and(|t| t <= cutoff);
+        calls.retain(|c| quiet(&c.end) && c.legs.iter().all(|l| !running.contains(&l.flow)));
+        findings.retain(|f| {
+            f.evidence
+                .iter()
+                .all(|e| quiet(&e.last_timestamp) && !running.contains(&e.flow))
+        });
+        (calls, findings)
     }
 
     /// Assesses the flows so far (at most `limit` of the running ones) without
@@ -262,6 +302,97 @@ impl Session {
                 summary,
             },
             error: self.error,
+        }
+    }
+}
+
+/// `--format jsonl`: one JSON object per call and per finding, written as
+/// each concludes (see [`Session::settled`]) and the rest when the capture
+/// ends. Each is written once: a call is known by its first flow (leaving
+/// out web signaling, which may be attributed later), a finding by its id
+/// and subject; streamed calls are numbered in the order they were written.
+pub struct Stream<'w> {
+    out: &'w mut dyn Write,
+    /// Capture time between looks for settled calls.
+    every: Nanos,
+    last_look: Nanos,
+    calls_sent: HashSet<u64>,
+    findings_sent: HashSet<(&'static str, String)>,
+    written: u64,
+    /// The first write error; streaming stops there (a closed pipe).
+    pub error: Option<std::io::Error>,
+}
+
+impl<'w> Stream<'w> {
+    pub fn new(out: &'w mut dyn Write, timeouts: Timeouts) -> Stream<'w> {
+        Stream {
+            out,
+            every: (timeouts.udp / 4).max(1_000_000_000),
+            last_look: 0,
+            calls_sent: HashSet::new(),
+            findings_sent: HashSet::new(),
+            written: 0,
+            error: None,
+        }
+    }
+
+    /// Writes what has settled since the last look, at most once per
+    /// `every` of capture time.
+    pub fn poll(&mut self, session: &Session) {
+        let now = session.engine.clock();
+        if self.error.is_some() || now - self.last_look < self.every {
+            return;
+        }
+        self.last_look = now;
+        let (calls, findings) = session.settled();
+        self.write(calls, &findings, &session.pipeline.redactor);
+    }
+
+    /// Writes every call and finding of the report not written yet.
+    pub fn finish(&mut self, report: &Report, redactor: &Redactor) {
+        self.write(report.calls.clone(), &report.findings, redactor);
+    }
+
+    fn write(&mut self, calls: Vec<Call>, findings: &[Finding], redactor: &Redactor) {
+        for mut call in calls {
+            let first_flow = call
+                .legs
+                .iter()
+                .filter(|l| l.role != "signaling-encrypted")
+                .map(|l| l.flow)
+                .min()
+                .unwrap_or(0);
+            if self.calls_sent.insert(first_flow) {
+                self.written += 1;
+                call.id = self.written;
+                self.line("call", &call, redactor);
+            }
+        }
+        for finding in findings {
+            if self
+                .findings_sent
+                .insert((finding.id, finding.subject.clone()))
+            {
+                self.line("finding", finding, redactor);
+            }
+        }
+    }
+
+    /// Writes `value` as one line, `type` first, then its fields in report order.
+    fn line(&mut self, kind: &str, value: &impl serde::Serialize, redactor: &Redactor) {
+        if self.error.is_some() {
+            return;
+        }
+        let written = serde_json::to_string(value)
+            .map_err(std::io::Error::other)
+            .and_then(|json| {
+                let fields = json.strip_prefix('{').unwrap_or(&json);
+                let line = format!("{{\"type\":\"{kind}\",{fields}");
+                writeln!(self.out, "{}", redactor.scrub(&line))?;
+                self.out.flush()
+            });
+        if let Err(e) = written {
+            self.error = Some(e);
         }
     }
 }

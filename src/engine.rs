@@ -5,7 +5,7 @@
 
 use crate::decode::{self, Outcome, Reassembler, Transport};
 use crate::dissect::{Ctx, FlowState, Shared};
-use crate::flow::{Dir, End, Flow, FlowTable, Opening, Proto};
+use crate::flow::{Dir, End, Flow, FlowTable, Opening, Proto, Timeouts};
 use crate::report::model::{CaptureInfo, DnsName, FlowRecord};
 use crate::source::{LinkType, Nanos, RawPacket};
 use crate::time::rfc3339;
@@ -38,6 +38,9 @@ pub struct Stats {
 
 pub struct Engine {
     flows: FlowTable,
+    /// Capture time: the latest packet's timestamp, or a live source's
+    /// clock while the link is idle.
+    clock: Nanos,
     reassembler: Reassembler,
     shared: Shared,
     pub stats: Stats,
@@ -51,8 +54,13 @@ impl Default for Engine {
 
 impl Engine {
     pub fn new() -> Engine {
+        Engine::with_timeouts(Timeouts::default())
+    }
+
+    pub fn with_timeouts(timeouts: Timeouts) -> Engine {
         Engine {
-            flows: FlowTable::new(),
+            flows: FlowTable::with_timeouts(timeouts),
+            clock: 0,
             reassembler: Reassembler::new(),
             shared: Shared::default(),
             stats: Stats::default(),
@@ -67,7 +75,6 @@ impl Engine {
         self.flows.peak_live
     }
 
-    /// Processes one captured frame.
     /// Processes one captured frame. Returns the flow it belonged to and
     /// whether that flow looks like telehealth so far (for `--only-telehealth`
     /// recording); `None` for frames that are not UDP/TCP over IP.
@@ -77,6 +84,7 @@ impl Engine {
         self.stats.bytes += pkt.orig_len as u64;
         self.stats.first_ts.get_or_insert(pkt.ts);
         self.stats.last_ts = Some(self.stats.last_ts.map_or(pkt.ts, |t| t.max(pkt.ts)));
+        self.clock = self.clock.max(pkt.ts);
         if !self.stats.links.contains(&pkt.link) {
             self.stats.links.insert(pkt.link);
         }
@@ -162,6 +170,35 @@ impl Engine {
             }
         }
         Some((flow.id, flow.state.telehealth_so_far()))
+    }
+
+    /// Capture time now (see [`Engine::advance`]).
+    pub fn clock(&self) -> Nanos {
+        self.clock
+    }
+
+    /// Moves capture time to `now` without a packet (a live link gone quiet),
+    /// ending the flows idle past their timeout.
+    pub fn advance(&mut self, now: Nanos, sink: &mut dyn FlowSink) {
+        if now <= self.clock {
+            return;
+        }
+        self.clock = now;
+        let shared = &mut self.shared;
+        self.flows.sweep(now, &mut |flow, end| {
+            sink.flow(FlowState::finish(flow, end, shared))
+        });
+    }
+
+    /// Records of the running flows that look like telehealth (signaling,
+    /// ICE, relays, media), without ending them.
+    pub fn live_telehealth_records(&self) -> Vec<FlowRecord> {
+        self.flows
+            .live_flows(usize::MAX)
+            .into_iter()
+            .filter(|f| f.state.telehealth_so_far())
+            .map(|f| FlowState::finish(f.clone(), crate::flow::End::Live, &self.shared))
+            .collect()
     }
 
     /// Records of the flows still running (most recent first, at most

@@ -5,15 +5,16 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use teleprobe::analyze::{Analysis, Options, analyze_files, analyze_source};
+use teleprobe::analyze::{Analysis, Options, Stream, analyze_source};
 use teleprobe::assess::catalogue::Severity;
 use teleprobe::assess::policy::Policy;
 use teleprobe::assess::vendors::Vendors;
+use teleprobe::flow::Timeouts;
 use teleprobe::report::redact::{Redactor, ScrubWriter};
 use teleprobe::report::summary;
 use teleprobe::source::live::{LiveOptions, LiveSource, devices};
 use teleprobe::source::record::RecordOptions;
-use teleprobe::source::{FileSource, MergedSource, PacketSource, SourceError};
+use teleprobe::source::{PacketSource, open_files};
 use teleprobe::tui::TuiSource;
 
 /// Writes a line to standard error; a closed stderr is not worth a panic.
@@ -73,16 +74,22 @@ struct ReportArgs {
     #[arg(long, value_name = "NAME")]
     sensor: Option<String>,
     /// Output format; for -o it is otherwise taken from the extension
-    /// (.json, .jsonl, .md, .html, .ocsf)
+    /// (.json, .jsonl, .md, .html, .ocsf). jsonl is written as calls and findings conclude
     #[arg(long, value_enum, value_name = "FORMAT")]
     format: Option<Format>,
+    /// Seconds a UDP flow may be idle before it ends (calls stream out one such timeout after their last packet)
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    udp_timeout: u32,
+    /// Seconds a TCP connection may be idle before it ends
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    tcp_timeout: u32,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Format {
     /// The whole report (schema teleprobe.report/1)
     Json,
-    /// One JSON object per call and per finding
+    /// One JSON object per call and per finding, written as each concludes
     Jsonl,
     /// Markdown, for tickets and wikis
     Md,
@@ -121,27 +128,17 @@ fn render(
     use teleprobe::report::{html, markdown, ocsf};
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, report).map_err(std::io::Error::other)?;
+            serde_json::to_writer_pretty(&mut *out, report).map_err(|e| {
+                match e.io_error_kind() {
+                    // Keep a closed pipe recognisable (`| head` is not an error).
+                    Some(kind) => std::io::Error::new(kind, e),
+                    None => std::io::Error::other(e),
+                }
+            })?;
             writeln!(out)
         }
-        Format::Jsonl => {
-            for (kind, value) in report
-                .calls
-                .iter()
-                .map(|c| ("call", serde_json::to_value(c)))
-                .chain(
-                    report
-                        .findings
-                        .iter()
-                        .map(|f| ("finding", serde_json::to_value(f))),
-                )
-            {
-                let mut value = value.map_err(std::io::Error::other)?;
-                value["type"] = kind.into();
-                writeln!(out, "{value}")?;
-            }
-            Ok(())
-        }
+        // Streamed as calls conclude: see `jsonl_target`.
+        Format::Jsonl => Ok(()),
         Format::Md => out.write_all(markdown::render(report).as_bytes()),
         Format::Html => out.write_all(html::render(report).as_bytes()),
         Format::Ocsf => out.write_all(ocsf::render(report).as_bytes()),
@@ -292,7 +289,54 @@ impl ReportArgs {
             policy: policy.unwrap_or_default(),
             vendors,
             record: None,
+            timeouts: Timeouts {
+                udp: i64::from(self.udp_timeout.max(1)) * 1_000_000_000,
+                tcp: i64::from(self.tcp_timeout.max(1)) * 1_000_000_000,
+            },
         })
+    }
+
+    /// Where JSON lines go when the format is jsonl: a file, or standard
+    /// output (`None`).
+    fn jsonl_target(&self) -> Option<Option<&str>> {
+        match &self.output {
+            Some(path) => (self.format.unwrap_or_else(|| Format::from_path(path)) == Format::Jsonl)
+                .then_some(Some(path.as_str())),
+            None => (!self.json && self.format == Some(Format::Jsonl)).then_some(None),
+        }
+    }
+}
+
+/// Runs a source through the analysis; with `--format jsonl`, calls and
+/// findings are written as they conclude, so a live capture reports while
+/// it runs.
+fn run_analysis(
+    source: Box<dyn PacketSource + Send>,
+    inputs: &[String],
+    options: &Options,
+    args: &ReportArgs,
+) -> Result<Analysis, ExitCode> {
+    let Some(target) = args.jsonl_target() else {
+        return Ok(analyze_source(source, inputs, options, None));
+    };
+    let mut out: Box<dyn Write> = match target {
+        Some(path) => match open_private(path) {
+            Ok(f) => Box::new(std::io::BufWriter::new(f)),
+            Err(e) => {
+                return Err(fail(&format!(
+                    "cannot write {path}: {e}; choose a writable path with -o"
+                )));
+            }
+        },
+        None => Box::new(std::io::stdout()),
+    };
+    let mut stream = Stream::new(&mut out, options.timeouts);
+    let analysis = analyze_source(source, inputs, options, Some(&mut stream));
+    match stream.error {
+        Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(fail(&format!("cannot write the JSON lines: {e}")))
+        }
+        _ => Ok(analysis),
     }
 }
 
@@ -304,9 +348,13 @@ fn main() -> ExitCode {
                 Ok(o) => o,
                 Err(e) => return fail(&e),
             };
-            match analyze_files(&captures, &options) {
-                Ok(analysis) => finish(&analysis, &report),
-                Err(e) => fail(&e.to_string()),
+            let source = match open_files(&captures) {
+                Ok(s) => s,
+                Err(e) => return fail(&e.to_string()),
+            };
+            match run_analysis(source, &captures, &options, &report) {
+                Ok(analysis) => finish(&analysis, &report, true),
+                Err(code) => code,
             }
         }
         Command::Live {
@@ -358,8 +406,15 @@ fn main() -> ExitCode {
                     .map(|f| format!(" (filter: {f})"))
                     .unwrap_or_default()
             );
-            let analysis =
-                analyze_source(Box::new(source), &[format!("live:{interface}")], &options);
+            let analysis = match run_analysis(
+                Box::new(source),
+                &[format!("live:{interface}")],
+                &options,
+                &report,
+            ) {
+                Ok(a) => a,
+                Err(code) => return code,
+            };
             if let Some(stats) = &analysis.report.capture.interface_stats {
                 say!(
                     "teleprobe: {} packets received, {} dropped by the kernel buffer, {} by the interface",
@@ -368,7 +423,7 @@ fn main() -> ExitCode {
                     stats.interface_dropped
                 );
             }
-            finish(&analysis, &report)
+            finish(&analysis, &report, true)
         }
         Command::Tui {
             interface,
@@ -422,7 +477,7 @@ fn main() -> ExitCode {
                     };
                     // The screen was the summary: only write the report file.
                     if quiet.output.is_some() {
-                        finish(&analysis, &quiet)
+                        finish(&analysis, &quiet, false)
                     } else {
                         ExitCode::SUCCESS
                     }
@@ -501,19 +556,6 @@ fn summarize(inputs: &[String], json: bool, output: Option<&str>) -> ExitCode {
     }
 }
 
-/// One or several capture files as one source.
-fn open_files(paths: &[String]) -> Result<Box<dyn PacketSource + Send>, SourceError> {
-    let mut files = paths
-        .iter()
-        .map(|p| FileSource::open(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(if files.len() == 1 {
-        Box::new(files.remove(0))
-    } else {
-        Box::new(MergedSource::new(files))
-    })
-}
-
 fn fail(message: &str) -> ExitCode {
     say!("teleprobe: {message}");
     ExitCode::from(2)
@@ -548,11 +590,26 @@ fn drop_privileges(user: &str) -> Result<(), String> {
 }
 
 /// Writes the outputs of a finished analysis and picks the exit code.
-fn finish(analysis: &Analysis, args: &ReportArgs) -> ExitCode {
+/// `streamed`: JSON lines were already written while the capture was read.
+fn finish(analysis: &Analysis, args: &ReportArgs, streamed: bool) -> ExitCode {
     let report = &analysis.report;
+    if let (Some(target), false) = (args.jsonl_target(), streamed) {
+        let written = match target {
+            Some(path) => open_private(path).and_then(|f| {
+                let mut out = std::io::BufWriter::new(f);
+                write_jsonl(analysis, args, &mut out)
+            }),
+            None => write_jsonl(analysis, args, &mut std::io::stdout()),
+        };
+        if let Err(e) = written {
+            return fail(&format!("cannot write the JSON lines: {e}"));
+        }
+    }
     if let Some(path) = &args.output {
         let format = args.format.unwrap_or_else(|| Format::from_path(path));
-        if let Err(e) = write_private(path, report, &analysis.redactor, format) {
+        if format == Format::Jsonl {
+            // Written above or while reading.
+        } else if let Err(e) = write_private(path, report, &analysis.redactor, format) {
             return fail(&format!(
                 "cannot write {path}: {e}; choose a writable path with -o"
             ));
@@ -577,6 +634,7 @@ fn finish(analysis: &Analysis, args: &ReportArgs) -> ExitCode {
         None
     };
     let printed = match format {
+        Some(Format::Jsonl) => Ok(()),
         Some(format) => {
             let mut scrubbed =
                 ScrubWriter::new(std::io::BufWriter::new(&mut stdout), &analysis.redactor);
@@ -614,6 +672,14 @@ fn finish(analysis: &Analysis, args: &ReportArgs) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// All the JSON lines of a finished analysis at once.
+fn write_jsonl(analysis: &Analysis, args: &ReportArgs, out: &mut dyn Write) -> std::io::Result<()> {
+    let timeouts = args.options().map(|o| o.timeouts).unwrap_or_default();
+    let mut stream = Stream::new(out, timeouts);
+    stream.finish(&analysis.report, &analysis.redactor);
+    stream.error.map_or(Ok(()), Err)
 }
 
 /// Writes the tables from the report as the outputs see it: addresses

@@ -123,6 +123,80 @@ fn jsonl_lines_are_the_calls_and_findings() {
 }
 
 #[test]
+fn jsonl_writes_each_call_when_it_concludes_not_at_the_end() {
+    // Two captures three minutes apart, read as one: with a 2 s UDP timeout
+    // the SIP call has settled long before the WebRTC call begins, so its
+    // line and its findings come before anything of the second capture.
+    let captures = ["sip-rtp-cleartext.pcap", "webrtc-aiortc-turn.pcap"];
+    let extra = ["--udp-timeout", "2"];
+    let text = write("jsonl", &captures, &extra);
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<String> = lines
+        .iter()
+        .map(|l| match l["type"].as_str().unwrap() {
+            "call" => format!("call {}", l["verdict"].as_str().unwrap()),
+            _ => l["id"].as_str().unwrap().to_string(),
+        })
+        .collect();
+    let sip_call = kinds.iter().position(|k| k == "call exposed").unwrap();
+    let relay = kinds.iter().position(|k| k == "relay-third-party").unwrap();
+    assert!(sip_call < relay, "{kinds:?}");
+    let last_sip_finding = kinds
+        .iter()
+        .rposition(|k| k == "media-cleartext" || k == "rtcp-sdes-exposed")
+        .unwrap();
+    assert!(last_sip_finding < relay, "{kinds:?}");
+    assert_eq!(
+        lines[0]["type"], "finding",
+        "findings settle with their flows"
+    );
+    // The same calls and findings as the JSON report, each once.
+    let mut args = vec!["--json"];
+    args.extend(extra);
+    let merged: Vec<String> = captures
+        .iter()
+        .map(|c| capture(c).to_string_lossy().to_string())
+        .collect();
+    let mut run_args = vec!["analyze", "--quiet"];
+    run_args.extend(args);
+    run_args.extend(merged.iter().map(String::as_str));
+    let report: serde_json::Value = serde_json::from_slice(&run(&run_args).stdout).unwrap();
+    let key = |v: &serde_json::Value| format!("{}|{}", v["id"], v["subject"]);
+    let mut streamed: Vec<String> = lines
+        .iter()
+        .filter(|l| l["type"] == "finding")
+        .map(key)
+        .collect();
+    let mut reported: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(key)
+        .collect();
+    streamed.sort();
+    reported.sort();
+    assert_eq!(streamed, reported);
+    let verdicts = |calls: Vec<&serde_json::Value>| -> Vec<(u64, String)> {
+        calls
+            .iter()
+            .map(|c| {
+                (
+                    c["id"].as_u64().unwrap(),
+                    c["verdict"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        verdicts(lines.iter().filter(|l| l["type"] == "call").collect()),
+        verdicts(report["calls"].as_array().unwrap().iter().collect())
+    );
+}
+
+#[test]
 fn ocsf_detection_findings_have_the_required_attributes() {
     let text = write(
         "ocsf",

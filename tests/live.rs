@@ -329,3 +329,103 @@ fn writes_only_the_telehealth_flows_it_saw() {
             .contains(&format!("{} packets written", call.len()))
     );
 }
+
+#[test]
+fn jsonl_streams_a_call_while_the_capture_runs() {
+    if !is_root() {
+        return;
+    }
+    let _loopback = common::LOOPBACK.lock().unwrap_or_else(|e| e.into_inner());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_teleprobe"))
+        .args([
+            "live",
+            "-i",
+            "lo",
+            "--quiet",
+            "--format",
+            "jsonl",
+            "--udp-timeout",
+            "3",
+            "udp and (port 5060 or portrange 16000-18001)",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("capturing on lo"), "{line}");
+    // Lines as they arrive, with when they arrived.
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in stdout.lines() {
+            let _ = tx.send((Instant::now(), line.unwrap()));
+        }
+    });
+    common::inject(&["sip-rtp-cleartext.pcap"], Duration::from_millis(1));
+    let injected = Instant::now();
+    // The call settles one UDP timeout (3 s) after its last packet, with
+    // no packet arriving meanwhile: the quiet link's clock ends the flows.
+    let mut lines: Vec<serde_json::Value> = Vec::new();
+    let (arrived, call) = loop {
+        let (at, line) = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the call is streamed while the capture still runs");
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        lines.push(v.clone());
+        if v["type"] == "call" {
+            break (at, v);
+        }
+    };
+    assert!(child.try_wait().unwrap().is_none(), "still capturing");
+    let waited = arrived.duration_since(injected);
+    assert!(
+        waited >= Duration::from_secs(2),
+        "not before the timeout: {waited:?}"
+    );
+    assert_eq!(call["verdict"], "exposed");
+    assert_eq!(call["kinds"][0], "sip");
+    assert_eq!(call["media"].as_array().unwrap().len(), 2);
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(child.wait().unwrap().success(), "{rest}");
+    reader.join().unwrap();
+    lines.extend(
+        rx.try_iter()
+            .map(|(_, l)| serde_json::from_str::<serde_json::Value>(&l).unwrap()),
+    );
+    assert_eq!(
+        lines.iter().filter(|v| v["type"] == "call").count(),
+        1,
+        "each call is written once"
+    );
+    let mut findings: Vec<(String, String)> = lines
+        .iter()
+        .filter(|v| v["type"] == "finding")
+        .map(|v| {
+            (
+                v["id"].as_str().unwrap().to_string(),
+                v["subject"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let written = findings.len();
+    findings.sort();
+    findings.dedup();
+    assert_eq!(findings.len(), written, "each finding is written once");
+    let ids: Vec<&str> = findings.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "media-cleartext",
+            "media-cleartext",
+            "rtcp-sdes-exposed",
+            "signaling-cleartext",
+            "sip-identity-exposed"
+        ]
+    );
+}

@@ -24,11 +24,13 @@ const MAX_FINDINGS: usize = 5_000;
 
 /// One line per flow, kept to attribute server addresses to vendors once
 /// every DNS answer of the capture is known.
+#[derive(Clone)]
 struct FlowLine {
     server: IpAddr,
     evidence: Evidence,
 }
 
+#[derive(Clone)]
 pub struct Assessor {
     policy: Policy,
     vendors: Vendors,

@@ -9,10 +9,24 @@ use crate::source::Nanos;
 use hashbrown::HashMap;
 use std::net::SocketAddr;
 
-pub const UDP_IDLE: Nanos = 120 * 1_000_000_000;
-pub const TCP_IDLE: Nanos = 600 * 1_000_000_000;
 /// After FIN from both sides or RST, how long stragglers still join the flow.
 pub const TCP_CLOSED_LINGER: Nanos = 5 * 1_000_000_000;
+
+/// How long a flow may be idle before it ends (Zeek's inactivity timeouts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    pub udp: Nanos,
+    pub tcp: Nanos,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            udp: 120 * 1_000_000_000,
+            tcp: 600 * 1_000_000_000,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Proto {
@@ -122,14 +136,14 @@ impl Flow {
         self.rst || (self.fin[0] && self.fin[1])
     }
 
-    fn expired(&self, now: Nanos) -> Option<End> {
+    fn expired(&self, now: Nanos, timeouts: Timeouts) -> Option<End> {
         let idle = now - self.last_ts;
         match self.proto {
             Proto::Tcp if self.closed() && idle > TCP_CLOSED_LINGER => {
                 Some(if self.rst { End::Rst } else { End::Fin })
             }
-            Proto::Tcp if idle > TCP_IDLE => Some(End::Idle),
-            Proto::Udp if idle > UDP_IDLE => Some(End::Idle),
+            Proto::Tcp if idle > timeouts.tcp => Some(End::Idle),
+            Proto::Udp if idle > timeouts.udp => Some(End::Idle),
             _ => None,
         }
     }
@@ -149,6 +163,7 @@ pub struct FlowTable {
     next_id: u64,
     last_sweep: Nanos,
     pub peak_live: usize,
+    timeouts: Timeouts,
 }
 
 /// How often (capture time) idle flows are looked for.
@@ -157,6 +172,13 @@ const SWEEP_EVERY: Nanos = 1_000_000_000;
 impl FlowTable {
     pub fn new() -> FlowTable {
         FlowTable::default()
+    }
+
+    pub fn with_timeouts(timeouts: Timeouts) -> FlowTable {
+        FlowTable {
+            timeouts,
+            ..FlowTable::default()
+        }
     }
 
     pub fn live(&self) -> usize {
@@ -228,8 +250,9 @@ impl FlowTable {
         self.last_sweep = now;
         let slots = &mut self.slots;
         let free = &mut self.free;
+        let timeouts = self.timeouts;
         self.index.retain(|_, &mut slot| {
-            let Some(end) = slots[slot].as_ref().and_then(|f| f.expired(now)) else {
+            let Some(end) = slots[slot].as_ref().and_then(|f| f.expired(now, timeouts)) else {
                 return true;
             };
             if let Some(flow) = slots[slot].take() {

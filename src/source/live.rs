@@ -88,6 +88,10 @@ impl LiveSource {
 }
 
 impl PacketSource for LiveSource {
+    fn wall_clock(&self) -> bool {
+        true
+    }
+
     fn next_packet(
         &mut self,
         on_packet: &mut dyn FnMut(RawPacket<'_>),

@@ -159,6 +159,20 @@ impl fmt::Display for SourceError {
 
 impl std::error::Error for SourceError {}
 
+/// One or several capture files as one source (several are merged in
+/// timestamp order; `-` is standard input).
+pub fn open_files(paths: &[String]) -> Result<Box<dyn PacketSource + Send>, SourceError> {
+    let mut files = paths
+        .iter()
+        .map(|p| FileSource::open(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(if files.len() == 1 {
+        Box::new(files.remove(0))
+    } else {
+        Box::new(MergedSource::new(files))
+    })
+}
+
 /// Anything that yields packets in capture order.
 pub trait PacketSource {
     /// Calls `on_packet` with the next packet; `Ok(false)` at the end. A
@@ -174,6 +188,12 @@ pub trait PacketSource {
 
     /// Bytes of the input consumed so far and the total if known, for progress.
     fn progress(&self) -> (u64, Option<u64>);
+
+    /// Whether packets carry the wall clock's time, so the clock may stand in
+    /// for capture time while the link is idle (live capture).
+    fn wall_clock(&self) -> bool {
+        false
+    }
 
     /// Received/dropped counters of a live capture; files have none.
     fn capture_stats(&mut self) -> Option<live::CaptureStats> {
