@@ -1209,6 +1209,7 @@ impl FlowState {
             packets,
             bytes,
             state,
+            timeline,
             ..
         } = flow;
         let mut state = state;
@@ -1269,6 +1270,7 @@ impl FlowState {
             quic: state.quic.map(|b| b.detail),
             http: state.http.map(|b| *b),
             zrtp: state.zrtp.map(|b| *b),
+            timeline: timeline.map(|t| t.record()),
             notes,
         }
     }

@@ -5,6 +5,7 @@
 
 use crate::decode::{self, Outcome, Reassembler, Transport};
 use crate::dissect::{Ctx, FlowState, Shared};
+use crate::flow::timeline::Timeline;
 use crate::flow::{Dir, End, Flow, FlowTable, Opening, Proto, Timeouts};
 use crate::report::model::{CaptureInfo, DnsName, FlowRecord};
 use crate::source::{LinkType, Nanos, RawPacket};
@@ -169,7 +170,20 @@ impl Engine {
                 flow.state.on_tcp(&mut ctx, ports, seq, flags, payload);
             }
         }
-        Some((flow.id, flow.state.telehealth_so_far()))
+        let telehealth = flow.state.telehealth_so_far();
+        if telehealth {
+            let timeline = flow.timeline.get_or_insert_with(|| {
+                // Packets before the flow was recognised count at its start.
+                let mut t = Box::new(Timeline::new(flow.first_ts));
+                t.add(
+                    flow.first_ts,
+                    flow.bytes[0] + flow.bytes[1] - pkt.orig_len as u64,
+                );
+                t
+            });
+            timeline.add(pkt.ts, pkt.orig_len as u64);
+        }
+        Some((flow.id, telehealth))
     }
 
     /// Capture time now (see [`Engine::advance`]).

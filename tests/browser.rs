@@ -66,9 +66,10 @@ fn html_report_in_headless_chromium() {
     );
     assert_eq!(
         text.matches("<svg").count(),
-        2,
-        "one sequence diagram per call"
+        4,
+        "per call a bandwidth chart and a sequence diagram"
     );
+    assert_eq!(text.matches("aria-label=\"bandwidth of call").count(), 2);
     let log = String::from_utf8_lossy(&dom.stderr);
     for line in log.lines() {
         assert!(!line.contains("CONSOLE"), "console message: {line}");

@@ -333,3 +333,47 @@ fn sip_over_tls_hides_signaling_and_leaves_the_keys_unknown() {
             .any(|s| s.as_str().unwrap().contains("signaling"))
     );
 }
+
+#[test]
+fn bandwidth_timelines_account_for_every_byte() {
+    let r = report_json(&capture("webrtc-aiortc-turn.pcap"));
+    let flows = r["flows"].as_array().unwrap();
+    let sum = |t: &serde_json::Value| -> u64 {
+        t["bytes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b.as_u64().unwrap())
+            .sum()
+    };
+    let mut with_timeline = 0;
+    for f in flows {
+        if f["timeline"].is_null() {
+            continue;
+        }
+        with_timeline += 1;
+        let bytes = f["client_to_server"]["bytes"].as_u64().unwrap()
+            + f["server_to_client"]["bytes"].as_u64().unwrap();
+        assert_eq!(sum(&f["timeline"]), bytes, "flow {}", f["id"]);
+        assert_eq!(
+            f["timeline"]["bin_seconds"], 1,
+            "a 4 s call needs no wider bins"
+        );
+    }
+    assert!(with_timeline >= 3);
+    let c = only_call(&r);
+    let legs: Vec<u64> = c["legs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["flow"].as_u64().unwrap())
+        .collect();
+    let leg_bytes: u64 = flows
+        .iter()
+        .filter(|f| legs.contains(&f["id"].as_u64().unwrap()) && !f["timeline"].is_null())
+        .map(|f| sum(&f["timeline"]))
+        .sum();
+    assert_eq!(sum(&c["timeline"]), leg_bytes);
+    assert_eq!(c["timeline"]["start"], c["start"]);
+    assert_eq!(c["timeline"]["bytes"].as_array().unwrap().len(), 4);
+}

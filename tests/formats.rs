@@ -85,6 +85,7 @@ fn markdown_has_the_same_content() {
     assert!(md.contains("### CRITICAL `media-cleartext`"));
     assert!(md.contains("-->") && md.contains("INVITE"), "the ladder");
     assert!(md.contains("Reference: 45 CFR 164.312(e)(1)"));
+    assert!(md.contains("Bandwidth, kbit/s per 1 s from") && md.contains('█'));
     for p in PLANTED {
         assert!(!md.contains(p), "{p} leaked");
     }

@@ -630,5 +630,6 @@ fn judge(
         reasoning,
         cannot_show,
         findings: call_findings,
+        timeline: crate::flow::timeline::merge(legs.iter().filter_map(|f| f.timeline.as_ref())),
     }
 }

@@ -3,6 +3,7 @@
 //! so memory follows live flows, not the capture's length.
 
 pub mod tcp;
+pub mod timeline;
 
 use crate::dissect::FlowState;
 use crate::source::Nanos;
@@ -121,6 +122,8 @@ pub struct Flow {
     pub fin: [bool; 2],
     pub rst: bool,
     pub state: FlowState,
+    /// Bytes over time, kept once the flow looks like telehealth.
+    pub timeline: Option<Box<timeline::Timeline>>,
 }
 
 impl Flow {
@@ -220,6 +223,7 @@ impl FlowTable {
                     fin: [false; 2],
                     rst: false,
                     state: FlowState::default(),
+                    timeline: None,
                 };
                 let slot = match self.free.pop() {
                     Some(i) => {

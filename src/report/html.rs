@@ -4,7 +4,7 @@
 //! diagram per call. Prints cleanly to PDF.
 
 use super::ladder;
-use super::markdown::{media_text, path_text, who};
+use super::markdown::{bandwidth_caption, kbits, media_text, path_text, who};
 use super::model::{Call, FlowRecord, Report};
 use crate::assess::catalogue::Severity;
 use crate::assess::vendors::Baa;
@@ -91,18 +91,68 @@ fn sequence_svg(call: &Call, flows: &[FlowRecord]) -> String {
             "#1d2330"
         };
         let head = if to > from { to - 7.0 } else { to + 7.0 };
+        // A label wider than its arrow is cut (11px monospace: about 6.6px
+        // a character); the whole text stays in the tooltip.
+        let fits = (((to - from).abs() - 10.0) / 6.6).max(8.0) as usize;
+        let shown: String = if e.label.chars().count() > fits {
+            e.label.chars().take(fits - 1).chain(['…']).collect()
+        } else {
+            e.label.clone()
+        };
         let _ = write!(
             svg,
-            "<text x=\"6\" y=\"{y}\" fill=\"#607080\">pkt {}</text><line x1=\"{from}\" y1=\"{y}\" x2=\"{to}\" y2=\"{y}\" stroke=\"{color}\" stroke-width=\"1.4\"/><polygon points=\"{to},{y} {head},{} {head},{}\" fill=\"{color}\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{color}\">{}</text>",
+            "<text x=\"6\" y=\"{y}\" fill=\"#607080\">pkt {}</text><line x1=\"{from}\" y1=\"{y}\" x2=\"{to}\" y2=\"{y}\" stroke=\"{color}\" stroke-width=\"1.4\"/><polygon points=\"{to},{y} {head},{} {head},{}\" fill=\"{color}\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{color}\"><title>{}</title>{}</text>",
             e.packet,
             y - 4.0,
             y + 4.0,
             (from + to) / 2.0,
             y - 5.0,
-            esc(&e.label)
+            esc(&e.label),
+            esc(&shown)
         );
     }
     svg.push_str("</svg>");
+    svg
+}
+
+/// The call's bandwidth over time as an SVG bar chart.
+fn bandwidth_svg(call: &Call) -> String {
+    let Some((rates, peak)) = kbits(call) else {
+        return String::new();
+    };
+    let (left, top, plot_w, plot_h) = (90.0, 10.0, 640.0, 90.0);
+    let (width, height) = (left + plot_w + 10.0, top + plot_h + 24.0);
+    let bar = plot_w / rates.len() as f64;
+    let seconds = rates.len() as u64 * call.timeline.as_ref().map_or(1, |t| t.bin_seconds);
+    let mut svg = format!(
+        "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"bandwidth of call {}\"><line x1=\"{left}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#9aa5b1\"/><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{peak:.0} kbit/s</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">0</text><text x=\"{left}\" y=\"{}\">+0 s</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">+{seconds} s</text>",
+        call.id,
+        top + plot_h,
+        left + plot_w,
+        top + plot_h,
+        left - 6.0,
+        top + 9.0,
+        left - 6.0,
+        top + plot_h,
+        top + plot_h + 16.0,
+        left + plot_w,
+        top + plot_h + 16.0,
+    );
+    for (i, r) in rates.iter().enumerate() {
+        let h = if peak > 0.0 { plot_h * r / peak } else { 0.0 };
+        let _ = write!(
+            svg,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"#4a78a8\"><title>{r:.1} kbit/s</title></rect>",
+            left + bar * i as f64 + 0.5,
+            top + plot_h - h,
+            (bar - 1.0).max(0.5),
+        );
+    }
+    let _ = write!(
+        svg,
+        "</svg><figcaption class=\"meta\">{}</figcaption></figure>",
+        esc(&bandwidth_caption(call))
+    );
     svg
 }
 
@@ -241,6 +291,7 @@ pub fn render(report: &Report) -> String {
             }
             let _ = write!(out, "</table>");
         }
+        let _ = write!(out, "{}", bandwidth_svg(call));
         let _ = write!(out, "{}", sequence_svg(call, flows));
         let _ = write!(out, "<ol>");
         for step in &call.reasoning {

@@ -107,6 +107,22 @@ pub struct Call {
     pub cannot_show: Vec<String>,
     /// Ids of the findings whose evidence lies in this call's flows.
     pub findings: Vec<&'static str>,
+    /// Bytes over time of the call's signaling, ICE, relay and media flows
+    /// (the reports' bandwidth chart).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Timeline>,
+}
+
+/// Bytes on the wire (both directions) per time bin, for bandwidth charts.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Timeline {
+    /// Start of the first bin.
+    pub start: String,
+    /// Width of every bin: one second, doubled as often as a long flow needs
+    /// to fit 64 bins.
+    pub bin_seconds: u64,
+    /// Bytes per bin, trailing empty bins left out.
+    pub bytes: Vec<u64>,
 }
 
 #[derive(JsonSchema)]
@@ -320,6 +336,10 @@ pub struct FlowRecord {
     pub http: Option<HttpDetail>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zrtp: Option<ZrtpDetail>,
+    /// Bytes over time, for flows recognised as telehealth (signaling,
+    /// ICE, relays, media).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Timeline>,
     /// Remarks about how the flow was read (gaps, protected signaling...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,

@@ -156,6 +156,7 @@ mod tests {
             quic: None,
             http: None,
             zrtp: None,
+            timeline: None,
             notes: Vec::new(),
         }
     }
