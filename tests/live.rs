@@ -21,6 +21,56 @@ fn binding_request(tid: u8) -> Vec<u8> {
     )
 }
 
+/// A `teleprobe live -i lo ARGS...` capture, started: the first line of its
+/// standard error (the "capturing on lo" banner) has been read.
+struct Live {
+    child: std::process::Child,
+    stderr: BufReader<std::process::ChildStderr>,
+    banner: String,
+}
+
+fn start_live(args: &[&str], stdout: Stdio) -> Live {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_teleprobe"))
+        .args(["live", "-i", "lo", "--quiet"])
+        .args(args)
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut banner = String::new();
+    stderr.read_line(&mut banner).unwrap();
+    Live {
+        child,
+        stderr,
+        banner,
+    }
+}
+
+impl Live {
+    /// Sends `signal` (as Ctrl-C or a service manager would), waits for a
+    /// clean exit within 10 s and returns the rest of standard error.
+    fn stop(mut self, signal: i32) -> String {
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(self.child.id() as i32, signal) };
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "capture did not stop on signal {signal}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut self.stderr, &mut rest).unwrap();
+        assert!(status.success(), "{rest}");
+        rest
+    }
+}
+
 #[test]
 fn ctrl_c_during_live_capture_leaves_a_complete_report() {
     if !is_root() {
@@ -34,24 +84,9 @@ fn ctrl_c_during_live_capture_leaves_a_complete_report() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("live.json");
     let port = 47000 + (std::process::id() % 1000) as u16;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_teleprobe"))
-        .args([
-            "live",
-            "-i",
-            "lo",
-            "--quiet",
-            "-o",
-            report.to_str().unwrap(),
-        ])
-        .arg(format!("udp port {port}"))
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    assert!(line.contains("capturing on lo"), "{line}");
+    let filter = format!("udp port {port}");
+    let live = start_live(&["-o", report.to_str().unwrap(), &filter], Stdio::null());
+    assert!(live.banner.contains("capturing on lo"), "{}", live.banner);
 
     let receiver = UdpSocket::bind(("127.0.0.1", port)).unwrap();
     let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -69,22 +104,7 @@ fn ctrl_c_during_live_capture_leaves_a_complete_report() {
     }
     // Let libpcap deliver them, then Ctrl-C.
     std::thread::sleep(Duration::from_millis(500));
-    // SAFETY: sending a signal to our own child process.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "capture did not stop on SIGINT"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    assert!(status.success(), "{rest}");
+    let rest = live.stop(libc::SIGINT);
     assert!(
         rest.contains("packets received"),
         "drop counters are reported: {rest}"
@@ -143,36 +163,24 @@ fn drops_root_after_opening_the_interface() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
     let report = dir.path().join("r.json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_teleprobe"))
-        .args([
-            "live",
-            "-i",
-            "lo",
-            "--quiet",
+    let live = start_live(
+        &[
             "--user",
             "nobody",
             "-o",
             report.to_str().unwrap(),
             "udp port 9",
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
+        ],
+        Stdio::null(),
+    );
     // The capture runs as nobody now.
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", live.child.id())).unwrap();
     let uid_line = status
         .lines()
         .find(|l| l.starts_with("Uid:"))
         .unwrap()
         .to_string();
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    assert!(child.wait().unwrap().success(), "{rest}");
+    live.stop(libc::SIGTERM);
     assert!(
         uid_line.split_whitespace().nth(1) != Some("0"),
         "{uid_line}"
@@ -195,22 +203,7 @@ fn three_calls_on_a_live_interface() {
     // The recorded calls used these ports; the filter keeps other loopback traffic out.
     let filter =
         "udp and (port 5060 or portrange 16000-18001 or port 3478 or portrange 42000-65000)";
-    let mut child = Command::new(env!("CARGO_BIN_EXE_teleprobe"))
-        .args([
-            "live",
-            "-i",
-            "lo",
-            "--quiet",
-            "-o",
-            report.to_str().unwrap(),
-            filter,
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
+    let live = start_live(&["-o", report.to_str().unwrap(), filter], Stdio::null());
     let sent = common::inject(
         &[
             "sip-rtp-cleartext.pcap",
@@ -220,11 +213,7 @@ fn three_calls_on_a_live_interface() {
         Duration::from_micros(200),
     );
     std::thread::sleep(Duration::from_millis(500));
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    assert!(child.wait().unwrap().success(), "{rest}");
+    live.stop(libc::SIGINT);
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(
         r["capture"]["packets"].as_u64().unwrap() as usize,
@@ -278,33 +267,23 @@ fn writes_only_the_telehealth_flows_it_saw() {
     let report = dir.path().join("r.json");
     // The SIP call and the DNS lookups, both on loopback; only the call is kept.
     let filter = "(udp or tcp) and (port 53 or port 5060 or portrange 16000-18001)";
-    let mut child = Command::new(env!("CARGO_BIN_EXE_teleprobe"))
-        .args([
-            "live",
-            "-i",
-            "lo",
-            "--quiet",
+    let live = start_live(
+        &[
             "--only-telehealth",
             "-w",
             pcapng.to_str().unwrap(),
-        ])
-        .args(["-o", report.to_str().unwrap(), filter])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
+            "-o",
+            report.to_str().unwrap(),
+            filter,
+        ],
+        Stdio::null(),
+    );
     let sent = common::inject(
         &["dns.pcap", "sip-rtp-cleartext.pcap"],
         Duration::from_micros(200),
     );
     std::thread::sleep(Duration::from_millis(500));
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    assert!(child.wait().unwrap().success(), "{rest}");
+    live.stop(libc::SIGINT);
     let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     assert_eq!(r["capture"]["packets"].as_u64().unwrap() as usize, sent);
     let written = teleprobe::source::read_all(pcapng.to_str().unwrap()).unwrap();
@@ -336,28 +315,19 @@ fn jsonl_streams_a_call_while_the_capture_runs() {
         return;
     }
     let _loopback = common::LOOPBACK.lock().unwrap_or_else(|e| e.into_inner());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_teleprobe"))
-        .args([
-            "live",
-            "-i",
-            "lo",
-            "--quiet",
+    let mut live = start_live(
+        &[
             "--format",
             "jsonl",
             "--udp-timeout",
             "3",
             "udp and (port 5060 or portrange 16000-18001)",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    assert!(line.contains("capturing on lo"), "{line}");
+        ],
+        Stdio::piped(),
+    );
+    assert!(live.banner.contains("capturing on lo"), "{}", live.banner);
     // Lines as they arrive, with when they arrived.
-    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let stdout = BufReader::new(live.child.stdout.take().unwrap());
     let (tx, rx) = std::sync::mpsc::channel();
     let reader = std::thread::spawn(move || {
         for line in stdout.lines() {
@@ -379,7 +349,7 @@ fn jsonl_streams_a_call_while_the_capture_runs() {
             break (at, v);
         }
     };
-    assert!(child.try_wait().unwrap().is_none(), "still capturing");
+    assert!(live.child.try_wait().unwrap().is_none(), "still capturing");
     let waited = arrived.duration_since(injected);
     assert!(
         waited >= Duration::from_secs(2),
@@ -388,11 +358,7 @@ fn jsonl_streams_a_call_while_the_capture_runs() {
     assert_eq!(call["verdict"], "exposed");
     assert_eq!(call["kinds"][0], "sip");
     assert_eq!(call["media"].as_array().unwrap().len(), 2);
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    assert!(child.wait().unwrap().success(), "{rest}");
+    live.stop(libc::SIGINT);
     reader.join().unwrap();
     lines.extend(
         rx.try_iter()

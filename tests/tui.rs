@@ -57,7 +57,7 @@ fn calls_view_shows_verdicts_paths_and_status() {
         text.contains("EXPOSED") && text.contains("CONDUIT-CONSISTENT"),
         "{text}"
     );
-    assert!(text.contains("relay 127.0.0.1:3478"));
+    assert!(text.contains("relayed via 127.0.0.1:3478"), "{text}");
     assert!(
         text.contains("0/2 encrypted") && text.contains("3/3 encrypted"),
         "{text}"

@@ -92,31 +92,12 @@ fn calls(out: &mut String, report: &Report) {
     }
     let _ = writeln!(out, "\n== Calls ({})", report.calls.len());
     for c in &report.calls {
-        let via = match (&c.relay, &c.server) {
-            (Some(r), _) => format!(
-                " via relay {}{}",
-                r.address,
-                r.realm
-                    .as_ref()
-                    .map(|x| format!(" ({x})"))
-                    .unwrap_or_default()
-            ),
-            (_, Some(s)) => format!(
-                " terminated by {}{}",
-                s.address,
-                s.vendor
-                    .as_ref()
-                    .map(|v| format!(" ({v})"))
-                    .unwrap_or_default()
-            ),
-            _ => String::new(),
-        };
         let _ = writeln!(
             out,
-            "call {}  {}  path {}{via}  [{}]  {} → {}",
+            "call {}  {}  path {}  [{}]  {} → {}",
             c.id,
             c.verdict.to_uppercase(),
-            c.path,
+            super::markdown::path_text(c),
             c.kinds.join("+"),
             c.start,
             c.end

@@ -3,6 +3,7 @@
 use super::{App, FlowSort, Status, TABS, Tab};
 use crate::analyze::Snapshot;
 use crate::assess::catalogue::Severity;
+use crate::report::markdown::path_text;
 use crate::report::model::{Call, Finding, FlowRecord};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -151,24 +152,10 @@ fn calls(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
         .iter()
         .filter(|c| matches(&app.filter, &call_text(c)))
         .map(|c| {
-            let via = match (&c.relay, &c.server) {
-                (Some(r), _) => format!(
-                    "relay {}{}",
-                    r.address,
-                    r.vendor
-                        .as_ref()
-                        .map(|v| format!(" ({v})"))
-                        .unwrap_or_default()
-                ),
-                (_, Some(s)) => format!(
-                    "server {}{}",
-                    s.address,
-                    s.vendor
-                        .as_ref()
-                        .map(|v| format!(" ({v})"))
-                        .unwrap_or_default()
-                ),
-                _ => String::new(),
+            // The relay or server, as the reports describe the path.
+            let via = match c.path {
+                "direct" => String::new(),
+                _ => path_text(c),
             };
             let encrypted = c.media.iter().filter(|m| m.encrypted == "yes").count();
             let packets: u64 = c

@@ -71,100 +71,91 @@ pub struct FindingRow {
     pub first_us: i64,
 }
 
-fn datetime(name: &str, micros: Vec<i64>) -> PolarsResult<Column> {
-    Series::new(name.into(), micros)
+fn text<R>(rows: &[R], name: &str, f: impl Fn(&R) -> &str) -> Column {
+    Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+}
+
+fn count<R>(rows: &[R], name: &str, f: impl Fn(&R) -> u64) -> Column {
+    Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+}
+
+fn optional<R>(rows: &[R], name: &str, f: impl Fn(&R) -> Option<&str>) -> Column {
+    Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+}
+
+/// Microseconds since the epoch as `Datetime[μs]`.
+fn datetime<R>(rows: &[R], name: &str, f: impl Fn(&R) -> i64) -> PolarsResult<Column> {
+    Series::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
         .cast(&DataType::Datetime(TimeUnit::Microseconds, None))
         .map(Column::from)
 }
 
 pub fn flows_frame(rows: &[FlowRow]) -> PolarsResult<DataFrame> {
-    let s = |f: fn(&FlowRow) -> String, name: &str| {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
-    };
-    let u = |f: fn(&FlowRow) -> u64, name: &str| {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
-    };
-    let o = |f: fn(&FlowRow) -> Option<String>, name: &str| {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
-    };
     DataFrame::new(
         rows.len(),
         vec![
-            s(|r| r.capture.clone(), "capture"),
-            s(|r| r.sensor.clone(), "sensor"),
-            u(|r| r.id, "id"),
-            s(|r| r.transport.clone(), "transport"),
-            s(|r| r.client.clone(), "client"),
-            s(|r| r.server.clone(), "server"),
-            datetime("first_timestamp", rows.iter().map(|r| r.first_us).collect())?,
-            datetime("last_timestamp", rows.iter().map(|r| r.last_us).collect())?,
-            u(|r| r.packets_c2s, "packets_client_to_server"),
-            u(|r| r.packets_s2c, "packets_server_to_client"),
-            u(|r| r.bytes_c2s, "bytes_client_to_server"),
-            u(|r| r.bytes_s2c, "bytes_server_to_client"),
-            s(|r| r.protocols.clone(), "protocols"),
-            o(|r| r.tls_version.clone(), "tls_version"),
-            o(|r| r.sni.clone(), "sni"),
-            s(|r| r.end.clone(), "end"),
+            text(rows, "capture", |r| &r.capture),
+            text(rows, "sensor", |r| &r.sensor),
+            count(rows, "id", |r| r.id),
+            text(rows, "transport", |r| &r.transport),
+            text(rows, "client", |r| &r.client),
+            text(rows, "server", |r| &r.server),
+            datetime(rows, "first_timestamp", |r| r.first_us)?,
+            datetime(rows, "last_timestamp", |r| r.last_us)?,
+            count(rows, "packets_client_to_server", |r| r.packets_c2s),
+            count(rows, "packets_server_to_client", |r| r.packets_s2c),
+            count(rows, "bytes_client_to_server", |r| r.bytes_c2s),
+            count(rows, "bytes_server_to_client", |r| r.bytes_s2c),
+            text(rows, "protocols", |r| &r.protocols),
+            optional(rows, "tls_version", |r| r.tls_version.as_deref()),
+            optional(rows, "sni", |r| r.sni.as_deref()),
+            text(rows, "end", |r| &r.end),
         ],
     )
 }
 
 pub fn calls_frame(rows: &[CallRow]) -> PolarsResult<DataFrame> {
-    let s = |f: fn(&CallRow) -> String, name: &str| {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
-    };
-    let u = |f: fn(&CallRow) -> u64, name: &str| {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
-    };
-    let o = |f: fn(&CallRow) -> Option<String>, name: &str| {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
-    };
     DataFrame::new(
         rows.len(),
         vec![
-            s(|r| r.capture.clone(), "capture"),
-            s(|r| r.sensor.clone(), "sensor"),
-            u(|r| r.id, "id"),
-            s(|r| r.verdict.clone(), "verdict"),
-            s(|r| r.path.clone(), "path"),
-            s(|r| r.kinds.clone(), "kinds"),
-            datetime("start", rows.iter().map(|r| r.start_us).collect())?,
-            datetime("end", rows.iter().map(|r| r.end_us).collect())?,
-            u(|r| r.legs, "legs"),
-            u(|r| r.media_streams, "media_streams"),
-            u(|r| r.encrypted_streams, "encrypted_streams"),
-            u(|r| r.media_packets, "media_packets"),
-            u(|r| r.encrypted_media_packets, "encrypted_media_packets"),
-            u(|r| r.bytes, "bytes"),
-            s(|r| r.protocols.clone(), "protocols"),
-            o(|r| r.relay.clone(), "relay"),
-            o(|r| r.vendor.clone(), "vendor"),
-            s(|r| r.findings.clone(), "findings"),
+            text(rows, "capture", |r| &r.capture),
+            text(rows, "sensor", |r| &r.sensor),
+            count(rows, "id", |r| r.id),
+            text(rows, "verdict", |r| &r.verdict),
+            text(rows, "path", |r| &r.path),
+            text(rows, "kinds", |r| &r.kinds),
+            datetime(rows, "start", |r| r.start_us)?,
+            datetime(rows, "end", |r| r.end_us)?,
+            count(rows, "legs", |r| r.legs),
+            count(rows, "media_streams", |r| r.media_streams),
+            count(rows, "encrypted_streams", |r| r.encrypted_streams),
+            count(rows, "media_packets", |r| r.media_packets),
+            count(rows, "encrypted_media_packets", |r| {
+                r.encrypted_media_packets
+            }),
+            count(rows, "bytes", |r| r.bytes),
+            text(rows, "protocols", |r| &r.protocols),
+            optional(rows, "relay", |r| r.relay.as_deref()),
+            optional(rows, "vendor", |r| r.vendor.as_deref()),
+            text(rows, "findings", |r| &r.findings),
         ],
     )
 }
 
 pub fn findings_frame(rows: &[FindingRow]) -> PolarsResult<DataFrame> {
-    let s = |f: fn(&FindingRow) -> String, name: &str| {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
-    };
-    let u = |f: fn(&FindingRow) -> u64, name: &str| {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
-    };
     DataFrame::new(
         rows.len(),
         vec![
-            s(|r| r.capture.clone(), "capture"),
-            s(|r| r.sensor.clone(), "sensor"),
-            s(|r| r.finding.clone(), "finding"),
-            s(|r| r.severity.clone(), "severity"),
-            s(|r| r.subject.clone(), "subject"),
-            s(|r| r.reference.clone(), "reference"),
-            u(|r| r.evidence, "evidence"),
-            u(|r| r.first_flow, "first_flow"),
-            u(|r| r.first_packet, "first_packet"),
-            datetime("first_timestamp", rows.iter().map(|r| r.first_us).collect())?,
+            text(rows, "capture", |r| &r.capture),
+            text(rows, "sensor", |r| &r.sensor),
+            text(rows, "finding", |r| &r.finding),
+            text(rows, "severity", |r| &r.severity),
+            text(rows, "subject", |r| &r.subject),
+            text(rows, "reference", |r| &r.reference),
+            count(rows, "evidence", |r| r.evidence),
+            count(rows, "first_flow", |r| r.first_flow),
+            count(rows, "first_packet", |r| r.first_packet),
+            datetime(rows, "first_timestamp", |r| r.first_us)?,
         ],
     )
 }
