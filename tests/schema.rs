@@ -61,3 +61,45 @@ fn reports_validate_against_the_schema() {
     bad["flows"][0]["protocols"][0] = "smtp".into();
     assert!(!validator.is_valid(&bad));
 }
+
+#[test]
+fn jsonl_lines_validate_as_calls_and_findings() {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path()).unwrap()).unwrap();
+    let validator_of = |definition: &str| {
+        let one = serde_json::json!({
+            "$defs": schema["$defs"],
+            "$ref": format!("#/$defs/{definition}"),
+        });
+        jsonschema::validator_for(&one).expect("schema compiles")
+    };
+    let (call, finding) = (validator_of("Call"), validator_of("Finding"));
+    let out = common::run(&[
+        "analyze",
+        "--quiet",
+        "--format",
+        "jsonl",
+        common::capture("sip-rtp-cleartext.pcap").to_str().unwrap(),
+        common::capture("webrtc-aiortc-turn.pcap").to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let mut kinds = Vec::new();
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
+        let kind = value.as_object_mut().unwrap().remove("type").unwrap();
+        let validator = match kind.as_str().unwrap() {
+            "call" => &call,
+            "finding" => &finding,
+            other => panic!("unexpected line type {other}"),
+        };
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{line}: {errors:#?}");
+        kinds.push(kind);
+    }
+    assert_eq!(kinds.iter().filter(|k| *k == "call").count(), 2);
+    assert!(kinds.iter().filter(|k| *k == "finding").count() >= 6);
+    assert!(!finding.is_valid(&serde_json::json!({"id": "media-cleartext"})));
+}
