@@ -196,7 +196,9 @@ impl Session {
     /// later packet is expected to change them. Running telehealth flows
     /// are correlated too, which keeps a call whose media is still flowing
     /// open even when its signaling flow has ended.
-    fn settled(&self) -> (Vec<Call>, Vec<Finding>) {
+    /// The third value says whether anything was left unsettled, to look
+    /// at again later.
+    fn settled(&self) -> (Vec<Call>, Vec<Finding>, bool) {
         let mut assessor = self.pipeline.assessor.clone();
         let mut running = HashSet::new();
         for mut record in self.engine.live_telehealth_records() {
@@ -207,13 +209,15 @@ impl Session {
         let (mut calls, mut findings, _) = assessor.finish(&self.engine.dns_names());
         let cutoff = (self.engine.clock() - self.options.timeouts.udp) / 1000;
         let quiet = |t: &str| parse_rfc3339_micros(t).is_some_and(|t| t <= cutoff);
+        let (all_calls, all_findings) = (calls.len(), findings.len());
         calls.retain(|c| quiet(&c.end) && c.legs.iter().all(|l| !running.contains(&l.flow)));
         findings.retain(|f| {
             f.evidence
                 .iter()
                 .all(|e| quiet(&e.last_timestamp) && !running.contains(&e.flow))
         });
-        (calls, findings)
+        let pending = calls.len() < all_calls || findings.len() < all_findings;
+        (calls, findings, pending)
     }
 
     /// Assesses the flows so far (at most `limit` of the running ones) without
@@ -316,6 +320,10 @@ pub struct Stream<'w> {
     /// Capture time between looks for settled calls.
     every: Nanos,
     last_look: Nanos,
+    /// Whether the last look left calls or findings unsettled, and how many
+    /// flows had ended by then: with neither, a new look finds nothing new.
+    pending: bool,
+    observed: u64,
     calls_sent: HashSet<u64>,
     findings_sent: HashSet<(&'static str, String)>,
     written: u64,
@@ -329,6 +337,8 @@ impl<'w> Stream<'w> {
             out,
             every: (timeouts.udp / 4).max(1_000_000_000),
             last_look: 0,
+            pending: false,
+            observed: 0,
             calls_sent: HashSet::new(),
             findings_sent: HashSet::new(),
             written: 0,
@@ -344,7 +354,13 @@ impl<'w> Stream<'w> {
             return;
         }
         self.last_look = now;
-        let (calls, findings) = session.settled();
+        let observed = session.pipeline.assessor.observed();
+        if !self.pending && observed == self.observed {
+            return;
+        }
+        self.observed = observed;
+        let (calls, findings, pending) = session.settled();
+        self.pending = pending;
         self.write(calls, &findings, &session.pipeline.redactor);
     }
 

@@ -70,7 +70,9 @@ pub fn correlate(
     let mut by_endpoint: HashMap<String, usize> = HashMap::new();
     let mut by_ufrag_pair: HashMap<(String, String), usize> = HashMap::new();
     let mut by_ufrag: HashMap<&str, usize> = HashMap::new();
+    let mut by_pair: HashMap<(&str, &str), usize> = HashMap::new();
     for (i, f) in flows.iter().enumerate() {
+        by_pair.entry((&f.client, &f.server)).or_insert(i);
         by_endpoint.entry(f.client.clone()).or_insert(i);
         by_endpoint.entry(f.server.clone()).or_insert(i);
         if let Some(sip) = &f.sip {
@@ -129,9 +131,10 @@ pub fn correlate(
                 Some(SocketAddr::new(a.ip(), a.port().checked_sub(1)?).to_string())
             };
             if let (Some(c), Some(s)) = (below(&f.client), below(&f.server)) {
-                let rtp = flows.iter().position(|g| {
-                    (g.client == c && g.server == s) || (g.client == s && g.server == c)
-                });
+                let rtp = by_pair
+                    .get(&(c.as_str(), s.as_str()))
+                    .or_else(|| by_pair.get(&(s.as_str(), c.as_str())))
+                    .copied();
                 if let Some(j) = rtp {
                     uf.union(i, j);
                 }

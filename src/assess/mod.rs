@@ -44,6 +44,8 @@ pub struct Assessor {
     not_listed: BTreeMap<&'static str, u64>,
     /// Call-relevant flows past `MAX_CALL_FLOWS`, left out of correlation.
     calls_truncated: u64,
+    /// Flows observed so far.
+    observed: u64,
 }
 
 const MAX_CALL_FLOWS: usize = 10_000;
@@ -101,6 +103,7 @@ impl Assessor {
             call_flows: Vec::new(),
             not_listed: BTreeMap::new(),
             calls_truncated: 0,
+            observed: 0,
         }
     }
 
@@ -184,7 +187,14 @@ impl Assessor {
     }
 
     /// Applies the per-flow rules to a finished (redacted) flow.
+    /// How many flows have been observed: a change means new findings or
+    /// calls may have appeared.
+    pub fn observed(&self) -> u64 {
+        self.observed
+    }
+
     pub fn observe(&mut self, f: &FlowRecord) {
+        self.observed += 1;
         // Flows that can be part of a call: signaling, ICE, relays, media,
         // and encrypted web signaling to a known platform (by SNI).
         let call_protocols = [
@@ -669,9 +679,10 @@ impl Assessor {
             .filter(|v| v.baa == Baa::No && !v.allowed)
             .map(|v| (v.name.clone(), v.flows.clone(), v.seen_by.clone()))
             .collect();
+        let line_of: HashMap<u64, &FlowLine> = lines.iter().map(|l| (l.evidence.flow, l)).collect();
         for (name, flows, seen_by) in without_baa {
             for flow in flows {
-                let Some(line) = lines.iter().find(|l| l.evidence.flow == flow) else {
+                let Some(line) = line_of.get(&flow) else {
                     continue;
                 };
                 let mut ev = line.evidence.clone();
