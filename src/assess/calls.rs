@@ -59,7 +59,7 @@ fn flow_evidence(f: &FlowRecord, detail: String) -> Evidence {
 
 /// Groups the flows into calls and judges each.
 pub fn correlate(
-    flows: &[FlowRecord],
+    flows: &[std::sync::Arc<FlowRecord>],
     findings: &[Finding],
     policy: &Policy,
     vendors: &Vendors,
@@ -171,7 +171,7 @@ pub fn correlate(
                 .as_ref()
                 .and_then(|t| t.sni.as_deref())
                 .or_else(|| f.quic.as_ref().and_then(|q| q.sni.as_deref()))?;
-            Some((vendors.by_name(sni)?.name.clone(), f))
+            Some((vendors.by_name(sni)?.name.clone(), &**f))
         })
         .collect();
     // Which findings have evidence in which flow, built once.
@@ -186,7 +186,7 @@ pub fn correlate(
     }
     let mut calls = Vec::new();
     for members in components {
-        let legs: Vec<&FlowRecord> = members.iter().map(|&i| &flows[i]).collect();
+        let legs: Vec<&FlowRecord> = members.iter().map(|&i| &*flows[i]).collect();
         let media = legs
             .iter()
             .any(|f| has(f, "rtp") || has(f, "srtp") || has(f, "dtls") || has(f, "zrtp"));

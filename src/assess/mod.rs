@@ -39,7 +39,8 @@ pub struct Assessor {
     vendors_seen: Vec<VendorSeen>,
     flow_lines: Vec<FlowLine>,
     /// Flows that can belong to a call (signaling, ICE, relay, media).
-    call_flows: Vec<FlowRecord>,
+    /// Shared, so a streaming look clones the assessment cheaply.
+    call_flows: Vec<std::sync::Arc<FlowRecord>>,
     /// Findings past `MAX_FINDINGS`, counted by id.
     not_listed: BTreeMap<&'static str, u64>,
     /// Call-relevant flows past `MAX_CALL_FLOWS`, left out of correlation.
@@ -208,7 +209,7 @@ impl Assessor {
             .is_some_and(|sni| self.vendors.by_name(sni).is_some());
         if vendor_sni || f.protocols.iter().any(|p| call_protocols.contains(p)) {
             if self.call_flows.len() < MAX_CALL_FLOWS {
-                self.call_flows.push(f.clone());
+                self.call_flows.push(std::sync::Arc::new(f.clone()));
             } else {
                 self.calls_truncated += 1;
             }
