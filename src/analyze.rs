@@ -199,14 +199,9 @@ impl Session {
     /// The third value says whether anything was left unsettled, to look
     /// at again later.
     fn settled(&self) -> (Vec<Call>, Vec<Finding>, bool) {
-        let mut assessor = self.pipeline.assessor.clone();
-        let mut running = HashSet::new();
-        for mut record in self.engine.live_telehealth_records() {
-            self.pipeline.redactor.apply(&mut record);
-            running.insert(record.id);
-            assessor.observe(&record);
-        }
-        let (mut calls, mut findings, _) = assessor.finish(&self.engine.dns_names());
+        let mut live = self.engine.live_telehealth_records();
+        let running: HashSet<u64> = live.iter().map(|r| r.id).collect();
+        let (mut calls, mut findings, _) = self.assess_with_running(&mut live);
         let cutoff = (self.engine.clock() - self.options.timeouts.udp) / 1000;
         let quiet = |t: &str| parse_rfc3339_micros(t).is_some_and(|t| t <= cutoff);
         let (all_calls, all_findings) = (calls.len(), findings.len());
@@ -220,25 +215,28 @@ impl Session {
         (calls, findings, pending)
     }
 
+    /// The assessment of the ended flows so far plus `running` ones (redacted
+    /// here), on a copy: nothing ends, the pipeline goes on untouched.
+    fn assess_with_running(
+        &self,
+        running: &mut [FlowRecord],
+    ) -> (Vec<Call>, Vec<Finding>, crate::report::model::Summary) {
+        let mut assessor = self.pipeline.assessor.clone();
+        for record in running.iter_mut() {
+            self.pipeline.redactor.apply(record);
+            assessor.observe(record);
+        }
+        assessor.finish(&self.engine.dns_names())
+    }
+
     /// Assesses the flows so far (at most `limit` of the running ones) without
     /// ending anything.
     pub fn snapshot(&self, limit: usize) -> Snapshot {
+        let mut live = self.engine.live_records(limit);
+        let (calls, findings, summary) = self.assess_with_running(&mut live);
         let mut flows: Vec<FlowRecord> = self.pipeline.store.in_memory().to_vec();
-        for mut record in self.engine.live_records(limit) {
-            self.pipeline.redactor.apply(&mut record);
-            flows.push(record);
-        }
+        flows.extend(live);
         flows.sort_by_key(|f| f.id);
-        let vendors = self
-            .options
-            .vendors
-            .clone()
-            .unwrap_or_else(Vendors::built_in);
-        let mut assessor = Assessor::new(self.options.policy.clone(), vendors);
-        for f in &flows {
-            assessor.observe(f);
-        }
-        let (calls, findings, summary) = assessor.finish(&self.engine.dns_names());
         Snapshot {
             flows,
             calls,

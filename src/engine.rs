@@ -208,8 +208,7 @@ impl Engine {
     /// ICE, relays, media), without ending them.
     pub fn live_telehealth_records(&self) -> Vec<FlowRecord> {
         self.flows
-            .live_flows(usize::MAX)
-            .into_iter()
+            .iter()
             .filter(|f| f.state.telehealth_so_far())
             .map(|f| FlowState::finish(f.clone(), crate::flow::End::Live, &self.shared))
             .collect()

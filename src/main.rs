@@ -289,11 +289,15 @@ impl ReportArgs {
             policy: policy.unwrap_or_default(),
             vendors,
             record: None,
-            timeouts: Timeouts {
-                udp: i64::from(self.udp_timeout.max(1)) * 1_000_000_000,
-                tcp: i64::from(self.tcp_timeout.max(1)) * 1_000_000_000,
-            },
+            timeouts: self.timeouts(),
         })
+    }
+
+    fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            udp: i64::from(self.udp_timeout.max(1)) * 1_000_000_000,
+            tcp: i64::from(self.tcp_timeout.max(1)) * 1_000_000_000,
+        }
     }
 
     /// Where JSON lines go when the format is jsonl: a file, or standard
@@ -305,6 +309,14 @@ impl ReportArgs {
             None => (!self.json && self.format == Some(Format::Jsonl)).then_some(None),
         }
     }
+}
+
+/// Where JSON lines go: the owner-only file, or standard output (`None`).
+fn jsonl_writer(target: Option<&str>) -> std::io::Result<Box<dyn Write>> {
+    Ok(match target {
+        Some(path) => Box::new(std::io::BufWriter::new(open_private(path)?)),
+        None => Box::new(std::io::stdout()),
+    })
 }
 
 /// Runs a source through the analysis; with `--format jsonl`, calls and
@@ -319,17 +331,12 @@ fn run_analysis(
     let Some(target) = args.jsonl_target() else {
         return Ok(analyze_source(source, inputs, options, None));
     };
-    let mut out: Box<dyn Write> = match target {
-        Some(path) => match open_private(path) {
-            Ok(f) => Box::new(std::io::BufWriter::new(f)),
-            Err(e) => {
-                return Err(fail(&format!(
-                    "cannot write {path}: {e}; choose a writable path with -o"
-                )));
-            }
-        },
-        None => Box::new(std::io::stdout()),
-    };
+    let mut out = jsonl_writer(target).map_err(|e| {
+        fail(&format!(
+            "cannot write {}: {e}; choose a writable path with -o",
+            target.unwrap_or("standard output")
+        ))
+    })?;
     let mut stream = Stream::new(&mut out, options.timeouts);
     let analysis = analyze_source(source, inputs, options, Some(&mut stream));
     match stream.error {
@@ -593,23 +600,22 @@ fn drop_privileges(user: &str) -> Result<(), String> {
 /// `streamed`: JSON lines were already written while the capture was read.
 fn finish(analysis: &Analysis, args: &ReportArgs, streamed: bool) -> ExitCode {
     let report = &analysis.report;
+    // JSON lines not streamed while reading (the TUI) are written all at once.
     if let (Some(target), false) = (args.jsonl_target(), streamed) {
-        let written = match target {
-            Some(path) => open_private(path).and_then(|f| {
-                let mut out = std::io::BufWriter::new(f);
-                write_jsonl(analysis, args, &mut out)
-            }),
-            None => write_jsonl(analysis, args, &mut std::io::stdout()),
-        };
+        let written = jsonl_writer(target).and_then(|mut out| {
+            let mut stream = Stream::new(&mut out, args.timeouts());
+            stream.finish(report, &analysis.redactor);
+            stream.error.map_or(Ok(()), Err)
+        });
         if let Err(e) = written {
             return fail(&format!("cannot write the JSON lines: {e}"));
         }
     }
     if let Some(path) = &args.output {
         let format = args.format.unwrap_or_else(|| Format::from_path(path));
-        if format == Format::Jsonl {
-            // Written above or while reading.
-        } else if let Err(e) = write_private(path, report, &analysis.redactor, format) {
+        if format != Format::Jsonl
+            && let Err(e) = write_private(path, report, &analysis.redactor, format)
+        {
             return fail(&format!(
                 "cannot write {path}: {e}; choose a writable path with -o"
             ));
@@ -672,14 +678,6 @@ fn finish(analysis: &Analysis, args: &ReportArgs, streamed: bool) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
-}
-
-/// All the JSON lines of a finished analysis at once.
-fn write_jsonl(analysis: &Analysis, args: &ReportArgs, out: &mut dyn Write) -> std::io::Result<()> {
-    let timeouts = args.options().map(|o| o.timeouts).unwrap_or_default();
-    let mut stream = Stream::new(out, timeouts);
-    stream.finish(&analysis.report, &analysis.redactor);
-    stream.error.map_or(Ok(()), Err)
 }
 
 /// Writes the tables from the report as the outputs see it: addresses

@@ -24,12 +24,7 @@ fn write(format_ext: &str, captures: &[&str], extra: &[&str]) -> String {
         .map(|c| capture(c).to_string_lossy().to_string())
         .collect();
     args.extend(paths.iter().map(String::as_str));
-    let out = run(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(&args);
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,

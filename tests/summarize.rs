@@ -34,15 +34,6 @@ fn inputs() -> Vec<PathBuf> {
     paths
 }
 
-fn ok(out: std::process::Output) -> Vec<u8> {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
 /// Analyses each capture into `reports/NAME.json` and `tables/NAME/`.
 fn analyze_all(root: &Path) -> Vec<Value> {
     let (reports, tables) = (root.join("reports"), root.join("tables"));
@@ -52,7 +43,7 @@ fn analyze_all(root: &Path) -> Vec<Value> {
         .map(|capture| {
             let name = capture.file_stem().unwrap().to_str().unwrap();
             let json = reports.join(format!("{name}.json"));
-            ok(run(&[
+            run_ok(&[
                 "analyze",
                 "--quiet",
                 "-o",
@@ -60,7 +51,7 @@ fn analyze_all(root: &Path) -> Vec<Value> {
                 "--parquet",
                 tables.join(name).to_str().unwrap(),
                 capture.to_str().unwrap(),
-            ]));
+            ]);
             serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap()
         })
         .collect()
@@ -69,7 +60,7 @@ fn analyze_all(root: &Path) -> Vec<Value> {
 fn summarize(paths: &[&Path]) -> Value {
     let mut args = vec!["summarize", "--json"];
     args.extend(paths.iter().map(|p| p.to_str().unwrap()));
-    serde_json::from_slice(&ok(run(&args))).unwrap()
+    serde_json::from_slice(&run_ok(&args)).unwrap()
 }
 
 fn flow_bytes(f: &Value) -> u64 {
@@ -238,7 +229,7 @@ fn a_capture_given_twice_is_counted_once_and_bad_inputs_are_named() {
     assert_eq!(both["skipped"].as_array().unwrap().len(), reports.len());
     assert_eq!(u(&both["totals"]["captures"]), reports.len() as u64);
 
-    let text = String::from_utf8(ok(run(&["summarize", root.path().to_str().unwrap()]))).unwrap();
+    let text = String::from_utf8(run_ok(&["summarize", root.path().to_str().unwrap()])).unwrap();
     assert!(text.contains("findings over time") && text.contains("encrypted_share"));
 
     let bogus = root.path().join("notes.json");

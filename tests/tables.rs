@@ -25,13 +25,7 @@ fn parquet_rows_match_the_json_report() {
         "clinic-a",
     ];
     args.extend(paths.iter().map(String::as_str));
-    let out = run(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&run_ok(&args)).unwrap();
     let date = &report["capture"]["first_timestamp"].as_str().unwrap()[..10];
     let part = dir
         .path()

@@ -267,9 +267,14 @@ impl FlowTable {
         });
     }
 
+    /// The live flows, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Flow> {
+        self.slots.iter().flatten()
+    }
+
     /// The live flows, most recently active first (at most `limit`).
     pub fn live_flows(&self, limit: usize) -> Vec<&Flow> {
-        let mut live: Vec<&Flow> = self.slots.iter().flatten().collect();
+        let mut live: Vec<&Flow> = self.iter().collect();
         live.sort_by_key(|f| std::cmp::Reverse(f.last_ts));
         live.truncate(limit);
         live

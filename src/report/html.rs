@@ -4,7 +4,7 @@
 //! diagram per call. Prints cleanly to PDF.
 
 use super::ladder;
-use super::markdown::{bandwidth_caption, kbits, media_text, path_text, who};
+use super::markdown::{bandwidth, media_text, path_text, who};
 use super::model::{Call, FlowRecord, Report};
 use crate::assess::catalogue::Severity;
 use crate::assess::vendors::Baa;
@@ -117,13 +117,18 @@ fn sequence_svg(call: &Call, flows: &[FlowRecord]) -> String {
 
 /// The call's bandwidth over time as an SVG bar chart.
 fn bandwidth_svg(call: &Call) -> String {
-    let Some((rates, peak)) = kbits(call) else {
+    let Some(super::markdown::Bandwidth {
+        rates,
+        peak,
+        seconds,
+        caption,
+    }) = bandwidth(call)
+    else {
         return String::new();
     };
     let (left, top, plot_w, plot_h) = (90.0, 10.0, 640.0, 90.0);
     let (width, height) = (left + plot_w + 10.0, top + plot_h + 24.0);
     let bar = plot_w / rates.len() as f64;
-    let seconds = rates.len() as u64 * call.timeline.as_ref().map_or(1, |t| t.bin_seconds);
     let mut svg = format!(
         "<figure><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"bandwidth of call {}\"><line x1=\"{left}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#9aa5b1\"/><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{peak:.0} kbit/s</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">0</text><text x=\"{left}\" y=\"{}\">+0 s</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">+{seconds} s</text>",
         call.id,
@@ -151,7 +156,7 @@ fn bandwidth_svg(call: &Call) -> String {
     let _ = write!(
         svg,
         "</svg><figcaption class=\"meta\">{}</figcaption></figure>",
-        esc(&bandwidth_caption(call))
+        esc(&caption)
     );
     svg
 }

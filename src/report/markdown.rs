@@ -34,9 +34,19 @@ pub fn media_text(c: &Call) -> String {
     format!("{encrypted} of {} streams encrypted", c.media.len())
 }
 
-/// A call's bandwidth per bin in kbit/s, and the peak; `None` without a
-/// timeline.
-pub fn kbits(c: &Call) -> Option<(Vec<f64>, f64)> {
+/// A call's bandwidth as both reports chart it.
+pub struct Bandwidth {
+    /// kbit/s per bin.
+    pub rates: Vec<f64>,
+    pub peak: f64,
+    /// How long the bins cover.
+    pub seconds: u64,
+    /// One line: bin width, start, peak, mean, duration.
+    pub caption: String,
+}
+
+/// `None` without a timeline.
+pub fn bandwidth(c: &Call) -> Option<Bandwidth> {
     let t = c.timeline.as_ref().filter(|t| !t.bytes.is_empty())?;
     let rates: Vec<f64> = t
         .bytes
@@ -44,21 +54,19 @@ pub fn kbits(c: &Call) -> Option<(Vec<f64>, f64)> {
         .map(|&b| b as f64 * 8.0 / 1000.0 / t.bin_seconds as f64)
         .collect();
     let peak = rates.iter().copied().fold(0.0, f64::max);
-    Some((rates, peak))
-}
-
-/// One line describing a bandwidth chart: bins, peak, duration.
-pub fn bandwidth_caption(c: &Call) -> String {
-    let (Some((rates, peak)), Some(t)) = (kbits(c), &c.timeline) else {
-        return String::new();
-    };
-    format!(
-        "Bandwidth, kbit/s per {} s from {}: peak {peak:.0}, mean {:.0} over {} s",
+    let seconds = rates.len() as u64 * t.bin_seconds;
+    let caption = format!(
+        "Bandwidth, kbit/s per {} s from {}: peak {peak:.0}, mean {:.0} over {seconds} s",
         t.bin_seconds,
         t.start,
         rates.iter().sum::<f64>() / rates.len() as f64,
-        rates.len() as u64 * t.bin_seconds
-    )
+    );
+    Some(Bandwidth {
+        rates,
+        peak,
+        seconds,
+        caption,
+    })
 }
 
 pub fn path_text(c: &Call) -> String {
@@ -194,13 +202,14 @@ pub fn render(report: &Report) -> String {
                 m.ssrc, m.direction, m.packets, m.encrypted, m.evidence
             );
         }
-        if let Some((rates, peak)) = kbits(call) {
+        if let Some(b) = bandwidth(call) {
             const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
-            let spark: String = rates
+            let spark: String = b
+                .rates
                 .iter()
-                .map(|r| LEVELS[((r / peak.max(f64::MIN_POSITIVE)) * 7.0).round() as usize])
+                .map(|r| LEVELS[((r / b.peak.max(f64::MIN_POSITIVE)) * 7.0).round() as usize])
                 .collect();
-            let _ = writeln!(out, "\n{}:\n\n    {spark}", bandwidth_caption(call));
+            let _ = writeln!(out, "\n{}:\n\n    {spark}", b.caption);
         }
         let _ = writeln!(
             out,

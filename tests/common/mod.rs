@@ -154,6 +154,17 @@ pub fn run(args: &[&str]) -> std::process::Output {
         .expect("run teleprobe")
 }
 
+/// Runs teleprobe, which must succeed; returns its standard output.
+pub fn run_ok(args: &[&str]) -> Vec<u8> {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 pub fn report_json(path: &Path) -> serde_json::Value {
     report_json_with(path, &[])
 }
@@ -167,13 +178,7 @@ pub fn report_json_with(path: &Path, extra: &[&str]) -> serde_json::Value {
     let mut args = vec!["analyze", "--json", "--quiet"];
     args.extend_from_slice(extra);
     args.push(path.to_str().unwrap());
-    let out = run(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    serde_json::from_slice(&run_ok(&args)).unwrap()
 }
 
 pub fn flow_with<'a>(report: &'a serde_json::Value, protocol: &str) -> Vec<&'a serde_json::Value> {
