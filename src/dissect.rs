@@ -5,64 +5,20 @@
 //! only first sightings (a new SSRC, a new name, a handshake) store values.
 
 use crate::decode::TcpFlags;
+use crate::facts::*;
 use crate::flow::tcp::{Delivery, TcpDirection};
 use crate::flow::{Dir, End, Flow};
 use crate::proto::demux::{Demux, classify};
 use crate::proto::rtp::{PayloadStats, rtcp_type};
 use crate::proto::sip::{SipMessage, StartLine};
 use crate::proto::stun::{self, Class, Message};
+use crate::proto::{Protocol, ProtocolSet};
 use crate::proto::{dns, http, quic, rtp, sdp, sip, tls};
-use crate::report::model::*;
-use crate::source::Nanos;
+use crate::time::Nanos;
 use crate::time::rfc3339;
 use hashbrown::HashMap;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
-
-/// The report's protocol vocabulary, in report order (the schema of
-/// `flows[].protocols` is generated from this enum).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, schemars::JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[repr(u8)]
-pub enum Protocol {
-    Stun,
-    Turn,
-    Sip,
-    Sdp,
-    Rtp,
-    Rtcp,
-    Srtp,
-    Srtcp,
-    Dtls,
-    Tls,
-    Quic,
-    Dns,
-    Http,
-    Zrtp,
-}
-
-pub const VOCABULARY: [&str; 14] = [
-    "stun", "turn", "sip", "sdp", "rtp", "rtcp", "srtp", "srtcp", "dtls", "tls", "quic", "dns",
-    "http", "zrtp",
-];
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ProtocolSet(u16);
-
-impl ProtocolSet {
-    pub fn insert(&mut self, p: Protocol) {
-        self.0 |= 1 << p as u8;
-    }
-    pub fn contains(&self, p: Protocol) -> bool {
-        self.0 & (1 << p as u8) != 0
-    }
-    pub fn names(&self) -> Vec<&'static str> {
-        (0..VOCABULARY.len())
-            .filter(|i| self.0 & (1 << i) != 0)
-            .map(|i| VOCABULARY[i])
-            .collect()
-    }
-}
 
 /// What SDP announced for a media endpoint, so the RTP flow that later
 /// reaches it can be judged by its signaling.
@@ -1196,7 +1152,7 @@ impl FlowState {
     }
 
     /// Turns the flow's state into its report record.
-    pub fn finish(flow: Flow, end: End, shared: &Shared) -> FlowRecord {
+    pub fn finish(flow: Flow<FlowState>, end: End, shared: &Shared) -> FlowRecord {
         let Flow {
             id,
             proto,

@@ -5,10 +5,11 @@
 
 use crate::decode::{self, Outcome, Reassembler, Transport};
 use crate::dissect::{Ctx, FlowState, Shared};
+use crate::facts::{CaptureInfo, DnsName, FlowRecord};
 use crate::flow::timeline::Timeline;
 use crate::flow::{Dir, End, Flow, FlowTable, Opening, Proto, Timeouts};
-use crate::report::model::{CaptureInfo, DnsName, FlowRecord};
-use crate::source::{LinkType, Nanos, RawPacket};
+use crate::source::{LinkType, RawPacket};
+use crate::time::Nanos;
 use crate::time::rfc3339;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -38,7 +39,7 @@ pub struct Stats {
 }
 
 pub struct Engine {
-    flows: FlowTable,
+    flows: FlowTable<FlowState>,
     /// Capture time: the latest packet's timestamp, or a live source's
     /// clock while the link is idle.
     clock: Nanos,
@@ -135,7 +136,7 @@ impl Engine {
         };
         let src = SocketAddr::new(decoded.src, src_port);
         let dst = SocketAddr::new(decoded.dst, dst_port);
-        let flow: &mut Flow = flows.lookup(proto, src, dst, opening, pkt.ts, number);
+        let flow: &mut Flow<FlowState> = flows.lookup(proto, src, dst, opening, pkt.ts, number);
         let dir = flow.direction(src);
         let d = dir.index();
         flow.packets[d] += 1;

@@ -3,18 +3,22 @@
 //! and reports the facts a HIPAA assessment needs.
 //!
 //! Data flow: [`source`] → [`decode`] → [`flow`] → [`dissect`] (with the
-//! parsers in [`proto`]) → [`report`]. [`engine::Engine`] ties them together
-//! and is shared by replay and live capture.
+//! parsers and per-flow state in [`proto`]) → [`facts`] → [`assess`] →
+//! [`report`]. [`engine::Engine`] ties the engine side together and hands
+//! finished flows to a sink; [`session::Session`] drives it for replay, live
+//! capture and the TUI alike. Each layer imports only those before it
+//! (tests/layers.rs holds the order).
 
-pub mod analyze;
 pub mod assess;
 pub mod decode;
 pub mod dissect;
 pub mod engine;
+pub mod facts;
 pub mod flow;
 pub mod proto;
 pub mod ranges;
 pub mod report;
+pub mod session;
 pub mod source;
 #[cfg(feature = "tables")]
 pub mod summarize;

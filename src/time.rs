@@ -1,7 +1,8 @@
 //! RFC 3339 timestamps from nanoseconds since the epoch, in UTC, without a
 //! calendar dependency (days-from-civil inverse, H. Hinnant's algorithm).
 
-use crate::source::Nanos;
+/// Nanoseconds since the Unix epoch: every timestamp in the engine.
+pub type Nanos = i64;
 
 pub fn rfc3339(nanos: Nanos) -> String {
     let secs = nanos.div_euclid(1_000_000_000);

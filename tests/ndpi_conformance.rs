@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use teleprobe::analyze::{Options, analyze_files};
+use teleprobe::session::{Options, analyze_files};
 
 /// Our label(s) that count as agreeing with each nDPI label.
 const MAPPING: [(&str, &[&str]); 9] = [

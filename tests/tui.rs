@@ -9,7 +9,7 @@ use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use teleprobe::analyze::{Options, Session, Snapshot};
+use teleprobe::session::{Options, Session, Snapshot};
 use teleprobe::source::FileSource;
 use teleprobe::tui::{App, Status, Tab, draw};
 

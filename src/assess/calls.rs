@@ -8,7 +8,8 @@
 
 use super::policy::Policy;
 use super::vendors::Vendors;
-use crate::report::model::*;
+use crate::assess::model::*;
+use crate::facts::*;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 

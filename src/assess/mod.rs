@@ -6,11 +6,13 @@
 
 pub mod calls;
 pub mod catalogue;
+pub mod model;
 pub mod policy;
 pub mod vendors;
 
-use crate::report::model::{Call, DnsName, Evidence, Finding, FlowRecord, Summary, VendorSeen};
+use crate::facts::{DnsName, FlowRecord};
 use catalogue::{Severity, rule};
+use model::{Call, Evidence, Finding, Summary, VendorSeen};
 use policy::{Policy, TlsVersion};
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -359,7 +361,7 @@ impl Assessor {
         }
 
         if let Some(rtcp) = &f.rtcp {
-            let items: Vec<&crate::report::model::SdesRecord> = rtcp
+            let items: Vec<&crate::facts::SdesRecord> = rtcp
                 .sdes
                 .iter()
                 .filter(|i| matches!(i.item, "NAME" | "EMAIL" | "PHONE" | "LOC" | "NOTE"))
@@ -566,7 +568,7 @@ impl Assessor {
         }
     }
 
-    fn relay(&mut self, f: &FlowRecord, stun: &crate::report::model::StunDetail) {
+    fn relay(&mut self, f: &FlowRecord, stun: &crate::facts::StunDetail) {
         let relay_ip = f.server.parse::<SocketAddr>().ok().map(|a| a.ip());
         let allowed = self
             .policy

@@ -3,7 +3,7 @@
 //! when the pool is full. Overlapping fragments keep the first copy's bytes.
 
 use super::FragmentKey;
-use crate::source::Nanos;
+use crate::time::Nanos;
 
 const MAX_DATAGRAMS: usize = 64;
 const MAX_DATAGRAM_LEN: usize = 65_535;

@@ -6,7 +6,8 @@ mod frag;
 
 pub use frag::Reassembler;
 
-use crate::source::{LinkType, Nanos};
+use crate::source::LinkType;
+use crate::time::Nanos;
 use etherparse::{Ipv6ExtensionSlice, LaxIpSlice, TcpSlice, UdpSlice};
 use std::net::IpAddr;
 

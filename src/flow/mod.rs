@@ -5,8 +5,7 @@
 pub mod tcp;
 pub mod timeline;
 
-use crate::dissect::FlowState;
-use crate::source::Nanos;
+use crate::time::Nanos;
 use hashbrown::HashMap;
 use std::net::SocketAddr;
 
@@ -107,8 +106,10 @@ impl End {
     }
 }
 
+/// One flow, with the per-flow state `S` of whoever follows it (the
+/// dissector's): the table is generic so it never imports what it tracks.
 #[derive(Clone)]
-pub struct Flow {
+pub struct Flow<S> {
     pub id: u64,
     pub proto: Proto,
     pub client: SocketAddr,
@@ -121,12 +122,12 @@ pub struct Flow {
     pub bytes: [u64; 2],
     pub fin: [bool; 2],
     pub rst: bool,
-    pub state: FlowState,
+    pub state: S,
     /// Bytes over time, kept once the flow looks like telehealth.
     pub timeline: Option<Box<timeline::Timeline>>,
 }
 
-impl Flow {
+impl<S> Flow<S> {
     pub fn direction(&self, src: SocketAddr) -> Dir {
         if src == self.client {
             Dir::ClientToServer
@@ -158,10 +159,9 @@ pub struct Opening {
     pub ack: bool,
 }
 
-#[derive(Default)]
-pub struct FlowTable {
+pub struct FlowTable<S> {
     index: HashMap<FlowKey, usize>,
-    slots: Vec<Option<Flow>>,
+    slots: Vec<Option<Flow<S>>>,
     free: Vec<usize>,
     next_id: u64,
     last_sweep: Nanos,
@@ -172,15 +172,28 @@ pub struct FlowTable {
 /// How often (capture time) idle flows are looked for.
 const SWEEP_EVERY: Nanos = 1_000_000_000;
 
-impl FlowTable {
-    pub fn new() -> FlowTable {
+impl<S> Default for FlowTable<S> {
+    fn default() -> Self {
+        FlowTable::with_timeouts(Timeouts::default())
+    }
+}
+
+impl<S: Default> FlowTable<S> {
+    pub fn new() -> FlowTable<S> {
         FlowTable::default()
     }
+}
 
-    pub fn with_timeouts(timeouts: Timeouts) -> FlowTable {
+impl<S> FlowTable<S> {
+    pub fn with_timeouts(timeouts: Timeouts) -> FlowTable<S> {
         FlowTable {
+            index: HashMap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            next_id: 0,
+            last_sweep: 0,
+            peak_live: 0,
             timeouts,
-            ..FlowTable::default()
         }
     }
 
@@ -197,7 +210,10 @@ impl FlowTable {
         opening: Opening,
         ts: Nanos,
         packet: u64,
-    ) -> &mut Flow {
+    ) -> &mut Flow<S>
+    where
+        S: Default,
+    {
         let key = FlowKey::new(proto, src, dst);
         let slot = match self.index.get(&key) {
             Some(&slot) => slot,
@@ -222,7 +238,7 @@ impl FlowTable {
                     bytes: [0; 2],
                     fin: [false; 2],
                     rst: false,
-                    state: FlowState::default(),
+                    state: S::default(),
                     timeline: None,
                 };
                 let slot = match self.free.pop() {
@@ -247,7 +263,7 @@ impl FlowTable {
 
     /// Removes flows idle past their timeout (at most once per second of
     /// capture time) and hands each to `on_end`.
-    pub fn sweep(&mut self, now: Nanos, on_end: &mut dyn FnMut(Flow, End)) {
+    pub fn sweep(&mut self, now: Nanos, on_end: &mut dyn FnMut(Flow<S>, End)) {
         if now - self.last_sweep < SWEEP_EVERY {
             return;
         }
@@ -268,23 +284,23 @@ impl FlowTable {
     }
 
     /// The live flows, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = &Flow> {
+    pub fn iter(&self) -> impl Iterator<Item = &Flow<S>> {
         self.slots.iter().flatten()
     }
 
     /// The live flows, most recently active first (at most `limit`).
-    pub fn live_flows(&self, limit: usize) -> Vec<&Flow> {
-        let mut live: Vec<&Flow> = self.iter().collect();
+    pub fn live_flows(&self, limit: usize) -> Vec<&Flow<S>> {
+        let mut live: Vec<&Flow<S>> = self.iter().collect();
         live.sort_by_key(|f| std::cmp::Reverse(f.last_ts));
         live.truncate(limit);
         live
     }
 
     /// Ends every remaining flow, in order of id.
-    pub fn drain(&mut self, on_end: &mut dyn FnMut(Flow, End)) {
+    pub fn drain(&mut self, on_end: &mut dyn FnMut(Flow<S>, End)) {
         self.index.clear();
         self.free.clear();
-        let mut flows: Vec<Flow> = self.slots.drain(..).flatten().collect();
+        let mut flows: Vec<Flow<S>> = self.slots.drain(..).flatten().collect();
         flows.sort_by_key(|f| f.id);
         for flow in flows {
             on_end(flow, End::CaptureEnd);

@@ -4,15 +4,29 @@
 //! packet never allocates. Calls merge their flows' timelines into the
 //! bandwidth chart of the reports.
 
-use crate::report::model::Timeline as TimelineRecord;
-use crate::source::Nanos;
+use crate::time::Nanos;
 use crate::time::{parse_rfc3339_micros, rfc3339};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 pub const BINS: usize = 64;
 const SECOND: Nanos = 1_000_000_000;
 /// Bins never grow past this (about 34 years each): absurd timestamps in a
 /// damaged capture land in the last bin instead of overflowing.
 const WIDEST: Nanos = SECOND << 30;
+
+/// Bytes on the wire (both directions) per time bin, for bandwidth charts.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[serde(rename = "Timeline")]
+pub struct TimelineRecord {
+    /// Start of the first bin.
+    pub start: String,
+    /// Width of every bin: one second, doubled as often as a long flow needs
+    /// to fit 64 bins.
+    pub bin_seconds: u64,
+    /// Bytes per bin, trailing empty bins left out.
+    pub bytes: Vec<u64>,
+}
 
 #[derive(Clone)]
 pub struct Timeline {

@@ -13,8 +13,7 @@ pub use merge::MergedSource;
 
 use std::fmt;
 
-/// Nanoseconds since the Unix epoch.
-pub type Nanos = i64;
+pub use crate::time::Nanos;
 
 /// The link layer of a captured frame, as a LINKTYPE_ value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -10,7 +10,7 @@ mod view;
 pub use run::{TuiSource, run};
 pub use view::draw;
 
-use crate::analyze::Snapshot;
+use crate::session::Snapshot;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! input. A slow terminal delays frames, never packets.
 
 use super::{App, Status, draw};
-use crate::analyze::{Analysis, Options, Session, Snapshot};
+use crate::session::{Analysis, Options, Session, Snapshot};
 use crate::source::{PacketSource, SourceError};
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,10 +1,10 @@
 //! Drawing: a pure function of the model, the UI state and the status.
 
 use super::{App, FlowSort, Status, TABS, Tab};
-use crate::analyze::Snapshot;
 use crate::assess::catalogue::Severity;
 use crate::report::markdown::path_text;
 use crate::report::model::{Call, Finding, FlowRecord};
+use crate::session::Snapshot;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};

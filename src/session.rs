@@ -1,4 +1,6 @@
-//! Replay: read capture files through the engine and build the report.
+//! The analysis session: the engine plus the redact → assess → store
+//! pipeline, stepped one packet at a time by replay, live capture and the
+//! TUI alike (only the packet source differs), and the report it builds.
 
 use crate::assess::Assessor;
 use crate::assess::policy::Policy;
@@ -8,7 +10,8 @@ use crate::flow::Timeouts;
 use crate::report::model::{Call, Finding, FlowRecord, Generator, Report, SCHEMA};
 use crate::report::redact::Redactor;
 use crate::report::store::FlowStore;
-use crate::source::{Nanos, PacketSource, SourceError, open_files};
+use crate::source::{PacketSource, SourceError, open_files};
+use crate::time::Nanos;
 use crate::time::parse_rfc3339_micros;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashSet;

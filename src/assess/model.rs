@@ -1,0 +1,175 @@
+//! What the assessment produces: findings, calls with their paths and
+//! verdicts, and the summary. The report serializes these as they are
+//! (`calls`, `findings`, `summary` of `teleprobe.report/1`). Nothing here
+//! knows how a report is written.
+
+use crate::assess::catalogue::Severity;
+use crate::assess::vendors::Baa;
+use crate::facts::{Direction, Encrypted, Timeline};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Call {
+    pub id: u64,
+    /// `sip` (a SIP dialog and its media), `webrtc` (an ICE session), both,
+    /// or `media` (media whose signaling was not visible).
+    pub kinds: Vec<&'static str>,
+    pub start: String,
+    pub end: String,
+    pub legs: Vec<CallLeg>,
+    /// Media endpoints (not relays) and the identities signaling named (redacted).
+    pub participants: Vec<String>,
+    pub identities: Vec<String>,
+    pub sip_call_ids: Vec<String>,
+    pub media: Vec<CallMedia>,
+    /// Exactly one of `direct`, `relayed`, `server-terminated`.
+    #[schemars(with = "CallPath")]
+    pub path: &'static str,
+    /// The TURN relay the media went through, when `relayed`.
+    pub relay: Option<RelayInfo>,
+    /// The server that terminated the media, when `server-terminated`.
+    pub server: Option<ServerInfo>,
+    /// Exactly one of `exposed`, `intermediary-can-access`, `conduit-consistent`, `indeterminate`.
+    #[schemars(with = "Verdict")]
+    pub verdict: &'static str,
+    /// Why, step by step, each step pointing at its evidence.
+    pub reasoning: Vec<ReasoningStep>,
+    /// What this capture cannot show about the call.
+    pub cannot_show: Vec<String>,
+    /// Ids of the findings whose evidence lies in this call's flows.
+    pub findings: Vec<&'static str>,
+    /// Bytes over time of the call's signaling, ICE, relay and media flows
+    /// (the reports' bandwidth chart).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<Timeline>,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+pub enum CallPath {
+    Direct,
+    Relayed,
+    ServerTerminated,
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+#[allow(dead_code)]
+pub enum Verdict {
+    Exposed,
+    IntermediaryCanAccess,
+    ConduitConsistent,
+    Indeterminate,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CallLeg {
+    pub flow: u64,
+    /// `signaling`, `media`, `ice`, `relay` or `relayed-media`.
+    pub role: &'static str,
+    pub transport: &'static str,
+    pub client: String,
+    pub server: String,
+    #[schemars(with = "Vec<crate::proto::Protocol>")]
+    pub protocols: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CallMedia {
+    pub flow: u64,
+    pub ssrc: String,
+    #[schemars(with = "Direction")]
+    pub direction: &'static str,
+    pub codec: Option<String>,
+    pub packets: u64,
+    #[schemars(with = "Encrypted")]
+    pub encrypted: &'static str,
+    pub relayed: bool,
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RelayInfo {
+    pub address: String,
+    pub transport: &'static str,
+    pub relayed_addresses: Vec<String>,
+    pub realm: Option<String>,
+    pub software: Vec<String>,
+    pub vendor: Option<String>,
+    /// Policy allow-list entry that covers it, if any.
+    pub allowed_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ServerInfo {
+    pub address: String,
+    pub transport: &'static str,
+    pub vendor: Option<String>,
+    /// What shows the media ends there.
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReasoningStep {
+    pub step: String,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Finding {
+    /// Stable id from the catalogue, e.g. `media-cleartext`.
+    pub id: &'static str,
+    pub severity: Severity,
+    /// The catalogue's severity before any policy override.
+    pub default_severity: Severity,
+    pub title: &'static str,
+    /// What the finding is about: a server, a stream, a name.
+    pub subject: String,
+    pub explanation: &'static str,
+    pub reference: &'static str,
+    pub remedy: &'static str,
+    /// The values that triggered the rule (redacted where they are PHI; SRTP keys never).
+    pub values: BTreeMap<String, String>,
+    /// Where to look: flows and packet numbers as Wireshark numbers them.
+    pub evidence: Vec<Evidence>,
+    /// Evidence items beyond the first 32 are counted, not listed.
+    pub more_evidence: u64,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Evidence {
+    pub flow: u64,
+    pub first_packet: u64,
+    pub last_packet: u64,
+    pub first_timestamp: String,
+    pub last_timestamp: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct Summary {
+    /// Number of findings per severity (all five keys present).
+    pub findings_by_severity: BTreeMap<String, u64>,
+    /// Findings beyond the first 5,000 distinct ones, counted by id, not listed.
+    pub findings_not_listed: BTreeMap<String, u64>,
+    /// Call-relevant flows beyond the first 10,000, not correlated into calls.
+    pub flows_not_correlated: u64,
+    /// Verdict of each call, by call id.
+    pub verdicts: BTreeMap<String, String>,
+    pub vendors: Vec<VendorSeen>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct VendorSeen {
+    pub name: String,
+    /// Whether the vendor publicly offers a BAA.
+    pub baa: Baa,
+    /// Listed under `allow.vendors` in the policy.
+    pub allowed: bool,
+    /// How it was recognised: "DNS query doxy.me (flow 3, packet 5)".
+    pub seen_by: Vec<String>,
+    pub flows: Vec<u64>,
+}
