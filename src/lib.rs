@@ -10,11 +10,13 @@
 //! (tests/layers.rs holds the order).
 
 pub mod assess;
+pub mod cli;
 pub mod decode;
 pub mod dissect;
 pub mod engine;
 pub mod facts;
 pub mod flow;
+pub mod output;
 pub mod proto;
 pub mod ranges;
 pub mod report;

@@ -15,7 +15,7 @@ use crate::time::Nanos;
 use crate::time::parse_rfc3339_micros;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashSet;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -66,14 +66,14 @@ pub fn analyze_files(files: &[String], options: &Options) -> Result<Analysis, So
 
 /// Runs any packet source (files, a live interface) through the engine and
 /// the assessment until it ends, and builds the report. `inputs` name the
-/// source in the report (file names, or the interface). With a `stream`,
-/// calls and findings are written to it as they conclude, and the rest at
-/// the end.
+/// source in the report (file names, or the interface). A `watcher` looks
+/// at the session after each packet and at the analysis at the end (the
+/// JSON-lines writer streams calls and findings as they conclude).
 pub fn analyze_source(
     mut source: Box<dyn PacketSource + Send>,
     inputs: &[String],
     options: &Options,
-    mut stream: Option<&mut Stream<'_>>,
+    mut watcher: Option<&mut dyn Watcher>,
 ) -> Analysis {
     let bar = progress_bar(
         options.progress && std::io::stderr().is_terminal(),
@@ -83,8 +83,8 @@ pub fn analyze_source(
     loop {
         match session.step(source.as_mut()) {
             Ok(true) => {
-                if let Some(stream) = stream.as_deref_mut() {
-                    stream.poll(&session);
+                if let Some(watcher) = watcher.as_deref_mut() {
+                    watcher.poll(&session);
                 }
                 if session.engine.stats.packets % 8192 == 0 {
                     if let Some(bar) = &bar {
@@ -112,10 +112,17 @@ pub fn analyze_source(
         bar.finish_and_clear();
     }
     let analysis = session.finish(source.as_mut(), inputs);
-    if let Some(stream) = stream {
-        stream.finish(&analysis.report, &analysis.redactor);
+    if let Some(watcher) = watcher {
+        watcher.finish(&analysis);
     }
     analysis
+}
+
+/// Looks at a session while packets arrive and at its analysis when it
+/// ends, without changing either.
+pub trait Watcher {
+    fn poll(&mut self, session: &Session);
+    fn finish(&mut self, analysis: &Analysis);
 }
 
 /// The state of one analysis while packets are still arriving: the engine,
@@ -194,6 +201,21 @@ impl Session {
         Ok(more)
     }
 
+    /// Capture time now.
+    pub fn clock(&self) -> Nanos {
+        self.engine.clock()
+    }
+
+    /// How many flows have ended and been assessed so far.
+    pub fn flows_observed(&self) -> u64 {
+        self.pipeline.assessor.observed()
+    }
+
+    /// The run's redactor: whatever is written passes through it.
+    pub fn redactor(&self) -> &Redactor {
+        &self.pipeline.redactor
+    }
+
     /// The calls and findings settled by now: none of their flows is still
     /// running and nothing happened in them for a UDP idle timeout, so no
     /// later packet is expected to change them. Running telehealth flows
@@ -201,7 +223,7 @@ impl Session {
     /// open even when its signaling flow has ended.
     /// The third value says whether anything was left unsettled, to look
     /// at again later.
-    fn settled(&self) -> (Vec<Call>, Vec<Finding>, bool) {
+    pub fn settled(&self) -> (Vec<Call>, Vec<Finding>, bool) {
         let mut live = self.engine.live_telehealth_records();
         let running: HashSet<u64> = live.iter().map(|r| r.id).collect();
         let (mut calls, mut findings, _) = self.assess_with_running(&mut live);
@@ -307,109 +329,6 @@ impl Session {
                 summary,
             },
             error: self.error,
-        }
-    }
-}
-
-/// `--format jsonl`: one JSON object per call and per finding, written as
-/// each concludes (see [`Session::settled`]) and the rest when the capture
-/// ends. Each is written once: a call is known by its first flow (leaving
-/// out web signaling, which may be attributed later), a finding by its id
-/// and subject; streamed calls are numbered in the order they were written.
-pub struct Stream<'w> {
-    out: &'w mut dyn Write,
-    /// Capture time between looks for settled calls.
-    every: Nanos,
-    last_look: Nanos,
-    /// Whether the last look left calls or findings unsettled, and how many
-    /// flows had ended by then: with neither, a new look finds nothing new.
-    pending: bool,
-    observed: u64,
-    calls_sent: HashSet<u64>,
-    findings_sent: HashSet<(&'static str, String)>,
-    written: u64,
-    /// The first write error; streaming stops there (a closed pipe).
-    pub error: Option<std::io::Error>,
-}
-
-impl<'w> Stream<'w> {
-    pub fn new(out: &'w mut dyn Write, timeouts: Timeouts) -> Stream<'w> {
-        Stream {
-            out,
-            every: (timeouts.udp / 4).max(1_000_000_000),
-            last_look: 0,
-            pending: false,
-            observed: 0,
-            calls_sent: HashSet::new(),
-            findings_sent: HashSet::new(),
-            written: 0,
-            error: None,
-        }
-    }
-
-    /// Writes what has settled since the last look, at most once per
-    /// `every` of capture time.
-    pub fn poll(&mut self, session: &Session) {
-        let now = session.engine.clock();
-        if self.error.is_some() || now - self.last_look < self.every {
-            return;
-        }
-        self.last_look = now;
-        let observed = session.pipeline.assessor.observed();
-        if !self.pending && observed == self.observed {
-            return;
-        }
-        self.observed = observed;
-        let (calls, findings, pending) = session.settled();
-        self.pending = pending;
-        self.write(calls, &findings, &session.pipeline.redactor);
-    }
-
-    /// Writes every call and finding of the report not written yet.
-    pub fn finish(&mut self, report: &Report, redactor: &Redactor) {
-        self.write(report.calls.clone(), &report.findings, redactor);
-    }
-
-    fn write(&mut self, calls: Vec<Call>, findings: &[Finding], redactor: &Redactor) {
-        for mut call in calls {
-            let first_flow = call
-                .legs
-                .iter()
-                .filter(|l| l.role != "signaling-encrypted")
-                .map(|l| l.flow)
-                .min()
-                .unwrap_or(0);
-            if self.calls_sent.insert(first_flow) {
-                self.written += 1;
-                call.id = self.written;
-                self.line("call", &call, redactor);
-            }
-        }
-        for finding in findings {
-            if self
-                .findings_sent
-                .insert((finding.id, finding.subject.clone()))
-            {
-                self.line("finding", finding, redactor);
-            }
-        }
-    }
-
-    /// Writes `value` as one line, `type` first, then its fields in report order.
-    fn line(&mut self, kind: &str, value: &impl serde::Serialize, redactor: &Redactor) {
-        if self.error.is_some() {
-            return;
-        }
-        let written = serde_json::to_string(value)
-            .map_err(std::io::Error::other)
-            .and_then(|json| {
-                let fields = json.strip_prefix('{').unwrap_or(&json);
-                let line = format!("{{\"type\":\"{kind}\",{fields}");
-                writeln!(self.out, "{}", redactor.scrub(&line))?;
-                self.out.flush()
-            });
-        if let Err(e) = written {
-            self.error = Some(e);
         }
     }
 }

@@ -6,6 +6,11 @@ use super::{LinkType, PacketSource, RawPacket, SourceError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// Bytes captured per packet unless told otherwise: whole jumbo frames.
+pub const DEFAULT_SNAPLEN: i32 = 262_144;
+/// Kernel capture buffer unless told otherwise, in MiB.
+pub const DEFAULT_BUFFER_MIB: i32 = 32;
+
 #[derive(Debug, Clone)]
 pub struct LiveOptions {
     pub interface: String,

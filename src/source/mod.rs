@@ -1,11 +1,12 @@
 //! Packet sources: where packets come from. Replay (pcap/pcapng files, several
-//! merged in timestamp order, or standard input) and, later, live capture feed
+//! merged in timestamp order, or standard input) and live capture feed
 //! the same engine through [`PacketSource`]. A source hands out borrowed
 //! packets; it never copies a packet it can lend.
 
 mod file;
 pub mod live;
 mod merge;
+pub mod privileges;
 pub mod record;
 
 pub use file::FileSource;

@@ -1,0 +1,239 @@
+//! The command line's grammar: subcommands, options and their help with
+//! examples (clap derive), and how options become the analysis' settings.
+//! Parsing only; running a command is [`super`]'s job.
+
+use crate::assess::catalogue::Severity;
+use crate::assess::policy::Policy;
+use crate::assess::vendors::Vendors;
+use crate::flow::Timeouts;
+use crate::output::format::Format;
+use crate::output::jsonl::Target;
+use crate::session::Options;
+use crate::source::live::{DEFAULT_BUFFER_MIB, DEFAULT_SNAPLEN};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "teleprobe",
+    version,
+    about = "Find what telehealth calls expose on the wire: calls, verdicts, findings and the facts behind them",
+    after_help = "Examples:\n  teleprobe analyze captures/sip-rtp-cleartext.pcap\n  teleprobe analyze --json call.pcapng | jq '.calls[] | {id, path, verdict}'\n  teleprobe analyze -o report.json part1.pcap part2.pcap\n  sudo teleprobe live -i eth0 -o report.json 'udp or tcp port 5061'\n  teleprobe devices"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What every assessment run shares: output, privacy and policy.
+#[derive(Args)]
+pub struct ReportArgs {
+    /// Print the JSON report on standard output instead of the summary
+    #[arg(long)]
+    pub json: bool,
+    /// Write the JSON report to FILE (created owner-only)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<String>,
+    /// Never show a progress bar or status line
+    #[arg(long)]
+    pub quiet: bool,
+    /// Show names, phone numbers, SIP URIs, e-mail and outside addresses as
+    /// captured (by default they are replaced by pseudonyms stable within the report)
+    #[arg(long)]
+    pub reveal: bool,
+    /// Assessment policy (TOML): clinic networks, minimum TLS, allowed relays and vendors, severities
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<String>,
+    /// Extra or overriding vendor definitions (TOML, same format as the built-in list)
+    #[arg(long, value_name = "FILE")]
+    pub vendors: Option<String>,
+    /// Exit with status 1 when a finding at or above this severity exists
+    #[arg(long, value_name = "SEVERITY", value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Write flows, calls and findings as Parquet tables into DIR
+    #[cfg(feature = "tables")]
+    #[arg(long, value_name = "DIR")]
+    pub parquet: Option<String>,
+    /// Write flows, calls and findings as CSV tables into DIR
+    #[cfg(feature = "tables")]
+    #[arg(long, value_name = "DIR")]
+    pub csv: Option<String>,
+    /// Sensor name: tables go to DIR/date=YYYY-MM-DD/sensor=NAME/ (Hive partitions)
+    #[cfg(feature = "tables")]
+    #[arg(long, value_name = "NAME")]
+    pub sensor: Option<String>,
+    /// Output format; for -o it is otherwise taken from the extension
+    /// (.json, .jsonl, .md, .html, .ocsf). jsonl is written as calls and findings conclude
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+    /// Seconds a UDP flow may be idle before it ends (calls stream out one such timeout after their last packet)
+    #[arg(long, value_name = "SECS", default_value_t = 120)]
+    pub udp_timeout: u32,
+    /// Seconds a TCP connection may be idle before it ends
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    pub tcp_timeout: u32,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Analyse pcap/pcapng files: calls and verdicts, findings, flows and their protocols
+    #[command(
+        after_help = "Examples:\n  teleprobe analyze captures/webrtc-aiortc.pcap\n  teleprobe analyze --json -o report.json a.pcapng b.pcapng\n  teleprobe analyze - < capture.pcap\n  teleprobe analyze --policy clinic.toml --fail-on high capture.pcapng   # scripted audit\n\nExit codes: 0 done; 1 a finding at or above --fail-on; 2 unusable input or arguments (the report of what was read is still written).\nThe default policy is data/policy.toml in the source tree; print it with `teleprobe print-policy`."
+    )]
+    Analyze {
+        /// Capture files (pcap or pcapng); several are merged in timestamp order; `-` reads standard input
+        #[arg(required = true, value_name = "CAPTURE")]
+        captures: Vec<String>,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Capture live from an interface until Ctrl-C, then report as `analyze` does
+    #[command(
+        after_help = "Examples:\n  sudo teleprobe live -i eth0 -o report.json\n  sudo teleprobe live -i eth0 --user nobody -o /tmp/report.json 'udp or tcp port 5060 or tcp port 5061'\n  teleprobe live -i lo --json 'udp port 3478'\n\nCapturing needs root or the capabilities: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v teleprobe).\nReceived and dropped packet counts are in capture.interface_stats and on the status line."
+    )]
+    Live {
+        /// Interface to capture on (see `teleprobe devices`)
+        #[arg(short, long, value_name = "IFACE")]
+        interface: String,
+        /// BPF capture filter (pcap-filter syntax), e.g. 'udp or tcp port 5061'
+        #[arg(value_name = "FILTER", trailing_var_arg = true)]
+        filter: Vec<String>,
+        /// Put the interface in promiscuous mode
+        #[arg(long)]
+        promisc: bool,
+        /// Bytes captured per packet
+        #[arg(long, default_value_t = DEFAULT_SNAPLEN)]
+        snaplen: i32,
+        /// Kernel capture buffer in MiB (larger rides out bursts without drops)
+        #[arg(long, default_value_t = DEFAULT_BUFFER_MIB)]
+        buffer_mib: i32,
+        /// After opening the interface, drop root privileges to this user (like tcpdump -Z)
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+        /// Also write the packets seen to this pcapng file (owner-only)
+        #[arg(short = 'w', long = "write", value_name = "FILE")]
+        write: Option<String>,
+        /// With -w, start a new file (FILE.1.pcapng, ...) every N MiB
+        #[arg(long, value_name = "N", requires = "write")]
+        rotate_mib: Option<u64>,
+        /// With -w, keep only the flows classified as telehealth (SIP, STUN/TURN, RTP/RTCP, DTLS, ZRTP)
+        #[arg(long, requires = "write")]
+        only_telehealth: bool,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Watch calls, flows and findings in the terminal, live or from a file
+    #[command(
+        after_help = "Examples:\n  sudo teleprobe tui -i eth0 --filter 'udp or tcp port 5061'\n  teleprobe tui captures/webrtc-aiortc-turn.pcap\n  teleprobe tui --realtime -o report.json call.pcapng\n\nKeys: 1-4 or Tab switch view, ↑/↓ move, Enter opens a call's ladder, / filters, s sorts flows, ? help, q quits."
+    )]
+    Tui {
+        /// Capture live from this interface instead of reading files
+        #[arg(short, long, value_name = "IFACE", conflicts_with = "captures")]
+        interface: Option<String>,
+        /// Capture files to replay
+        #[arg(value_name = "CAPTURE", required_unless_present = "interface")]
+        captures: Vec<String>,
+        /// BPF capture filter for live capture
+        #[arg(long, value_name = "FILTER")]
+        filter: Option<String>,
+        /// Replay at the capture's own pace instead of as fast as possible
+        #[arg(long)]
+        realtime: bool,
+        /// Put the interface in promiscuous mode
+        #[arg(long)]
+        promisc: bool,
+        #[command(flatten)]
+        report: ReportArgs,
+    },
+    /// Aggregate many captures: JSON reports and --parquet directories (searched recursively)
+    #[cfg(feature = "tables")]
+    #[command(
+        after_help = "Examples:\n  teleprobe summarize reports/*.json\n  teleprobe summarize --json tables-tree/ | jq '.vendors'\n  teleprobe summarize -o summary.json monday.json tuesday.json\n\nPrints totals, calls per verdict, per vendor and per protocol bytes and call counts with the share of media encrypted, and findings by id and severity per day.\nA capture found twice (as a report and as tables) is counted once."
+    )]
+    Summarize {
+        /// JSON reports, Parquet table directories, or directories holding them
+        #[arg(required = true, value_name = "DIR_OR_FILE")]
+        inputs: Vec<String>,
+        /// Print JSON instead of tables
+        #[arg(long)]
+        json: bool,
+        /// Write the JSON summary to FILE (created owner-only)
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<String>,
+    },
+    /// List the interfaces live capture can open
+    Devices,
+    /// Print the built-in default policy, to copy and edit
+    PrintPolicy,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum FailOn {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl FailOn {
+    pub fn severity(self) -> Severity {
+        match self {
+            FailOn::Info => Severity::Info,
+            FailOn::Low => Severity::Low,
+            FailOn::Medium => Severity::Medium,
+            FailOn::High => Severity::High,
+            FailOn::Critical => Severity::Critical,
+        }
+    }
+}
+
+/// Reads a TOML file given on the command line, or says what is wrong with it.
+fn load<T>(path: &str, what: &str, parse: fn(&str) -> Result<T, String>) -> Result<T, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {what} {path}: {e}"))?;
+    parse(&text).map_err(|e| format!("{what} {path}: {e}"))
+}
+
+impl ReportArgs {
+    pub fn options(&self) -> Result<Options, String> {
+        let policy = self
+            .policy
+            .as_deref()
+            .map(|p| load(p, "policy", Policy::parse))
+            .transpose()?;
+        let vendors = self
+            .vendors
+            .as_deref()
+            .map(|p| load(p, "vendor file", Vendors::parse))
+            .transpose()?
+            .map(|extra| {
+                let mut all = Vendors::built_in();
+                all.extend(extra);
+                all
+            });
+        Ok(Options {
+            progress: !self.quiet,
+            reveal: self.reveal,
+            policy: policy.unwrap_or_default(),
+            vendors,
+            record: None,
+            timeouts: self.timeouts(),
+        })
+    }
+
+    pub fn timeouts(&self) -> Timeouts {
+        Timeouts {
+            udp: i64::from(self.udp_timeout.max(1)) * 1_000_000_000,
+            tcp: i64::from(self.tcp_timeout.max(1)) * 1_000_000_000,
+        }
+    }
+
+    /// Where JSON lines go, when the format is jsonl.
+    pub fn jsonl_target(&self) -> Option<Target<'_>> {
+        match &self.output {
+            Some(path) => (self.format.unwrap_or_else(|| Format::from_path(path)) == Format::Jsonl)
+                .then_some(Target::File(path.as_str())),
+            None => (!self.json && self.format == Some(Format::Jsonl)).then_some(Target::Stdout),
+        }
+    }
+}

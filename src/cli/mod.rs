@@ -1,0 +1,212 @@
+//! The commands: each turns its parsed arguments into a packet source and
+//! options, runs the session, and hands the analysis to [`outputs`]. This
+//! is the only layer that knows about the process (arguments, signals,
+//! exit codes); it must never hold analysis logic of its own.
+
+pub mod args;
+mod outputs;
+#[cfg(feature = "tables")]
+mod summarize;
+
+use crate::output::exit::{fail, say};
+use crate::output::jsonl::JsonlWriter;
+use crate::session::{Analysis, Options, analyze_source};
+use crate::source::live::{DEFAULT_BUFFER_MIB, DEFAULT_SNAPLEN, LiveOptions, LiveSource, devices};
+use crate::source::privileges::drop_privileges;
+use crate::source::record::RecordOptions;
+use crate::source::{PacketSource, open_files};
+use crate::tui::TuiSource;
+use args::{Cli, Command, ReportArgs};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Runs one command line to its exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Analyze { captures, report } => analyze(&captures, &report),
+        Command::Live {
+            interface,
+            filter,
+            promisc,
+            snaplen,
+            buffer_mib,
+            user,
+            write,
+            rotate_mib,
+            only_telehealth,
+            report,
+        } => {
+            let capture = LiveOptions {
+                interface,
+                filter: (!filter.is_empty()).then(|| filter.join(" ")),
+                promiscuous: promisc,
+                snaplen,
+                buffer_size: buffer_mib.saturating_mul(1 << 20),
+            };
+            let record = write.map(|path| RecordOptions {
+                path: path.into(),
+                rotate_bytes: rotate_mib.map(|m| m << 20),
+                only_telehealth,
+            });
+            live(capture, user.as_deref(), record, &report)
+        }
+        Command::Tui {
+            interface,
+            captures,
+            filter,
+            realtime,
+            promisc,
+            report,
+        } => {
+            let capture = interface.map(|interface| LiveOptions {
+                interface,
+                filter,
+                promiscuous: promisc,
+                snaplen: DEFAULT_SNAPLEN,
+                buffer_size: DEFAULT_BUFFER_MIB << 20,
+            });
+            tui(capture, captures, realtime, report)
+        }
+        #[cfg(feature = "tables")]
+        Command::Summarize {
+            inputs,
+            json,
+            output,
+        } => summarize::run(&inputs, json, output.as_deref()),
+        Command::Devices => list_devices(),
+        Command::PrintPolicy => {
+            print!("{}", crate::assess::policy::DEFAULT_POLICY);
+            Ok(ExitCode::SUCCESS)
+        }
+    };
+    result.unwrap_or_else(|message| fail(&message))
+}
+
+/// A command's outcome: its exit code, or a message saying what to do
+/// (exit code 2).
+type Outcome = Result<ExitCode, String>;
+
+fn analyze(captures: &[String], args: &ReportArgs) -> Outcome {
+    let options = args.options()?;
+    let source = open_files(captures).map_err(|e| e.to_string())?;
+    let analysis = run_analysis(source, captures, &options, args)?;
+    Ok(outputs::write(&analysis, args, true))
+}
+
+fn live(
+    capture: LiveOptions,
+    user: Option<&str>,
+    record: Option<RecordOptions>,
+    args: &ReportArgs,
+) -> Outcome {
+    let mut options = args.options()?;
+    options.record = record;
+    let stop = stop_flag()?;
+    let source = LiveSource::open(&capture, stop).map_err(|e| e.to_string())?;
+    if let Some(user) = user {
+        drop_privileges(user)?;
+    }
+    let interface = &capture.interface;
+    say(&format!(
+        "capturing on {interface}{}; Ctrl-C or SIGTERM stops and writes the report",
+        capture
+            .filter
+            .as_ref()
+            .map(|f| format!(" (filter: {f})"))
+            .unwrap_or_default()
+    ));
+    let inputs = [format!("live:{interface}")];
+    let analysis = run_analysis(Box::new(source), &inputs, &options, args)?;
+    if let Some(stats) = &analysis.report.capture.interface_stats {
+        say(&format!(
+            "{} packets received, {} dropped by the kernel buffer, {} by the interface",
+            stats.received, stats.dropped, stats.interface_dropped
+        ));
+    }
+    Ok(outputs::write(&analysis, args, true))
+}
+
+fn tui(
+    capture: Option<LiveOptions>,
+    captures: Vec<String>,
+    realtime: bool,
+    args: ReportArgs,
+) -> Outcome {
+    let options = args.options()?;
+    let stop = stop_flag()?;
+    let input = match capture {
+        Some(capture) => TuiSource {
+            source: Box::new(LiveSource::open(&capture, stop.clone()).map_err(|e| e.to_string())?),
+            inputs: vec![format!("live:{}", capture.interface)],
+            realtime: false,
+        },
+        None => TuiSource {
+            source: open_files(&captures).map_err(|e| e.to_string())?,
+            inputs: captures,
+            realtime,
+        },
+    };
+    let analysis =
+        crate::tui::run(input, &options, stop).map_err(|e| format!("terminal error: {e}"))?;
+    // The screen was the summary: only write the report file.
+    if args.output.is_none() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let file_only = ReportArgs {
+        json: false,
+        ..args
+    };
+    Ok(outputs::write(&analysis, &file_only, false))
+}
+
+fn list_devices() -> Outcome {
+    for d in devices().map_err(|e| e.to_string())? {
+        println!(
+            "{:<16} {:<5} {}{}{}",
+            d.name,
+            if d.up { "up" } else { "down" },
+            d.addresses.join(", "),
+            if d.loopback { " (loopback)" } else { "" },
+            d.description.map(|t| format!("  {t}")).unwrap_or_default()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Set by Ctrl-C or SIGTERM: the capture stops and the report is written.
+fn stop_flag() -> Result<Arc<AtomicBool>, String> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed))
+        .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
+    Ok(stop)
+}
+
+/// Runs a source through the analysis; with `--format jsonl`, calls and
+/// findings are written as they conclude, so a live capture reports while
+/// it runs.
+fn run_analysis(
+    source: Box<dyn PacketSource + Send>,
+    inputs: &[String],
+    options: &Options,
+    args: &ReportArgs,
+) -> Result<Analysis, String> {
+    let Some(target) = args.jsonl_target() else {
+        return Ok(analyze_source(source, inputs, options, None));
+    };
+    let mut out = target.open().map_err(|e| {
+        format!(
+            "cannot write {}: {e}; choose a writable path with -o",
+            target.name()
+        )
+    })?;
+    let mut writer = JsonlWriter::new(&mut out, options.timeouts);
+    let analysis = analyze_source(source, inputs, options, Some(&mut writer));
+    match writer.error {
+        Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write the JSON lines: {e}"))
+        }
+        _ => Ok(analysis),
+    }
+}

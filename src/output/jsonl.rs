@@ -1,0 +1,147 @@
+//! `--format jsonl`: one JSON object per call and per finding, written as
+//! each concludes (see [`Session::settled`]) and the rest when the capture
+//! ends. Each is written once: a call is known by its first flow (leaving
+//! out web signaling, which may be attributed later), a finding by its id
+//! and subject; streamed calls are numbered in the order they were written.
+
+use super::private_file::open_private;
+use crate::assess::model::{Call, Finding};
+use crate::flow::Timeouts;
+use crate::report::redact::Redactor;
+use crate::session::{Analysis, Session, Watcher};
+use crate::time::Nanos;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::io::Write;
+
+/// Where JSON lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target<'a> {
+    /// An owner-only file.
+    File(&'a str),
+    Stdout,
+}
+
+impl<'a> Target<'a> {
+    pub fn open(self) -> std::io::Result<Box<dyn Write>> {
+        Ok(match self {
+            Target::File(path) => Box::new(std::io::BufWriter::new(open_private(path)?)),
+            Target::Stdout => Box::new(std::io::stdout()),
+        })
+    }
+
+    /// The file's path, or "standard output".
+    pub fn name(self) -> &'a str {
+        match self {
+            Target::File(path) => path,
+            Target::Stdout => "standard output",
+        }
+    }
+}
+
+/// One line: `type` first, then the call's or finding's fields in report order.
+#[derive(Serialize)]
+struct Line<'a, T: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(flatten)]
+    value: &'a T,
+}
+
+pub struct JsonlWriter<'w> {
+    out: &'w mut dyn Write,
+    /// Capture time between looks for settled calls.
+    every: Nanos,
+    last_look: Nanos,
+    /// Whether the last look left calls or findings unsettled, and how many
+    /// flows had ended by then: with neither, a new look finds nothing new.
+    pending: bool,
+    observed: u64,
+    calls_sent: HashSet<u64>,
+    findings_sent: HashSet<(&'static str, String)>,
+    written: u64,
+    /// The first write error; streaming stops there (a closed pipe).
+    pub error: Option<std::io::Error>,
+}
+
+impl<'w> JsonlWriter<'w> {
+    pub fn new(out: &'w mut dyn Write, timeouts: Timeouts) -> JsonlWriter<'w> {
+        JsonlWriter {
+            out,
+            every: (timeouts.udp / 4).max(1_000_000_000),
+            last_look: 0,
+            pending: false,
+            observed: 0,
+            calls_sent: HashSet::new(),
+            findings_sent: HashSet::new(),
+            written: 0,
+            error: None,
+        }
+    }
+
+    fn write(&mut self, calls: Vec<Call>, findings: &[Finding], redactor: &Redactor) {
+        for mut call in calls {
+            let first_flow = call
+                .legs
+                .iter()
+                .filter(|l| l.role != "signaling-encrypted")
+                .map(|l| l.flow)
+                .min()
+                .unwrap_or(0);
+            if self.calls_sent.insert(first_flow) {
+                self.written += 1;
+                call.id = self.written;
+                self.line("call", &call, redactor);
+            }
+        }
+        for finding in findings {
+            if self
+                .findings_sent
+                .insert((finding.id, finding.subject.clone()))
+            {
+                self.line("finding", finding, redactor);
+            }
+        }
+    }
+
+    fn line(&mut self, kind: &'static str, value: &impl Serialize, redactor: &Redactor) {
+        if self.error.is_some() {
+            return;
+        }
+        let written = serde_json::to_string(&Line { kind, value })
+            .map_err(std::io::Error::other)
+            .and_then(|json| {
+                writeln!(self.out, "{}", redactor.scrub(&json))?;
+                self.out.flush()
+            });
+        if let Err(e) = written {
+            self.error = Some(e);
+        }
+    }
+}
+
+impl Watcher for JsonlWriter<'_> {
+    /// Writes what has settled since the last look, at most once per
+    /// `every` of capture time.
+    fn poll(&mut self, session: &Session) {
+        let now = session.clock();
+        if self.error.is_some() || now - self.last_look < self.every {
+            return;
+        }
+        self.last_look = now;
+        let observed = session.flows_observed();
+        if !self.pending && observed == self.observed {
+            return;
+        }
+        self.observed = observed;
+        let (calls, findings, pending) = session.settled();
+        self.pending = pending;
+        self.write(calls, &findings, session.redactor());
+    }
+
+    /// Writes every call and finding of the report not written yet.
+    fn finish(&mut self, analysis: &Analysis) {
+        let report = &analysis.report;
+        self.write(report.calls.clone(), &report.findings, &analysis.redactor);
+    }
+}

@@ -1,0 +1,10 @@
+//! Writing what an analysis found: the report formats, owner-only files,
+//! JSON lines as calls conclude, and the exit-code policy. It renders the
+//! report it is given and must never change a finding, a verdict or a
+//! redaction decision; every byte it writes passes through the run's
+//! address scrubber.
+
+pub mod exit;
+pub mod format;
+pub mod jsonl;
+pub mod private_file;
