@@ -4,10 +4,11 @@
 //! can stream them instead of holding every flow of a long capture.
 
 use crate::decode::{self, Outcome, Reassembler, Transport};
-use crate::dissect::{Ctx, FlowState, Shared};
+use crate::dissect::{Correlations, Ctx, FlowState, Ports};
 use crate::facts::{CaptureInfo, DnsName, FlowRecord};
 use crate::flow::timeline::Timeline;
 use crate::flow::{Dir, End, Flow, FlowTable, Opening, Proto, Timeouts};
+use crate::proto::Seen;
 use crate::source::{LinkType, RawPacket};
 use crate::time::Nanos;
 use crate::time::rfc3339;
@@ -44,7 +45,7 @@ pub struct Engine {
     /// clock while the link is idle.
     clock: Nanos,
     reassembler: Reassembler,
-    shared: Shared,
+    shared: Correlations,
     pub stats: Stats,
 }
 
@@ -64,7 +65,7 @@ impl Engine {
             flows: FlowTable::with_timeouts(timeouts),
             clock: 0,
             reassembler: Reassembler::new(),
-            shared: Shared::default(),
+            shared: Correlations::default(),
             stats: Stats::default(),
         }
     }
@@ -93,7 +94,7 @@ impl Engine {
         let shared = &mut self.shared;
         let flows = &mut self.flows;
         flows.sweep(pkt.ts, &mut |flow, end| {
-            sink.flow(FlowState::finish(flow, end, shared))
+            sink.flow(FlowState::record(flow, end, shared))
         });
         let decoded = match decode::decode(pkt.link, pkt.data, pkt.ts, &mut self.reassembler) {
             Outcome::Packet(d) => d,
@@ -144,15 +145,23 @@ impl Engine {
         flow.last_ts = flow.last_ts.max(pkt.ts);
         flow.last_packet = number;
         let mut ctx = Ctx {
-            packet: number,
-            ts: pkt.ts,
-            dir,
+            at: Seen {
+                packet: number,
+                ts: pkt.ts,
+                dir,
+            },
             shared,
         };
         let ports = if dir == Dir::ClientToServer {
-            (src_port, dst_port)
+            Ports {
+                client: src_port,
+                server: dst_port,
+            }
         } else {
-            (dst_port, src_port)
+            Ports {
+                client: dst_port,
+                server: src_port,
+            }
         };
         match decoded.transport {
             Transport::Udp { payload, .. } => flow.state.on_udp(&mut ctx, ports, payload),
@@ -201,7 +210,7 @@ impl Engine {
         self.clock = now;
         let shared = &mut self.shared;
         self.flows.sweep(now, &mut |flow, end| {
-            sink.flow(FlowState::finish(flow, end, shared))
+            sink.flow(FlowState::record(flow, end, shared))
         });
     }
 
@@ -211,7 +220,7 @@ impl Engine {
         self.flows
             .iter()
             .filter(|f| f.state.telehealth_so_far())
-            .map(|f| FlowState::finish(f.clone(), crate::flow::End::Live, &self.shared))
+            .map(|f| FlowState::record(f.clone(), crate::flow::End::Live, &self.shared))
             .collect()
     }
 
@@ -221,7 +230,7 @@ impl Engine {
         self.flows
             .live_flows(limit)
             .into_iter()
-            .map(|f| FlowState::finish(f.clone(), crate::flow::End::Live, &self.shared))
+            .map(|f| FlowState::record(f.clone(), crate::flow::End::Live, &self.shared))
             .collect()
     }
 
@@ -241,7 +250,7 @@ impl Engine {
     pub fn finish(&mut self, sink: &mut dyn FlowSink) -> (CaptureInfo, Vec<DnsName>) {
         let shared = &self.shared;
         self.flows
-            .drain(&mut |flow, end: End| sink.flow(FlowState::finish(flow, end, shared)));
+            .drain(&mut |flow, end: End| sink.flow(FlowState::record(flow, end, shared)));
         let info = CaptureInfo {
             files: Vec::new(),
             packets: self.stats.packets,

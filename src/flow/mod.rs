@@ -62,7 +62,9 @@ impl FlowKey {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Which way a packet went; in the report's schema, `Direction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, schemars::JsonSchema)]
+#[serde(rename = "Direction", rename_all = "kebab-case")]
 pub enum Dir {
     ClientToServer,
     ServerToClient,

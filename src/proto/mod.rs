@@ -1,15 +1,34 @@
-//! One module per protocol: pure functions from bytes to views or values,
-//! never panicking, with their own tests and a fuzz target under fuzz/.
+//! One folder per protocol: `parse.rs` turns bytes into borrowed views or
+//! values (pure functions, never panicking, each with a fuzz target under
+//! fuzz/), `state.rs` is what one flow learns from that protocol's messages
+//! and the facts it reports. A protocol never routes bytes to another: the
+//! dissector does (TURN carrying DTLS, QUIC carrying TLS). Nothing here
+//! knows about other flows, the assessment or the report.
 
 pub mod demux;
 pub mod dns;
 pub mod http;
 pub mod quic;
+pub mod record;
 pub mod rtp;
-pub mod sdp;
 pub mod sip;
 pub mod stun;
 pub mod tls;
+pub mod zrtp;
+
+pub use sip::sdp;
+
+use crate::flow::Dir;
+use crate::time::Nanos;
+
+/// Where the message being recorded sits in the capture: every fact keeps
+/// the packet number (as Wireshark counts) and time it was first seen.
+#[derive(Debug, Clone, Copy)]
+pub struct Seen {
+    pub packet: u64,
+    pub ts: Nanos,
+    pub dir: Dir,
+}
 
 /// The report's protocol vocabulary, in report order (the schema of
 /// `flows[].protocols` is generated from this enum).
@@ -44,6 +63,9 @@ pub struct ProtocolSet(u16);
 impl ProtocolSet {
     pub fn insert(&mut self, p: Protocol) {
         self.0 |= 1 << p as u8;
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
     }
     pub fn contains(&self, p: Protocol) -> bool {
         self.0 & (1 << p as u8) != 0

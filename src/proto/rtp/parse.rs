@@ -308,6 +308,31 @@ pub fn static_payload_name(pt: u8) -> Option<&'static str> {
     })
 }
 
+/// Wireshark's name of an RTCP packet type.
+pub fn rtcp_type_name(t: u8) -> &'static str {
+    match t {
+        rtcp_type::SR => "SR",
+        rtcp_type::RR => "RR",
+        rtcp_type::SDES => "SDES",
+        rtcp_type::BYE => "BYE",
+        rtcp_type::APP => "APP",
+        rtcp_type::RTPFB => "RTPFB",
+        rtcp_type::PSFB => "PSFB",
+        rtcp_type::XR => "XR",
+        _ => "other",
+    }
+}
+
+/// SRTCP keeps the first RTCP header and sender SSRC in clear and appends
+/// the E flag/index and an authentication tag after the encrypted rest.
+pub fn looks_like_srtcp(b: &[u8]) -> bool {
+    if b.len() < 8 + 4 + 4 || b[0] >> 6 != 2 || !(200..=206).contains(&b[1]) {
+        return false;
+    }
+    let first_len = (u16::from_be_bytes([b[2], b[3]]) as usize + 1) * 4;
+    first_len <= b.len() - 8
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -79,23 +79,6 @@ pub mod method {
     pub const CONNECTION_ATTEMPT: u16 = 0x00C;
 }
 
-pub fn method_name(method: u16) -> &'static str {
-    match method {
-        method::BINDING => "Binding",
-        method::SHARED_SECRET => "SharedSecret",
-        method::ALLOCATE => "Allocate",
-        method::REFRESH => "Refresh",
-        method::SEND => "Send",
-        method::DATA => "Data",
-        method::CREATE_PERMISSION => "CreatePermission",
-        method::CHANNEL_BIND => "ChannelBind",
-        method::CONNECT => "Connect",
-        method::CONNECTION_BIND => "ConnectionBind",
-        method::CONNECTION_ATTEMPT => "ConnectionAttempt",
-        _ => "Unknown",
-    }
-}
-
 /// Methods that exist only in TURN: seeing one makes the flow a TURN flow.
 pub fn is_turn_method(method: u16) -> bool {
     (method::ALLOCATE..=method::CONNECTION_ATTEMPT).contains(&method)
@@ -397,12 +380,12 @@ pub fn crc32(bytes: &[u8]) -> u32 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// RFC 5769 §2.1 sample request (software, priority, ICE-CONTROLLED,
     /// username, message integrity, fingerprint).
-    const RFC5769_REQUEST: [u8; 108] = [
+    pub(crate) const RFC5769_REQUEST: [u8; 108] = [
         0x00, 0x01, 0x00, 0x58, 0x21, 0x12, 0xa4, 0x42, 0xb7, 0xe7, 0xa7, 0x01, 0xbc, 0x34, 0xd6,
         0x86, 0xfa, 0x87, 0xdf, 0xae, 0x80, 0x22, 0x00, 0x10, 0x53, 0x54, 0x55, 0x4e, 0x20, 0x74,
         0x65, 0x73, 0x74, 0x20, 0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74, 0x00, 0x24, 0x00, 0x04, 0x6e,

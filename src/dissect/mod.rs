@@ -1,0 +1,256 @@
+//! Per-flow dissection: the demultiplexer between the packet and the
+//! protocols. Each datagram or stream segment is classified ([`udp`],
+//! [`tcp`]), handed to the state of the protocol it belongs to (beside its
+//! parser in [`crate::proto`]), and what TURN or QUIC carries is routed on
+//! to the protocol inside. Facts that concern other flows go to the
+//! [`Correlations`]. At the flow's end, [`FlowState::record`] gathers each
+//! protocol's facts into a [`FlowRecord`]. Packets of known flows allocate
+//! nothing; only first sightings (a new SSRC, a name, a handshake) do.
+
+mod correlations;
+mod tcp;
+mod udp;
+
+pub use correlations::Correlations;
+
+use crate::facts::*;
+use crate::flow::{End, Flow, Proto};
+use crate::proto::rtp::RtpState;
+use crate::proto::sip::SipMessage;
+use crate::proto::stun::{self, Message};
+use crate::proto::tls::TlsState;
+use crate::proto::{Protocol, ProtocolSet, Seen, dns, quic};
+use crate::time::rfc3339;
+
+/// Where the current packet sits in the capture, and the cross-flow maps.
+pub struct Ctx<'s> {
+    pub at: Seen,
+    pub shared: &'s mut Correlations,
+}
+
+/// Everything learnt about one flow.
+#[derive(Default, Clone)]
+pub struct FlowState {
+    protocols: ProtocolSet,
+    stun: Option<Box<StunDetail>>,
+    turn: Option<Box<TurnDetail>>,
+    sip: Option<Box<SipDetail>>,
+    rtp: RtpState,
+    rtcp: Option<Box<RtcpDetail>>,
+    tls: Option<Box<TlsState>>,
+    dns: Option<Box<DnsDetail>>,
+    quic: Option<Box<quic::QuicState>>,
+    http: Option<Box<HttpDetail>>,
+    zrtp: Option<Box<ZrtpDetail>>,
+    tcp: Option<Box<tcp::TcpState>>,
+    notes: Vec<String>,
+}
+
+/// The two ports of a flow, client's first.
+#[derive(Debug, Clone, Copy)]
+pub struct Ports {
+    pub client: u16,
+    pub server: u16,
+}
+
+impl Ports {
+    pub fn any_of(self, ports: &[u16]) -> bool {
+        ports.contains(&self.client) || ports.contains(&self.server)
+    }
+}
+
+impl FlowState {
+    pub fn protocols(&self) -> ProtocolSet {
+        self.protocols
+    }
+
+    /// Whether the flow carries a telehealth protocol as far as seen yet:
+    /// signaling, ICE/TURN, DTLS, ZRTP, RTCP, or an RTP stream that holds together.
+    pub fn telehealth_so_far(&self) -> bool {
+        use Protocol::*;
+        [Stun, Turn, Sip, Sdp, Rtcp, Srtcp, Dtls, Zrtp]
+            .iter()
+            .any(|p| self.protocols.contains(*p))
+            || self.rtp.holds_together()
+    }
+
+    /// A STUN message; TURN methods also go to the TURN state, and what a
+    /// Send or Data indication carries is dissected once more.
+    fn on_stun(&mut self, ctx: &mut Ctx<'_>, m: &Message<'_>, relayed: bool, ports: Ports) {
+        self.protocols.insert(Protocol::Stun);
+        self.stun
+            .get_or_insert_with(Default::default)
+            .on_message(ctx.at, m);
+        if relayed || !stun::is_turn_method(m.method()) {
+            return;
+        }
+        self.protocols.insert(Protocol::Turn);
+        let turn = self.turn.get_or_insert_with(Default::default);
+        if let Some(data) = turn.on_message(m) {
+            self.carried(ctx, ports, data);
+        }
+    }
+
+    fn on_channel_data(&mut self, ctx: &mut Ctx<'_>, ports: Ports, cd: stun::ChannelData<'_>) {
+        self.protocols.insert(Protocol::Turn);
+        self.turn
+            .get_or_insert_with(Default::default)
+            .on_channel_data(&cd);
+        self.carried(ctx, ports, cd.data);
+    }
+
+    /// Dissects what a TURN relay carries and notes which protocols it was.
+    fn carried(&mut self, ctx: &mut Ctx<'_>, ports: Ports, data: &[u8]) {
+        use crate::proto::demux::{Demux, classify};
+        let before = self.protocols;
+        let stun_before = self.stun.as_ref().map_or(0, |s| s.messages);
+        self.datagram(ctx, ports, data, true);
+        let label = match classify(data) {
+            Demux::Stun if self.stun.as_ref().map_or(0, |s| s.messages) > stun_before => {
+                Some("stun")
+            }
+            Demux::Dtls if self.protocols.contains(Protocol::Dtls) => Some("dtls"),
+            Demux::Rtp => Some("rtp"),
+            Demux::Rtcp => Some("rtcp"),
+            _ if self.protocols != before => Some("other"),
+            _ => None,
+        };
+        if let (Some(label), Some(turn)) = (label, self.turn.as_mut()) {
+            turn.carried(label);
+        }
+    }
+
+    fn on_dns(&mut self, ctx: &mut Ctx<'_>, m: &dns::DnsMessage) {
+        self.protocols.insert(Protocol::Dns);
+        self.dns
+            .get_or_insert_with(Default::default)
+            .on_message(ctx.at, m);
+        if m.response {
+            ctx.shared.resolved(dns::state::address_owners(m));
+        }
+    }
+
+    /// Parses a SIP message at the start of `bytes`; returns its length (0
+    /// when there is none, or not all of it yet).
+    fn on_sip_bytes(&mut self, ctx: &mut Ctx<'_>, bytes: &[u8], stream: bool) -> usize {
+        let Some(m) = SipMessage::parse(bytes, stream) else {
+            return 0;
+        };
+        self.protocols.insert(Protocol::Sip);
+        let announced = self
+            .sip
+            .get_or_insert_with(Default::default)
+            .on_message(ctx.at, &m);
+        if self.sip.as_ref().is_some_and(|s| !s.sdp.is_empty()) || !announced.is_empty() {
+            self.protocols.insert(Protocol::Sdp);
+        }
+        ctx.shared.announce(announced);
+        m.len
+    }
+
+    fn on_quic(&mut self, ctx: &mut Ctx<'_>, payload: &[u8]) {
+        let at = ctx.at;
+        let tls = &mut self.tls;
+        let mut handshook = false;
+        let is_quic = quic::state::on_datagram(&mut self.quic, at, payload, &mut |kind, body| {
+            tls.get_or_insert_with(Default::default)
+                .on_handshake(at, kind, body, false);
+            handshook = true;
+        });
+        if is_quic {
+            self.protocols.insert(Protocol::Quic);
+        }
+        if let (true, Some(q), Some(t)) = (handshook, self.quic.as_mut(), self.tls.as_ref()) {
+            q.copy_hello(&t.detail);
+        }
+    }
+
+    /// Gathers the flow's facts into its record.
+    pub fn record(flow: Flow<FlowState>, end: End, shared: &Correlations) -> FlowRecord {
+        let Flow {
+            id,
+            proto,
+            client,
+            server,
+            first_ts,
+            last_ts,
+            first_packet,
+            last_packet,
+            packets,
+            bytes,
+            state,
+            timeline,
+            ..
+        } = flow;
+        let mut state = state;
+        let mut notes = std::mem::take(&mut state.notes);
+        let dtls_srtp = state
+            .tls
+            .as_ref()
+            .and_then(|t| t.dtls_srtp.as_ref())
+            .map(|(packet, profile)| (*packet, profile.as_str()));
+        let streams = state.rtp.record(
+            dtls_srtp,
+            state.protocols.contains(Protocol::Zrtp),
+            shared.announced_for(server, client),
+        );
+        for s in &streams {
+            state.protocols.insert(if s.encrypted == "yes" {
+                Protocol::Srtp
+            } else {
+                Protocol::Rtp
+            });
+        }
+        if let Some(gaps) = state.tcp.as_ref().map(|t| t.gaps()).filter(|&g| g > 0) {
+            notes.push(format!(
+                "{gaps} TCP sequence gap(s): stream parsing resumed after missing data"
+            ));
+        }
+        // Port 5061 is SIP over TLS by IANA assignment; the TLS is seen, the
+        // SIP inside cannot be, so the note says it is an inference.
+        if proto == Proto::Tcp
+            && (client.port() == 5061 || server.port() == 5061)
+            && state.protocols.contains(Protocol::Tls)
+        {
+            notes.push(
+                "TLS on port 5061: SIP signaling protected (SIPS), its content cannot be read"
+                    .to_string(),
+            );
+        }
+        FlowRecord {
+            id,
+            transport: proto.name(),
+            client: client.to_string(),
+            server: server.to_string(),
+            first_timestamp: rfc3339(first_ts),
+            last_timestamp: rfc3339(last_ts),
+            first_packet,
+            last_packet,
+            client_to_server: Counters {
+                packets: packets[0],
+                bytes: bytes[0],
+            },
+            server_to_client: Counters {
+                packets: packets[1],
+                bytes: bytes[1],
+            },
+            end: end.name(),
+            protocols: state.protocols.names(),
+            stun: state.stun.map(|b| *b),
+            turn: state.turn.map(|b| *b),
+            sip: state.sip.map(|b| *b),
+            rtp: (!streams.is_empty()).then_some(RtpDetail { streams }),
+            rtcp: state.rtcp.map(|b| *b),
+            tls: state.tls.map(|b| b.detail),
+            dns: state.dns.map(|b| *b),
+            quic: state.quic.map(|b| b.detail),
+            http: state.http.map(|b| *b),
+            zrtp: state.zrtp.map(|b| *b),
+            timeline: timeline.map(|t| t.record()),
+            notes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

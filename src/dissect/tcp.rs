@@ -1,0 +1,245 @@
+//! One TCP segment: in-order bytes from the direction's reassembly, one
+//! protocol per connection decided from the first bytes (as Retina
+//! probes), then that protocol's framing: TLS records until encryption
+//! starts, SIP messages with RFC 5626 keep-alives, the first HTTP request,
+//! DNS's two-byte lengths, STUN and ChannelData over TCP (RFC 6062).
+//! A direction stops being followed once nothing more can be learnt.
+
+use super::{Ctx, FlowState, Ports};
+use crate::decode::TcpFlags;
+use crate::flow::Dir;
+use crate::flow::tcp::{Delivery, MAX_BUFFERED, TcpDirection};
+use crate::proto::stun::{self, Message};
+use crate::proto::{Protocol, dns, http, sip, tls};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StreamProto {
+    Undecided,
+    Tls,
+    Sip,
+    Http,
+    Dns,
+    StunTcp,
+    Unknown,
+}
+
+#[derive(Clone)]
+pub(super) struct TcpState {
+    dirs: [TcpDirection; 2],
+    proto: StreamProto,
+}
+
+impl TcpState {
+    /// Sequence gaps both ways: where parsing resumed after missing data.
+    pub(super) fn gaps(&self) -> u32 {
+        self.dirs[0].gaps + self.dirs[1].gaps
+    }
+}
+
+impl FlowState {
+    pub fn on_tcp(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        ports: Ports,
+        seq: u32,
+        flags: TcpFlags,
+        payload: &[u8],
+    ) {
+        let mut tcp = self.tcp.take().unwrap_or_else(|| {
+            Box::new(TcpState {
+                dirs: [TcpDirection::default(), TcpDirection::default()],
+                proto: StreamProto::Undecided,
+            })
+        });
+        // STARTTLS (SMTP, IMAP, POP3, FTP, XMPP): a plaintext protocol we do
+        // not follow switches to TLS at a segment boundary.
+        if tcp.proto == StreamProto::Unknown
+            && tls::looks_like_tls(payload)
+            && payload[0] == tls::CONTENT_HANDSHAKE
+            && payload.get(5) == Some(&tls::HS_CLIENT_HELLO)
+        {
+            tcp.dirs = [TcpDirection::default(), TcpDirection::default()];
+            tcp.proto = StreamProto::Tls;
+            self.notes.push(format!(
+                "TLS started mid-stream (STARTTLS) at packet {}",
+                ctx.at.packet
+            ));
+        }
+        let d = ctx.at.dir.index();
+        match tcp.dirs[d].segment(seq, flags.syn, payload) {
+            Delivery::Direct(data) => {
+                let used = self.stream(ctx, &mut tcp, ports, data);
+                if used < data.len() {
+                    tcp.dirs[d].stash(&data[used..]);
+                }
+            }
+            Delivery::Buffered => {
+                let buffer = tcp.dirs[d].take_pending();
+                let used = self.stream(ctx, &mut tcp, ports, &buffer);
+                tcp.dirs[d].restore(buffer, used);
+            }
+            Delivery::Nothing => {}
+        }
+        self.tcp = Some(tcp);
+    }
+
+    /// Parses reassembled stream bytes; returns how many were consumed.
+    fn stream(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        tcp: &mut TcpState,
+        ports: Ports,
+        data: &[u8],
+    ) -> usize {
+        let d = ctx.at.dir.index();
+        if tcp.proto == StreamProto::Undecided {
+            tcp.proto = decide(data, ports);
+        }
+        let used = match tcp.proto {
+            StreamProto::Undecided => Some(0),
+            StreamProto::Unknown => {
+                tcp.dirs[0].finish();
+                tcp.dirs[1].finish();
+                None
+            }
+            StreamProto::Tls => self.tls_records(ctx, data),
+            StreamProto::Sip => {
+                let mut used = 0;
+                loop {
+                    let n = self.on_sip_bytes(ctx, &data[used..], true);
+                    if n == 0 {
+                        break Some(used);
+                    }
+                    used += n;
+                    // Keep-alive CRLFs between messages (RFC 5626).
+                    while data[used..].starts_with(b"\r\n") {
+                        used += 2;
+                    }
+                }
+            }
+            StreamProto::Http => {
+                if ctx.at.dir == Dir::ClientToServer {
+                    if let Some(r) = http::parse_request(data) {
+                        self.http
+                            .get_or_insert_with(Default::default)
+                            .on_request(ctx.at, &r);
+                    }
+                }
+                self.protocols.insert(Protocol::Http);
+                // Requests after the first are not needed to flag cleartext HTTP.
+                None
+            }
+            StreamProto::Dns => {
+                let mut used = 0;
+                while data.len() - used >= 2 {
+                    let len = u16::from_be_bytes([data[used], data[used + 1]]) as usize;
+                    let Some(msg) = data.get(used + 2..used + 2 + len) else {
+                        break;
+                    };
+                    if let Some(m) = dns::parse(msg) {
+                        self.on_dns(ctx, &m);
+                    }
+                    used += 2 + len;
+                }
+                Some(used)
+            }
+            StreamProto::StunTcp => self.stun_frames(ctx, ports, data),
+        };
+        // `None`: nothing more to learn in this direction.
+        used.unwrap_or_else(|| {
+            tcp.dirs[d].finish();
+            data.len()
+        })
+    }
+
+    /// TLS records until this direction is encrypted; `None` once it is,
+    /// or when the bytes stop looking like TLS.
+    fn tls_records(&mut self, ctx: &mut Ctx<'_>, data: &[u8]) -> Option<usize> {
+        let d = ctx.at.dir.index();
+        let mut used = 0;
+        while let Some((content, _version, fragment)) = tls::tls_record(&data[used..]) {
+            self.protocols.insert(Protocol::Tls);
+            used += 5 + fragment.len();
+            let state = self.tls.get_or_insert_with(Default::default);
+            match content {
+                tls::CONTENT_HANDSHAKE if !state.encrypted[d] => {
+                    state.on_handshake_record(ctx.at, fragment, MAX_BUFFERED)
+                }
+                tls::CONTENT_CHANGE_CIPHER_SPEC => state.encrypted[d] = true,
+                tls::CONTENT_APPLICATION_DATA => {
+                    state.detail.application_data_records += 1;
+                    state.encrypted[d] = true;
+                }
+                tls::CONTENT_ALERT => state.detail.alerts += 1,
+                _ => {}
+            }
+            if state.encrypted[d] {
+                state.stop_direction(ctx.at);
+                return None;
+            }
+        }
+        if data.len() - used >= 5 && !tls::looks_like_tls(&data[used..]) {
+            return None;
+        }
+        Some(used)
+    }
+
+    /// STUN messages and ChannelData frames over TCP (RFC 6062).
+    fn stun_frames(&mut self, ctx: &mut Ctx<'_>, ports: Ports, data: &[u8]) -> Option<usize> {
+        let mut used = 0;
+        loop {
+            let rest = &data[used..];
+            match rest.first() {
+                Some(0..=3) => match Message::parse(rest) {
+                    Ok(m) => {
+                        used += m.len();
+                        self.on_stun(ctx, &m, false, ports);
+                    }
+                    Err(stun::StunError::Truncated) | Err(stun::StunError::TooShort) => {
+                        return Some(used);
+                    }
+                    Err(stun::StunError::NotStun) => return None,
+                },
+                Some(64..=127) => match stun::ChannelData::parse(rest, true) {
+                    Some(cd) if cd.frame_len <= rest.len() => {
+                        used += cd.frame_len;
+                        self.on_channel_data(ctx, ports, cd);
+                    }
+                    _ => return Some(used),
+                },
+                Some(_) => return None,
+                None => return Some(used),
+            }
+        }
+    }
+}
+
+/// Which protocol a connection carries, from its first bytes; `Undecided`
+/// until four bytes are there.
+fn decide(data: &[u8], ports: Ports) -> StreamProto {
+    if data.len() < 4 {
+        return StreamProto::Undecided;
+    }
+    if tls::looks_like_tls(data) {
+        return StreamProto::Tls;
+    }
+    if sip::looks_like_sip(data) {
+        return StreamProto::Sip;
+    }
+    if http::looks_like_request(data) || data.starts_with(b"HTTP/1.") {
+        return StreamProto::Http;
+    }
+    match Message::parse(data) {
+        Ok(m) if !m.classic => return StreamProto::StunTcp,
+        Err(stun::StunError::Truncated)
+            if data.len() >= 8 && data[4..8] == stun::MAGIC_COOKIE.to_be_bytes() =>
+        {
+            return StreamProto::StunTcp;
+        }
+        _ => {}
+    }
+    if ports.any_of(&[53]) && dns::plausible(&data[2..]) {
+        return StreamProto::Dns;
+    }
+    StreamProto::Unknown
+}

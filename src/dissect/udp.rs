@@ -1,0 +1,99 @@
+//! One UDP datagram: RFC 7983's first-byte ranges decide, ports are only
+//! hints (DNS ids fall anywhere in those ranges; ChannelData needs TURN
+//! evidence first), and what a TURN relay carries is dissected once more
+//! but never unwrapped again.
+
+use super::{Ctx, FlowState, Ports};
+use crate::proto::demux::{Demux, classify};
+use crate::proto::stun::{self, Message};
+use crate::proto::{Protocol, dns, quic, rtp, sip, tls, zrtp};
+
+const TURN_PORTS: [u16; 4] = [3478, 3479, 5349, 5350];
+const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
+
+impl FlowState {
+    pub fn on_udp(&mut self, ctx: &mut Ctx<'_>, ports: Ports, payload: &[u8]) {
+        self.datagram(ctx, ports, payload, false);
+    }
+
+    /// Dissects a datagram; `relayed` marks payloads a TURN relay carried.
+    pub(super) fn datagram(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        ports: Ports,
+        payload: &[u8],
+        relayed: bool,
+    ) {
+        // DNS ids are arbitrary and fall into RFC 7983's ranges: on DNS ports,
+        // a message that parses as DNS is DNS.
+        if !relayed && ports.any_of(&DNS_PORTS) {
+            if let Some(m) = dns::parse(payload) {
+                self.on_dns(ctx, &m);
+                return;
+            }
+        }
+        match classify(payload) {
+            Demux::Stun => {
+                if let Ok(m) = Message::parse(payload) {
+                    self.on_stun(ctx, &m, relayed, ports);
+                }
+            }
+            Demux::Zrtp => {
+                if zrtp::looks_like_zrtp(payload) {
+                    self.protocols.insert(Protocol::Zrtp);
+                    self.zrtp
+                        .get_or_insert_with(Default::default)
+                        .on_packet(payload);
+                }
+            }
+            Demux::Dtls => {
+                if tls::dtls::on_datagram(&mut self.tls, ctx.at, payload) {
+                    self.protocols.insert(Protocol::Dtls);
+                }
+            }
+            Demux::ChannelData => {
+                if sip::looks_like_sip(payload) {
+                    self.on_sip_bytes(ctx, payload, false);
+                } else if !relayed
+                    && (self.protocols.contains(Protocol::Stun) || ports.any_of(&TURN_PORTS))
+                {
+                    if let Some(cd) = stun::ChannelData::parse(payload, false) {
+                        self.on_channel_data(ctx, ports, cd);
+                    }
+                }
+            }
+            Demux::Rtp => {
+                if let Some(h) = rtp::parse_rtp(payload) {
+                    self.rtp.on_packet(ctx.at, &h, relayed);
+                }
+            }
+            Demux::Rtcp => {
+                if rtp::is_plain_rtcp(payload) {
+                    self.protocols.insert(Protocol::Rtcp);
+                    self.rtcp
+                        .get_or_insert_with(Default::default)
+                        .on_plain(ctx.at, payload);
+                } else if rtp::looks_like_srtcp(payload) {
+                    self.protocols.insert(Protocol::Srtcp);
+                    self.rtcp.get_or_insert_with(Default::default).srtcp_packets += 1;
+                }
+            }
+            Demux::High => {
+                if !relayed {
+                    self.on_quic(ctx, payload);
+                }
+            }
+            Demux::Other => {
+                if sip::looks_like_sip(payload) {
+                    self.on_sip_bytes(ctx, payload, false);
+                } else if !relayed && quic::legacy_gquic_version(payload).is_some() {
+                    self.on_quic(ctx, payload);
+                } else if ports.any_of(&DNS_PORTS) && !relayed {
+                    if let Some(m) = dns::parse(payload) {
+                        self.on_dns(ctx, &m);
+                    }
+                }
+            }
+        }
+    }
+}

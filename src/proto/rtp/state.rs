@@ -1,0 +1,279 @@
+//! What one flow learns from RTP and RTCP: streams by SSRC and direction
+//! (sequence, gaps, payload statistics), RTCP packet types and SDES items,
+//! SRTCP. A stream is reported only when it holds together (see
+//! [`RtpState::holds_together`]). Packets of a known stream allocate nothing.
+
+use super::parse::{self as rtp, PayloadStats, rtcp_type};
+use super::verdict::{self, Confidence, Encrypted};
+use crate::flow::Dir;
+use crate::proto::Seen;
+use crate::proto::record::{bump, with_text};
+use crate::proto::sip::state::Announcement;
+use crate::time::{Nanos, rfc3339};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct RtpDetail {
+    pub streams: Vec<RtpStream>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RtpStream {
+    pub ssrc: String,
+    #[schemars(with = "crate::flow::Dir")]
+    pub direction: &'static str,
+    pub payload_type: u8,
+    pub codec: Option<String>,
+    pub packets: u64,
+    pub payload_bytes: u64,
+    pub first_packet: u64,
+    pub last_packet: u64,
+    pub first_timestamp: String,
+    pub last_timestamp: String,
+    /// Sequence numbers skipped (lost or not captured).
+    pub sequence_gaps: u64,
+    pub out_of_order: u64,
+    /// Carried inside TURN ChannelData or Send/Data indications.
+    pub relayed: bool,
+    /// Whether the payload is encrypted (SRTP), with `evidence` saying why.
+    #[schemars(with = "Encrypted")]
+    pub encrypted: &'static str,
+    /// `high` (signaling or key exchange says so), `medium` (payload statistics), `low`.
+    #[schemars(with = "Confidence")]
+    pub confidence: &'static str,
+    pub evidence: Vec<String>,
+    pub payload_entropy: f64,
+    pub payload_chi_square: f64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct RtcpDetail {
+    pub packets: u64,
+    /// Packets that did not parse as plain compound RTCP: SRTCP.
+    pub srtcp_packets: u64,
+    pub packet_types: BTreeMap<String, u64>,
+    pub sdes: Vec<SdesRecord>,
+    pub bye: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
+pub struct SdesRecord {
+    pub ssrc: String,
+    pub item: &'static str,
+    pub value: String,
+    pub packet: u64,
+}
+
+#[derive(Clone)]
+struct StreamState {
+    ssrc: u32,
+    dir: Dir,
+    relayed: bool,
+    payload_type: u8,
+    packets: u64,
+    bytes: u64,
+    first_packet: u64,
+    last_packet: u64,
+    first_ts: Nanos,
+    last_ts: Nanos,
+    last_seq: u16,
+    in_sequence: u64,
+    gaps: u64,
+    out_of_order: u64,
+    stats: Box<PayloadStats>,
+}
+
+impl StreamState {
+    /// At least 3 packets, at least 70% of them in sequence: random
+    /// payloads whose first byte falls in 128-191 do not hold together.
+    fn holds_together(&self) -> bool {
+        self.packets >= 3 && self.in_sequence * 10 >= (self.packets - 1) * 7
+    }
+}
+
+/// Streams of one flow, by SSRC and direction.
+#[derive(Default, Clone)]
+pub struct RtpState {
+    streams: Vec<StreamState>,
+}
+
+const MAX_STREAMS: usize = 32;
+
+impl RtpState {
+    /// Whether any stream holds together as RTP so far.
+    pub fn holds_together(&self) -> bool {
+        self.streams.iter().any(StreamState::holds_together)
+    }
+
+    pub fn on_packet(&mut self, at: Seen, h: &rtp::RtpHeader<'_>, relayed: bool) {
+        let stream = match self
+            .streams
+            .iter()
+            .position(|s| s.ssrc == h.ssrc && s.dir == at.dir)
+        {
+            Some(i) => &mut self.streams[i],
+            None if self.streams.len() < MAX_STREAMS => {
+                self.streams.push(StreamState {
+                    ssrc: h.ssrc,
+                    dir: at.dir,
+                    relayed,
+                    payload_type: h.payload_type,
+                    packets: 0,
+                    bytes: 0,
+                    first_packet: at.packet,
+                    last_packet: at.packet,
+                    first_ts: at.ts,
+                    last_ts: at.ts,
+                    last_seq: h.sequence.wrapping_sub(1),
+                    in_sequence: 0,
+                    gaps: 0,
+                    out_of_order: 0,
+                    stats: Box::default(),
+                });
+                self.streams.last_mut().expect("just pushed")
+            }
+            None => return,
+        };
+        let delta = h.sequence.wrapping_sub(stream.last_seq) as i16;
+        match delta {
+            1 => stream.in_sequence += 1,
+            2..=100 => {
+                stream.in_sequence += 1;
+                stream.gaps += (delta - 1) as u64;
+            }
+            _ => stream.out_of_order += 1,
+        }
+        if delta > 0 {
+            stream.last_seq = h.sequence;
+        }
+        stream.packets += 1;
+        stream.bytes += h.payload.len() as u64;
+        stream.last_packet = at.packet;
+        stream.last_ts = at.ts;
+        stream.stats.add(h.payload);
+    }
+
+    /// The streams that held together, each judged encrypted or not with
+    /// its evidence.
+    pub fn record(
+        &self,
+        dtls_srtp: Option<(u64, &str)>,
+        zrtp: bool,
+        announced: Option<&Announcement>,
+    ) -> Vec<RtpStream> {
+        let cx = verdict::Context {
+            dtls_srtp,
+            zrtp,
+            announced,
+        };
+        self.streams
+            .iter()
+            .filter(|s| s.holds_together())
+            .map(|s| {
+                let stats = s.stats.verdict();
+                let j = verdict::judge(&cx, &stats);
+                RtpStream {
+                    ssrc: format!("0x{:08x}", s.ssrc),
+                    direction: s.dir.name(),
+                    payload_type: s.payload_type,
+                    codec: rtp::static_payload_name(s.payload_type).map(str::to_string),
+                    packets: s.packets,
+                    payload_bytes: s.bytes,
+                    first_packet: s.first_packet,
+                    last_packet: s.last_packet,
+                    first_timestamp: rfc3339(s.first_ts),
+                    last_timestamp: rfc3339(s.last_ts),
+                    sequence_gaps: s.gaps,
+                    out_of_order: s.out_of_order,
+                    relayed: s.relayed,
+                    encrypted: j.encrypted.name(),
+                    confidence: j.confidence.name(),
+                    evidence: j.evidence,
+                    payload_entropy: (stats.entropy * 1000.0).round() / 1000.0,
+                    payload_chi_square: stats.chi_square.round(),
+                }
+            })
+            .collect()
+    }
+}
+
+impl RtcpDetail {
+    /// Records a plain compound RTCP packet: types, SDES items (each once), BYE.
+    pub fn on_plain(&mut self, at: Seen, payload: &[u8]) {
+        let r = self;
+        r.packets += 1;
+        for p in rtp::rtcp_packets(payload) {
+            bump(&mut r.packet_types, rtp::rtcp_type_name(p.packet_type));
+            match p.packet_type {
+                rtcp_type::SDES => {
+                    for (ssrc, kind, value) in rtp::sdes_items(&p) {
+                        let value = String::from_utf8_lossy(value);
+                        let known = with_text(format_args!("0x{ssrc:08x}"), |id| {
+                            r.sdes
+                                .iter()
+                                .any(|s| s.item == kind.name() && s.value == value && s.ssrc == id)
+                        });
+                        if !known && r.sdes.len() < 32 {
+                            r.sdes.push(SdesRecord {
+                                ssrc: format!("0x{ssrc:08x}"),
+                                item: kind.name(),
+                                value: value.into_owned(),
+                                packet: at.packet,
+                            });
+                        }
+                    }
+                }
+                rtcp_type::BYE => r.bye += 1,
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(sequence: u16, payload: &[u8]) -> rtp::RtpHeader<'_> {
+        rtp::RtpHeader {
+            payload_type: 8,
+            marker: false,
+            sequence,
+            timestamp: 0,
+            ssrc: 0xdee0ee8f,
+            payload,
+        }
+    }
+
+    #[test]
+    fn a_stream_holds_together_only_when_mostly_in_sequence() {
+        let at = |packet| Seen {
+            packet,
+            ts: packet as Nanos * 20_000_000,
+            dir: Dir::ClientToServer,
+        };
+        let mut rtp = RtpState::default();
+        rtp.on_packet(at(1), &header(100, b"\xd5\xd5"), false);
+        rtp.on_packet(at(2), &header(101, b"\xd5\xd5"), false);
+        assert!(!rtp.holds_together(), "two packets are not a stream");
+        rtp.on_packet(at(3), &header(103, b"\xd5\xd5"), false);
+        assert!(rtp.holds_together());
+        let streams = rtp.record(None, false, None);
+        assert_eq!(streams.len(), 1);
+        let s = &streams[0];
+        assert_eq!(
+            (s.ssrc.as_str(), s.packets, s.sequence_gaps),
+            ("0xdee0ee8f", 3, 1)
+        );
+        assert_eq!((s.first_packet, s.last_packet), (1, 3));
+        assert_eq!(s.codec.as_deref(), Some("PCMA"));
+
+        let mut scattered = RtpState::default();
+        for (i, seq) in [5u16, 9000, 17, 40000, 3].into_iter().enumerate() {
+            scattered.on_packet(at(i as u64), &header(seq, b"x"), false);
+        }
+        assert!(!scattered.holds_together());
+    }
+}

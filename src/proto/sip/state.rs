@@ -1,0 +1,307 @@
+//! What one flow learns from SIP: methods and responses, Call-IDs, the
+//! identities in From/To/Contact/PAI (redacted later, never here), user
+//! agents, and each SDP offer or answer with its media. The media
+//! endpoints SDP announces are handed back to the dissector, which keeps
+//! them across flows; SIP state knows only its own flow.
+
+use super::parse::{self as sip, SipMessage, StartLine};
+use super::sdp;
+use crate::proto::Seen;
+use crate::proto::record::{bump, push_unique, with_text};
+use schemars::JsonSchema;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct SipDetail {
+    pub requests: BTreeMap<String, u64>,
+    pub responses: BTreeMap<String, u64>,
+    pub call_ids: Vec<String>,
+    pub identities: Vec<SipIdentity>,
+    pub user_agents: Vec<String>,
+    /// Authorization or Proxy-Authorization headers were seen.
+    pub authorization: bool,
+    pub sdp: Vec<SdpRecord>,
+    pub first_packet: u64,
+    /// The first 64 messages in order, like sngrep's call flow.
+    pub messages: Vec<SipMessageRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SipMessageRecord {
+    pub packet: u64,
+    #[schemars(with = "crate::flow::Dir")]
+    pub direction: &'static str,
+    /// Method for requests, status code and reason for responses.
+    pub message: String,
+    pub cseq: Option<String>,
+    pub call_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
+pub struct SipIdentity {
+    pub header: &'static str,
+    pub display_name: Option<String>,
+    pub uri: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SdpRecord {
+    pub packet: u64,
+    /// The SIP message that carried it: "INVITE", "200"...
+    pub message: String,
+    pub call_id: Option<String>,
+    pub media: Vec<SdpMedia>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SdpMedia {
+    pub kind: String,
+    pub address: Option<String>,
+    pub port: u16,
+    /// Where RTCP goes: a=rtcp, or port + 1 without a=rtcp-mux; none when muxed.
+    pub rtcp_port: Option<u16>,
+    pub profile: String,
+    /// a=crypto lines were present (SDES keys; the keys themselves are never kept).
+    pub crypto: bool,
+    pub crypto_suites: Vec<String>,
+    pub fingerprint: Option<String>,
+    pub setup: Option<String>,
+    pub ice_ufrag: Option<String>,
+    pub candidates: Vec<SdpCandidate>,
+    pub codecs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct SdpCandidate {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub transport: String,
+    pub address: String,
+    pub port: u16,
+}
+
+/// What SDP announced for a media endpoint, so the RTP flow that later
+/// reaches it can be judged by its signaling.
+#[derive(Debug, Clone)]
+pub struct Announcement {
+    pub profile: String,
+    pub crypto: bool,
+    pub fingerprint: bool,
+    pub zrtp: bool,
+    pub packet: u64,
+}
+
+/// Headers that name a party, with their full and compact names.
+const IDENTITY_HEADERS: [(&str, &str, Option<&str>); 6] = [
+    ("From", "from", Some("f")),
+    ("To", "to", Some("t")),
+    ("Contact", "contact", Some("m")),
+    ("P-Asserted-Identity", "p-asserted-identity", None),
+    ("P-Preferred-Identity", "p-preferred-identity", None),
+    ("Remote-Party-ID", "remote-party-id", None),
+];
+
+impl SipDetail {
+    /// Records one SIP message; returns the media endpoints its SDP
+    /// announced (RTP and, without rtcp-mux, RTCP), if it carried any.
+    pub fn on_message(&mut self, at: Seen, m: &SipMessage<'_>) -> Vec<(SocketAddr, Announcement)> {
+        let s = self;
+        if s.requests.is_empty() && s.responses.is_empty() {
+            s.first_packet = at.packet;
+        }
+        match m.start {
+            StartLine::Request { method, .. } => bump(&mut s.requests, method),
+            StartLine::Response { code, .. } => with_text(code, |c| bump(&mut s.responses, c)),
+        }
+        let call_id = m.call_id();
+        if let Some(id) = call_id {
+            push_unique(&mut s.call_ids, id, 16);
+        }
+        if s.messages.len() < 64 {
+            s.messages.push(SipMessageRecord {
+                packet: at.packet,
+                direction: at.dir.name(),
+                message: match m.start {
+                    StartLine::Request { method, .. } => method.to_string(),
+                    StartLine::Response { code, reason } => format!("{code} {reason}"),
+                },
+                cseq: m.cseq().map(|(n, method)| format!("{n} {method}")),
+                call_id: call_id.map(str::to_string),
+            });
+        }
+        for (header, full, compact) in IDENTITY_HEADERS {
+            for value in m.headers_named(full, compact) {
+                // Contact and PAI may list several values separated by commas.
+                for part in value.split(">,") {
+                    s.identity(header, part);
+                }
+            }
+        }
+        for ua in m
+            .headers_named("user-agent", None)
+            .chain(m.headers_named("server", None))
+        {
+            push_unique(&mut s.user_agents, ua, 8);
+        }
+        s.authorization |= m.header("authorization", None).is_some()
+            || m.header("proxy-authorization", None).is_some();
+        let is_sdp = m
+            .content_type()
+            .is_some_and(|c| c.to_ascii_lowercase().contains("sdp"))
+            || m.body.starts_with(b"v=0");
+        if m.body.is_empty() || !is_sdp {
+            return Vec::new();
+        }
+        let Some(parsed) = sdp::parse(m.body) else {
+            return Vec::new();
+        };
+        let mut announced = Vec::new();
+        let media = parsed
+            .media
+            .iter()
+            .map(|md| {
+                let address = md.address(&parsed);
+                if let (Some(addr), true) = (address, md.port > 0) {
+                    let announcement = Announcement {
+                        profile: md.profile.clone(),
+                        crypto: !md.crypto_suites.is_empty(),
+                        fingerprint: md.fingerprint_hash.is_some()
+                            || parsed.fingerprint_hash.is_some(),
+                        zrtp: md.zrtp_hash,
+                        packet: at.packet,
+                    };
+                    if !md.rtcp_mux {
+                        let rtcp = md.rtcp_port.unwrap_or(md.port.wrapping_add(1));
+                        announced.push((SocketAddr::new(addr, md.port), announcement.clone()));
+                        announced.push((SocketAddr::new(addr, rtcp), announcement));
+                    } else {
+                        announced.push((SocketAddr::new(addr, md.port), announcement));
+                    }
+                }
+                media_record(md, &parsed, address)
+            })
+            .collect();
+        if s.sdp.len() < 16 {
+            s.sdp.push(SdpRecord {
+                packet: at.packet,
+                message: match m.start {
+                    StartLine::Request { method, .. } => method.to_string(),
+                    StartLine::Response { code, .. } => code.to_string(),
+                },
+                call_id: call_id.map(str::to_string),
+                media,
+            });
+        }
+        announced
+    }
+
+    /// Records a name-addr from an identity header, once per header and value.
+    fn identity(&mut self, header: &'static str, value: &str) {
+        let Some(na) = sip::parse_name_addr(value) else {
+            return;
+        };
+        if na.uri.is_empty() || na.uri == "*" {
+            return;
+        }
+        let known = self.identities.iter().any(|i| {
+            i.header == header && i.uri == na.uri && i.display_name.as_deref() == na.display_name
+        });
+        if !known && self.identities.len() < 32 {
+            self.identities.push(SipIdentity {
+                header,
+                display_name: na.display_name.map(str::to_string),
+                uri: na.uri.to_string(),
+            });
+        }
+    }
+}
+
+fn media_record(md: &sdp::Media, parsed: &sdp::Sdp, address: Option<std::net::IpAddr>) -> SdpMedia {
+    SdpMedia {
+        kind: md.kind.clone(),
+        address: address.map(|a| a.to_string()),
+        port: md.port,
+        rtcp_port: (!md.rtcp_mux && md.port > 0)
+            .then(|| md.rtcp_port.unwrap_or(md.port.wrapping_add(1))),
+        profile: md.profile.clone(),
+        crypto: !md.crypto_suites.is_empty(),
+        crypto_suites: md.crypto_suites.clone(),
+        fingerprint: md
+            .fingerprint_hash
+            .clone()
+            .or_else(|| parsed.fingerprint_hash.clone()),
+        setup: md.setup.clone(),
+        ice_ufrag: md.ice_ufrag.clone().or_else(|| parsed.ice_ufrag.clone()),
+        candidates: md
+            .candidates
+            .iter()
+            .map(|c| SdpCandidate {
+                kind: c.kind.clone(),
+                transport: c.transport.clone(),
+                address: c.address.clone(),
+                port: c.port,
+            })
+            .collect(),
+        codecs: md
+            .rtpmap
+            .iter()
+            .map(|(pt, c)| format!("{pt} {c}"))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Dir;
+
+    const INVITE: &[u8] = b"INVITE sip:bob@clinic.example SIP/2.0\r\n\
+Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK776\r\n\
+From: \"Jane Patient\" <sip:jane@clinic.example>;tag=1928\r\n\
+To: <sip:bob@clinic.example>\r\n\
+Call-ID: a84b4c76e66710\r\n\
+CSeq: 314159 INVITE\r\n\
+Contact: <sip:jane@192.0.2.10>\r\n\
+User-Agent: softphone/1.0\r\n\
+Content-Type: application/sdp\r\n\
+Content-Length: 112\r\n\
+\r\n\
+v=0\r\n\
+o=- 1 1 IN IP4 192.0.2.10\r\n\
+s=-\r\n\
+c=IN IP4 192.0.2.10\r\n\
+t=0 0\r\n\
+m=audio 16000 RTP/AVP 8\r\n\
+a=rtpmap:8 PCMA/8000\r\n";
+
+    #[test]
+    fn an_invite_with_sdp_announces_rtp_and_rtcp() {
+        let m = SipMessage::parse(INVITE, false).expect("parses");
+        let mut s = SipDetail::default();
+        let at = Seen {
+            packet: 1,
+            ts: 0,
+            dir: Dir::ClientToServer,
+        };
+        let announced = s.on_message(at, &m);
+        let endpoints: Vec<String> = announced.iter().map(|(a, _)| a.to_string()).collect();
+        assert_eq!(endpoints, ["192.0.2.10:16000", "192.0.2.10:16001"]);
+        assert!(
+            announced
+                .iter()
+                .all(|(_, a)| a.profile == "RTP/AVP" && !a.crypto)
+        );
+        assert_eq!(s.requests["INVITE"], 1);
+        assert_eq!(s.call_ids, ["a84b4c76e66710"]);
+        assert_eq!(s.user_agents, ["softphone/1.0"]);
+        let from = s.identities.iter().find(|i| i.header == "From").unwrap();
+        assert_eq!(from.display_name.as_deref(), Some("Jane Patient"));
+        assert_eq!(s.sdp[0].media[0].codecs, ["8 PCMA/8000"]);
+        assert_eq!(s.sdp[0].media[0].rtcp_port, Some(16001));
+        // The same message again stores no new identity.
+        s.on_message(at, &m);
+        assert_eq!(s.identities.len(), 3);
+    }
+}

@@ -1,0 +1,150 @@
+//! What one flow learns from a TLS handshake, whichever transport carried
+//! it (TLS records over TCP, DTLS, QUIC CRYPTO frames): versions, SNI,
+//! ALPN, cipher, DTLS-SRTP profile, the leaf certificate. It follows each
+//! direction until encryption starts and never keeps key material.
+
+use super::parse as tls;
+use crate::proto::Seen;
+use crate::proto::record::push_unique;
+use crate::time::rfc3339;
+use schemars::JsonSchema;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct TlsDetail {
+    /// Negotiated version from the ServerHello ("TLS 1.3", "DTLS 1.2").
+    pub version: Option<String>,
+    pub client_versions: Vec<String>,
+    pub sni: Option<String>,
+    pub alpn: Vec<String>,
+    pub alpn_selected: Option<String>,
+    pub cipher: Option<String>,
+    pub cipher_id: Option<u16>,
+    /// DTLS use_srtp: profiles offered, and the one the server chose.
+    pub srtp_profiles_offered: Vec<String>,
+    pub srtp_profile: Option<String>,
+    pub client_hello_packet: Option<u64>,
+    pub server_hello_packet: Option<u64>,
+    pub certificate: Option<CertificateDetail>,
+    pub application_data_records: u64,
+    pub alerts: u64,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CertificateDetail {
+    pub subject: String,
+    pub issuer: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub self_signed: bool,
+    pub dns_names: Vec<String>,
+    pub packet: u64,
+}
+
+/// The handshake state of one flow.
+#[derive(Default, Clone)]
+pub struct TlsState {
+    pub detail: TlsDetail,
+    /// Per direction: handshake bytes spanning records (TLS over TCP).
+    handshake: [Vec<u8>; 2],
+    /// Per direction: encryption started, nothing more to learn.
+    pub encrypted: [bool; 2],
+    /// Per direction: the DTLS handshake message being reassembled.
+    pub(super) dtls_fragments: [Option<Box<super::dtls::DtlsMessage>>; 2],
+    /// Packet and profile of the ServerHello that negotiated use_srtp.
+    pub dtls_srtp: Option<(u64, String)>,
+}
+
+impl TlsState {
+    /// A complete handshake message, from TLS, DTLS or QUIC CRYPTO frames.
+    pub fn on_handshake(&mut self, at: Seen, kind: u8, body: &[u8], dtls: bool) {
+        let d = &mut self.detail;
+        match kind {
+            tls::HS_CLIENT_HELLO => {
+                let Some(hello) = tls::ClientHello::parse(body, dtls) else {
+                    return;
+                };
+                d.client_hello_packet.get_or_insert(at.packet);
+                if d.sni.is_none() {
+                    d.sni = hello.sni.map(str::to_string);
+                }
+                for p in hello.alpn() {
+                    push_unique(&mut d.alpn, p, 8);
+                }
+                for v in hello.supported_versions() {
+                    push_unique(&mut d.client_versions, tls::version_name(v), 8);
+                }
+                if d.client_versions.is_empty() {
+                    d.client_versions
+                        .push(tls::version_name(hello.legacy_version).to_string());
+                }
+                for p in hello.srtp_profiles() {
+                    push_unique(&mut d.srtp_profiles_offered, tls::srtp_profile_name(p), 8);
+                }
+            }
+            tls::HS_SERVER_HELLO => {
+                let Some(hello) = tls::ServerHello::parse(body) else {
+                    return;
+                };
+                if hello.hello_retry {
+                    return;
+                }
+                d.server_hello_packet.get_or_insert(at.packet);
+                d.version = Some(tls::version_name(hello.version()).to_string());
+                d.cipher = Some(tls::cipher_name(hello.cipher));
+                d.cipher_id = Some(hello.cipher);
+                if let Some(alpn) = hello.alpn {
+                    d.alpn_selected = Some(alpn.to_string());
+                }
+                if let Some(p) = hello.srtp_profile {
+                    let name = tls::srtp_profile_name(p);
+                    d.srtp_profile = Some(name.to_string());
+                    self.dtls_srtp.get_or_insert((at.packet, name.to_string()));
+                }
+            }
+            tls::HS_CERTIFICATE if d.certificate.is_none() => {
+                let info = tls::leaf_certificate(body).and_then(tls::certificate_info);
+                d.certificate = info.map(|c| CertificateDetail {
+                    subject: c.subject,
+                    issuer: c.issuer,
+                    not_before: rfc3339(c.not_before.saturating_mul(1_000_000_000)),
+                    not_after: rfc3339(c.not_after.saturating_mul(1_000_000_000)),
+                    self_signed: c.self_signed,
+                    dns_names: c.dns_names,
+                    packet: at.packet,
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Handshake record bytes of TLS over TCP; messages may span records,
+    /// so a partial message waits (up to `max_buffered` bytes) for the next.
+    pub fn on_handshake_record(&mut self, at: Seen, fragment: &[u8], max_buffered: usize) {
+        let d = at.dir.index();
+        let mut buf = std::mem::take(&mut self.handshake[d]);
+        let direct = buf.is_empty();
+        if !direct {
+            buf.extend_from_slice(fragment);
+        }
+        let bytes: &[u8] = if direct { fragment } else { &buf };
+        let mut used = 0;
+        while let Some((kind, body, len)) = tls::tls_handshake(&bytes[used..]) {
+            self.on_handshake(at, kind, body, false);
+            used += len;
+        }
+        let tail = &bytes[used..];
+        self.handshake[d] = if tail.len() > max_buffered {
+            Vec::new()
+        } else {
+            tail.to_vec()
+        };
+    }
+
+    /// Encryption started in this direction: drop what was waiting.
+    pub fn stop_direction(&mut self, at: Seen) {
+        let d = at.dir.index();
+        self.encrypted[d] = true;
+        self.handshake[d] = Vec::new();
+    }
+}
