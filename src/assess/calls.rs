@@ -525,7 +525,7 @@ fn judge(
         .copied()
         .filter(|f| EXPOSING.contains(&f.id))
         .collect();
-    let encrypted_all = !media.is_empty() && media.iter().all(|m| m.encrypted == "yes");
+    let encrypted_all = !media.is_empty() && media.iter().all(|m| m.encrypted == Encrypted::Yes);
     let keyed_end_to_end = !dtls_srtp.is_empty() || legs.iter().any(|f| has(f, "zrtp"));
     let verdict = if !exposing.is_empty() {
         let mut ids: Vec<&str> = exposing.iter().map(|f| f.id).collect();

@@ -328,7 +328,7 @@ impl Assessor {
             .rtp
             .iter()
             .flat_map(|r| &r.streams)
-            .filter(|s| s.encrypted == "no")
+            .filter(|s| s.encrypted == crate::facts::Encrypted::No)
         {
             let subject = format!("SSRC {} {} -> {}", s.ssrc, f.client, f.server);
             let detail = format!(

@@ -85,8 +85,7 @@ pub struct CallMedia {
     pub direction: &'static str,
     pub codec: Option<String>,
     pub packets: u64,
-    #[schemars(with = "Encrypted")]
-    pub encrypted: &'static str,
+    pub encrypted: Encrypted,
     pub relayed: bool,
     pub evidence: String,
 }

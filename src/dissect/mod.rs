@@ -195,7 +195,7 @@ impl FlowState {
             shared.announced_for(server, client),
         );
         for s in &streams {
-            state.protocols.insert(if s.encrypted == "yes" {
+            state.protocols.insert(if s.encrypted == Encrypted::Yes {
                 Protocol::Srtp
             } else {
                 Protocol::Rtp

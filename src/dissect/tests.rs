@@ -59,7 +59,7 @@ fn media_inside_turn_channel_data_is_relayed_rtp() {
     assert_eq!(streams[0].packets, 10);
     // No signaling, no key exchange, and ten packets are too few for the
     // payload statistics to decide: unknown, saying so.
-    assert_eq!(streams[0].encrypted, "unknown");
+    assert_eq!(streams[0].encrypted, Encrypted::Unknown);
     assert!(streams[0].evidence[0].starts_with("payload statistics over 10 packets"));
 }
 

@@ -66,7 +66,11 @@ pub fn events(call: &Call, flows: &[FlowRecord]) -> Vec<LadderEvent> {
             }
         }
         for s in f.rtp.iter().flat_map(|r| &r.streams) {
-            let kind = if s.encrypted == "yes" { "SRTP" } else { "RTP" };
+            let kind = if s.encrypted == crate::facts::Encrypted::Yes {
+                "SRTP"
+            } else {
+                "RTP"
+            };
             let to_client = s.direction == "server-to-client";
             push(
                 s.first_packet,

@@ -30,7 +30,11 @@ pub fn media_text(c: &Call) -> String {
     if c.media.is_empty() {
         return "none captured".to_string();
     }
-    let encrypted = c.media.iter().filter(|m| m.encrypted == "yes").count();
+    let encrypted = c
+        .media
+        .iter()
+        .filter(|m| m.encrypted == crate::facts::Encrypted::Yes)
+        .count();
     format!("{encrypted} of {} streams encrypted", c.media.len())
 }
 

@@ -6,6 +6,7 @@
 
 use super::model::Report;
 use super::redact::{Redactor, ScrubWriter};
+use crate::facts::Encrypted;
 use crate::time::parse_rfc3339_micros;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -64,7 +65,7 @@ struct LegView {
 #[derive(Deserialize)]
 struct MediaView {
     packets: u64,
-    encrypted: String,
+    encrypted: Encrypted,
 }
 
 #[derive(Deserialize)]
@@ -208,7 +209,7 @@ impl ReportView {
                         }
                     }
                 }
-                let encrypted = c.media.iter().filter(|m| m.encrypted == "yes");
+                let encrypted = c.media.iter().filter(|m| m.encrypted == Encrypted::Yes);
                 CallRow {
                     capture: capture.clone(),
                     sensor: sensor.to_string(),

@@ -157,7 +157,11 @@ fn calls(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
                 "direct" => String::new(),
                 _ => path_text(c),
             };
-            let encrypted = c.media.iter().filter(|m| m.encrypted == "yes").count();
+            let encrypted = c
+                .media
+                .iter()
+                .filter(|m| m.encrypted == crate::facts::Encrypted::Yes)
+                .count();
             let packets: u64 = c
                 .legs
                 .iter()

@@ -38,11 +38,9 @@ pub struct RtpStream {
     /// Carried inside TURN ChannelData or Send/Data indications.
     pub relayed: bool,
     /// Whether the payload is encrypted (SRTP), with `evidence` saying why.
-    #[schemars(with = "Encrypted")]
-    pub encrypted: &'static str,
+    pub encrypted: Encrypted,
     /// `high` (signaling or key exchange says so), `medium` (payload statistics), `low`.
-    #[schemars(with = "Confidence")]
-    pub confidence: &'static str,
+    pub confidence: Confidence,
     pub evidence: Vec<String>,
     pub payload_entropy: f64,
     pub payload_chi_square: f64,
@@ -188,8 +186,8 @@ impl RtpState {
                     sequence_gaps: s.gaps,
                     out_of_order: s.out_of_order,
                     relayed: s.relayed,
-                    encrypted: j.encrypted.name(),
-                    confidence: j.confidence.name(),
+                    encrypted: j.encrypted,
+                    confidence: j.confidence,
                     evidence: j.evidence,
                     payload_entropy: (stats.entropy * 1000.0).round() / 1000.0,
                     payload_chi_square: stats.chi_square.round(),

@@ -6,10 +6,11 @@
 use super::parse::PayloadVerdict;
 use crate::proto::sip::state::Announcement;
 use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 // Whether a stream's payload is encrypted (a plain comment: the schema
 // keeps its original, undocumented form).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Encrypted {
     Yes,
@@ -29,7 +30,7 @@ impl Encrypted {
 
 // How sure the verdict is: `high` (signaling or key exchange), `medium`
 // (payload statistics), `low`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     High,
@@ -44,6 +45,12 @@ impl Confidence {
             Confidence::Medium => "medium",
             Confidence::Low => "low",
         }
+    }
+}
+
+impl std::fmt::Display for Encrypted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -170,19 +177,21 @@ mod tests {
         }
     }
 
+    /// (DTLS-SRTP, ZRTP, SDP, statistics) → (encrypted, confidence).
+    type Row<'a> = (
+        Option<(u64, &'a str)>,
+        bool,
+        Option<&'a Announcement>,
+        Option<bool>,
+        Encrypted,
+        Confidence,
+    );
+
     #[test]
     fn strongest_evidence_decides() {
         let avp = announced("RTP/AVP", false);
         let savp = announced("RTP/SAVP", true);
-        // (dtls, zrtp, sdp, statistics) → (encrypted, confidence)
-        let table: [(
-            Option<(u64, &str)>,
-            bool,
-            Option<&Announcement>,
-            Option<bool>,
-            Encrypted,
-            Confidence,
-        ); 8] = [
+        let table: [Row<'_>; 8] = [
             (
                 Some((9, "SRTP_AES128_CM_SHA1_80")),
                 false,
