@@ -34,7 +34,7 @@ fn exercise_all(bytes: &[u8]) {
     stats.add(bytes);
     let _ = stats.verdict();
     for stream in [false, true] {
-        if let Some(m) = sip::SipMessage::parse(bytes, stream) {
+        if let Ok(m) = sip::SipMessage::parse(bytes, stream) {
             let _ = (m.call_id(), m.cseq(), m.content_type(), m.headers().count());
             for (_, v) in m.headers() {
                 if let Some(na) = sip::parse_name_addr(v) {

@@ -19,7 +19,7 @@ use crate::proto::rtp::RtpState;
 use crate::proto::sip::SipMessage;
 use crate::proto::stun::{self, Message};
 use crate::proto::tls::TlsState;
-use crate::proto::{Protocol, ProtocolSet, Seen, dns, quic};
+use crate::proto::{ParseError, Protocol, ProtocolSet, Seen, dns, quic};
 use crate::time::rfc3339;
 
 /// Where the current packet sits in the capture, and the cross-flow maps.
@@ -130,12 +130,14 @@ impl FlowState {
         }
     }
 
-    /// Parses a SIP message at the start of `bytes`; returns its length (0
-    /// when there is none, or not all of it yet).
-    fn on_sip_bytes(&mut self, ctx: &mut Ctx<'_>, bytes: &[u8], stream: bool) -> usize {
-        let Some(m) = SipMessage::parse(bytes, stream) else {
-            return 0;
-        };
+    /// Parses a SIP message at the start of `bytes`; returns its length.
+    fn on_sip_bytes(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        bytes: &[u8],
+        stream: bool,
+    ) -> Result<usize, ParseError> {
+        let m = SipMessage::parse(bytes, stream)?;
         self.protocols.insert(Protocol::Sip);
         let announced = self
             .sip
@@ -145,7 +147,7 @@ impl FlowState {
             self.protocols.insert(Protocol::Sdp);
         }
         ctx.shared.announce(announced);
-        m.len
+        Ok(m.len)
     }
 
     fn on_quic(&mut self, ctx: &mut Ctx<'_>, payload: &[u8]) {

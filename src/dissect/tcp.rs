@@ -10,7 +10,7 @@ use crate::decode::TcpFlags;
 use crate::flow::Dir;
 use crate::flow::tcp::{Delivery, MAX_BUFFERED, TcpDirection};
 use crate::proto::stun::{self, Message};
-use crate::proto::{Protocol, dns, http, sip, tls};
+use crate::proto::{ParseError, Protocol, dns, http, sip, tls};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StreamProto {
@@ -106,11 +106,13 @@ impl FlowState {
             StreamProto::Sip => {
                 let mut used = 0;
                 loop {
-                    let n = self.on_sip_bytes(ctx, &data[used..], true);
-                    if n == 0 {
-                        break Some(used);
+                    match self.on_sip_bytes(ctx, &data[used..], true) {
+                        Ok(n) => used += n,
+                        Err(ParseError::Incomplete { .. }) => break Some(used),
+                        // Bytes that will never be SIP: stop following this
+                        // direction rather than buffer them to the cap.
+                        Err(ParseError::Invalid(_)) => break None,
                     }
-                    used += n;
                     // Keep-alive CRLFs between messages (RFC 5626).
                     while data[used..].starts_with(b"\r\n") {
                         used += 2;

@@ -53,7 +53,7 @@ impl FlowState {
             }
             Demux::ChannelData => {
                 if sip::looks_like_sip(payload) {
-                    self.on_sip_bytes(ctx, payload, false);
+                    let _ = self.on_sip_bytes(ctx, payload, false);
                 } else if !relayed
                     && (self.protocols.contains(Protocol::Stun) || ports.any_of(&TURN_PORTS))
                 {
@@ -85,7 +85,7 @@ impl FlowState {
             }
             Demux::Other => {
                 if sip::looks_like_sip(payload) {
-                    self.on_sip_bytes(ctx, payload, false);
+                    let _ = self.on_sip_bytes(ctx, payload, false);
                 } else if !relayed && quic::legacy_gquic_version(payload).is_some() {
                     self.on_quic(ctx, payload);
                 } else if ports.any_of(&DNS_PORTS) && !relayed {

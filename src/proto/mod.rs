@@ -21,6 +21,18 @@ pub use sip::sdp;
 use crate::flow::Dir;
 use crate::time::Nanos;
 
+/// Why bytes did not parse. Stream protocols need the difference: more
+/// bytes may complete an `Incomplete` message, an `Invalid` one will never
+/// be this protocol, so the stream stops being followed instead of
+/// buffering up to its cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParseError {
+    /// A prefix of a valid message; at least `needed` more bytes are wanted.
+    Incomplete { needed: usize },
+    /// Not this protocol, or broken beyond repair.
+    Invalid(&'static str),
+}
+
 /// Where the message being recorded sits in the capture: every fact keeps
 /// the packet number (as Wireshark counts) and time it was first seen.
 #[derive(Debug, Clone, Copy)]

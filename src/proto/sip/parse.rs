@@ -3,6 +3,8 @@
 //! Content-Length framing for stream transports. No allocation; malformed
 //! input is `None`, never a panic.
 
+use crate::proto::ParseError;
+
 const METHODS: [&str; 14] = [
     "INVITE",
     "ACK",
@@ -35,6 +37,35 @@ pub struct SipMessage<'a> {
     pub len: usize,
 }
 
+/// Whether `b` is too short to tell but could still grow into a SIP start
+/// line ("INV", "SIP/2", "BYE si"): on a stream, wait for more bytes.
+fn may_become_sip(b: &[u8]) -> bool {
+    /// Whether `b` is a prefix of the concatenated `parts`.
+    fn prefix_of(b: &[u8], parts: &[&[u8]]) -> bool {
+        let mut rest = b;
+        for part in parts {
+            let n = rest.len().min(part.len());
+            if rest[..n] != part[..n] {
+                return false;
+            }
+            rest = &rest[n..];
+            if rest.is_empty() {
+                return true;
+            }
+        }
+        rest.is_empty()
+    }
+    // A lone CR may be the first half of a keep-alive CRLF (RFC 5626).
+    if b.is_empty() || b == b"\r" || prefix_of(b, &[b"SIP/2.0 "]) {
+        return true;
+    }
+    METHODS.iter().any(|m| {
+        [&b"sip:"[..], b"sips:", b"tel:", b"urn:"]
+            .iter()
+            .any(|scheme| prefix_of(b, &[m.as_bytes(), b" ", scheme]))
+    })
+}
+
 /// Quick test on the first bytes: does this look like SIP at all?
 pub fn looks_like_sip(b: &[u8]) -> bool {
     if b.starts_with(b"SIP/2.0 ") {
@@ -53,11 +84,16 @@ pub fn looks_like_sip(b: &[u8]) -> bool {
 
 impl<'a> SipMessage<'a> {
     /// Parses one message at the start of `b`. With `stream` (TCP), the body
-    /// length comes from Content-Length and `None` means more bytes are
-    /// needed; over UDP the body is the rest of the datagram.
-    pub fn parse(b: &'a [u8], stream: bool) -> Option<SipMessage<'a>> {
+    /// length comes from Content-Length and a message not all there yet is
+    /// [`ParseError::Incomplete`]; over UDP the body is the rest of the
+    /// datagram.
+    pub fn parse(b: &'a [u8], stream: bool) -> Result<SipMessage<'a>, ParseError> {
         if !looks_like_sip(b) {
-            return None;
+            return Err(if may_become_sip(b) {
+                ParseError::Incomplete { needed: 1 }
+            } else {
+                ParseError::Invalid("not a SIP start line")
+            });
         }
         let head_end = memchr::memmem::find(b, b"\r\n\r\n")
             .map(|i| (i, i + 4))
@@ -68,11 +104,15 @@ impl<'a> SipMessage<'a> {
         let (head_len, body_start) = match head_end {
             Some(x) => x,
             None if !stream => (b.len(), b.len()),
-            None => return None,
+            None => return Err(ParseError::Incomplete { needed: 2 }),
         };
-        let head = std::str::from_utf8(&b[..head_len]).ok()?;
-        let first_line = head.lines().next()?;
-        let start = parse_start_line(first_line)?;
+        let head = std::str::from_utf8(&b[..head_len])
+            .map_err(|_| ParseError::Invalid("SIP headers are not UTF-8"))?;
+        let start = head
+            .lines()
+            .next()
+            .and_then(parse_start_line)
+            .ok_or(ParseError::Invalid("malformed SIP start line"))?;
         let mut msg = SipMessage {
             start,
             head,
@@ -88,9 +128,16 @@ impl<'a> SipMessage<'a> {
             (false, Some(n)) => n.min(b.len() - body_start),
             (false, None) => b.len() - body_start,
         };
-        msg.body = b.get(body_start..body_start + body_len)?;
-        msg.len = body_start + body_len;
-        Some(msg)
+        let end = body_start
+            .checked_add(body_len)
+            .ok_or(ParseError::Invalid("absurd Content-Length"))?;
+        msg.body = b
+            .get(body_start..end)
+            .ok_or_else(|| ParseError::Incomplete {
+                needed: end - b.len(),
+            })?;
+        msg.len = end;
+        Ok(msg)
     }
 
     pub fn method(&self) -> Option<&'a str> {
@@ -255,7 +302,11 @@ v=0\nEXTRA";
         assert_eq!(from.tag, Some("1928301774"));
         assert_eq!(uri_user(from.uri), Some("+15551234567"));
         // On a stream, a message whose body has not arrived yet is incomplete.
-        assert!(SipMessage::parse(&INVITE[..INVITE.len() - 8], true).is_none());
+        let cut = SipMessage::parse(&INVITE[..INVITE.len() - 8], true);
+        assert!(
+            matches!(cut, Err(ParseError::Incomplete { needed }) if needed > 0),
+            "{cut:?}"
+        );
     }
 
     #[test]
@@ -268,8 +319,35 @@ v=0\nEXTRA";
                 reason: "Ringing"
             }
         );
-        assert!(SipMessage::parse(b"GET / HTTP/1.1\r\n\r\n", false).is_none());
-        assert!(SipMessage::parse(b"SIP/2.0 99 Nope\r\n\r\n", false).is_none());
+        assert!(matches!(
+            SipMessage::parse(b"GET / HTTP/1.1\r\n\r\n", false),
+            Err(ParseError::Invalid(_))
+        ));
+        assert!(matches!(
+            SipMessage::parse(b"SIP/2.0 99 Nope\r\n\r\n", false),
+            Err(ParseError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn a_prefix_waits_and_other_bytes_are_refused() {
+        for prefix in [&b""[..], b"INV", b"INVITE s", b"SIP/2", b"BYE sips"] {
+            assert_eq!(
+                SipMessage::parse(prefix, true).err(),
+                Some(ParseError::Incomplete { needed: 1 }),
+                "{:?}",
+                String::from_utf8_lossy(prefix)
+            );
+        }
+        assert!(matches!(
+            SipMessage::parse(b"INVITE http://x", true),
+            Err(ParseError::Invalid(_))
+        ));
+        // Headers without their blank line yet: more is coming.
+        assert!(matches!(
+            SipMessage::parse(b"OPTIONS sip:a@b SIP/2.0\r\nVia: x", true),
+            Err(ParseError::Incomplete { .. })
+        ));
         assert!(!looks_like_sip(b"INVITE"));
     }
 
