@@ -295,6 +295,7 @@ fn judge(
         }
         call_ids.extend(s.call_ids.iter().cloned());
         reasoning.push(ReasoningStep {
+            kind: StepKind::Reason,
             step: format!(
                 "Signaling: SIP over {} in the clear between {} and {}",
                 f.transport, f.client, f.server
@@ -307,6 +308,7 @@ fn judge(
     }
     if sip.is_empty() {
         reasoning.push(ReasoningStep {
+            kind: StepKind::SignalingNotVisible,
             step:
                 "Signaling: not visible in this capture (HTTPS/WebSocket or TLS, or not captured)"
                     .into(),
@@ -360,6 +362,7 @@ fn judge(
             format!("between {} and {}", f.client, f.server)
         };
         reasoning.push(ReasoningStep {
+            kind: StepKind::Reason,
             step: format!(
                 "Key exchange: DTLS-SRTP ({}, {}) {between}",
                 t.version.as_deref().unwrap_or("DTLS"),
@@ -377,6 +380,7 @@ fn judge(
     for m in &media {
         let f = legs.iter().find(|f| f.id == m.flow).unwrap();
         reasoning.push(ReasoningStep {
+            kind: StepKind::Reason,
             step: format!(
                 "Media: SSRC {} {} ({} packets) encrypted: {} — {}",
                 m.ssrc, m.direction, m.packets, m.encrypted, m.evidence
@@ -419,6 +423,7 @@ fn judge(
             .allowed_relay(ip, s.realm.as_deref(), &[])
             .map(|r| r.name.clone());
         reasoning.push(ReasoningStep {
+            kind: StepKind::Reason,
             step: format!(
                 "Path: relayed through TURN server {} (REALM {}, relayed {}){}",
                 f.server,
@@ -457,6 +462,7 @@ fn judge(
             .map(|v| v.name.clone());
         let detail = "ICE checks only from the client (ICE-CONTROLLING, never ICE-CONTROLLED): the far end is ICE-lite and terminates DTLS-SRTP".to_string();
         reasoning.push(ReasoningStep {
+            kind: StepKind::Reason,
             step: format!("Path: media terminated by the server {}", f.server),
             evidence: vec![flow_evidence(f, detail.clone())],
         });
@@ -474,6 +480,7 @@ fn judge(
             format!("Path: direct between {}", participants.join(" and "))
         };
         reasoning.push(ReasoningStep {
+            kind: StepKind::Reason,
             step,
             evidence: Vec::new(),
         });
@@ -494,10 +501,11 @@ fn judge(
                 .and_then(|t| t.sni.clone())
                 .or_else(|| f.quic.as_ref().and_then(|q| q.sni.clone()))
                 .unwrap_or_default();
-            reasoning.retain(|r| !r.step.starts_with("Signaling: not visible"));
+            reasoning.retain(|r| r.kind != StepKind::SignalingNotVisible);
             reasoning.insert(
                 0,
                 ReasoningStep {
+kind: StepKind::Reason,
                     step: format!("Signaling: encrypted ({}) to {v}, attributed by SNI {sni}; its content cannot be read", f.protocols.join("/")),
                     evidence: vec![flow_evidence(f, format!("ClientHello names {sni}"))],
                 },
@@ -532,6 +540,7 @@ fn judge(
         ids.sort();
         ids.dedup();
         reasoning.push(ReasoningStep {
+            kind: StepKind::Reason,
             step: format!(
                 "Verdict exposed: content or identifiers crossed the network in the clear ({})",
                 ids.join(", ")
@@ -544,18 +553,21 @@ fn judge(
         "exposed"
     } else if path == "server-terminated" {
         reasoning.push(ReasoningStep {
+kind: StepKind::Reason,
             step: "Verdict intermediary-can-access: the media's keys were negotiated (DTLS) with the vendor's server, which can decrypt it".into(),
             evidence: Vec::new(),
         });
         "intermediary-can-access"
     } else if media.is_empty() && !keyed_end_to_end {
         reasoning.push(ReasoningStep {
+            kind: StepKind::Reason,
             step: "Verdict indeterminate: no media was captured for this call".into(),
             evidence: Vec::new(),
         });
         "indeterminate"
     } else if keyed_end_to_end && (encrypted_all || media.is_empty()) {
         reasoning.push(ReasoningStep {
+            kind: StepKind::Reason,
             step: format!(
                 "Verdict conduit-consistent: keys negotiated end to end ({}); {}",
                 if dtls_srtp.is_empty() {
@@ -574,6 +586,7 @@ fn judge(
         "conduit-consistent"
     } else {
         reasoning.push(ReasoningStep {
+kind: StepKind::Reason,
             step: "Verdict indeterminate: the media's key exchange is not visible (SDES over protected signaling, or the call started before the capture)".into(),
             evidence: Vec::new(),
         });

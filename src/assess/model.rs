@@ -115,6 +115,20 @@ pub struct ServerInfo {
 pub struct ReasoningStep {
     pub step: String,
     pub evidence: Vec<Evidence>,
+    /// What the step stands for, so later reasoning can replace it
+    /// without reading its text (not part of the report).
+    #[serde(skip)]
+    pub kind: StepKind,
+}
+
+/// Steps the correlator may revisit once more is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// "Signaling: not visible": replaced when encrypted signaling to the
+    /// relay's or media server's vendor is attributed to the call.
+    SignalingNotVisible,
+    /// Any other step.
+    Reason,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
