@@ -6,6 +6,7 @@
 //! flows with media (or a SIP INVITE) are one call, which then gets its
 //! path and its conduit-exception verdict, with the reasoning behind it.
 
+use super::catalogue::FindingId;
 use super::policy::Policy;
 use super::vendors::Vendors;
 use crate::assess::model::*;
@@ -228,7 +229,7 @@ fn judge(
     web_signaling: &[(String, &FlowRecord)],
 ) -> Call {
     let mut reasoning: Vec<ReasoningStep> = Vec::new();
-    let mut call_findings: Vec<&'static str> = Vec::new();
+    let mut call_findings: Vec<FindingId> = Vec::new();
     for f in findings {
         if !call_findings.contains(&f.id) {
             call_findings.push(f.id);
@@ -522,11 +523,11 @@ kind: StepKind::Reason,
     }
 
     // The verdict.
-    const EXPOSING: [&str; 4] = [
-        "media-cleartext",
-        "srtp-keys-exposed",
-        "sip-identity-exposed",
-        "rtcp-sdes-exposed",
+    const EXPOSING: [FindingId; 4] = [
+        FindingId::MediaCleartext,
+        FindingId::SrtpKeysExposed,
+        FindingId::SipIdentityExposed,
+        FindingId::RtcpSdesExposed,
     ];
     let exposing: Vec<&Finding> = findings
         .iter()
@@ -536,7 +537,7 @@ kind: StepKind::Reason,
     let encrypted_all = !media.is_empty() && media.iter().all(|m| m.encrypted == Encrypted::Yes);
     let keyed_end_to_end = !dtls_srtp.is_empty() || legs.iter().any(|f| has(f, "zrtp"));
     let verdict = if !exposing.is_empty() {
-        let mut ids: Vec<&str> = exposing.iter().map(|f| f.id).collect();
+        let mut ids: Vec<&str> = exposing.iter().map(|f| f.id.name()).collect();
         ids.sort();
         ids.dedup();
         reasoning.push(ReasoningStep {

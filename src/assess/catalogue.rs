@@ -38,8 +38,66 @@ impl Severity {
     }
 }
 
+/// A finding's stable id: the catalogue's key, in `RULES` order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingId {
+    MediaCleartext,
+    SrtpKeysExposed,
+    SignalingCleartext,
+    SipIdentityExposed,
+    SipCredentialsCleartext,
+    RtcpSdesExposed,
+    TlsDeprecated,
+    TlsWeakCipher,
+    TlsCertificateProblem,
+    RelayThirdParty,
+    MediaTerminatedByServer,
+    VendorWithoutBaa,
+    IceAddressExposed,
+    DnsProviderExposed,
+    SniProviderExposed,
+    HttpCleartext,
+    StunSoftwareDisclosed,
+}
+
+impl FindingId {
+    /// The id as reports, policies and DOMAIN.md spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FindingId::MediaCleartext => "media-cleartext",
+            FindingId::SrtpKeysExposed => "srtp-keys-exposed",
+            FindingId::SignalingCleartext => "signaling-cleartext",
+            FindingId::SipIdentityExposed => "sip-identity-exposed",
+            FindingId::SipCredentialsCleartext => "sip-credentials-cleartext",
+            FindingId::RtcpSdesExposed => "rtcp-sdes-exposed",
+            FindingId::TlsDeprecated => "tls-deprecated",
+            FindingId::TlsWeakCipher => "tls-weak-cipher",
+            FindingId::TlsCertificateProblem => "tls-certificate-problem",
+            FindingId::RelayThirdParty => "relay-third-party",
+            FindingId::MediaTerminatedByServer => "media-terminated-by-server",
+            FindingId::VendorWithoutBaa => "vendor-without-baa",
+            FindingId::IceAddressExposed => "ice-address-exposed",
+            FindingId::DnsProviderExposed => "dns-provider-exposed",
+            FindingId::SniProviderExposed => "sni-provider-exposed",
+            FindingId::HttpCleartext => "http-cleartext",
+            FindingId::StunSoftwareDisclosed => "stun-software-disclosed",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<FindingId> {
+        RULES.iter().map(|r| r.id).find(|id| id.name() == name)
+    }
+}
+
+impl std::fmt::Display for FindingId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 pub struct Rule {
-    pub id: &'static str,
+    pub id: FindingId,
     pub severity: Severity,
     pub title: &'static str,
     pub explanation: &'static str,
@@ -47,9 +105,9 @@ pub struct Rule {
     pub remedy: &'static str,
 }
 
-pub const RULES: [Rule; 17] = [
+pub static RULES: [Rule; 17] = [
     Rule {
-        id: "media-cleartext",
+        id: FindingId::MediaCleartext,
         severity: Severity::Critical,
         title: "Media sent without encryption",
         explanation: "Audio or video crossed the network as plain RTP: anyone on the path can record and replay the visit.",
@@ -57,7 +115,7 @@ pub const RULES: [Rule; 17] = [
         remedy: "Require SRTP (DTLS-SRTP, or SDES over TLS signaling) on every endpoint and trunk.",
     },
     Rule {
-        id: "srtp-keys-exposed",
+        id: FindingId::SrtpKeysExposed,
         severity: Severity::Critical,
         title: "SRTP keys sent in clear signaling",
         explanation: "SDES a=crypto keys travelled in unencrypted SIP/SDP, so the encrypted media can be decrypted by anyone who captured the signaling.",
@@ -65,7 +123,7 @@ pub const RULES: [Rule; 17] = [
         remedy: "Carry SDES only over SIP/TLS (sips:, port 5061) or switch to DTLS-SRTP.",
     },
     Rule {
-        id: "signaling-cleartext",
+        id: FindingId::SignalingCleartext,
         severity: Severity::High,
         title: "Call signaling in the clear",
         explanation: "SIP travelled over UDP/TCP without TLS: who called whom, when, and from where is readable on the path.",
@@ -73,7 +131,7 @@ pub const RULES: [Rule; 17] = [
         remedy: "Use SIP over TLS (port 5061) between phones, PBX and trunks.",
     },
     Rule {
-        id: "sip-identity-exposed",
+        id: FindingId::SipIdentityExposed,
         severity: Severity::High,
         title: "Names or phone numbers in clear SIP headers",
         explanation: "Display names, phone numbers or SIP URIs of participants were readable in From/To/Contact/P-Asserted-Identity headers.",
@@ -81,7 +139,7 @@ pub const RULES: [Rule; 17] = [
         remedy: "Encrypt signaling (SIP/TLS); avoid patient names in display names.",
     },
     Rule {
-        id: "sip-credentials-cleartext",
+        id: FindingId::SipCredentialsCleartext,
         severity: Severity::High,
         title: "SIP credentials over an unencrypted transport",
         explanation: "Digest Authorization headers crossed the network unencrypted and can be cracked offline.",
@@ -89,7 +147,7 @@ pub const RULES: [Rule; 17] = [
         remedy: "Register over SIP/TLS and use strong, unique SIP passwords.",
     },
     Rule {
-        id: "rtcp-sdes-exposed",
+        id: FindingId::RtcpSdesExposed,
         severity: Severity::Medium,
         title: "Identifiers in plain RTCP",
         explanation: "RTCP source descriptions (NAME, EMAIL, PHONE, LOC, NOTE) carried identifying details in the clear.",
@@ -97,7 +155,7 @@ pub const RULES: [Rule; 17] = [
         remedy: "Use SRTCP and configure endpoints not to send personal SDES items.",
     },
     Rule {
-        id: "tls-deprecated",
+        id: FindingId::TlsDeprecated,
         severity: Severity::High,
         title: "Deprecated TLS or DTLS version",
         explanation: "A connection negotiated SSL 3.0, TLS 1.0/1.1 or DTLS 1.0, which NIST no longer allows for federal systems.",
@@ -105,7 +163,7 @@ pub const RULES: [Rule; 17] = [
         remedy: "Disable versions below TLS 1.2 / DTLS 1.2 on servers and clients.",
     },
     Rule {
-        id: "tls-weak-cipher",
+        id: FindingId::TlsWeakCipher,
         severity: Severity::High,
         title: "Weak cipher suite negotiated",
         explanation: "The connection uses a NULL, export, anonymous, RC4 or DES/3DES cipher suite that does not protect the data adequately.",
@@ -113,7 +171,7 @@ pub const RULES: [Rule; 17] = [
         remedy: "Restrict servers to AEAD suites (AES-GCM, ChaCha20-Poly1305) with ECDHE.",
     },
     Rule {
-        id: "tls-certificate-problem",
+        id: FindingId::TlsCertificateProblem,
         severity: Severity::Medium,
         title: "Certificate problem",
         explanation: "The server's certificate is self-signed, expired, not yet valid or does not name the server, which exposes users to interception.",
@@ -121,7 +179,7 @@ pub const RULES: [Rule; 17] = [
         remedy: "Install a certificate from a trusted CA that names the service and is in date.",
     },
     Rule {
-        id: "relay-third-party",
+        id: FindingId::RelayThirdParty,
         severity: Severity::High,
         title: "Media relayed through a third-party TURN server",
         explanation: "Call media passed through a relay that is not on the allow list: its operator is in the media path and needs a conduit or BAA analysis.",
@@ -129,7 +187,7 @@ pub const RULES: [Rule; 17] = [
         remedy: "Add the relay to the policy if it is yours or covered by a BAA; otherwise configure the platform's approved relays.",
     },
     Rule {
-        id: "media-terminated-by-server",
+        id: FindingId::MediaTerminatedByServer,
         severity: Severity::Medium,
         title: "Media terminated by a vendor server",
         explanation: "Encrypted media ends at a vendor server that holds the keys (SFU/MCU): the vendor can access content and is not a mere conduit.",
@@ -137,7 +195,7 @@ pub const RULES: [Rule; 17] = [
         remedy: "Make sure a BAA covers this vendor before it carries PHI.",
     },
     Rule {
-        id: "vendor-without-baa",
+        id: FindingId::VendorWithoutBaa,
         severity: Severity::High,
         title: "Traffic to a platform that offers no BAA",
         explanation: "The capture shows traffic to a platform that publicly offers no Business Associate Agreement.",
@@ -145,7 +203,7 @@ pub const RULES: [Rule; 17] = [
         remedy: "Move telehealth visits to a platform covered by a BAA.",
     },
     Rule {
-        id: "ice-address-exposed",
+        id: FindingId::IceAddressExposed,
         severity: Severity::Low,
         title: "Internal addresses in clear SDP candidates",
         explanation: "ICE host candidates with private addresses were readable in unencrypted signaling, revealing network layout and devices.",
@@ -153,7 +211,7 @@ pub const RULES: [Rule; 17] = [
         remedy: "Encrypt signaling; use mDNS candidates or restrict host candidates.",
     },
     Rule {
-        id: "dns-provider-exposed",
+        id: FindingId::DnsProviderExposed,
         severity: Severity::Medium,
         title: "Plain DNS names a telehealth provider",
         explanation: "Unencrypted DNS queries reveal which telehealth service is being used, which can itself disclose a condition.",
@@ -161,7 +219,7 @@ pub const RULES: [Rule; 17] = [
         remedy: "Use encrypted DNS (DoT/DoH) on clinic and patient networks.",
     },
     Rule {
-        id: "sni-provider-exposed",
+        id: FindingId::SniProviderExposed,
         severity: Severity::Low,
         title: "TLS server name names a telehealth provider",
         explanation: "The TLS/QUIC server name (SNI) is sent in the clear and names the provider.",
@@ -169,7 +227,7 @@ pub const RULES: [Rule; 17] = [
         remedy: "Prefer services that support Encrypted Client Hello.",
     },
     Rule {
-        id: "http-cleartext",
+        id: FindingId::HttpCleartext,
         severity: Severity::High,
         title: "Plain HTTP to a telehealth endpoint",
         explanation: "Web traffic to a telehealth service went unencrypted: pages, forms and cookies are readable on the path.",
@@ -177,7 +235,7 @@ pub const RULES: [Rule; 17] = [
         remedy: "Serve and reach the service over HTTPS only (HSTS).",
     },
     Rule {
-        id: "stun-software-disclosed",
+        id: FindingId::StunSoftwareDisclosed,
         severity: Severity::Info,
         title: "STUN/TURN software disclosed",
         explanation: "The SOFTWARE attribute names the client or server software and version, which helps fingerprinting.",
@@ -186,20 +244,32 @@ pub const RULES: [Rule; 17] = [
     },
 ];
 
-pub fn rule(id: &str) -> &'static Rule {
-    RULES
-        .iter()
-        .find(|r| r.id == id)
-        .unwrap_or_else(|| panic!("unknown rule id {id}"))
+/// The catalogue entry of `id` (RULES is in `FindingId` order).
+pub fn rule(id: FindingId) -> &'static Rule {
+    &RULES[id as usize]
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn ids_are_unique_and_match_domain() {
-        let mut ids: Vec<&str> = super::RULES.iter().map(|r| r.id).collect();
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id.name()).collect();
         ids.sort();
         ids.dedup();
-        assert_eq!(ids.len(), super::RULES.len());
+        assert_eq!(ids.len(), RULES.len());
+    }
+
+    #[test]
+    fn rules_are_in_id_order_and_names_match_serde() {
+        for (i, r) in RULES.iter().enumerate() {
+            assert_eq!(r.id as usize, i, "{} out of order", r.id);
+            assert!(std::ptr::eq(rule(r.id), r));
+            let json = serde_json::to_string(&r.id).unwrap();
+            assert_eq!(json, format!("\"{}\"", r.id.name()));
+            assert_eq!(FindingId::from_name(r.id.name()), Some(r.id));
+        }
+        assert_eq!(FindingId::from_name("no-such-finding"), None);
     }
 }

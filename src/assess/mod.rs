@@ -11,7 +11,7 @@ pub mod policy;
 pub mod vendors;
 
 use crate::facts::{DnsName, FlowRecord};
-use catalogue::{Severity, rule};
+use catalogue::{FindingId, Severity, rule};
 use model::{Call, Evidence, Finding, Summary, VendorSeen};
 use policy::{Policy, TlsVersion};
 use std::collections::{BTreeMap, HashMap};
@@ -37,7 +37,7 @@ pub struct Assessor {
     policy: Policy,
     vendors: Vendors,
     findings: Vec<Finding>,
-    index: HashMap<(&'static str, String), usize>,
+    index: HashMap<(FindingId, String), usize>,
     vendors_seen: Vec<VendorSeen>,
     flow_lines: Vec<FlowLine>,
     /// Flows that can belong to a call (signaling, ICE, relay, media).
@@ -115,13 +115,7 @@ impl Assessor {
     }
 
     /// Adds evidence to the finding (id, subject), creating it if needed.
-    fn report(
-        &mut self,
-        id: &'static str,
-        subject: String,
-        values: &[(&str, String)],
-        ev: Evidence,
-    ) {
+    fn report(&mut self, id: FindingId, subject: String, values: &[(&str, String)], ev: Evidence) {
         if self.policy.ignores(id) {
             return;
         }
@@ -129,7 +123,7 @@ impl Assessor {
         let i = match self.index.get(&key) {
             Some(&i) => i,
             None if self.findings.len() >= MAX_FINDINGS => {
-                *self.not_listed.entry(id).or_default() += 1;
+                *self.not_listed.entry(id.name()).or_default() += 1;
                 return;
             }
             None => {
@@ -237,7 +231,7 @@ impl Assessor {
             );
             let agents = sip.user_agents.join("; ");
             self.report(
-                "signaling-cleartext",
+                FindingId::SignalingCleartext,
                 server.clone(),
                 &[
                     ("transport", f.transport.to_string()),
@@ -257,7 +251,7 @@ impl Assessor {
                 let detail = format!("readable in SIP headers: {}", ids.join(", "));
                 let ev = evidence(f, sip.first_packet, f.last_packet, detail);
                 self.report(
-                    "sip-identity-exposed",
+                    FindingId::SipIdentityExposed,
                     server.clone(),
                     &[("identities", ids.join(", "))],
                     ev,
@@ -275,7 +269,7 @@ impl Assessor {
                     packets.join(", ")
                 );
                 self.report(
-                    "sip-credentials-cleartext",
+                    FindingId::SipCredentialsCleartext,
                     server.clone(),
                     &[],
                     evidence(f, sip.first_packet, f.last_packet, detail),
@@ -293,7 +287,7 @@ impl Assessor {
                         m.port
                     );
                     self.report(
-                        "srtp-keys-exposed",
+                        FindingId::SrtpKeysExposed,
                         server.clone(),
                         &[("suites", m.crypto_suites.join(", "))],
                         evidence(f, sdp.packet, sdp.packet, detail),
@@ -315,7 +309,7 @@ impl Assessor {
                         internal.join(", ")
                     );
                     self.report(
-                        "ice-address-exposed",
+                        FindingId::IceAddressExposed,
                         server.clone(),
                         &[("candidates", internal.join(", "))],
                         evidence(f, sdp.packet, sdp.packet, detail),
@@ -350,7 +344,7 @@ impl Assessor {
                 detail,
             };
             self.report(
-                "media-cleartext",
+                FindingId::MediaCleartext,
                 subject,
                 &[
                     ("packets", s.packets.to_string()),
@@ -375,7 +369,7 @@ impl Assessor {
                     .map(|i| format!("{} {}={}", i.ssrc, i.item, i.value))
                     .collect();
                 self.report(
-                    "rtcp-sdes-exposed",
+                    FindingId::RtcpSdesExposed,
                     server.clone(),
                     &[("items", list.join(", "))],
                     evidence(
@@ -404,7 +398,7 @@ impl Assessor {
                     let version = tls.version.clone().unwrap_or_default();
                     let detail = format!("ServerHello in packet {hello} negotiated {version}");
                     self.report(
-                        "tls-deprecated",
+                        FindingId::TlsDeprecated,
                         subject.clone(),
                         &[("version", version)],
                         evidence(f, hello, hello, detail),
@@ -416,7 +410,7 @@ impl Assessor {
                 if weak_cipher(cipher) || (!allowed.is_empty() && !allowed.contains(cipher)) {
                     let detail = format!("ServerHello in packet {hello} chose {cipher}");
                     self.report(
-                        "tls-weak-cipher",
+                        FindingId::TlsWeakCipher,
                         subject.clone(),
                         &[("cipher", cipher.clone())],
                         evidence(f, hello, hello, detail),
@@ -460,7 +454,7 @@ impl Assessor {
                         problems.join(", ")
                     );
                     self.report(
-                        "tls-certificate-problem",
+                        FindingId::TlsCertificateProblem,
                         subject.clone(),
                         &[
                             ("subject", cert.subject.clone()),
@@ -490,7 +484,7 @@ impl Assessor {
                     f.id,
                 );
                 self.report(
-                    "sni-provider-exposed",
+                    FindingId::SniProviderExposed,
                     format!("{v}: {sni}"),
                     &[("sni", sni.clone()), ("vendor", v.clone())],
                     evidence(
@@ -513,7 +507,7 @@ impl Assessor {
                     );
                     let detail = format!("{} query for {} in packet {}", q.kind, q.name, q.packet);
                     self.report(
-                        "dns-provider-exposed",
+                        FindingId::DnsProviderExposed,
                         format!("{v}: {}", q.name),
                         &[("name", q.name.clone()), ("vendor", v.clone())],
                         evidence(f, q.packet, q.packet, detail),
@@ -536,7 +530,7 @@ impl Assessor {
                     r.method, r.path, r.packet
                 );
                 self.report(
-                    "http-cleartext",
+                    FindingId::HttpCleartext,
                     format!("{v}: {host}"),
                     &[("host", host.clone())],
                     evidence(f, r.packet, r.packet, detail),
@@ -548,7 +542,7 @@ impl Assessor {
             for sw in &stun.software {
                 let detail = format!("SOFTWARE \"{sw}\" in STUN/TURN messages of flow {}", f.id);
                 self.report(
-                    "stun-software-disclosed",
+                    FindingId::StunSoftwareDisclosed,
                     sw.clone(),
                     &[("software", sw.clone())],
                     evidence(f, stun.first_packet, f.last_packet, detail),
@@ -604,7 +598,7 @@ impl Assessor {
         let subject = format!("{} {}", f.transport, f.server);
         let before = self.findings.len();
         self.report(
-            "relay-third-party",
+            FindingId::RelayThirdParty,
             subject.clone(),
             &values,
             evidence(f, stun.first_packet, f.last_packet, detail),
@@ -639,7 +633,7 @@ impl Assessor {
         for f in self
             .findings
             .iter_mut()
-            .filter(|f| f.id == "relay-third-party" && !f.values.contains_key("allowed_by"))
+            .filter(|f| f.id == FindingId::RelayThirdParty && !f.values.contains_key("allowed_by"))
         {
             let Some(ip) = f
                 .values
@@ -696,7 +690,7 @@ impl Assessor {
                     .map(|v| v.note.clone())
                     .unwrap_or_default();
                 self.report(
-                    "vendor-without-baa",
+                    FindingId::VendorWithoutBaa,
                     name.clone(),
                     &[("vendor", name.clone()), ("baa", note)],
                     ev,
@@ -723,9 +717,9 @@ impl Assessor {
                 values.push(("vendor", v.clone()));
             }
             let ev = evidence(f, f.first_packet, f.last_packet, server.evidence.clone());
-            call.findings.push("media-terminated-by-server");
+            call.findings.push(FindingId::MediaTerminatedByServer);
             self.report(
-                "media-terminated-by-server",
+                FindingId::MediaTerminatedByServer,
                 format!("call {}: {}", call.id, server.address),
                 &values,
                 ev,
@@ -734,7 +728,7 @@ impl Assessor {
         self.findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
-                .then(a.id.cmp(b.id))
+                .then(a.id.name().cmp(b.id.name()))
                 .then(a.subject.cmp(&b.subject))
         });
         let mut counts: BTreeMap<String, u64> = [

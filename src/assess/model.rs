@@ -3,7 +3,7 @@
 //! (`calls`, `findings`, `summary` of `teleprobe.report/1`). Nothing here
 //! knows how a report is written.
 
-use crate::assess::catalogue::Severity;
+use crate::assess::catalogue::{FindingId, Severity};
 use crate::assess::vendors::Baa;
 use crate::facts::{Direction, Encrypted, Timeline};
 use schemars::JsonSchema;
@@ -39,7 +39,8 @@ pub struct Call {
     /// What this capture cannot show about the call.
     pub cannot_show: Vec<String>,
     /// Ids of the findings whose evidence lies in this call's flows.
-    pub findings: Vec<&'static str>,
+    #[schemars(with = "Vec<String>")]
+    pub findings: Vec<FindingId>,
     /// Bytes over time of the call's signaling, ICE, relay and media flows
     /// (the reports' bandwidth chart).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,7 +135,8 @@ pub enum StepKind {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Finding {
     /// Stable id from the catalogue, e.g. `media-cleartext`.
-    pub id: &'static str,
+    #[schemars(with = "String")]
+    pub id: FindingId,
     pub severity: Severity,
     /// The catalogue's severity before any policy override.
     pub default_severity: Severity,

@@ -4,7 +4,7 @@
 //! a mistake is an error that names the line and the key, never a silent
 //! default.
 
-use super::catalogue::{RULES, Severity};
+use super::catalogue::{FindingId, RULES, Severity};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -82,21 +82,21 @@ pub struct RelayRule {
 
 /// A finding id that exists in the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct RuleId(pub &'static str);
+pub struct RuleId(pub FindingId);
 
 impl<'de> Deserialize<'de> for RuleId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        RULES
-            .iter()
-            .find(|r| r.id == s)
-            .map(|r| RuleId(r.id))
-            .ok_or_else(|| {
-                serde::de::Error::custom(format!(
-                    "unknown finding id `{s}`; known ids: {}",
-                    RULES.iter().map(|r| r.id).collect::<Vec<_>>().join(", ")
-                ))
-            })
+        FindingId::from_name(&s).map(RuleId).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unknown finding id `{s}`; known ids: {}",
+                RULES
+                    .iter()
+                    .map(|r| r.id.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
     }
 }
 
@@ -204,14 +204,14 @@ impl Policy {
         toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
     }
 
-    pub fn severity_of(&self, id: &str, default: Severity) -> Severity {
+    pub fn severity_of(&self, id: FindingId, default: Severity) -> Severity {
         self.severity
             .iter()
             .find(|(k, _)| k.0 == id)
             .map_or(default, |(_, s)| *s)
     }
 
-    pub fn ignores(&self, id: &str) -> bool {
+    pub fn ignores(&self, id: FindingId) -> bool {
         self.ignore.iter().any(|r| r.0 == id)
     }
 

@@ -5,6 +5,7 @@
 //! and subject; streamed calls are numbered in the order they were written.
 
 use super::private_file::open_private;
+use crate::assess::catalogue::FindingId;
 use crate::assess::model::{Call, Finding};
 use crate::flow::Timeouts;
 use crate::report::redact::Redactor;
@@ -58,7 +59,7 @@ pub struct JsonlWriter<'w> {
     pending: bool,
     observed: u64,
     calls_sent: HashSet<u64>,
-    findings_sent: HashSet<(&'static str, String)>,
+    findings_sent: HashSet<(FindingId, String)>,
     written: u64,
     /// The first write error; streaming stops there (a closed pipe).
     pub error: Option<std::io::Error>,

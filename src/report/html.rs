@@ -253,8 +253,8 @@ pub fn render(report: &Report) -> String {
                 "<li><span class=\"sev {}\">{}</span> <a href=\"#finding-{}\"><code>{}</code></a> {} — {}</li>",
                 f.severity.name(),
                 f.severity.name().to_uppercase(),
-                esc(f.id),
-                esc(f.id),
+                esc(f.id.name()),
+                esc(f.id.name()),
                 esc(&f.subject),
                 esc(f.title)
             );
@@ -331,10 +331,10 @@ pub fn render(report: &Report) -> String {
         let _ = write!(
             out,
             "<div class=\"card\" id=\"finding-{}\"><b class=\"sev {}\">{}</b> <code>{}</code> — {}<p>{}</p><p><b>Reference:</b> {}<br><b>Remedy:</b> {}</p><ul>",
-            esc(f.id),
+            esc(f.id.name()),
             f.severity.name(),
             f.severity.name().to_uppercase(),
-            esc(f.id),
+            esc(f.id.name()),
             esc(&f.subject),
             esc(f.explanation),
             esc(f.reference),

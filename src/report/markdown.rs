@@ -135,7 +135,14 @@ pub fn render(report: &Report) -> String {
                 cell(&path_text(call)),
                 cell(&who(call)),
                 media_text(call),
-                cell(&call.findings.join(", "))
+                cell(
+                    &call
+                        .findings
+                        .iter()
+                        .map(|f| f.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             );
         }
         let _ = writeln!(out);

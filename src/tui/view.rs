@@ -306,7 +306,7 @@ fn findings(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
         .map(|f| {
             Row::new(vec![
                 Cell::from(f.severity.name().to_uppercase()).style(severity_style(f.severity)),
-                Cell::from(f.id),
+                Cell::from(f.id.name()),
                 Cell::from(f.subject.clone()),
                 Cell::from(f.evidence.len().to_string()),
             ])
