@@ -10,6 +10,7 @@ use serde::Serialize;
 
 pub use crate::flow::Dir as Direction;
 pub use crate::flow::timeline::TimelineRecord as Timeline;
+pub use crate::flow::{End, Proto};
 pub use crate::proto::dns::{DnsAnswer, DnsDetail, DnsQuery};
 pub use crate::proto::http::{HttpDetail, HttpRequest};
 pub use crate::proto::quic::QuicDetail;
@@ -21,25 +22,6 @@ pub use crate::proto::sip::{
 pub use crate::proto::stun::{ChannelBinding, StunDetail, TurnDetail};
 pub use crate::proto::tls::{CertificateDetail, TlsDetail};
 pub use crate::proto::zrtp::ZrtpDetail;
-
-#[derive(JsonSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(dead_code)]
-pub enum TransportName {
-    Udp,
-    Tcp,
-}
-
-#[derive(JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-#[allow(dead_code)]
-pub enum FlowEnd {
-    Fin,
-    Rst,
-    Idle,
-    CaptureEnd,
-    Live,
-}
 
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct CaptureInfo {
@@ -79,8 +61,7 @@ pub struct Counters {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct FlowRecord {
     pub id: u64,
-    #[schemars(with = "TransportName")]
-    pub transport: &'static str,
+    pub transport: Proto,
     pub client: String,
     pub server: String,
     pub first_timestamp: String,
@@ -91,8 +72,7 @@ pub struct FlowRecord {
     pub client_to_server: Counters,
     pub server_to_client: Counters,
     /// How the flow ended: `fin`, `rst`, `idle`, `capture-end`, or `live` in a snapshot of a flow still running.
-    #[schemars(with = "FlowEnd")]
-    pub end: &'static str,
+    pub end: End,
     /// Protocols seen on the flow, from a fixed vocabulary, in vocabulary order.
     #[schemars(with = "Vec<crate::proto::Protocol>")]
     pub protocols: Vec<&'static str>,

@@ -205,7 +205,7 @@ fn agreement_with_ndpi() {
         for f in analysis.report.flows.in_memory() {
             let (c, s): (SocketAddr, SocketAddr) =
                 (f.client.parse().unwrap(), f.server.parse().unwrap());
-            let key = canonical(f.transport == "udp", c, s);
+            let key = canonical(f.transport == teleprobe::flow::Proto::Udp, c, s);
             ours.entry(key)
                 .or_default()
                 .extend(f.protocols.iter().copied());
@@ -345,7 +345,7 @@ fn flow_accounting_matches_tshark() {
         for f in analysis.report.flows.in_memory() {
             let (c, s): (SocketAddr, SocketAddr) =
                 (f.client.parse().unwrap(), f.server.parse().unwrap());
-            let udp = f.transport == "udp";
+            let udp = f.transport == teleprobe::flow::Proto::Udp;
             for (a, b, ab, ba) in [
                 (c, s, f.client_to_server.packets, f.server_to_client.packets),
                 (s, c, f.server_to_client.packets, f.client_to_server.packets),

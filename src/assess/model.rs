@@ -5,7 +5,7 @@
 
 use crate::assess::catalogue::{FindingId, Severity};
 use crate::assess::vendors::Baa;
-use crate::facts::{Direction, Encrypted, Timeline};
+use crate::facts::{Direction, Encrypted, Proto, Timeline};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -71,7 +71,8 @@ pub struct CallLeg {
     pub flow: u64,
     /// `signaling`, `media`, `ice`, `relay` or `relayed-media`.
     pub role: &'static str,
-    pub transport: &'static str,
+    #[schemars(with = "String")]
+    pub transport: Proto,
     pub client: String,
     pub server: String,
     #[schemars(with = "Vec<crate::proto::Protocol>")]
@@ -94,7 +95,8 @@ pub struct CallMedia {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RelayInfo {
     pub address: String,
-    pub transport: &'static str,
+    #[schemars(with = "String")]
+    pub transport: Proto,
     pub relayed_addresses: Vec<String>,
     pub realm: Option<String>,
     pub software: Vec<String>,
@@ -106,7 +108,8 @@ pub struct RelayInfo {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ServerInfo {
     pub address: String,
-    pub transport: &'static str,
+    #[schemars(with = "String")]
+    pub transport: Proto,
     pub vendor: Option<String>,
     /// What shows the media ends there.
     pub evidence: String,

@@ -221,7 +221,7 @@ impl FlowState {
         }
         FlowRecord {
             id,
-            transport: proto.name(),
+            transport: proto,
             client: client.to_string(),
             server: server.to_string(),
             first_timestamp: rfc3339(first_ts),
@@ -236,7 +236,7 @@ impl FlowState {
                 packets: packets[1],
                 bytes: bytes[1],
             },
-            end: end.name(),
+            end,
             protocols: state.protocols.names(),
             stun: state.stun.map(|b| *b),
             turn: state.turn.map(|b| *b),

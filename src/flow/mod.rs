@@ -28,7 +28,9 @@ impl Default for Timeouts {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+// The transport; in the report's schema, `TransportName`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename = "TransportName", rename_all = "lowercase")]
 pub enum Proto {
     Udp,
     Tcp,
@@ -42,6 +44,17 @@ impl Proto {
         }
     }
 }
+
+macro_rules! display_by_name {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+    )*};
+}
+display_by_name!(Proto, Dir, End);
 
 /// Direction-free key: the lower endpoint first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,7 +76,7 @@ impl FlowKey {
 }
 
 // Which way a packet went; in the report's schema, `Direction`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename = "Direction", rename_all = "kebab-case")]
 pub enum Dir {
     ClientToServer,
@@ -86,13 +99,15 @@ impl Dir {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// How a flow ended; in the report's schema, `FlowEnd`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename = "FlowEnd", rename_all = "kebab-case")]
 pub enum End {
     Fin,
     Rst,
     Idle,
     CaptureEnd,
-    /// Not ended: a snapshot of a flow still in progress (live views).
+    // Not ended: a snapshot of a flow still in progress (live views).
     Live,
 }
 

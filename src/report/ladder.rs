@@ -53,7 +53,11 @@ pub fn events(call: &Call, flows: &[FlowRecord]) -> Vec<LadderEvent> {
             );
         }
         if let Some(t) = &f.tls {
-            let kind = if f.transport == "udp" { "DTLS" } else { "TLS" };
+            let kind = if f.transport == crate::facts::Proto::Udp {
+                "DTLS"
+            } else {
+                "TLS"
+            };
             if let Some(p) = t.client_hello_packet {
                 push(p, false, format!("{kind} ClientHello"));
             }

@@ -135,7 +135,7 @@ mod tests {
     fn record(id: u64) -> FlowRecord {
         FlowRecord {
             id,
-            transport: "udp",
+            transport: crate::facts::Proto::Udp,
             client: "10.0.0.1:1".into(),
             server: "10.0.0.2:2".into(),
             first_timestamp: String::new(),
@@ -144,7 +144,7 @@ mod tests {
             last_packet: id,
             client_to_server: Counters::default(),
             server_to_client: Counters::default(),
-            end: "idle",
+            end: crate::facts::End::Idle,
             protocols: vec!["dns"],
             stun: None,
             turn: None,
