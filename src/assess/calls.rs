@@ -255,18 +255,18 @@ fn judge(
         .map(|f| CallLeg {
             flow: f.id,
             role: if f.sip.is_some() {
-                "signaling"
+                LegRole::Signaling
             } else if f.turn.is_some() {
-                "relay"
+                LegRole::Relay
             } else if relayed_addresses
                 .iter()
                 .any(|a| **a == f.client || **a == f.server)
             {
-                "relayed-media"
+                LegRole::RelayedMedia
             } else if f.rtp.is_some() || has(f, "dtls") || has(f, "srtcp") || has(f, "rtcp") {
-                "media"
+                LegRole::Media
             } else {
-                "ice"
+                LegRole::Ice
             },
             transport: f.transport,
             client: f.client.clone(),
@@ -513,7 +513,7 @@ kind: StepKind::Reason,
             );
             call_legs.push(CallLeg {
                 flow: f.id,
-                role: "signaling-encrypted",
+                role: LegRole::SignalingEncrypted,
                 transport: f.transport,
                 client: f.client.clone(),
                 server: f.server.clone(),

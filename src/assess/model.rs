@@ -66,11 +66,45 @@ pub enum Verdict {
     Indeterminate,
 }
 
+/// What a flow does in a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LegRole {
+    Signaling,
+    /// Encrypted signaling attributed to the call by its vendor.
+    SignalingEncrypted,
+    Media,
+    Ice,
+    Relay,
+    RelayedMedia,
+}
+
+impl LegRole {
+    pub fn name(self) -> &'static str {
+        match self {
+            LegRole::Signaling => "signaling",
+            LegRole::SignalingEncrypted => "signaling-encrypted",
+            LegRole::Media => "media",
+            LegRole::Ice => "ice",
+            LegRole::Relay => "relay",
+            LegRole::RelayedMedia => "relayed-media",
+        }
+    }
+}
+
+impl std::fmt::Display for LegRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CallLeg {
     pub flow: u64,
-    /// `signaling`, `media`, `ice`, `relay` or `relayed-media`.
-    pub role: &'static str,
+    /// `signaling`, `signaling-encrypted` (TLS or QUIC to the media's
+    /// vendor, content unreadable), `media`, `ice`, `relay` or `relayed-media`.
+    #[schemars(with = "String")]
+    pub role: LegRole,
     #[schemars(with = "String")]
     pub transport: Proto,
     pub client: String,

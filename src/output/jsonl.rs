@@ -6,7 +6,7 @@
 
 use super::private_file::open_private;
 use crate::assess::catalogue::FindingId;
-use crate::assess::model::{Call, Finding};
+use crate::assess::model::{Call, Finding, LegRole};
 use crate::flow::Timeouts;
 use crate::report::redact::Redactor;
 use crate::session::{Analysis, Session, Watcher};
@@ -85,7 +85,7 @@ impl<'w> JsonlWriter<'w> {
             let first_flow = call
                 .legs
                 .iter()
-                .filter(|l| l.role != "signaling-encrypted")
+                .filter(|l| l.role != LegRole::SignalingEncrypted)
                 .map(|l| l.flow)
                 .min()
                 .unwrap_or(0);
