@@ -453,7 +453,7 @@ fn judge(
             vendor,
             allowed_by,
         });
-        "relayed"
+        CallPath::Relayed
     } else if let Some(f) = lite {
         let vendor = f
             .tls
@@ -473,7 +473,7 @@ fn judge(
             vendor,
             evidence: detail,
         });
-        "server-terminated"
+        CallPath::ServerTerminated
     } else {
         let step = if participants.is_empty() {
             "Path: no media in this capture; no relay or media server seen".to_string()
@@ -485,7 +485,7 @@ fn judge(
             step,
             evidence: Vec::new(),
         });
-        "direct"
+        CallPath::Direct
     };
 
     // Encrypted signaling to the same vendor as the relay or media server.
@@ -551,21 +551,21 @@ kind: StepKind::Reason,
                 .filter_map(|f| f.evidence.first().cloned())
                 .collect(),
         });
-        "exposed"
-    } else if path == "server-terminated" {
+        Verdict::Exposed
+    } else if path == CallPath::ServerTerminated {
         reasoning.push(ReasoningStep {
 kind: StepKind::Reason,
             step: "Verdict intermediary-can-access: the media's keys were negotiated (DTLS) with the vendor's server, which can decrypt it".into(),
             evidence: Vec::new(),
         });
-        "intermediary-can-access"
+        Verdict::IntermediaryCanAccess
     } else if media.is_empty() && !keyed_end_to_end {
         reasoning.push(ReasoningStep {
             kind: StepKind::Reason,
             step: "Verdict indeterminate: no media was captured for this call".into(),
             evidence: Vec::new(),
         });
-        "indeterminate"
+        Verdict::Indeterminate
     } else if keyed_end_to_end && (encrypted_all || media.is_empty()) {
         reasoning.push(ReasoningStep {
             kind: StepKind::Reason,
@@ -576,7 +576,7 @@ kind: StepKind::Reason,
                 } else {
                     "DTLS-SRTP between the endpoints"
                 },
-                if path == "relayed" {
+                if path == CallPath::Relayed {
                     "the relay only forwards ciphertext it cannot decrypt"
                 } else {
                     "no intermediary in the media path"
@@ -584,21 +584,21 @@ kind: StepKind::Reason,
             ),
             evidence: Vec::new(),
         });
-        "conduit-consistent"
+        Verdict::ConduitConsistent
     } else {
         reasoning.push(ReasoningStep {
 kind: StepKind::Reason,
             step: "Verdict indeterminate: the media's key exchange is not visible (SDES over protected signaling, or the call started before the capture)".into(),
             evidence: Vec::new(),
         });
-        "indeterminate"
+        Verdict::Indeterminate
     };
     let mut cannot_show = vec![
         "whether any party stores recordings, transcripts or metadata".to_string(),
         "the contracts (BAAs) in place with the vendors involved".to_string(),
         "what happens beyond this capture point, on the far side's network".to_string(),
     ];
-    if path == "relayed" {
+    if path == CallPath::Relayed {
         cannot_show.push(
             "what the relay operator logs about the call (it cannot decrypt DTLS-SRTP media)"
                 .into(),

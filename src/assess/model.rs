@@ -25,15 +25,13 @@ pub struct Call {
     pub sip_call_ids: Vec<String>,
     pub media: Vec<CallMedia>,
     /// Exactly one of `direct`, `relayed`, `server-terminated`.
-    #[schemars(with = "CallPath")]
-    pub path: &'static str,
+    pub path: CallPath,
     /// The TURN relay the media went through, when `relayed`.
     pub relay: Option<RelayInfo>,
     /// The server that terminated the media, when `server-terminated`.
     pub server: Option<ServerInfo>,
     /// Exactly one of `exposed`, `intermediary-can-access`, `conduit-consistent`, `indeterminate`.
-    #[schemars(with = "Verdict")]
-    pub verdict: &'static str,
+    pub verdict: Verdict,
     /// Why, step by step, each step pointing at its evidence.
     pub reasoning: Vec<ReasoningStep>,
     /// What this capture cannot show about the call.
@@ -47,23 +45,54 @@ pub struct Call {
     pub timeline: Option<Timeline>,
 }
 
-#[derive(JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-#[allow(dead_code)]
 pub enum CallPath {
     Direct,
     Relayed,
     ServerTerminated,
 }
 
-#[derive(JsonSchema)]
+impl CallPath {
+    pub fn name(self) -> &'static str {
+        match self {
+            CallPath::Direct => "direct",
+            CallPath::Relayed => "relayed",
+            CallPath::ServerTerminated => "server-terminated",
+        }
+    }
+}
+
+impl std::fmt::Display for CallPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
-#[allow(dead_code)]
 pub enum Verdict {
     Exposed,
     IntermediaryCanAccess,
     ConduitConsistent,
     Indeterminate,
+}
+
+impl Verdict {
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Exposed => "exposed",
+            Verdict::IntermediaryCanAccess => "intermediary-can-access",
+            Verdict::ConduitConsistent => "conduit-consistent",
+            Verdict::Indeterminate => "indeterminate",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// What a flow does in a call.

@@ -198,7 +198,7 @@ pub fn render(report: &Report) -> String {
                 "<tr><td><a href=\"#call-{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 call.id,
                 call.id,
-                verdict(call.verdict),
+                verdict(call.verdict.name()),
                 esc(&path_text(call)),
                 esc(&who(call)),
                 media_text(call),
@@ -269,7 +269,7 @@ pub fn render(report: &Report) -> String {
             "<div class=\"card\" id=\"call-{}\"><h2>Call {} {}</h2>",
             call.id,
             call.id,
-            verdict(call.verdict)
+            verdict(call.verdict.name())
         );
         let _ = write!(
             out,

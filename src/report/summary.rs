@@ -96,7 +96,7 @@ fn calls(out: &mut String, report: &Report) {
             out,
             "call {}  {}  path {}  [{}]  {} → {}",
             c.id,
-            c.verdict.to_uppercase(),
+            c.verdict.name().to_uppercase(),
             super::markdown::path_text(c),
             c.kinds.join("+"),
             c.start,

@@ -2,6 +2,7 @@
 
 use super::{App, FlowSort, Status, TABS, Tab};
 use crate::assess::catalogue::Severity;
+use crate::assess::model::{CallPath, Verdict};
 use crate::report::markdown::path_text;
 use crate::report::model::{Call, Finding, FlowRecord};
 use crate::session::Snapshot;
@@ -13,12 +14,12 @@ use ratatui::widgets::{
     Block, Cell, Clear, Paragraph, Row, Sparkline, Table, TableState, Tabs, Wrap,
 };
 
-fn verdict_style(verdict: &str) -> Style {
+fn verdict_style(verdict: Verdict) -> Style {
     let color = match verdict {
-        "exposed" => Color::Red,
-        "intermediary-can-access" => Color::Yellow,
-        "conduit-consistent" => Color::Green,
-        _ => Color::Gray,
+        Verdict::Exposed => Color::Red,
+        Verdict::IntermediaryCanAccess => Color::Yellow,
+        Verdict::ConduitConsistent => Color::Green,
+        Verdict::Indeterminate => Color::Gray,
     };
     Style::default().fg(color).add_modifier(Modifier::BOLD)
 }
@@ -154,7 +155,7 @@ fn calls(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
         .map(|c| {
             // The relay or server, as the reports describe the path.
             let via = match c.path {
-                "direct" => String::new(),
+                CallPath::Direct => String::new(),
                 _ => path_text(c),
             };
             let encrypted = c
@@ -179,8 +180,8 @@ fn calls(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
             };
             Row::new(vec![
                 Cell::from(c.id.to_string()),
-                Cell::from(c.verdict.to_uppercase()).style(verdict_style(c.verdict)),
-                Cell::from(c.path),
+                Cell::from(c.verdict.name().to_uppercase()).style(verdict_style(c.verdict)),
+                Cell::from(c.path.name()),
                 Cell::from(via),
                 Cell::from(if c.identities.is_empty() {
                     c.participants.join(" ↔ ")
@@ -386,7 +387,10 @@ fn ladder(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
     let mut lines = vec![
         Line::from(vec![
             Span::raw(format!("call {}  ", call.id)),
-            Span::styled(call.verdict.to_uppercase(), verdict_style(call.verdict)),
+            Span::styled(
+                call.verdict.name().to_uppercase(),
+                verdict_style(call.verdict),
+            ),
             Span::raw(format!("  path {}", call.path)),
         ]),
         Line::from(""),
