@@ -113,3 +113,60 @@ impl QuicState {
         self.detail.cipher = hello.cipher.clone();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(packet: u64, dir: Dir) -> Seen {
+        Seen { packet, ts: 0, dir }
+    }
+
+    #[test]
+    fn an_initial_that_does_not_decrypt_is_counted_not_read() {
+        // Initial, v1, 8-byte DCID, no SCID, no token, 32 bytes of payload
+        // that authenticates with no key.
+        let mut p = vec![0xc3, 0, 0, 0, 1, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0x20];
+        p.extend_from_slice(&[0u8; 0x20]);
+        let mut slot = None;
+        let mut handshakes = 0;
+        let mut count = |_: u8, _: &[u8]| handshakes += 1;
+        assert!(on_datagram(
+            &mut slot,
+            at(1, Dir::ClientToServer),
+            &p,
+            &mut count
+        ));
+        assert!(on_datagram(
+            &mut slot,
+            at(2, Dir::ClientToServer),
+            &p,
+            &mut count
+        ));
+        let q = slot.as_ref().unwrap();
+        assert_eq!(q.detail.versions.len(), 1, "{:?}", q.detail.versions);
+        assert_eq!(
+            (q.detail.initial_packets, q.detail.decrypted_initials),
+            (2, 0)
+        );
+        assert_eq!(
+            q.client_dcid.as_deref(),
+            Some(&[1, 2, 3, 4, 5, 6, 7, 8][..])
+        );
+        assert_eq!(handshakes, 0);
+    }
+
+    #[test]
+    fn other_bytes_are_not_quic() {
+        let mut slot = None;
+        let mut never = |_: u8, _: &[u8]| panic!("no handshake in noise");
+        let noise = [0x41u8; 40];
+        assert!(!on_datagram(
+            &mut slot,
+            at(1, Dir::ServerToClient),
+            &noise,
+            &mut never
+        ));
+        assert!(slot.is_none());
+    }
+}

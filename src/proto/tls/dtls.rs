@@ -87,3 +87,74 @@ fn add_fragment(
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Dir;
+    use crate::proto::tls::parse::tests::client_hello;
+
+    fn u24(n: usize) -> [u8; 3] {
+        let b = (n as u32).to_be_bytes();
+        [b[1], b[2], b[3]]
+    }
+
+    /// One DTLS 1.2 record holding one fragment of a ClientHello.
+    fn datagram(body: &[u8], offset: usize, part: &[u8]) -> Vec<u8> {
+        let mut fragment = vec![tls::HS_CLIENT_HELLO];
+        fragment.extend_from_slice(&u24(body.len()));
+        fragment.extend_from_slice(&[0, 0]);
+        fragment.extend_from_slice(&u24(offset));
+        fragment.extend_from_slice(&u24(part.len()));
+        fragment.extend_from_slice(part);
+        let mut record = vec![tls::CONTENT_HANDSHAKE, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 1];
+        record.extend_from_slice(&(fragment.len() as u16).to_be_bytes());
+        record.extend_from_slice(&fragment);
+        record
+    }
+
+    fn at(packet: u64) -> Seen {
+        Seen {
+            packet,
+            ts: 0,
+            dir: Dir::ClientToServer,
+        }
+    }
+
+    #[test]
+    fn a_client_hello_in_two_fragments_is_read_once_whole() {
+        let body = client_hello("meet.clinic.example", true);
+        let (first, second) = body.split_at(body.len() / 2);
+        let mut slot = None;
+        assert!(on_datagram(&mut slot, at(3), &datagram(&body, 0, first)));
+        let state = slot.as_ref().expect("a DTLS record creates the state");
+        assert_eq!(
+            state.detail.client_hello_packet, None,
+            "half a hello says nothing"
+        );
+        assert!(on_datagram(
+            &mut slot,
+            at(4),
+            &datagram(&body, first.len(), second)
+        ));
+        let d = &slot.as_ref().unwrap().detail;
+        assert_eq!(d.client_hello_packet, Some(4));
+        assert_eq!(d.sni.as_deref(), Some("meet.clinic.example"));
+        assert_eq!(d.srtp_profiles_offered, ["SRTP_AES128_CM_HMAC_SHA1_80"]);
+    }
+
+    #[test]
+    fn other_versions_and_absurd_lengths_are_not_dtls() {
+        let body = client_hello("x.example", true);
+        let mut tls12 = datagram(&body, 0, &body);
+        tls12[1..3].copy_from_slice(&[0x03, 0x03]);
+        let mut slot = None;
+        assert!(!on_datagram(&mut slot, at(1), &tls12));
+        assert!(slot.is_none());
+        // A fragment claiming a 16 MiB message is dropped, not allocated.
+        let mut huge = datagram(&body, 0, &body[..10]);
+        huge[14..17].copy_from_slice(&[0xFF, 0xFF, 0xFF]);
+        assert!(on_datagram(&mut slot, at(2), &huge));
+        assert_eq!(slot.unwrap().detail.client_hello_packet, None);
+    }
+}

@@ -148,3 +148,37 @@ impl TlsState {
         self.handshake[d] = Vec::new();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Dir;
+    use crate::proto::tls::parse::tests::client_hello;
+
+    #[test]
+    fn a_handshake_message_spanning_records_is_joined() {
+        let body = client_hello("portal.clinic.example", false);
+        let mut message = vec![tls::HS_CLIENT_HELLO, 0];
+        message.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        message.extend_from_slice(&body);
+        let (first, second) = message.split_at(20);
+        let at = |packet| Seen {
+            packet,
+            ts: 0,
+            dir: Dir::ClientToServer,
+        };
+        let mut state = TlsState::default();
+        state.on_handshake_record(at(4), first, 64 * 1024);
+        assert_eq!(state.detail.sni, None);
+        state.on_handshake_record(at(6), second, 64 * 1024);
+        assert_eq!(state.detail.sni.as_deref(), Some("portal.clinic.example"));
+        assert_eq!(state.detail.client_hello_packet, Some(6));
+        assert_eq!(state.detail.alpn, ["h2"]);
+        assert_eq!(state.detail.client_versions, ["TLS 1.3"]);
+        // Past the cap a partial message is dropped rather than kept.
+        let mut capped = TlsState::default();
+        capped.on_handshake_record(at(8), first, 10);
+        capped.on_handshake_record(at(9), second, 10);
+        assert_eq!(capped.detail.sni, None);
+    }
+}
