@@ -179,6 +179,8 @@ pub struct Opening {
 pub struct FlowTable<S> {
     index: HashMap<FlowKey, usize>,
     slots: Vec<Option<Flow<S>>>,
+    /// Flows ended by the current sweep (kept to reuse its allocation).
+    ended: Vec<(Flow<S>, End)>,
     free: Vec<usize>,
     next_id: u64,
     last_sweep: Nanos,
@@ -206,6 +208,7 @@ impl<S> FlowTable<S> {
         FlowTable {
             index: HashMap::new(),
             slots: Vec::new(),
+            ended: Vec::new(),
             free: Vec::new(),
             next_id: 0,
             last_sweep: 0,
@@ -287,6 +290,7 @@ impl<S> FlowTable<S> {
         self.last_sweep = now;
         let slots = &mut self.slots;
         let free = &mut self.free;
+        let ended = &mut self.ended;
         let timeouts = self.timeouts;
         self.index.retain(|_, &mut slot| {
             let Some(end) = slots[slot].as_ref().and_then(|f| f.expired(now, timeouts)) else {
@@ -294,10 +298,16 @@ impl<S> FlowTable<S> {
             };
             if let Some(flow) = slots[slot].take() {
                 free.push(slot);
-                on_end(flow, end);
+                ended.push((flow, end));
             }
             false
         });
+        // The index is a hash map: hand the flows on in id order, so the
+        // same capture always gives the same report.
+        self.ended.sort_unstable_by_key(|(f, _)| f.id);
+        for (flow, end) in self.ended.drain(..) {
+            on_end(flow, end);
+        }
     }
 
     /// The live flows, in no particular order.
