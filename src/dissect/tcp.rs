@@ -155,17 +155,22 @@ impl FlowState {
     }
 
     /// TLS records until this direction is encrypted; `None` once it is,
-    /// or when the bytes stop looking like TLS.
+    /// or when the bytes are not TLS records.
     fn tls_records(&mut self, ctx: &mut Ctx<'_>, data: &[u8]) -> Option<usize> {
         let d = ctx.at.dir.index();
         let mut used = 0;
-        while let Some((content, _version, fragment)) = tls::tls_record(&data[used..]) {
+        loop {
+            let record = match tls::tls_record(&data[used..]) {
+                Ok(record) => record,
+                Err(ParseError::Incomplete { .. }) => return Some(used),
+                Err(ParseError::Invalid(_)) => return None,
+            };
             self.protocols.insert(Protocol::Tls);
-            used += 5 + fragment.len();
+            used += record.len();
             let state = self.tls.get_or_insert_with(Default::default);
-            match content {
+            match record.content {
                 tls::CONTENT_HANDSHAKE if !state.encrypted[d] => {
-                    state.on_handshake_record(ctx.at, fragment, MAX_BUFFERED)
+                    state.on_handshake_record(ctx.at, record.fragment, MAX_BUFFERED)
                 }
                 tls::CONTENT_CHANGE_CIPHER_SPEC => state.encrypted[d] = true,
                 tls::CONTENT_APPLICATION_DATA => {
@@ -180,10 +185,6 @@ impl FlowState {
                 return None;
             }
         }
-        if data.len() - used >= 5 && !tls::looks_like_tls(&data[used..]) {
-            return None;
-        }
-        Some(used)
     }
 
     /// STUN messages and ChannelData frames over TCP (RFC 6062).

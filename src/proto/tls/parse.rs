@@ -4,6 +4,8 @@
 //! without allocation; only certificates go through `x509-parser`, once per
 //! handshake. Cipher names come from `tls-parser`'s IANA table.
 
+use crate::proto::ParseError;
+
 pub const CONTENT_CHANGE_CIPHER_SPEC: u8 = 20;
 pub const CONTENT_ALERT: u8 = 21;
 pub const CONTENT_HANDSHAKE: u8 = 22;
@@ -60,12 +62,55 @@ pub fn srtp_profile_name(id: u16) -> &'static str {
     }
 }
 
-/// A TLS record header: (content type, version, fragment).
-pub fn tls_record(b: &[u8]) -> Option<(u8, u16, &[u8])> {
-    let (&ct, rest) = b.split_first()?;
-    let version = u16::from_be_bytes([*rest.first()?, *rest.get(1)?]);
-    let len = u16::from_be_bytes([*rest.get(2)?, *rest.get(3)?]) as usize;
-    Some((ct, version, rest.get(4..4 + len)?))
+/// One TLS record (RFC 8446 section 5.1), borrowing its fragment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlsRecord<'a> {
+    pub content: u8,
+    pub version: u16,
+    pub fragment: &'a [u8],
+}
+
+impl TlsRecord<'_> {
+    /// Bytes the record occupies: the 5-byte header and the fragment.
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> usize {
+        5 + self.fragment.len()
+    }
+}
+
+/// Longest record fragment any TLS version allows: 2^14 bytes plus the
+/// 2,048 of ciphertext expansion TLS 1.2 permits (RFC 5246 section 6.2.3).
+pub const MAX_RECORD_LEN: usize = (1 << 14) + 2048;
+
+/// The TLS record at the start of `b`: `Incomplete` while the header or
+/// fragment is still arriving, `Invalid` when the bytes are not a record
+/// (wrong content type or version, a length no TLS allows).
+pub fn tls_record(b: &[u8]) -> Result<TlsRecord<'_>, ParseError> {
+    let header_ok = b.first().is_none_or(|c| (20..=24).contains(c))
+        && b.get(1).is_none_or(|&major| major == 3)
+        && b.get(2).is_none_or(|&minor| minor <= 4);
+    if !header_ok {
+        return Err(ParseError::Invalid("not a TLS record header"));
+    }
+    if b.len() < 5 {
+        return Err(ParseError::Incomplete {
+            needed: 5 - b.len(),
+        });
+    }
+    let len = u16::from_be_bytes([b[3], b[4]]) as usize;
+    if len > MAX_RECORD_LEN {
+        return Err(ParseError::Invalid(
+            "TLS record longer than any version allows",
+        ));
+    }
+    let fragment = b.get(5..5 + len).ok_or_else(|| ParseError::Incomplete {
+        needed: 5 + len - b.len(),
+    })?;
+    Ok(TlsRecord {
+        content: b[0],
+        version: u16::from_be_bytes([b[1], b[2]]),
+        fragment,
+    })
 }
 
 /// Whether bytes plausibly start a TLS record (content type and version).
@@ -427,6 +472,34 @@ pub(crate) mod tests {
         assert_eq!(version_name(h.version()), "TLS 1.3");
         assert_eq!(cipher_name(h.cipher), "TLS_AES_128_GCM_SHA256");
         assert!(!h.hello_retry);
+    }
+
+    #[test]
+    fn records_wait_for_their_bytes_and_refuse_others() {
+        let record = [22, 3, 3, 0, 4, 1, 0, 0, 0];
+        let r = tls_record(&record).unwrap();
+        assert_eq!(
+            (r.content, r.version, r.fragment, r.len()),
+            (22, 0x0303, &[1, 0, 0, 0][..], 9)
+        );
+        assert_eq!(
+            tls_record(&record[..7]),
+            Err(ParseError::Incomplete { needed: 2 })
+        );
+        assert_eq!(
+            tls_record(&record[..2]),
+            Err(ParseError::Incomplete { needed: 3 })
+        );
+        assert_eq!(tls_record(&[]), Err(ParseError::Incomplete { needed: 5 }));
+        assert!(matches!(
+            tls_record(b"GET / HTTP/1.1"),
+            Err(ParseError::Invalid(_))
+        ));
+        assert!(matches!(
+            tls_record(&[23, 3, 3, 0xFF, 0xFF]),
+            Err(ParseError::Invalid(_))
+        ));
+        assert!(matches!(tls_record(&[22, 2]), Err(ParseError::Invalid(_))));
     }
 
     #[test]
