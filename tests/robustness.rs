@@ -59,7 +59,7 @@ fn exercise_all(bytes: &[u8]) {
     }
     let _ = tls::tls_record(bytes);
     let _ = tls::tls_handshake(bytes);
-    if let Some((_, _, _, fragment, _)) = tls::dtls_record(bytes) {
+    if let Some(tls::DtlsRecord { fragment, .. }) = tls::dtls_record(bytes) {
         let _ = tls::dtls_handshakes(fragment).count();
     }
     let _ = dns::parse(bytes);

@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = tls_record(data);
     let _ = tls_handshake(data);
-    if let Some((_, _, _, f, _)) = dtls_record(data) {
+    if let Some(DtlsRecord { fragment: f, .. }) = dtls_record(data) {
         let _ = dtls_handshakes(f).count();
     }
 });

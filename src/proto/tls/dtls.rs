@@ -29,15 +29,15 @@ fn is_dtls_version(version: u16) -> bool {
 pub fn on_datagram(slot: &mut Option<Box<TlsState>>, at: Seen, payload: &[u8]) -> bool {
     let mut rest = payload;
     let mut seen = false;
-    while let Some((content, version, epoch, fragment, len)) = tls::dtls_record(rest) {
-        if !(20..=25).contains(&content) || !is_dtls_version(version) {
+    while let Some(record) = tls::dtls_record(rest) {
+        if !(20..=25).contains(&record.content) || !is_dtls_version(record.version) {
             break;
         }
         seen = true;
         let state = slot.get_or_insert_with(Default::default);
-        match content {
-            tls::CONTENT_HANDSHAKE if epoch == 0 => {
-                for message in tls::dtls_handshakes(fragment) {
+        match record.content {
+            tls::CONTENT_HANDSHAKE if record.epoch == 0 => {
+                for message in tls::dtls_handshakes(record.fragment) {
                     if message.is_whole() {
                         state.on_handshake(at, message.kind, message.body, true);
                     } else if let Some(whole) = add_fragment(state, at, &message) {
@@ -49,7 +49,7 @@ pub fn on_datagram(slot: &mut Option<Box<TlsState>>, at: Seen, payload: &[u8]) -
             tls::CONTENT_ALERT => state.detail.alerts += 1,
             _ => {}
         }
-        rest = &rest[len..];
+        rest = &rest[record.len()..];
     }
     seen
 }

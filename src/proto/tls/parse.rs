@@ -118,8 +118,26 @@ pub fn looks_like_tls(b: &[u8]) -> bool {
     b.len() >= 5 && (20..=24).contains(&b[0]) && b[1] == 3 && b[2] <= 4
 }
 
-/// A DTLS record: (content type, version, epoch, fragment, record length).
-pub fn dtls_record(b: &[u8]) -> Option<(u8, u16, u16, &[u8], usize)> {
+/// One DTLS record (RFC 9147 section 4; 6347 for 1.2), borrowing its fragment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DtlsRecord<'a> {
+    pub content: u8,
+    pub version: u16,
+    pub epoch: u16,
+    pub fragment: &'a [u8],
+}
+
+impl DtlsRecord<'_> {
+    /// Bytes the record occupies: the 13-byte header and the fragment.
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> usize {
+        13 + self.fragment.len()
+    }
+}
+
+/// The DTLS record at the start of a datagram, if it is one (a DTLS
+/// version, or OpenSSL's pre-standard 0x0100) and all of it is there.
+pub fn dtls_record(b: &[u8]) -> Option<DtlsRecord<'_>> {
     if b.len() < 13 {
         return None;
     }
@@ -127,9 +145,13 @@ pub fn dtls_record(b: &[u8]) -> Option<(u8, u16, u16, &[u8], usize)> {
     if b[1] != 0xFE && version != 0x0100 {
         return None;
     }
-    let epoch = u16::from_be_bytes([b[3], b[4]]);
     let len = u16::from_be_bytes([b[11], b[12]]) as usize;
-    Some((b[0], version, epoch, b.get(13..13 + len)?, 13 + len))
+    Some(DtlsRecord {
+        content: b[0],
+        version,
+        epoch: u16::from_be_bytes([b[3], b[4]]),
+        fragment: b.get(13..13 + len)?,
+    })
 }
 
 /// One DTLS handshake message or fragment of one (RFC 6347 §4.2.2).
