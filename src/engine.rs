@@ -11,7 +11,7 @@ use crate::flow::{Dir, End, Flow, FlowTable, Opening, Proto, Timeouts};
 use crate::proto::Seen;
 use crate::source::{LinkType, RawPacket};
 use crate::time::Nanos;
-use crate::time::rfc3339;
+use crate::time::Timestamp;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
@@ -255,8 +255,8 @@ impl Engine {
             files: Vec::new(),
             packets: self.stats.packets,
             bytes: self.stats.bytes,
-            first_timestamp: self.stats.first_ts.map(rfc3339),
-            last_timestamp: self.stats.last_ts.map(rfc3339),
+            first_timestamp: self.stats.first_ts.map(Timestamp),
+            last_timestamp: self.stats.last_ts.map(Timestamp),
             link_types: self
                 .stats
                 .links

@@ -8,6 +8,8 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::time::Timestamp;
+
 pub use crate::flow::Dir as Direction;
 pub use crate::flow::timeline::TimelineRecord as Timeline;
 pub use crate::flow::{End, Proto};
@@ -28,8 +30,10 @@ pub struct CaptureInfo {
     pub files: Vec<String>,
     pub packets: u64,
     pub bytes: u64,
-    pub first_timestamp: Option<String>,
-    pub last_timestamp: Option<String>,
+    #[schemars(with = "Option<String>")]
+    pub first_timestamp: Option<Timestamp>,
+    #[schemars(with = "Option<String>")]
+    pub last_timestamp: Option<Timestamp>,
     pub link_types: Vec<String>,
     /// Frames that could not be decoded (bad headers, truncated layers).
     pub malformed_packets: u64,
@@ -64,8 +68,10 @@ pub struct FlowRecord {
     pub transport: Proto,
     pub client: String,
     pub server: String,
-    pub first_timestamp: String,
-    pub last_timestamp: String,
+    #[schemars(with = "String")]
+    pub first_timestamp: Timestamp,
+    #[schemars(with = "String")]
+    pub last_timestamp: Timestamp,
     /// Frame numbers as Wireshark counts them (1-based, whole capture).
     pub first_packet: u64,
     pub last_packet: u64,

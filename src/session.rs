@@ -12,7 +12,6 @@ use crate::report::redact::Redactor;
 use crate::report::store::FlowStore;
 use crate::source::{PacketSource, SourceError, open_files};
 use crate::time::Nanos;
-use crate::time::parse_rfc3339_micros;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashSet;
 use std::io::IsTerminal;
@@ -228,7 +227,7 @@ impl Session {
         let running: HashSet<u64> = live.iter().map(|r| r.id).collect();
         let (mut calls, mut findings, _) = self.assess_with_running(&mut live);
         let cutoff = (self.engine.clock() - self.options.timeouts.udp) / 1000;
-        let quiet = |t: &str| parse_rfc3339_micros(t).is_some_and(|t| t <= cutoff);
+        let quiet = |t: &crate::time::Timestamp| t.micros() <= cutoff;
         let (all_calls, all_findings) = (calls.len(), findings.len());
         calls.retain(|c| quiet(&c.end) && c.legs.iter().all(|l| !running.contains(&l.flow)));
         findings.retain(|f| {

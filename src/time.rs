@@ -4,6 +4,30 @@
 /// Nanoseconds since the Unix epoch: every timestamp in the engine.
 pub type Nanos = i64;
 
+/// A capture timestamp, kept as nanoseconds and written as RFC 3339 with
+/// microseconds (the reports' form) only when serialized or displayed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub Nanos);
+
+impl Timestamp {
+    /// Microseconds since the epoch, as the tables store them.
+    pub fn micros(self) -> i64 {
+        self.0.div_euclid(1000)
+    }
+}
+
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&rfc3339(self.0))
+    }
+}
+
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 pub fn rfc3339(nanos: Nanos) -> String {
     let secs = nanos.div_euclid(1_000_000_000);
     let frac = nanos.rem_euclid(1_000_000_000);

@@ -53,8 +53,8 @@ fn flow_evidence(f: &FlowRecord, detail: String) -> Evidence {
         flow: f.id,
         first_packet: f.first_packet,
         last_packet: f.last_packet,
-        first_timestamp: f.first_timestamp.clone(),
-        last_timestamp: f.last_timestamp.clone(),
+        first_timestamp: f.first_timestamp,
+        last_timestamp: f.last_timestamp,
         detail,
     }
 }
@@ -609,12 +609,12 @@ kind: StepKind::Reason,
     }
     let start = legs
         .iter()
-        .map(|f| f.first_timestamp.clone())
+        .map(|f| f.first_timestamp)
         .min()
         .unwrap_or_default();
     let end = legs
         .iter()
-        .map(|f| f.last_timestamp.clone())
+        .map(|f| f.last_timestamp)
         .max()
         .unwrap_or_default();
     let mut kinds = Vec::new();

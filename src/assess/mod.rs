@@ -58,8 +58,8 @@ fn evidence(flow: &FlowRecord, first: u64, last: u64, detail: String) -> Evidenc
         flow: flow.id,
         first_packet: first,
         last_packet: last,
-        first_timestamp: flow.first_timestamp.clone(),
-        last_timestamp: flow.last_timestamp.clone(),
+        first_timestamp: flow.first_timestamp,
+        last_timestamp: flow.last_timestamp,
         detail,
     }
 }
@@ -339,8 +339,8 @@ impl Assessor {
                 flow: f.id,
                 first_packet: s.first_packet,
                 last_packet: s.last_packet,
-                first_timestamp: s.first_timestamp.clone(),
-                last_timestamp: s.last_timestamp.clone(),
+                first_timestamp: s.first_timestamp,
+                last_timestamp: s.last_timestamp,
                 detail,
             };
             self.report(

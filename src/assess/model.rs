@@ -6,6 +6,7 @@
 use crate::assess::catalogue::{FindingId, Severity};
 use crate::assess::vendors::Baa;
 use crate::facts::{Direction, Encrypted, Proto, Timeline};
+use crate::time::Timestamp;
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -16,8 +17,10 @@ pub struct Call {
     /// `sip` (a SIP dialog and its media), `webrtc` (an ICE session), both,
     /// or `media` (media whose signaling was not visible).
     pub kinds: Vec<&'static str>,
-    pub start: String,
-    pub end: String,
+    #[schemars(with = "String")]
+    pub start: Timestamp,
+    #[schemars(with = "String")]
+    pub end: Timestamp,
     pub legs: Vec<CallLeg>,
     /// Media endpoints (not relays) and the identities signaling named (redacted).
     pub participants: Vec<String>,
@@ -225,8 +228,10 @@ pub struct Evidence {
     pub flow: u64,
     pub first_packet: u64,
     pub last_packet: u64,
-    pub first_timestamp: String,
-    pub last_timestamp: String,
+    #[schemars(with = "String")]
+    pub first_timestamp: Timestamp,
+    #[schemars(with = "String")]
+    pub last_timestamp: Timestamp,
     pub detail: String,
 }
 

@@ -20,7 +20,7 @@ use crate::proto::sip::SipMessage;
 use crate::proto::stun::{self, Message};
 use crate::proto::tls::TlsState;
 use crate::proto::{ParseError, Protocol, ProtocolSet, Seen, dns, quic};
-use crate::time::rfc3339;
+use crate::time::Timestamp;
 
 /// Where the current packet sits in the capture, and the cross-flow maps.
 pub struct Ctx<'s> {
@@ -224,8 +224,8 @@ impl FlowState {
             transport: proto,
             client: client.to_string(),
             server: server.to_string(),
-            first_timestamp: rfc3339(first_ts),
-            last_timestamp: rfc3339(last_ts),
+            first_timestamp: Timestamp(first_ts),
+            last_timestamp: Timestamp(last_ts),
             first_packet,
             last_packet,
             client_to_server: Counters {

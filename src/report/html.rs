@@ -173,8 +173,8 @@ pub fn render(report: &Report) -> String {
         "<h1>Telehealth traffic assessment</h1><p class=\"meta\">{} — {} packets, {} → {}. teleprobe {}{}.</p>",
         esc(&c.files.join(", ")),
         c.packets,
-        esc(c.first_timestamp.as_deref().unwrap_or("-")),
-        esc(c.last_timestamp.as_deref().unwrap_or("-")),
+        esc(&c.first_timestamp.map_or("-".to_string(), |t| t.to_string())),
+        esc(&c.last_timestamp.map_or("-".to_string(), |t| t.to_string())),
         esc(report.generator.version),
         if report.generator.redacted {
             "; identifiers are pseudonymised"
@@ -275,8 +275,8 @@ pub fn render(report: &Report) -> String {
             out,
             "<p>Path: {}<br>Time: {} → {}</p>",
             esc(&path_text(call)),
-            esc(&call.start),
-            esc(&call.end)
+            esc(&call.start.to_string()),
+            esc(&call.end.to_string())
         );
         if !call.media.is_empty() {
             let _ = write!(

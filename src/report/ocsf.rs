@@ -16,8 +16,8 @@ fn severity_id(s: Severity) -> u8 {
     }
 }
 
-fn epoch_ms(t: &str) -> Option<i64> {
-    crate::time::parse_rfc3339_micros(t).map(|us| us.div_euclid(1000))
+fn epoch_ms(t: &crate::time::Timestamp) -> i64 {
+    t.micros().div_euclid(1000)
 }
 
 fn endpoint(addr: &str) -> Value {
@@ -31,13 +31,9 @@ pub fn event(f: &Finding, flows: &[FlowRecord], version: &str) -> Value {
     let first = f
         .evidence
         .iter()
-        .filter_map(|e| epoch_ms(&e.first_timestamp))
+        .map(|e| epoch_ms(&e.first_timestamp))
         .min();
-    let last = f
-        .evidence
-        .iter()
-        .filter_map(|e| epoch_ms(&e.last_timestamp))
-        .max();
+    let last = f.evidence.iter().map(|e| epoch_ms(&e.last_timestamp)).max();
     let evidences: Vec<Value> = f
         .evidence
         .iter()
@@ -105,12 +101,20 @@ pub fn render(report: &Report) -> String {
 
 #[cfg(test)]
 mod tests {
+    use crate::time::Timestamp;
+
     #[test]
-    fn epoch_of_rfc3339() {
-        assert_eq!(super::epoch_ms("1970-01-01T00:00:00.000000Z"), Some(0));
+    fn epoch_milliseconds_of_timestamps() {
+        assert_eq!(super::epoch_ms(&Timestamp(0)), 0);
+        // 2023-11-14T22:13:20.123456Z
         assert_eq!(
-            super::epoch_ms("2023-11-14T22:13:20.123456Z"),
-            Some(1_700_000_000_123)
+            super::epoch_ms(&Timestamp(1_700_000_000_123_456_789)),
+            1_700_000_000_123
+        );
+        assert_eq!(
+            super::epoch_ms(&Timestamp(-1)),
+            -1,
+            "before 1970 rounds down"
         );
     }
 }

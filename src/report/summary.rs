@@ -21,8 +21,8 @@ pub fn render(report: &Report) -> String {
         "{} packets, {} bytes, {} → {}; link: {}; {} flows",
         c.packets,
         c.bytes,
-        c.first_timestamp.as_deref().unwrap_or("-"),
-        c.last_timestamp.as_deref().unwrap_or("-"),
+        c.first_timestamp.map_or("-".to_string(), |t| t.to_string()),
+        c.last_timestamp.map_or("-".to_string(), |t| t.to_string()),
         c.link_types.join(", "),
         report.flows.len()
     );

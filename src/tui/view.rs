@@ -94,18 +94,11 @@ pub fn visible_findings<'m>(app: &App, model: &'m Snapshot) -> Vec<&'m Finding> 
         .collect()
 }
 
-/// A call's length in seconds, from its RFC 3339 start and end.
+/// A call's length in seconds (also across midnight, which reading the
+/// time of day from the text got wrong).
 fn seconds(c: &Call) -> Option<f64> {
-    let secs = |t: &str| -> Option<f64> {
-        let time = t.split('T').nth(1)?.trim_end_matches('Z');
-        let mut parts = time.split(':');
-        let h: f64 = parts.next()?.parse().ok()?;
-        let m: f64 = parts.next()?.parse().ok()?;
-        let s: f64 = parts.next()?.parse().ok()?;
-        Some(h * 3600.0 + m * 60.0 + s)
-    };
-    let (a, b) = (secs(&c.start)?, secs(&c.end)?);
-    (b >= a).then_some(b - a)
+    let (a, b) = (c.start.micros(), c.end.micros());
+    (b >= a).then_some((b - a) as f64 / 1e6)
 }
 
 fn duration(c: &Call) -> String {

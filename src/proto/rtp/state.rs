@@ -9,7 +9,7 @@ use crate::flow::Dir;
 use crate::proto::Seen;
 use crate::proto::record::{bump, with_text};
 use crate::proto::sip::state::Announcement;
-use crate::time::{Nanos, rfc3339};
+use crate::time::{Nanos, Timestamp};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -30,8 +30,10 @@ pub struct RtpStream {
     pub payload_bytes: u64,
     pub first_packet: u64,
     pub last_packet: u64,
-    pub first_timestamp: String,
-    pub last_timestamp: String,
+    #[schemars(with = "String")]
+    pub first_timestamp: Timestamp,
+    #[schemars(with = "String")]
+    pub last_timestamp: Timestamp,
     /// Sequence numbers skipped (lost or not captured).
     pub sequence_gaps: u64,
     pub out_of_order: u64,
@@ -181,8 +183,8 @@ impl RtpState {
                     payload_bytes: s.bytes,
                     first_packet: s.first_packet,
                     last_packet: s.last_packet,
-                    first_timestamp: rfc3339(s.first_ts),
-                    last_timestamp: rfc3339(s.last_ts),
+                    first_timestamp: Timestamp(s.first_ts),
+                    last_timestamp: Timestamp(s.last_ts),
                     sequence_gaps: s.gaps,
                     out_of_order: s.out_of_order,
                     relayed: s.relayed,

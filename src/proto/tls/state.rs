@@ -6,7 +6,7 @@
 use super::parse as tls;
 use crate::proto::Seen;
 use crate::proto::record::push_unique;
-use crate::time::rfc3339;
+use crate::time::Timestamp;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -34,8 +34,10 @@ pub struct TlsDetail {
 pub struct CertificateDetail {
     pub subject: String,
     pub issuer: String,
-    pub not_before: String,
-    pub not_after: String,
+    #[schemars(with = "String")]
+    pub not_before: Timestamp,
+    #[schemars(with = "String")]
+    pub not_after: Timestamp,
     pub self_signed: bool,
     pub dns_names: Vec<String>,
     pub packet: u64,
@@ -107,8 +109,8 @@ impl TlsState {
                 d.certificate = info.map(|c| CertificateDetail {
                     subject: c.subject,
                     issuer: c.issuer,
-                    not_before: rfc3339(c.not_before.saturating_mul(1_000_000_000)),
-                    not_after: rfc3339(c.not_after.saturating_mul(1_000_000_000)),
+                    not_before: Timestamp(c.not_before.saturating_mul(1_000_000_000)),
+                    not_after: Timestamp(c.not_after.saturating_mul(1_000_000_000)),
                     self_signed: c.self_signed,
                     dns_names: c.dns_names,
                     packet: at.packet,
