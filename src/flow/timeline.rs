@@ -5,7 +5,7 @@
 //! bandwidth chart of the reports.
 
 use crate::time::Nanos;
-use crate::time::{parse_rfc3339_micros, rfc3339};
+use crate::time::Timestamp;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -20,7 +20,8 @@ const WIDEST: Nanos = SECOND << 30;
 #[serde(rename = "Timeline")]
 pub struct TimelineRecord {
     /// Start of the first bin.
-    pub start: String,
+    #[schemars(with = "String")]
+    pub start: Timestamp,
     /// Width of every bin: one second, doubled as often as a long flow needs
     /// to fit 64 bins.
     pub bin_seconds: u64,
@@ -61,7 +62,7 @@ impl Timeline {
     pub fn record(&self) -> TimelineRecord {
         let used = self.bytes.iter().rposition(|&b| b > 0).map_or(0, |i| i + 1);
         TimelineRecord {
-            start: rfc3339(self.start),
+            start: Timestamp(self.start),
             bin_seconds: (self.width / SECOND) as u64,
             bytes: self.bytes[..used].to_vec(),
         }
@@ -73,13 +74,11 @@ impl Timeline {
 pub fn merge<'a>(
     parts: impl Iterator<Item = &'a TimelineRecord> + Clone,
 ) -> Option<TimelineRecord> {
-    let micros = |t: &TimelineRecord| parse_rfc3339_micros(&t.start);
-    let start = parts.clone().filter_map(micros).min()?;
+    let micros = |t: &TimelineRecord| t.start.micros();
+    let start = parts.clone().map(micros).min()?;
     let end = parts
         .clone()
-        .filter_map(|t| {
-            Some(micros(t)? + (t.bytes.len() as u64 * t.bin_seconds * 1_000_000) as i64)
-        })
+        .map(|t| micros(t) + (t.bytes.len() as u64 * t.bin_seconds * 1_000_000) as i64)
         .max()?;
     let widest_part = parts.clone().map(|t| t.bin_seconds).max()?.max(1);
     let mut width = widest_part;
@@ -88,7 +87,7 @@ pub fn merge<'a>(
     }
     let mut bytes = vec![0u64; BINS];
     for t in parts {
-        let Some(t_start) = micros(t) else { continue };
+        let t_start = micros(t);
         for (i, &b) in t.bytes.iter().enumerate() {
             let middle = t_start - start + ((2 * i as u64 + 1) * t.bin_seconds * 500_000) as i64;
             let bin = ((middle.max(0) as u64) / (width * 1_000_000)) as usize;
@@ -98,7 +97,7 @@ pub fn merge<'a>(
     let used = bytes.iter().rposition(|&b| b > 0).map_or(0, |i| i + 1);
     bytes.truncate(used);
     Some(TimelineRecord {
-        start: rfc3339(start * 1000),
+        start: Timestamp(start * 1000),
         bin_seconds: width,
         bytes,
     })
@@ -133,7 +132,7 @@ mod tests {
         }
         let (a, b) = (a.record(), b.record());
         let m = merge([&a, &b].into_iter()).unwrap();
-        assert_eq!(m.start, rfc3339(10 * SECOND));
+        assert_eq!(m.start.to_string(), "1970-01-01T00:00:10.000000Z");
         assert_eq!(m.bin_seconds, 1);
         assert_eq!(m.bytes.len(), 40);
         assert_eq!(m.bytes[0], 10);
