@@ -388,7 +388,7 @@ impl Assessor {
                 Some(sni) => format!("{server} ({sni})"),
                 None => server.clone(),
             };
-            if let Some(v) = tls.version.as_deref().and_then(TlsVersion::from_name) {
+            if let Some(v) = tls.version_id {
                 let min = if v >= 0xFE00 || v == 0x0100 {
                     self.policy.tls.minimum_dtls_version
                 } else {

@@ -14,6 +14,9 @@ use serde::Serialize;
 pub struct TlsDetail {
     /// Negotiated version from the ServerHello ("TLS 1.3", "DTLS 1.2").
     pub version: Option<String>,
+    /// The same version as its number, for the rules (not in the report).
+    #[serde(skip)]
+    pub version_id: Option<u16>,
     pub client_versions: Vec<String>,
     pub sni: Option<String>,
     pub alpn: Vec<String>,
@@ -93,6 +96,7 @@ impl TlsState {
                 }
                 d.server_hello_packet.get_or_insert(at.packet);
                 d.version = Some(tls::version_name(hello.version()).to_string());
+                d.version_id = Some(hello.version());
                 d.cipher = Some(tls::cipher_name(hello.cipher));
                 d.cipher_id = Some(hello.cipher);
                 if let Some(alpn) = hello.alpn {
