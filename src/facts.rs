@@ -6,7 +6,13 @@
 //! one way, upward.
 
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Serialize, Serializer};
+use std::net::SocketAddr;
+
+/// Serializes a typed value (an address) as the text the schema documents.
+fn as_text<T: std::fmt::Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
+}
 
 use crate::time::Timestamp;
 
@@ -66,8 +72,12 @@ pub struct Counters {
 pub struct FlowRecord {
     pub id: u64,
     pub transport: Proto,
-    pub client: String,
-    pub server: String,
+    #[serde(serialize_with = "as_text")]
+    #[schemars(with = "String")]
+    pub client: SocketAddr,
+    #[serde(serialize_with = "as_text")]
+    #[schemars(with = "String")]
+    pub server: SocketAddr,
     #[schemars(with = "String")]
     pub first_timestamp: Timestamp,
     #[schemars(with = "String")]

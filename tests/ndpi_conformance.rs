@@ -203,8 +203,7 @@ fn agreement_with_ndpi() {
         let mut ours: HashMap<(bool, SocketAddr, SocketAddr), HashSet<&str>> = HashMap::new();
         let mut our_facts: HashMap<(bool, SocketAddr, SocketAddr), Facts> = HashMap::new();
         for f in analysis.report.flows.in_memory() {
-            let (c, s): (SocketAddr, SocketAddr) =
-                (f.client.parse().unwrap(), f.server.parse().unwrap());
+            let (c, s): (SocketAddr, SocketAddr) = (f.client, f.server);
             let key = canonical(f.transport == teleprobe::flow::Proto::Udp, c, s);
             ours.entry(key)
                 .or_default()
@@ -343,8 +342,7 @@ fn flow_accounting_matches_tshark() {
         // (udp, a, b) -> [packets a->b, packets b->a, bytes]
         let mut ours: HashMap<(bool, SocketAddr, SocketAddr), [u64; 3]> = HashMap::new();
         for f in analysis.report.flows.in_memory() {
-            let (c, s): (SocketAddr, SocketAddr) =
-                (f.client.parse().unwrap(), f.server.parse().unwrap());
+            let (c, s): (SocketAddr, SocketAddr) = (f.client, f.server);
             let udp = f.transport == teleprobe::flow::Proto::Udp;
             for (a, b, ab, ba) in [
                 (c, s, f.client_to_server.packets, f.server_to_client.packets),

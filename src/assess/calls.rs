@@ -43,9 +43,15 @@ fn has(f: &FlowRecord, p: &str) -> bool {
     f.protocols.contains(&p)
 }
 
-fn endpoint(address: &str, port: u16) -> Option<String> {
+/// An SDP media endpoint (the address is SDP's text) as a socket address.
+fn endpoint(address: &str, port: u16) -> Option<SocketAddr> {
     let ip: std::net::IpAddr = address.parse().ok()?;
-    Some(SocketAddr::new(ip, port).to_string())
+    Some(SocketAddr::new(ip, port))
+}
+
+/// Whether an address STUN reported (kept as text) is `addr`.
+fn same_address(text: &str, addr: SocketAddr) -> bool {
+    crate::proto::record::with_text(addr, |t| t == text)
 }
 
 fn flow_evidence(f: &FlowRecord, detail: String) -> Evidence {
@@ -69,14 +75,14 @@ pub fn correlate(
     let n = flows.len();
     let mut uf = UnionFind((0..n).collect());
     let mut by_call_id: HashMap<&str, usize> = HashMap::new();
-    let mut by_endpoint: HashMap<String, usize> = HashMap::new();
+    let mut by_endpoint: HashMap<SocketAddr, usize> = HashMap::new();
     let mut by_ufrag_pair: HashMap<(String, String), usize> = HashMap::new();
     let mut by_ufrag: HashMap<&str, usize> = HashMap::new();
-    let mut by_pair: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut by_pair: HashMap<(SocketAddr, SocketAddr), usize> = HashMap::new();
     for (i, f) in flows.iter().enumerate() {
-        by_pair.entry((&f.client, &f.server)).or_insert(i);
-        by_endpoint.entry(f.client.clone()).or_insert(i);
-        by_endpoint.entry(f.server.clone()).or_insert(i);
+        by_pair.entry((f.client, f.server)).or_insert(i);
+        by_endpoint.entry(f.client).or_insert(i);
+        by_endpoint.entry(f.server).or_insert(i);
         if let Some(sip) = &f.sip {
             for id in &sip.call_ids {
                 match by_call_id.get(id.as_str()) {
@@ -128,14 +134,11 @@ pub fn correlate(
         // RTCP on the next ports of an RTP flow between the same hosts
         // (RFC 3550 §11) belongs with it even when the SDP is not visible.
         if has(f, "rtcp") || has(f, "srtcp") {
-            let below = |a: &str| {
-                let a: SocketAddr = a.parse().ok()?;
-                Some(SocketAddr::new(a.ip(), a.port().checked_sub(1)?).to_string())
-            };
-            if let (Some(c), Some(s)) = (below(&f.client), below(&f.server)) {
+            let below = |a: SocketAddr| Some(SocketAddr::new(a.ip(), a.port().checked_sub(1)?));
+            if let (Some(c), Some(s)) = (below(f.client), below(f.server)) {
                 let rtp = by_pair
-                    .get(&(c.as_str(), s.as_str()))
-                    .or_else(|| by_pair.get(&(s.as_str(), c.as_str())))
+                    .get(&(c, s))
+                    .or_else(|| by_pair.get(&(s, c)))
                     .copied();
                 if let Some(j) = rtp {
                     uf.union(i, j);
@@ -144,8 +147,10 @@ pub fn correlate(
         }
         // A TURN allocation joins the flows that use its relayed and peer addresses.
         if let (Some(stun), Some(_)) = (&f.stun, &f.turn) {
+            // STUN's addresses are still kept as text (see StunDetail).
             for a in stun.relayed_addresses.iter().chain(&stun.peer_addresses) {
-                if let Some(&j) = by_endpoint.get(a) {
+                let addr = a.parse::<SocketAddr>().ok();
+                if let Some(&j) = addr.as_ref().and_then(|a| by_endpoint.get(a)) {
                     uf.union(i, j);
                 }
             }
@@ -260,7 +265,7 @@ fn judge(
                 LegRole::Relay
             } else if relayed_addresses
                 .iter()
-                .any(|a| **a == f.client || **a == f.server)
+                .any(|a| same_address(a, f.client) || same_address(a, f.server))
             {
                 LegRole::RelayedMedia
             } else if f.rtp.is_some() || has(f, "dtls") || has(f, "srtcp") || has(f, "rtcp") {
@@ -269,8 +274,8 @@ fn judge(
                 LegRole::Ice
             },
             transport: f.transport,
-            client: f.client.clone(),
-            server: f.server.clone(),
+            client: f.client.to_string(),
+            server: f.server.to_string(),
             protocols: f.protocols.clone(),
         })
         .collect();
@@ -335,16 +340,16 @@ fn judge(
         }
         // Media endpoints are participants; behind a relay, its client is.
         let is_media = f.rtp.is_some() || has(f, "dtls");
-        let ends: Vec<&String> = if f.turn.is_some() {
-            vec![&f.client]
+        let ends: Vec<String> = if f.turn.is_some() {
+            vec![f.client.to_string()]
         } else if is_media {
-            vec![&f.client, &f.server]
+            vec![f.client.to_string(), f.server.to_string()]
         } else {
             Vec::new()
         };
         for a in ends {
-            if !relayed_addresses.contains(&a) && !participants.contains(a) {
-                participants.push(a.clone());
+            if !relayed_addresses.contains(&&a) && !participants.contains(&a) {
+                participants.push(a);
             }
         }
     }
@@ -400,7 +405,7 @@ fn judge(
                 (m.rtp.is_some() || has(m, "dtls"))
                     && relayed_addresses
                         .iter()
-                        .any(|a| **a == m.client || **a == m.server)
+                        .any(|a| same_address(a, m.client) || same_address(a, m.server))
             })
     });
     // An ICE-lite server answers checks but never sends its own: only the
@@ -419,7 +424,7 @@ fn judge(
             .as_deref()
             .and_then(|r| vendors.by_realm(r))
             .map(|v| v.name.clone());
-        let ip = f.server.parse::<SocketAddr>().ok().map(|a| a.ip());
+        let ip = Some(f.server.ip());
         let allowed_by = policy
             .allowed_relay(ip, s.realm.as_deref(), &[])
             .map(|r| r.name.clone());
@@ -445,7 +450,7 @@ fn judge(
             )],
         });
         relay = Some(RelayInfo {
-            address: f.server.clone(),
+            address: f.server.to_string(),
             transport: f.transport,
             relayed_addresses: s.relayed_addresses.clone(),
             realm: s.realm.clone(),
@@ -468,7 +473,7 @@ fn judge(
             evidence: vec![flow_evidence(f, detail.clone())],
         });
         server = Some(ServerInfo {
-            address: f.server.clone(),
+            address: f.server.to_string(),
             transport: f.transport,
             vendor,
             evidence: detail,
@@ -515,8 +520,8 @@ kind: StepKind::Reason,
                 flow: f.id,
                 role: LegRole::SignalingEncrypted,
                 transport: f.transport,
-                client: f.client.clone(),
-                server: f.server.clone(),
+                client: f.client.to_string(),
+                server: f.server.to_string(),
                 protocols: f.protocols.clone(),
             });
         }

@@ -211,12 +211,9 @@ impl Assessor {
             }
         }
         let whole = |detail: String| evidence(f, f.first_packet, f.last_packet, detail);
-        if let (Ok(server), true) = (
-            f.server.parse::<SocketAddr>(),
-            self.flow_lines.len() < MAX_FLOW_LINES,
-        ) {
+        if self.flow_lines.len() < MAX_FLOW_LINES {
             self.flow_lines.push(FlowLine {
-                server: server.ip(),
+                server: f.server.ip(),
                 evidence: whole(format!("{} {} -> {}", f.transport, f.client, f.server)),
             });
         }
@@ -563,13 +560,13 @@ impl Assessor {
     }
 
     fn relay(&mut self, f: &FlowRecord, stun: &crate::facts::StunDetail) {
-        let relay_ip = f.server.parse::<SocketAddr>().ok().map(|a| a.ip());
+        let relay_ip = Some(f.server.ip());
         let allowed = self
             .policy
             .allowed_relay(relay_ip, stun.realm.as_deref(), &[])
             .map(|r| r.name.clone());
         let mut values = vec![
-            ("relay", f.server.clone()),
+            ("relay", f.server.to_string()),
             ("relayed_addresses", stun.relayed_addresses.join(", ")),
         ];
         if let Some(realm) = &stun.realm {

@@ -222,8 +222,8 @@ impl FlowState {
         FlowRecord {
             id,
             transport: proto,
-            client: client.to_string(),
-            server: server.to_string(),
+            client,
+            server,
             first_timestamp: Timestamp(first_ts),
             last_timestamp: Timestamp(last_ts),
             first_packet,

@@ -25,8 +25,8 @@ pub fn events(call: &Call, flows: &[FlowRecord]) -> Vec<LadderEvent> {
             events.push(LadderEvent {
                 packet,
                 flow: f.id,
-                client: f.client.clone(),
-                server: f.server.clone(),
+                client: f.client.to_string(),
+                server: f.server.to_string(),
                 to_client,
                 label,
             })

@@ -20,11 +20,8 @@ fn epoch_ms(t: &crate::time::Timestamp) -> i64 {
     t.micros().div_euclid(1000)
 }
 
-fn endpoint(addr: &str) -> Value {
-    match addr.parse::<SocketAddr>() {
-        Ok(a) => json!({"ip": a.ip().to_string(), "port": a.port()}),
-        Err(_) => json!({"hostname": addr}),
-    }
+fn endpoint(addr: &SocketAddr) -> Value {
+    json!({"ip": addr.ip().to_string(), "port": addr.port()})
 }
 
 pub fn event(f: &Finding, flows: &[FlowRecord], version: &str) -> Value {

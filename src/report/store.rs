@@ -136,8 +136,8 @@ mod tests {
         FlowRecord {
             id,
             transport: crate::facts::Proto::Udp,
-            client: "10.0.0.1:1".into(),
-            server: "10.0.0.2:2".into(),
+            client: std::net::SocketAddr::from(([10, 0, 0, 1], 1)),
+            server: std::net::SocketAddr::from(([10, 0, 0, 2], 2)),
             first_timestamp: Default::default(),
             last_timestamp: Default::default(),
             first_packet: id,

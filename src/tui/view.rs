@@ -231,8 +231,8 @@ fn flows(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
             Row::new(vec![
                 f.id.to_string(),
                 f.transport.to_string(),
-                f.client.clone(),
-                f.server.clone(),
+                f.client.to_string(),
+                f.server.to_string(),
                 f.protocols.join(","),
                 tls.and_then(|t| t.version.clone()).unwrap_or_default(),
                 tls.and_then(|t| t.sni.clone())
