@@ -139,14 +139,14 @@ impl FlowState {
     ) -> Result<usize, ParseError> {
         let m = SipMessage::parse(bytes, stream)?;
         self.protocols.insert(Protocol::Sip);
-        let announced = self
+        let sdp = self
             .sip
             .get_or_insert_with(Default::default)
             .on_message(ctx.at, &m);
-        if self.sip.as_ref().is_some_and(|s| !s.sdp.is_empty()) || !announced.is_empty() {
+        if let Some(announced) = sdp {
             self.protocols.insert(Protocol::Sdp);
+            ctx.shared.announce(announced);
         }
-        ctx.shared.announce(announced);
         Ok(m.len)
     }
 

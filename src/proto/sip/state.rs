@@ -104,9 +104,13 @@ const IDENTITY_HEADERS: [(&str, &str, Option<&str>); 6] = [
 ];
 
 impl SipDetail {
-    /// Records one SIP message; returns the media endpoints its SDP
-    /// announced (RTP and, without rtcp-mux, RTCP), if it carried any.
-    pub fn on_message(&mut self, at: Seen, m: &SipMessage<'_>) -> Vec<(SocketAddr, Announcement)> {
+    /// Records one SIP message. When it carried SDP, returns the media
+    /// endpoints that SDP announced (RTP and, without rtcp-mux, RTCP).
+    pub fn on_message(
+        &mut self,
+        at: Seen,
+        m: &SipMessage<'_>,
+    ) -> Option<Vec<(SocketAddr, Announcement)>> {
         let s = self;
         if s.requests.is_empty() && s.responses.is_empty() {
             s.first_packet = at.packet;
@@ -152,11 +156,9 @@ impl SipDetail {
             .is_some_and(|c| c.to_ascii_lowercase().contains("sdp"))
             || m.body.starts_with(b"v=0");
         if m.body.is_empty() || !is_sdp {
-            return Vec::new();
+            return None;
         }
-        let Some(parsed) = sdp::parse(m.body) else {
-            return Vec::new();
-        };
+        let parsed = sdp::parse(m.body)?;
         let mut announced = Vec::new();
         let media = parsed
             .media
@@ -194,7 +196,7 @@ impl SipDetail {
                 media,
             });
         }
-        announced
+        Some(announced)
     }
 
     /// Records a name-addr from an identity header, once per header and value.
@@ -285,7 +287,7 @@ a=rtpmap:8 PCMA/8000\r\n";
             ts: 0,
             dir: Dir::ClientToServer,
         };
-        let announced = s.on_message(at, &m);
+        let announced = s.on_message(at, &m).expect("the INVITE carries SDP");
         let endpoints: Vec<String> = announced.iter().map(|(a, _)| a.to_string()).collect();
         assert_eq!(endpoints, ["192.0.2.10:16000", "192.0.2.10:16001"]);
         assert!(
