@@ -9,6 +9,8 @@
 //! capture and the TUI alike. Each layer imports only those before it
 //! (tests/layers.rs holds the order).
 
+mod macros;
+
 pub mod assess;
 pub mod cli;
 pub mod decode;

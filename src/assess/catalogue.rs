@@ -90,11 +90,7 @@ impl FindingId {
     }
 }
 
-impl std::fmt::Display for FindingId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+crate::display_by_name!(FindingId);
 
 pub struct Rule {
     pub id: FindingId,

@@ -66,11 +66,7 @@ impl CallPath {
     }
 }
 
-impl std::fmt::Display for CallPath {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+crate::display_by_name!(CallPath);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -92,11 +88,7 @@ impl Verdict {
     }
 }
 
-impl std::fmt::Display for Verdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+crate::display_by_name!(Verdict);
 
 /// What a flow does in a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -124,11 +116,7 @@ impl LegRole {
     }
 }
 
-impl std::fmt::Display for LegRole {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+crate::display_by_name!(LegRole);
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CallLeg {

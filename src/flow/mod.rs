@@ -45,16 +45,7 @@ impl Proto {
     }
 }
 
-macro_rules! display_by_name {
-    ($($t:ty),*) => {$(
-        impl std::fmt::Display for $t {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.name())
-            }
-        }
-    )*};
-}
-display_by_name!(Proto, Dir, End);
+crate::display_by_name!(Proto, Dir, End);
 
 /// Direction-free key: the lower endpoint first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

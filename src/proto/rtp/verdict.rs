@@ -48,11 +48,7 @@ impl Confidence {
     }
 }
 
-impl std::fmt::Display for Encrypted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+crate::display_by_name!(Encrypted);
 
 /// What is known about a stream's 5-tuple and endpoint.
 pub struct Context<'a> {
