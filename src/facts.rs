@@ -36,9 +36,7 @@ pub struct CaptureInfo {
     pub files: Vec<String>,
     pub packets: u64,
     pub bytes: u64,
-    #[schemars(with = "Option<String>")]
     pub first_timestamp: Option<Timestamp>,
-    #[schemars(with = "Option<String>")]
     pub last_timestamp: Option<Timestamp>,
     pub link_types: Vec<String>,
     /// Frames that could not be decoded (bad headers, truncated layers).
@@ -78,9 +76,7 @@ pub struct FlowRecord {
     #[serde(serialize_with = "as_text")]
     #[schemars(with = "String")]
     pub server: SocketAddr,
-    #[schemars(with = "String")]
     pub first_timestamp: Timestamp,
-    #[schemars(with = "String")]
     pub last_timestamp: Timestamp,
     /// Frame numbers as Wireshark counts them (1-based, whole capture).
     pub first_packet: u64,

@@ -17,9 +17,7 @@ pub struct Call {
     /// `sip` (a SIP dialog and its media), `webrtc` (an ICE session), both,
     /// or `media` (media whose signaling was not visible).
     pub kinds: Vec<&'static str>,
-    #[schemars(with = "String")]
     pub start: Timestamp,
-    #[schemars(with = "String")]
     pub end: Timestamp,
     pub legs: Vec<CallLeg>,
     /// Media endpoints (not relays) and the identities signaling named (redacted).
@@ -216,9 +214,7 @@ pub struct Evidence {
     pub flow: u64,
     pub first_packet: u64,
     pub last_packet: u64,
-    #[schemars(with = "String")]
     pub first_timestamp: Timestamp,
-    #[schemars(with = "String")]
     pub last_timestamp: Timestamp,
     pub detail: String,
 }

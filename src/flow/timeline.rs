@@ -20,7 +20,6 @@ const WIDEST: Nanos = SECOND << 30;
 #[serde(rename = "Timeline")]
 pub struct TimelineRecord {
     /// Start of the first bin.
-    #[schemars(with = "String")]
     pub start: Timestamp,
     /// Width of every bin: one second, doubled as often as a long flow needs
     /// to fit 64 bins.

@@ -30,9 +30,7 @@ pub struct RtpStream {
     pub payload_bytes: u64,
     pub first_packet: u64,
     pub last_packet: u64,
-    #[schemars(with = "String")]
     pub first_timestamp: Timestamp,
-    #[schemars(with = "String")]
     pub last_timestamp: Timestamp,
     /// Sequence numbers skipped (lost or not captured).
     pub sequence_gaps: u64,

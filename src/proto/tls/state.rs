@@ -37,9 +37,7 @@ pub struct TlsDetail {
 pub struct CertificateDetail {
     pub subject: String,
     pub issuer: String,
-    #[schemars(with = "String")]
     pub not_before: Timestamp,
-    #[schemars(with = "String")]
     pub not_after: Timestamp,
     pub self_signed: bool,
     pub dns_names: Vec<String>,
