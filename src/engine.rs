@@ -5,25 +5,29 @@
 
 use crate::decode::{self, Outcome, Reassembler, Transport};
 use crate::dissect::{Correlations, Ctx, FlowState, Ports};
-use crate::facts::{CaptureInfo, DnsName, FlowRecord};
+use crate::facts::{CaptureInfo, DialogRecord, DnsName, FlowRecord};
 use crate::flow::timeline::Timeline;
 use crate::flow::{Dir, End, Flow, FlowTable, Opening, Proto, Timeouts};
 use crate::proto::Seen;
+use crate::proto::sip::dialog::Carrier;
 use crate::source::{LinkType, RawPacket};
 use crate::time::Nanos;
 use crate::time::Timestamp;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
-/// Where finished flows go.
+/// Where finished flows and SIP dialogs go.
 pub trait FlowSink {
     fn flow(&mut self, record: FlowRecord);
+    fn dialog(&mut self, record: DialogRecord);
 }
 
+/// Flows only (tests of the flow layer): dialogs are dropped.
 impl FlowSink for Vec<FlowRecord> {
     fn flow(&mut self, record: FlowRecord) {
         self.push(record);
     }
+    fn dialog(&mut self, _: DialogRecord) {}
 }
 
 #[derive(Default)]
@@ -96,6 +100,7 @@ impl Engine {
         flows.sweep(pkt.ts, &mut |flow, end| {
             sink.flow(FlowState::record(flow, end, shared))
         });
+        shared.dialogs.sweep(pkt.ts, &mut |d| sink.dialog(d));
         let decoded = match decode::decode(pkt.link, pkt.data, pkt.ts, &mut self.reassembler) {
             Outcome::Packet(d) => d,
             Outcome::FragmentHeld => return None,
@@ -149,6 +154,12 @@ impl Engine {
                 packet: number,
                 ts: pkt.ts,
                 dir,
+            },
+            carrier: Carrier {
+                flow: flow.id,
+                transport: proto,
+                source: src,
+                destination: dst,
             },
             shared,
         };
@@ -212,6 +223,7 @@ impl Engine {
         self.flows.sweep(now, &mut |flow, end| {
             sink.flow(FlowState::record(flow, end, shared))
         });
+        shared.dialogs.sweep(now, &mut |d| sink.dialog(d));
     }
 
     /// Records of the running flows that look like telehealth (signaling,
@@ -234,6 +246,11 @@ impl Engine {
             .collect()
     }
 
+    /// Copies of the SIP dialogs in progress.
+    pub fn live_dialogs(&self) -> Vec<DialogRecord> {
+        self.shared.dialogs.live_records()
+    }
+
     /// The name-to-address map so far.
     pub fn dns_names(&self) -> Vec<DnsName> {
         self.shared
@@ -248,9 +265,16 @@ impl Engine {
 
     /// Ends all flows (end of capture, or shutdown) and returns the capture summary.
     pub fn finish(&mut self, sink: &mut dyn FlowSink) -> (CaptureInfo, Vec<DnsName>) {
-        let shared = &self.shared;
+        let shared = &mut self.shared;
         self.flows
             .drain(&mut |flow, end: End| sink.flow(FlowState::record(flow, end, shared)));
+        shared.dialogs.drain(&mut |d| sink.dialog(d));
+        if shared.dialogs.dropped > 0 {
+            self.stats.notes.push(format!(
+                "{} SIP dialogs not followed: more than the table holds at once",
+                shared.dialogs.dropped
+            ));
+        }
         let info = CaptureInfo {
             files: Vec::new(),
             packets: self.stats.packets,

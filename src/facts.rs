@@ -25,7 +25,8 @@ pub use crate::proto::quic::QuicDetail;
 pub use crate::proto::rtp::verdict::{Confidence, Encrypted};
 pub use crate::proto::rtp::{RtcpDetail, RtpDetail, RtpStream, SdesRecord};
 pub use crate::proto::sip::{
-    SdpCandidate, SdpMedia, SdpRecord, SipDetail, SipIdentity, SipMessageRecord,
+    DialogMessage, DialogRecord, DialogSdp, DialogState, SdpCandidate, SdpMedia, SdpRecord,
+    SipDetail, SipIdentity, SipMessageRecord,
 };
 pub use crate::proto::stun::{ChannelBinding, StunDetail, TurnDetail};
 pub use crate::proto::tls::{CertificateDetail, TlsDetail};

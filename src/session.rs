@@ -3,9 +3,11 @@
 //! TUI alike (only the packet source differs), and the report it builds.
 
 use crate::assess::Assessor;
+use crate::assess::model::LegRole;
 use crate::assess::policy::Policy;
 use crate::assess::vendors::Vendors;
 use crate::engine::{Engine, FlowSink};
+use crate::facts::DialogRecord;
 use crate::flow::Timeouts;
 use crate::report::model::{Call, Finding, FlowRecord, Generator, Report, SCHEMA};
 use crate::report::redact::Redactor;
@@ -43,6 +45,11 @@ impl FlowSink for Pipeline {
         self.redactor.apply(&mut record);
         self.assessor.observe(&record);
         self.store.flow(record);
+    }
+
+    fn dialog(&mut self, mut record: DialogRecord) {
+        self.redactor.apply_dialog(&mut record);
+        self.assessor.observe_dialog(record);
     }
 }
 
@@ -229,7 +236,18 @@ impl Session {
         let cutoff = (self.engine.clock() - self.options.timeouts.udp) / 1000;
         let quiet = |t: &crate::time::Timestamp| t.micros() <= cutoff;
         let (all_calls, all_findings) = (calls.len(), findings.len());
-        calls.retain(|c| quiet(&c.end) && c.legs.iter().all(|l| !running.contains(&l.flow)));
+        // A call has settled when its dialogs have ended (a BYE, a final
+        // failure) and its other legs too: a trunk's signaling flow runs on
+        // after each of its calls. The table keeps an ended dialog a while
+        // longer for retransmissions; they change nothing that matters.
+        calls.retain(|c| {
+            quiet(&c.end)
+                && c.dialogs.iter().all(|d| !d.live || d.ended.is_some())
+                && c.legs.iter().all(|l| {
+                    !running.contains(&l.flow)
+                        || (l.role == LegRole::Signaling && !c.dialogs.is_empty())
+                })
+        });
         findings.retain(|f| {
             f.evidence
                 .iter()
@@ -249,6 +267,10 @@ impl Session {
         for record in running.iter_mut() {
             self.pipeline.redactor.apply(record);
             assessor.observe(record);
+        }
+        for mut dialog in self.engine.live_dialogs() {
+            self.pipeline.redactor.apply_dialog(&mut dialog);
+            assessor.observe_dialog(dialog);
         }
         assessor.finish(&self.engine.dns_names())
     }

@@ -11,6 +11,7 @@ use super::policy::Policy;
 use super::vendors::Vendors;
 use crate::assess::model::*;
 use crate::facts::*;
+use crate::time::Timestamp;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
@@ -65,24 +66,69 @@ fn flow_evidence(f: &FlowRecord, detail: String) -> Evidence {
     }
 }
 
-/// Groups the flows into calls and judges each.
+/// Media may start a little before the SDP that announced it is seen
+/// (early media, capture on another segment); this much is tolerated.
+const ANNOUNCE_SLACK: i64 = 5_000_000_000;
+
+/// Findings a SIP flow raises that belong to each call whose dialog it
+/// carried, when that dialog shows the fact too: a trunk's signaling flow
+/// is shared by all its calls, its findings are not all theirs.
+fn dialog_substantiates(id: FindingId, dialogs: &[&DialogRecord]) -> bool {
+    let media = || {
+        dialogs
+            .iter()
+            .flat_map(|d| &d.sdp)
+            .flat_map(|s| &s.sdp.media)
+    };
+    match id {
+        FindingId::SignalingCleartext => true,
+        FindingId::SipIdentityExposed => dialogs.iter().any(|d| !d.identities.is_empty()),
+        FindingId::SipCredentialsCleartext => dialogs.iter().any(|d| d.authorization),
+        FindingId::SrtpKeysExposed => media().any(|m| m.crypto),
+        FindingId::IceAddressExposed => media().any(|m| !m.candidates.is_empty()),
+        _ => false,
+    }
+}
+
+/// Groups the flows into calls and judges each. Each SIP dialog is a call
+/// of its own; the flows that carried its messages are its signaling legs
+/// but never join calls together (a trunk carries many). Media joins the
+/// dialog whose SDP announced its endpoint most recently before it began.
 pub fn correlate(
     flows: &[std::sync::Arc<FlowRecord>],
+    dialogs: &[std::sync::Arc<DialogRecord>],
     findings: &[Finding],
     policy: &Policy,
     vendors: &Vendors,
 ) -> Vec<Call> {
     let n = flows.len();
-    let mut uf = UnionFind((0..n).collect());
+    let mut uf = UnionFind((0..n + dialogs.len()).collect());
+    let index_of: HashMap<u64, usize> = flows.iter().enumerate().map(|(i, f)| (f.id, i)).collect();
+    // Flows that carried a dialog's messages: signaling legs, not joiners.
+    let mut carriers: Vec<bool> = vec![false; n];
+    for d in dialogs {
+        for i in d.flows.iter().filter_map(|id| index_of.get(id)) {
+            carriers[*i] = true;
+        }
+    }
     let mut by_call_id: HashMap<&str, usize> = HashMap::new();
-    let mut by_endpoint: HashMap<SocketAddr, usize> = HashMap::new();
+    let mut by_endpoint: HashMap<SocketAddr, Vec<usize>> = HashMap::new();
     let mut by_ufrag_pair: HashMap<(String, String), usize> = HashMap::new();
     let mut by_ufrag: HashMap<&str, usize> = HashMap::new();
     let mut by_pair: HashMap<(SocketAddr, SocketAddr), usize> = HashMap::new();
     for (i, f) in flows.iter().enumerate() {
+        if carriers[i] {
+            continue;
+        }
         by_pair.entry((f.client, f.server)).or_insert(i);
-        by_endpoint.entry(f.client).or_insert(i);
-        by_endpoint.entry(f.server).or_insert(i);
+        for end in [f.client, f.server] {
+            let list = by_endpoint.entry(end).or_default();
+            if list.len() < 64 {
+                list.push(i);
+            }
+        }
+        // SIP seen on a flow without a dialog (its table was full, or no
+        // INVITE-dialog method): joined by Call-ID as before dialogs.
         if let Some(sip) = &f.sip {
             for id in &sip.call_ids {
                 match by_call_id.get(id.as_str()) {
@@ -114,14 +160,73 @@ pub fn correlate(
             }
         }
     }
+    // Each media flow joins one dialog: the one whose SDP announced its
+    // endpoint last before the flow began (a re-INVITE moves media; a
+    // trunk reuses ports for later calls), or else the earliest after.
+    let mut chosen: HashMap<usize, (usize, Timestamp)> = HashMap::new();
+    for (k, d) in dialogs.iter().enumerate() {
+        let until = if d.live && d.ended.is_none() {
+            i64::MAX
+        } else {
+            d.ended
+                .unwrap_or(d.last_timestamp)
+                .0
+                .saturating_add(ANNOUNCE_SLACK)
+        };
+        for (endpoint, announced) in d.media_endpoints() {
+            for &j in by_endpoint.get(&endpoint).into_iter().flatten() {
+                let f = &flows[j];
+                let overlaps = f.first_timestamp.0 <= until
+                    && f.last_timestamp.0 >= announced.0 - ANNOUNCE_SLACK;
+                if !overlaps {
+                    continue;
+                }
+                let began = f.first_timestamp.0 + ANNOUNCE_SLACK;
+                let better = match chosen.get(&j) {
+                    None => true,
+                    Some(&(_, best)) => {
+                        let (now_before, best_before) = (announced.0 <= began, best.0 <= began);
+                        match (now_before, best_before) {
+                            (true, true) => announced > best,
+                            (false, false) => announced < best,
+                            (now, _) => now,
+                        }
+                    }
+                };
+                if better {
+                    chosen.insert(j, (k, announced));
+                }
+            }
+        }
+        for ufrag in d
+            .sdp
+            .iter()
+            .flat_map(|s| &s.sdp.media)
+            .filter_map(|m| m.ice_ufrag.as_deref())
+        {
+            if let Some(&j) = by_ufrag.get(ufrag) {
+                uf.union(n + k, j);
+            }
+        }
+    }
+    for (&j, &(k, _)) in &chosen {
+        uf.union(j, n + k);
+    }
     for (i, f) in flows.iter().enumerate() {
-        // SDP announces where media goes; the flow that uses it joins the call.
+        if carriers[i] {
+            continue;
+        }
+        // SDP of a SIP flow without dialogs announces where media goes.
         if let Some(sip) = &f.sip {
             for sdp in &sip.sdp {
                 for m in &sdp.media {
                     for port in std::iter::once(m.port).chain(m.rtcp_port) {
                         let addr = m.address.as_deref().and_then(|a| endpoint(a, port));
-                        if let Some(&j) = addr.as_ref().and_then(|a| by_endpoint.get(a)) {
+                        if let Some(&j) = addr
+                            .as_ref()
+                            .and_then(|a| by_endpoint.get(a))
+                            .and_then(|l| l.first())
+                        {
                             uf.union(i, j);
                         }
                     }
@@ -150,23 +255,42 @@ pub fn correlate(
             // STUN's addresses are still kept as text (see StunDetail).
             for a in stun.relayed_addresses.iter().chain(&stun.peer_addresses) {
                 let addr = a.parse::<SocketAddr>().ok();
-                if let Some(&j) = addr.as_ref().and_then(|a| by_endpoint.get(a)) {
+                for &j in addr
+                    .as_ref()
+                    .and_then(|a| by_endpoint.get(a))
+                    .into_iter()
+                    .flatten()
+                {
                     uf.union(i, j);
                 }
             }
         }
     }
-    // Components in order of their first flow.
+    // Components, in the order of their first packet.
     let mut component_of: HashMap<usize, usize> = HashMap::new();
-    let mut components: Vec<Vec<usize>> = Vec::new();
-    for i in 0..n {
-        let root = uf.find(i);
+    let mut components: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+    for node in 0..n + dialogs.len() {
+        if node < n && carriers[node] {
+            continue;
+        }
+        let root = uf.find(node);
         let c = *component_of.entry(root).or_insert_with(|| {
-            components.push(Vec::new());
+            components.push((Vec::new(), Vec::new()));
             components.len() - 1
         });
-        components[c].push(i);
+        if node < n {
+            components[c].0.push(node);
+        } else {
+            components[c].1.push(node - n);
+        }
     }
+    let first_packet = |(members, ds): &(Vec<usize>, Vec<usize>)| {
+        let flows = members.iter().map(|&i| flows[i].first_packet);
+        flows
+            .chain(ds.iter().map(|&k| dialogs[k].first_packet))
+            .min()
+    };
+    components.sort_by_key(|c| first_packet(c));
     // Encrypted web signaling (HTTPS, WebSocket, QUIC) named by SNI: it is
     // attributed to a call whose relay or media server is the same vendor.
     let web_signaling: Vec<(String, &FlowRecord)> = flows
@@ -192,29 +316,50 @@ pub fn correlate(
         }
     }
     let mut calls = Vec::new();
-    for members in components {
-        let legs: Vec<&FlowRecord> = members.iter().map(|&i| &*flows[i]).collect();
+    for (members, ds) in components {
+        let call_dialogs: Vec<&DialogRecord> = ds.iter().map(|&k| &*dialogs[k]).collect();
+        let mut legs: Vec<&FlowRecord> = members.iter().map(|&i| &*flows[i]).collect();
+        let mut signaling: Vec<u64> = Vec::new();
+        for d in &call_dialogs {
+            for &i in d.flows.iter().filter_map(|id| index_of.get(id)) {
+                if !signaling.contains(&flows[i].id) {
+                    signaling.push(flows[i].id);
+                    legs.push(&flows[i]);
+                }
+            }
+        }
+        legs.sort_by_key(|f| f.id);
         let media = legs
             .iter()
             .any(|f| has(f, "rtp") || has(f, "srtp") || has(f, "dtls") || has(f, "zrtp"));
-        let invite = legs.iter().any(|f| {
-            f.sip
-                .as_ref()
-                .is_some_and(|s| s.requests.contains_key("INVITE"))
-        });
+        let invite = !call_dialogs.is_empty()
+            || legs.iter().any(|f| {
+                f.sip
+                    .as_ref()
+                    .is_some_and(|s| s.requests.contains_key("INVITE"))
+            });
         if !media && !invite {
             continue;
         }
-        let mut related: Vec<usize> = legs
-            .iter()
-            .flat_map(|f| findings_by_flow.get(&f.id).into_iter().flatten().copied())
-            .collect();
+        let mut related: Vec<usize> = Vec::new();
+        for f in &legs {
+            for &k in findings_by_flow.get(&f.id).into_iter().flatten() {
+                if !signaling.contains(&f.id) || dialog_substantiates(findings[k].id, &call_dialogs)
+                {
+                    related.push(k);
+                }
+            }
+        }
         related.sort_unstable();
         related.dedup();
         let related: Vec<&Finding> = related.iter().map(|&i| &findings[i]).collect();
         calls.push(judge(
             calls.len() as u64 + 1,
-            &legs,
+            Members {
+                legs: &legs,
+                signaling: &signaling,
+                dialogs: &call_dialogs,
+            },
             &related,
             policy,
             vendors,
@@ -224,15 +369,44 @@ pub fn correlate(
     calls
 }
 
+/// What one call is made of: its flows, in id order, and its SIP dialogs.
+/// `signaling` names the flows that are legs only because they carried its
+/// dialogs' messages: they may carry other calls' too.
+struct Members<'a> {
+    legs: &'a [&'a FlowRecord],
+    signaling: &'a [u64],
+    dialogs: &'a [&'a DialogRecord],
+}
+
 /// Judges one call; `findings` are those with evidence in its flows.
 fn judge(
     id: u64,
-    legs: &[&FlowRecord],
+    members: Members<'_>,
     findings: &[&Finding],
     policy: &Policy,
     vendors: &Vendors,
     web_signaling: &[(String, &FlowRecord)],
 ) -> Call {
+    let Members {
+        legs,
+        signaling,
+        dialogs,
+    } = members;
+    // A signaling flow that carried only this call's dialogs counts in its
+    // time span and bandwidth; a trunk's, shared with other calls, does not.
+    let exclusive = |f: &FlowRecord| {
+        f.sip.as_ref().is_some_and(|s| {
+            s.call_ids.len() < 16
+                && s.call_ids
+                    .iter()
+                    .all(|c| dialogs.iter().any(|d| &d.call_id == c))
+        })
+    };
+    let spanning: Vec<&FlowRecord> = legs
+        .iter()
+        .filter(|f| !signaling.contains(&f.id) || exclusive(f))
+        .copied()
+        .collect();
     let mut reasoning: Vec<ReasoningStep> = Vec::new();
     let mut call_findings: Vec<FindingId> = Vec::new();
     for f in findings {
@@ -280,14 +454,12 @@ fn judge(
         })
         .collect();
 
-    // Signaling.
+    // Signaling: the call's SIP dialogs, or SIP flows seen without one.
     let sip: Vec<&&FlowRecord> = legs.iter().filter(|f| f.sip.is_some()).collect();
     let mut identities = Vec::new();
     let mut call_ids = Vec::new();
-    for f in &sip {
-        let s = f.sip.as_ref().unwrap();
-        for i in s
-            .identities
+    let mut name_identities = |list: &[crate::facts::SipIdentity]| {
+        for i in list
             .iter()
             .filter(|i| matches!(i.header, "From" | "To" | "P-Asserted-Identity"))
         {
@@ -299,6 +471,49 @@ fn judge(
                 identities.push(text);
             }
         }
+    };
+    for d in dialogs {
+        name_identities(&d.identities);
+        call_ids.push(d.call_id.clone());
+        let carrier = legs.iter().find(|f| d.flows.first() == Some(&f.id));
+        let (between, transport) = match carrier {
+            Some(f) => (
+                format!("between {} and {}", f.client, f.server),
+                f.transport,
+            ),
+            None => ("on a flow not kept".to_string(), d.transport),
+        };
+        let status = d
+            .final_status
+            .map(|c| format!(", final response {c}"))
+            .unwrap_or_default();
+        reasoning.push(ReasoningStep {
+            kind: StepKind::Reason,
+            step: format!(
+                "Signaling: SIP dialog {} over {transport} in the clear {between} ({}{status}, {} messages)",
+                d.call_id, d.state, d.messages_total
+            ),
+            evidence: vec![Evidence {
+                flow: d.flows.first().copied().unwrap_or_default(),
+                first_packet: d.first_packet,
+                last_packet: d.last_packet,
+                first_timestamp: d.first_timestamp,
+                last_timestamp: d.last_timestamp,
+                detail: format!(
+                    "{} SIP messages of Call-ID {}, {} SDP bodies",
+                    d.messages_total,
+                    d.call_id,
+                    d.sdp.len()
+                ),
+            }],
+        });
+    }
+    for f in sip
+        .iter()
+        .filter(|f| !dialogs.iter().any(|d| d.flows.contains(&f.id)))
+    {
+        let s = f.sip.as_ref().unwrap();
+        name_identities(&s.identities);
         call_ids.extend(s.call_ids.iter().cloned());
         reasoning.push(ReasoningStep {
             kind: StepKind::Reason,
@@ -612,14 +827,16 @@ kind: StepKind::Reason,
     if sip.is_empty() {
         cannot_show.push("the signaling, which was not visible: who invited whom".into());
     }
-    let start = legs
+    let start = spanning
         .iter()
         .map(|f| f.first_timestamp)
+        .chain(dialogs.iter().map(|d| d.first_timestamp))
         .min()
         .unwrap_or_default();
-    let end = legs
+    let end = spanning
         .iter()
         .map(|f| f.last_timestamp)
+        .chain(dialogs.iter().map(|d| d.last_timestamp))
         .max()
         .unwrap_or_default();
     let mut kinds = Vec::new();
@@ -645,6 +862,7 @@ kind: StepKind::Reason,
         participants,
         identities,
         sip_call_ids: call_ids,
+        dialogs: dialogs.iter().map(|d| (*d).clone()).collect(),
         media,
         path,
         relay,
@@ -653,6 +871,6 @@ kind: StepKind::Reason,
         reasoning,
         cannot_show,
         findings: call_findings,
-        timeline: crate::flow::timeline::merge(legs.iter().filter_map(|f| f.timeline.as_ref())),
+        timeline: crate::flow::timeline::merge(spanning.iter().filter_map(|f| f.timeline.as_ref())),
     }
 }

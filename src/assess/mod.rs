@@ -10,7 +10,7 @@ pub mod model;
 pub mod policy;
 pub mod vendors;
 
-use crate::facts::{DnsName, FlowRecord};
+use crate::facts::{DialogRecord, DnsName, FlowRecord};
 use catalogue::{FindingId, Severity, rule};
 use model::{Call, Evidence, Finding, Summary, VendorSeen};
 use policy::{Policy, TlsVersion};
@@ -43,6 +43,8 @@ pub struct Assessor {
     /// Flows that can belong to a call (signaling, ICE, relay, media).
     /// Shared, so a streaming look clones the assessment cheaply.
     call_flows: Vec<std::sync::Arc<FlowRecord>>,
+    /// SIP dialogs that ended (or are running, in a snapshot): one call each.
+    dialogs: Vec<std::sync::Arc<DialogRecord>>,
     /// Findings past `MAX_FINDINGS`, counted by id.
     not_listed: BTreeMap<&'static str, u64>,
     /// Call-relevant flows past `MAX_CALL_FLOWS`, left out of correlation.
@@ -104,6 +106,7 @@ impl Assessor {
             vendors_seen: Vec::new(),
             flow_lines: Vec::new(),
             call_flows: Vec::new(),
+            dialogs: Vec::new(),
             not_listed: BTreeMap::new(),
             calls_truncated: 0,
             observed: 0,
@@ -183,13 +186,23 @@ impl Assessor {
         }
     }
 
-    /// Applies the per-flow rules to a finished (redacted) flow.
-    /// How many flows have been observed: a change means new findings or
-    /// calls may have appeared.
+    /// How many flows and dialogs have been observed: a change means new
+    /// findings or calls may have appeared.
     pub fn observed(&self) -> u64 {
         self.observed
     }
 
+    /// Keeps a (redacted) SIP dialog for correlation into its call.
+    pub fn observe_dialog(&mut self, d: DialogRecord) {
+        self.observed += 1;
+        if self.dialogs.len() < MAX_CALL_FLOWS {
+            self.dialogs.push(std::sync::Arc::new(d));
+        } else {
+            self.calls_truncated += 1;
+        }
+    }
+
+    /// Applies the per-flow rules to a finished (redacted) flow.
     pub fn observe(&mut self, f: &FlowRecord) {
         self.observed += 1;
         // Flows that can be part of a call: signaling, ICE, relays, media,
@@ -695,8 +708,10 @@ impl Assessor {
             }
         }
         self.call_flows.sort_by_key(|f| f.id);
+        self.dialogs.sort_by_key(|d| d.first_packet);
         let mut found_calls = calls::correlate(
             &self.call_flows,
+            &self.dialogs,
             &self.findings,
             &self.policy,
             &self.vendors,

@@ -5,7 +5,7 @@
 
 use crate::assess::catalogue::{FindingId, Severity};
 use crate::assess::vendors::Baa;
-use crate::facts::{Direction, Encrypted, Proto, Timeline};
+use crate::facts::{DialogRecord, Direction, Encrypted, Proto, Timeline};
 use crate::time::Timestamp;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -24,6 +24,10 @@ pub struct Call {
     pub participants: Vec<String>,
     pub identities: Vec<String>,
     pub sip_call_ids: Vec<String>,
+    /// The SIP dialogs of this call (one, unless ICE or a relay joined
+    /// two), with their ladders and SDP offers and answers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dialogs: Vec<DialogRecord>,
     pub media: Vec<CallMedia>,
     /// Exactly one of `direct`, `relayed`, `server-terminated`.
     pub path: CallPath,

@@ -1,7 +1,8 @@
-//! What one flow tells about others: the media endpoints SDP announced
-//! (so a later RTP flow is judged by its signaling) and the names DNS
-//! resolved (so servers are tied to vendors). Both capped at 100,000
-//! entries; past that, new entries are dropped, known ones still updated.
+//! What one flow tells about others: the SIP dialogs in progress (see
+//! [`super::Dialogs`]), the media endpoints SDP announced (so a later RTP
+//! flow is judged by its signaling) and the names DNS resolved (so servers
+//! are tied to vendors). The last two are capped at 100,000 entries; past
+//! that, new entries are dropped, known ones still updated.
 
 use crate::proto::sip::state::Announcement;
 use hashbrown::HashMap;
@@ -13,6 +14,8 @@ const MAX_DNS_NAMES: usize = 100_000;
 
 #[derive(Default)]
 pub struct Correlations {
+    /// SIP dialogs in progress, across flows.
+    pub dialogs: super::Dialogs,
     pub media: HashMap<SocketAddr, Announcement>,
     pub dns: BTreeMap<String, BTreeSet<IpAddr>>,
 }

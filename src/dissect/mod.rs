@@ -8,15 +8,19 @@
 //! nothing; only first sightings (a new SSRC, a name, a handshake) do.
 
 mod correlations;
+mod dialogs;
 mod tcp;
 mod udp;
 
 pub use correlations::Correlations;
+pub use dialogs::Dialogs;
 
 use crate::facts::*;
 use crate::flow::{End, Flow, Proto};
 use crate::proto::rtp::RtpState;
 use crate::proto::sip::SipMessage;
+use crate::proto::sip::dialog::Carrier;
+use crate::proto::sip::state::CarriedSdp;
 use crate::proto::stun::{self, Message};
 use crate::proto::tls::TlsState;
 use crate::proto::{ParseError, Protocol, ProtocolSet, Seen, dns, quic};
@@ -25,6 +29,8 @@ use crate::time::Timestamp;
 /// Where the current packet sits in the capture, and the cross-flow maps.
 pub struct Ctx<'s> {
     pub at: Seen,
+    /// The flow and the ends of the current packet.
+    pub carrier: Carrier,
     pub shared: &'s mut Correlations,
 }
 
@@ -139,13 +145,16 @@ impl FlowState {
     ) -> Result<usize, ParseError> {
         let m = SipMessage::parse(bytes, stream)?;
         self.protocols.insert(Protocol::Sip);
-        let sdp = self
-            .sip
+        let sdp = CarriedSdp::of(ctx.at, &m);
+        self.sip
             .get_or_insert_with(Default::default)
-            .on_message(ctx.at, &m);
-        if let Some(announced) = sdp {
+            .on_message(ctx.at, &m, sdp.as_ref());
+        ctx.shared
+            .dialogs
+            .on_message(ctx.at, ctx.carrier, &m, sdp.as_ref().map(|s| &s.record));
+        if let Some(sdp) = sdp {
             self.protocols.insert(Protocol::Sdp);
-            ctx.shared.announce(announced);
+            ctx.shared.announce(sdp.announced);
         }
         Ok(m.len)
     }

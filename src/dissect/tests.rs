@@ -6,6 +6,16 @@ use super::*;
 use crate::decode::TcpFlags;
 use crate::flow::Dir;
 
+const CARRIER: Carrier = Carrier {
+    flow: 1,
+    transport: crate::flow::Proto::Udp,
+    source: std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 40000),
+    destination: std::net::SocketAddr::new(
+        std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        3478,
+    ),
+};
+
 fn at(packet: u64, dir: Dir) -> Seen {
     Seen {
         packet,
@@ -44,6 +54,7 @@ fn media_inside_turn_channel_data_is_relayed_rtp() {
     for n in 0..10u16 {
         let mut ctx = Ctx {
             at: at(u64::from(n) + 1, Dir::ClientToServer),
+            carrier: CARRIER,
             shared: &mut shared,
         };
         state.on_udp(&mut ctx, TURN, &channel_data(&rtp(100 + n, 0x1234_5678)));
@@ -73,6 +84,7 @@ fn channel_data_needs_turn_evidence_first() {
     };
     let mut ctx = Ctx {
         at: at(1, Dir::ClientToServer),
+        carrier: CARRIER,
         shared: &mut shared,
     };
     state.on_udp(&mut ctx, off_turn_ports, &channel_data(&rtp(1, 7)));
@@ -90,6 +102,7 @@ fn a_dns_answer_on_port_53_is_dns_whatever_its_first_byte() {
     let mut state = FlowState::default();
     let mut ctx = Ctx {
         at: at(2, Dir::ServerToClient),
+        carrier: CARRIER,
         shared: &mut shared,
     };
     let dns_ports = Ports {
@@ -114,6 +127,7 @@ fn starttls_switches_an_unknown_stream_to_tls() {
     let flags = TcpFlags::default();
     let mut ctx = Ctx {
         at: at(1, Dir::ServerToClient),
+        carrier: CARRIER,
         shared: &mut shared,
     };
     let banner = b"220 mail.clinic.example ESMTP\r\n";

@@ -58,7 +58,7 @@ pub struct JsonlWriter<'w> {
     /// flows had ended by then: with neither, a new look finds nothing new.
     pending: bool,
     observed: u64,
-    calls_sent: HashSet<u64>,
+    calls_sent: HashSet<String>,
     findings_sent: HashSet<(FindingId, String)>,
     written: u64,
     /// The first write error; streaming stops there (a closed pipe).
@@ -82,14 +82,22 @@ impl<'w> JsonlWriter<'w> {
 
     fn write(&mut self, calls: Vec<Call>, findings: &[Finding], redactor: &Redactor) {
         for mut call in calls {
-            let first_flow = call
-                .legs
-                .iter()
-                .filter(|l| l.role != LegRole::SignalingEncrypted)
-                .map(|l| l.flow)
-                .min()
-                .unwrap_or(0);
-            if self.calls_sent.insert(first_flow) {
+            // A SIP call is known by its dialog (trunk calls share every
+            // flow of their signaling); others by their first flow.
+            let key = match call.sip_call_ids.first() {
+                Some(id) => format!("sip {id}"),
+                None => {
+                    let first_flow = call
+                        .legs
+                        .iter()
+                        .filter(|l| l.role != LegRole::SignalingEncrypted)
+                        .map(|l| l.flow)
+                        .min()
+                        .unwrap_or(0);
+                    format!("flow {first_flow}")
+                }
+            };
+            if self.calls_sent.insert(key) {
                 self.written += 1;
                 call.id = self.written;
                 self.line("call", &call, redactor);

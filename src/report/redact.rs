@@ -14,6 +14,7 @@
 
 use super::model::FlowRecord;
 use crate::assess::policy::Cidr;
+use crate::facts::{DialogRecord, SdpRecord, SipIdentity};
 use sha2::{Digest, Sha256};
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write;
@@ -158,17 +159,45 @@ impl Redactor {
         self.pseudonym("uri", uri)
     }
 
+    fn identities(&self, list: &mut [SipIdentity]) {
+        for id in list {
+            id.display_name = id
+                .display_name
+                .as_deref()
+                .map(|n| self.pseudonym("name", n));
+            id.uri = self.uri(&id.uri);
+        }
+    }
+
+    /// ICE ufrags map as STUN usernames' parts do, so SDP and the checks
+    /// that use it stay joinable.
+    fn sdp(&self, sdp: &mut SdpRecord) {
+        for m in &mut sdp.media {
+            if let Some(u) = m.ice_ufrag.as_mut() {
+                *u = self.pseudonym("user", u);
+            }
+        }
+    }
+
+    /// Redacts a SIP dialog as its flows' SIP facts are.
+    pub fn apply_dialog(&self, dialog: &mut DialogRecord) {
+        if self.reveal {
+            return;
+        }
+        self.identities(&mut dialog.identities);
+        for sdp in &mut dialog.sdp {
+            self.sdp(&mut sdp.sdp);
+        }
+    }
+
     pub fn apply(&self, record: &mut FlowRecord) {
         if self.reveal {
             return;
         }
         if let Some(sip) = record.sip.as_mut() {
-            for id in &mut sip.identities {
-                id.display_name = id
-                    .display_name
-                    .as_deref()
-                    .map(|n| self.pseudonym("name", n));
-                id.uri = self.uri(&id.uri);
+            self.identities(&mut sip.identities);
+            for sdp in &mut sip.sdp {
+                self.sdp(sdp);
             }
         }
         if let Some(rtcp) = record.rtcp.as_mut() {

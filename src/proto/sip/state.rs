@@ -4,7 +4,7 @@
 //! endpoints SDP announces are handed back to the dissector, which keeps
 //! them across flows; SIP state knows only its own flow.
 
-use super::parse::{self as sip, SipMessage, StartLine};
+use super::parse::{self as sip, NameAddr, SipMessage, StartLine};
 use super::sdp;
 use crate::proto::Seen;
 use crate::proto::record::{bump, push_unique, with_text};
@@ -104,13 +104,8 @@ const IDENTITY_HEADERS: [(&str, &str, Option<&str>); 6] = [
 ];
 
 impl SipDetail {
-    /// Records one SIP message. When it carried SDP, returns the media
-    /// endpoints that SDP announced (RTP and, without rtcp-mux, RTCP).
-    pub fn on_message(
-        &mut self,
-        at: Seen,
-        m: &SipMessage<'_>,
-    ) -> Option<Vec<(SocketAddr, Announcement)>> {
+    /// Records one SIP message and the SDP it carried, if any.
+    pub fn on_message(&mut self, at: Seen, m: &SipMessage<'_>, sdp: Option<&CarriedSdp>) {
         let s = self;
         if s.requests.is_empty() && s.responses.is_empty() {
             s.first_packet = at.packet;
@@ -127,30 +122,34 @@ impl SipDetail {
             s.messages.push(SipMessageRecord {
                 packet: at.packet,
                 direction: at.dir.name(),
-                message: match m.start {
-                    StartLine::Request { method, .. } => method.to_string(),
-                    StartLine::Response { code, reason } => format!("{code} {reason}"),
-                },
+                message: message_name(m),
                 cseq: m.cseq().map(|(n, method)| format!("{n} {method}")),
                 call_id: call_id.map(str::to_string),
             });
         }
-        for (header, full, compact) in IDENTITY_HEADERS {
-            for value in m.headers_named(full, compact) {
-                // Contact and PAI may list several values separated by commas.
-                for part in value.split(">,") {
-                    s.identity(header, part);
-                }
+        for_each_identity(m, |header, na| {
+            SipIdentity::record(&mut s.identities, header, &na, 32)
+        });
+        for_each_user_agent(m, |ua| push_unique(&mut s.user_agents, ua, 8));
+        s.authorization |= carries_authorization(m);
+        if let Some(sdp) = sdp {
+            if s.sdp.len() < 16 {
+                s.sdp.push(sdp.record.clone());
             }
         }
-        for ua in m
-            .headers_named("user-agent", None)
-            .chain(m.headers_named("server", None))
-        {
-            push_unique(&mut s.user_agents, ua, 8);
-        }
-        s.authorization |= m.header("authorization", None).is_some()
-            || m.header("proxy-authorization", None).is_some();
+    }
+}
+
+/// The SDP a SIP message carried: as recorded, and the media endpoints it
+/// announced (RTP and, without rtcp-mux, RTCP) for the flows that reach them.
+pub struct CarriedSdp {
+    pub record: SdpRecord,
+    pub announced: Vec<(SocketAddr, Announcement)>,
+}
+
+impl CarriedSdp {
+    /// The SDP body of `m`, when it has one that parses.
+    pub fn of(at: Seen, m: &SipMessage<'_>) -> Option<CarriedSdp> {
         let is_sdp = m
             .content_type()
             .is_some_and(|c| c.to_ascii_lowercase().contains("sdp"))
@@ -158,64 +157,131 @@ impl SipDetail {
         if m.body.is_empty() || !is_sdp {
             return None;
         }
-        let parsed = sdp::parse(m.body)?;
-        let mut announced = Vec::new();
-        let media = parsed
-            .media
-            .iter()
-            .map(|md| {
-                let address = md.address(&parsed);
-                if let (Some(addr), true) = (address, md.port > 0) {
-                    let announcement = Announcement {
-                        profile: md.profile.clone(),
-                        crypto: !md.crypto_suites.is_empty(),
-                        fingerprint: md.fingerprint_hash.is_some()
-                            || parsed.fingerprint_hash.is_some(),
-                        zrtp: md.zrtp_hash,
-                        packet: at.packet,
-                    };
-                    if !md.rtcp_mux {
-                        let rtcp = md.rtcp_port.unwrap_or(md.port.wrapping_add(1));
-                        announced.push((SocketAddr::new(addr, md.port), announcement.clone()));
-                        announced.push((SocketAddr::new(addr, rtcp), announcement));
-                    } else {
-                        announced.push((SocketAddr::new(addr, md.port), announcement));
+        let (record, announced) = describe_sdp(at, m.body, message_code(m))?;
+        Some(CarriedSdp {
+            record: SdpRecord {
+                call_id: m.call_id().map(str::to_string),
+                ..record
+            },
+            announced,
+        })
+    }
+}
+
+/// An SDP body as recorded (without Call-ID) and the endpoints it
+/// announces; `message` names what carried it ("INVITE", "200", "offer").
+pub fn describe_sdp(
+    at: Seen,
+    body: &[u8],
+    message: String,
+) -> Option<(SdpRecord, Vec<(SocketAddr, Announcement)>)> {
+    let parsed = sdp::parse(body)?;
+    let mut announced = Vec::new();
+    let media = parsed
+        .media
+        .iter()
+        .map(|md| {
+            let address = md.address(&parsed);
+            if let (Some(addr), true) = (address, md.port > 0) {
+                let announcement = Announcement {
+                    profile: md.profile.clone(),
+                    crypto: !md.crypto_suites.is_empty(),
+                    fingerprint: md.fingerprint_hash.is_some() || parsed.fingerprint_hash.is_some(),
+                    zrtp: md.zrtp_hash,
+                    packet: at.packet,
+                };
+                if !md.rtcp_mux {
+                    let rtcp = md.rtcp_port.unwrap_or(md.port.wrapping_add(1));
+                    announced.push((SocketAddr::new(addr, md.port), announcement.clone()));
+                    announced.push((SocketAddr::new(addr, rtcp), announcement));
+                } else {
+                    announced.push((SocketAddr::new(addr, md.port), announcement));
+                }
+            }
+            media_record(md, &parsed, address)
+        })
+        .collect();
+    let record = SdpRecord {
+        packet: at.packet,
+        message,
+        call_id: None,
+        media,
+    };
+    Some((record, announced))
+}
+
+/// A message as a ladder names it: the method, or the code and reason.
+pub fn message_name(m: &SipMessage<'_>) -> String {
+    match m.start {
+        StartLine::Request { method, .. } => method.to_string(),
+        StartLine::Response { code, reason } => format!("{code} {reason}"),
+    }
+}
+
+/// The method, or the status code alone.
+fn message_code(m: &SipMessage<'_>) -> String {
+    match m.start {
+        StartLine::Request { method, .. } => method.to_string(),
+        StartLine::Response { code, .. } => code.to_string(),
+    }
+}
+
+/// Calls `f` with each User-Agent and Server header value.
+pub fn for_each_user_agent(m: &SipMessage<'_>, mut f: impl FnMut(&str)) {
+    for ua in m
+        .headers_named("user-agent", None)
+        .chain(m.headers_named("server", None))
+    {
+        f(ua);
+    }
+}
+
+/// Whether the message carries Authorization or Proxy-Authorization.
+pub fn carries_authorization(m: &SipMessage<'_>) -> bool {
+    m.header("authorization", None).is_some() || m.header("proxy-authorization", None).is_some()
+}
+
+/// Calls `f` with each name-addr of the identity headers (Contact and PAI
+/// may list several, separated by commas).
+pub fn for_each_identity<'a>(m: &SipMessage<'a>, mut f: impl FnMut(&'static str, NameAddr<'a>)) {
+    for (header, full, compact) in IDENTITY_HEADERS {
+        for value in m.headers_named(full, compact) {
+            for part in value.split(">,") {
+                if let Some(na) = sip::parse_name_addr(part) {
+                    if !na.uri.is_empty() && na.uri != "*" {
+                        f(header, na);
                     }
                 }
-                media_record(md, &parsed, address)
-            })
-            .collect();
-        if s.sdp.len() < 16 {
-            s.sdp.push(SdpRecord {
-                packet: at.packet,
-                message: match m.start {
-                    StartLine::Request { method, .. } => method.to_string(),
-                    StartLine::Response { code, .. } => code.to_string(),
-                },
-                call_id: call_id.map(str::to_string),
-                media,
-            });
+            }
         }
-        Some(announced)
+    }
+}
+
+impl SipIdentity {
+    fn new(header: &'static str, na: &NameAddr<'_>) -> SipIdentity {
+        SipIdentity {
+            header,
+            display_name: na.display_name.map(str::to_string),
+            uri: na.uri.to_string(),
+        }
     }
 
-    /// Records a name-addr from an identity header, once per header and value.
-    fn identity(&mut self, header: &'static str, value: &str) {
-        let Some(na) = sip::parse_name_addr(value) else {
-            return;
-        };
-        if na.uri.is_empty() || na.uri == "*" {
-            return;
-        }
-        let known = self.identities.iter().any(|i| {
-            i.header == header && i.uri == na.uri && i.display_name.as_deref() == na.display_name
-        });
-        if !known && self.identities.len() < 32 {
-            self.identities.push(SipIdentity {
-                header,
-                display_name: na.display_name.map(str::to_string),
-                uri: na.uri.to_string(),
-            });
+    /// Whether this is `na` as seen in `header`.
+    fn is(&self, header: &'static str, na: &NameAddr<'_>) -> bool {
+        self.header == header
+            && self.uri == na.uri
+            && self.display_name.as_deref() == na.display_name
+    }
+
+    /// Records `na` from `header` in `list` once, up to `cap` entries.
+    pub fn record(
+        list: &mut Vec<SipIdentity>,
+        header: &'static str,
+        na: &NameAddr<'_>,
+        cap: usize,
+    ) {
+        if list.len() < cap && !list.iter().any(|i| i.is(header, na)) {
+            list.push(SipIdentity::new(header, na));
         }
     }
 }
@@ -287,7 +353,9 @@ a=rtpmap:8 PCMA/8000\r\n";
             ts: 0,
             dir: Dir::ClientToServer,
         };
-        let announced = s.on_message(at, &m).expect("the INVITE carries SDP");
+        let sdp = CarriedSdp::of(at, &m).expect("the INVITE carries SDP");
+        s.on_message(at, &m, Some(&sdp));
+        let announced = &sdp.announced;
         let endpoints: Vec<String> = announced.iter().map(|(a, _)| a.to_string()).collect();
         assert_eq!(endpoints, ["192.0.2.10:16000", "192.0.2.10:16001"]);
         assert!(
@@ -303,7 +371,7 @@ a=rtpmap:8 PCMA/8000\r\n";
         assert_eq!(s.sdp[0].media[0].codecs, ["8 PCMA/8000"]);
         assert_eq!(s.sdp[0].media[0].rtcp_port, Some(16001));
         // The same message again stores no new identity.
-        s.on_message(at, &m);
+        s.on_message(at, &m, None);
         assert_eq!(s.identities.len(), 3);
     }
 }
