@@ -1,8 +1,8 @@
 //! The table of SIP dialogs in progress, keyed by Call-ID across every
 //! flow: a trunk carries hundreds of calls on one 5-tuple, and one call's
 //! messages may cross several flows (a proxy, TCP reconnects). A dialog
-//! that has ended is handed on after a linger that covers retransmissions
-//! and the BYE's answer (64·T1, RFC 3261 §17); one that goes quiet for
+//! that has ended is handed on once quiet for a linger that covers
+//! retransmissions and late answers (64·T1, RFC 3261 §17); one that goes quiet for
 //! hours without ending is handed on as it is. Memory is bounded by
 //! `MAX_LIVE`: beyond it, new dialogs are counted, never silently lost.
 //! Must never hold flows or decide calls: that is the correlator's job.
@@ -14,8 +14,11 @@ use crate::time::Nanos;
 use hashbrown::HashMap;
 
 const MAX_LIVE: usize = 20_000;
-/// Time an ended dialog stays, for retransmissions and late answers (64·T1).
+/// Quiet time an ended dialog stays, for retransmissions and late answers (64·T1).
 const LINGER: Nanos = 32_000_000_000;
+/// Quiet time a challenged INVITE (401/407) waits for its retry, which a
+/// person typing a password may take a while to send.
+const CHALLENGE_WAIT: Nanos = 300_000_000_000;
 /// A dialog with no message for this long is handed on unfinished.
 const IDLE: Nanos = 4 * 3600 * 1_000_000_000;
 /// Capture time between looks for dialogs to hand on.
@@ -69,8 +72,13 @@ impl Dialogs {
             self.live
                 .iter()
                 .filter(|(_, d)| {
-                    d.ended_at().is_some_and(|t| now - t >= LINGER)
-                        || now - d.last_timestamp.0 >= IDLE
+                    let quiet = now - d.last_timestamp.0;
+                    let linger = if d.ended.is_some() {
+                        LINGER
+                    } else {
+                        CHALLENGE_WAIT
+                    };
+                    (d.finished() && quiet >= linger) || quiet >= IDLE
                 })
                 .map(|(k, _)| k.clone()),
         );

@@ -145,11 +145,13 @@ pub struct DialogRecord {
 }
 
 /// Methods that make or belong to an INVITE dialog: a Call-ID first seen
-/// with one of them is a call. Others (REGISTER, OPTIONS, SUBSCRIBE,
-/// MESSAGE) join a dialog only when its Call-ID is known already.
-const CALL_METHODS: [&str; 6] = ["INVITE", "ACK", "BYE", "CANCEL", "PRACK", "UPDATE"];
+/// with one of them (or a response to one) is a call. Others (REGISTER,
+/// OPTIONS, SUBSCRIBE, MESSAGE, and ACK or CANCEL, which only retransmit
+/// or abandon an INVITE already seen) join a dialog only when its Call-ID
+/// is known already.
+const CALL_METHODS: [&str; 4] = ["INVITE", "BYE", "PRACK", "UPDATE"];
 
-/// Whether a message with this CSeq method may start tracking a dialog.
+/// Whether a message may start tracking a dialog.
 pub fn starts_dialog(m: &SipMessage<'_>) -> bool {
     let method = match m.start {
         StartLine::Request { method, .. } => Some(method),
@@ -281,13 +283,22 @@ impl DialogRecord {
                 self.state = Cancelled;
                 self.ended = Some(Timestamp(ts));
             }
+            // The same Call-ID tried again, as after a 401/407 challenge
+            // (RFC 3261 §22.2): still the same call, Wireshark agrees.
+            StartLine::Request {
+                method: "INVITE", ..
+            } if self.state == Failed && tag_of(m, "to", "t").is_none() => {
+                self.state = Calling;
+                self.final_status = None;
+                self.ended = None;
+            }
             StartLine::Response { code, .. } => {
                 let invite = m.cseq().is_some_and(|(_, method)| method == "INVITE");
                 match (invite, code) {
                     (true, 100..=199) if self.state == Calling => self.state = Early,
                     (true, 200..=299) if matches!(self.state, Calling | Early | MidCall) => {
                         self.state = Confirmed;
-                        self.final_status.get_or_insert(code);
+                        self.final_status = Some(code);
                         self.answered.get_or_insert(Timestamp(ts));
                     }
                     (true, 300..=699) if matches!(self.state, Calling | Early | Cancelled) => {
@@ -295,8 +306,11 @@ impl DialogRecord {
                         if self.state != Cancelled {
                             self.state = Failed;
                         }
-                        self.final_status.get_or_insert(code);
-                        self.ended.get_or_insert(Timestamp(ts));
+                        self.final_status = Some(code);
+                        // A challenge is answered by a new INVITE: not the end.
+                        if !matches!(code, 401 | 407) {
+                            self.ended.get_or_insert(Timestamp(ts));
+                        }
                     }
                     _ => {}
                 }
@@ -305,9 +319,10 @@ impl DialogRecord {
         }
     }
 
-    /// When the dialog ended, if it has.
-    pub fn ended_at(&self) -> Option<Nanos> {
-        self.ended.map(|t| t.0)
+    /// Whether the dialog is over, or waits only for a retry that may never
+    /// come (a challenged INVITE).
+    pub fn finished(&self) -> bool {
+        self.ended.is_some() || self.state == DialogState::Failed
     }
 
     /// The address SDP announced for media, for each medium, with the time
@@ -382,9 +397,32 @@ mod tests {
         let bye = request("BYE", ";tag=t1", 2);
         d.on_message(at(9), CARRIER, &message(&bye), None);
         assert_eq!(d.state, DialogState::Terminated);
-        assert_eq!(d.ended_at(), Some(9_000_000_000));
+        assert_eq!(d.ended, Some(Timestamp(9_000_000_000)));
         assert_eq!(d.messages_total, 4);
         assert!(d.notes.is_empty());
+    }
+
+    #[test]
+    fn an_invite_retried_after_a_challenge_is_the_same_call() {
+        let invite = request("INVITE", "", 1);
+        let mut d = DialogRecord::new("c1", at(1), CARRIER, &message(&invite));
+        for (n, text) in [
+            (1, invite.clone()),
+            (2, response(407, "INVITE", 1)),
+            (3, request("ACK", ";tag=t1", 1)),
+        ] {
+            d.on_message(at(n), CARRIER, &message(&text), None);
+        }
+        assert_eq!(d.state, DialogState::Failed);
+        assert!(d.ended.is_none() && d.finished(), "waits for the retry");
+        for (n, text) in [
+            (40, request("INVITE", "", 2)),
+            (41, response(200, "INVITE", 2)),
+        ] {
+            d.on_message(at(n), CARRIER, &message(&text), None);
+        }
+        assert_eq!(d.state, DialogState::Confirmed);
+        assert_eq!(d.final_status, Some(200));
     }
 
     #[test]
