@@ -20,7 +20,7 @@ pub use crate::flow::Dir as Direction;
 pub use crate::flow::timeline::TimelineRecord as Timeline;
 pub use crate::flow::{End, Proto};
 pub use crate::proto::dns::{DnsAnswer, DnsDetail, DnsQuery};
-pub use crate::proto::http::{HttpDetail, HttpRequest};
+pub use crate::proto::http::{HttpDetail, HttpRequest, WebSdp, WebSocketDetail};
 pub use crate::proto::quic::QuicDetail;
 pub use crate::proto::rtp::verdict::{Confidence, Encrypted};
 pub use crate::proto::rtp::{RtcpDetail, RtpDetail, RtpStream, SdesRecord};

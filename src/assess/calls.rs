@@ -70,24 +70,101 @@ fn flow_evidence(f: &FlowRecord, detail: String) -> Evidence {
 /// (early media, capture on another segment); this much is tolerated.
 const ANNOUNCE_SLACK: i64 = 5_000_000_000;
 
-/// Findings a SIP flow raises that belong to each call whose dialog it
-/// carried, when that dialog shows the fact too: a trunk's signaling flow
-/// is shared by all its calls, its findings are not all theirs.
-fn dialog_substantiates(id: FindingId, dialogs: &[&DialogRecord]) -> bool {
-    let media = || {
-        dialogs
-            .iter()
-            .flat_map(|d| &d.sdp)
-            .flat_map(|s| &s.sdp.media)
-    };
+/// Findings a signaling flow raises that belong to each call whose
+/// signaling it carried, when that signaling shows the fact too: a trunk's
+/// SIP flow or a signaling server's connection is shared by many calls,
+/// its findings are not all theirs.
+fn substantiates(id: FindingId, signals: &[&Signal<'_>]) -> bool {
+    let sdps = || signals.iter().flat_map(|s| s.sdps());
+    let media = || sdps().flat_map(|s| &s.media);
+    let dialogs = || signals.iter().filter_map(|s| s.dialog());
     match id {
         FindingId::SignalingCleartext => true,
-        FindingId::SipIdentityExposed => dialogs.iter().any(|d| !d.identities.is_empty()),
-        FindingId::SipCredentialsCleartext => dialogs.iter().any(|d| d.authorization),
+        FindingId::SipIdentityExposed => dialogs().any(|d| !d.identities.is_empty()),
+        FindingId::SipCredentialsCleartext => dialogs().any(|d| d.authorization),
         FindingId::SrtpKeysExposed => media().any(|m| m.crypto),
         FindingId::IceAddressExposed => media().any(|m| !m.candidates.is_empty()),
         _ => false,
     }
+}
+
+/// Signaling that makes one call: a SIP dialog, or an SDP offer or answer
+/// read in the clear on a web connection (HTTP, WebSocket).
+enum Signal<'a> {
+    Dialog(&'a DialogRecord),
+    Web {
+        flow: &'a FlowRecord,
+        sdp: &'a WebSdp,
+    },
+}
+
+impl<'a> Signal<'a> {
+    fn dialog(&self) -> Option<&'a DialogRecord> {
+        match self {
+            Signal::Dialog(d) => Some(d),
+            Signal::Web { .. } => None,
+        }
+    }
+
+    /// Flows that carried it.
+    fn carriers(&self) -> &[u64] {
+        match self {
+            Signal::Dialog(d) => &d.flows,
+            Signal::Web { flow, .. } => std::slice::from_ref(&flow.id),
+        }
+    }
+
+    fn first_packet(&self) -> u64 {
+        match self {
+            Signal::Dialog(d) => d.first_packet,
+            Signal::Web { sdp, .. } => sdp.sdp.packet,
+        }
+    }
+
+    /// Its SDP bodies, each with when it was announced.
+    fn sdps(&self) -> Box<dyn Iterator<Item = &'a SdpRecord> + 'a> {
+        match self {
+            Signal::Dialog(d) => Box::new(d.sdp.iter().map(|s| &s.sdp)),
+            Signal::Web { sdp, .. } => Box::new(std::iter::once(&sdp.sdp)),
+        }
+    }
+
+    fn announcements(&self) -> Vec<(&'a SdpRecord, Timestamp)> {
+        match self {
+            Signal::Dialog(d) => d.sdp.iter().map(|s| (&s.sdp, s.timestamp)).collect(),
+            Signal::Web { sdp, .. } => vec![(&sdp.sdp, sdp.timestamp)],
+        }
+    }
+
+    /// Until when media may still join it: a dialog's end (and some slack);
+    /// web signaling never says when the call ends.
+    fn until(&self) -> i64 {
+        match self {
+            Signal::Dialog(d) if !(d.live && d.ended.is_none()) => d
+                .ended
+                .unwrap_or(d.last_timestamp)
+                .0
+                .saturating_add(ANNOUNCE_SLACK),
+            _ => i64::MAX,
+        }
+    }
+}
+
+/// Where an SDP says media goes: each medium's c=/m= port (and RTCP's),
+/// and its ICE candidates' addresses.
+fn announced_endpoints(sdp: &SdpRecord) -> impl Iterator<Item = SocketAddr> + '_ {
+    sdp.media.iter().flat_map(|m| {
+        let ip: Option<std::net::IpAddr> = m.address.as_deref().and_then(|a| a.parse().ok());
+        let media = std::iter::once(m.port)
+            .chain(m.rtcp_port)
+            .filter(|&p| p > 0)
+            .filter_map(move |p| Some(SocketAddr::new(ip?, p)));
+        let candidates = m
+            .candidates
+            .iter()
+            .filter_map(|c| endpoint(&c.address, c.port));
+        media.chain(candidates)
+    })
 }
 
 /// Groups the flows into calls and judges each. Each SIP dialog is a call
@@ -102,13 +179,42 @@ pub fn correlate(
     vendors: &Vendors,
 ) -> Vec<Call> {
     let n = flows.len();
-    let mut uf = UnionFind((0..n + dialogs.len()).collect());
+    let mut signals: Vec<Signal<'_>> = dialogs.iter().map(|d| Signal::Dialog(d)).collect();
+    for f in flows {
+        for sdp in f.http.iter().flat_map(|h| &h.sdp) {
+            signals.push(Signal::Web { flow: f, sdp });
+        }
+    }
+    let mut uf = UnionFind((0..n + signals.len()).collect());
     let index_of: HashMap<u64, usize> = flows.iter().enumerate().map(|(i, f)| (f.id, i)).collect();
-    // Flows that carried a dialog's messages: signaling legs, not joiners.
+    // Flows that carried signaling: its legs, never joiners (a trunk, or a
+    // signaling server, carries many calls).
     let mut carriers: Vec<bool> = vec![false; n];
-    for d in dialogs {
-        for i in d.flows.iter().filter_map(|id| index_of.get(id)) {
+    for signal in &signals {
+        for i in signal.carriers().iter().filter_map(|id| index_of.get(id)) {
             carriers[*i] = true;
+        }
+    }
+    // An offer and the answer that follows it on the same connection (an
+    // HTTP request and its response) are one call.
+    for k in 1..signals.len() {
+        if let (
+            Signal::Web {
+                flow: a,
+                sdp: offer,
+            },
+            Signal::Web {
+                flow: b,
+                sdp: answer,
+            },
+        ) = (&signals[k - 1], &signals[k])
+        {
+            let paired = offer.kind.as_deref() == Some("offer")
+                && answer.kind.as_deref() == Some("answer")
+                || offer.carrier.contains(' ') && !answer.carrier.contains(' ');
+            if a.id == b.id && paired {
+                uf.union(n + k - 1, n + k);
+            }
         }
     }
     let mut by_call_id: HashMap<&str, usize> = HashMap::new();
@@ -164,44 +270,38 @@ pub fn correlate(
     // endpoint last before the flow began (a re-INVITE moves media; a
     // trunk reuses ports for later calls), or else the earliest after.
     let mut chosen: HashMap<usize, (usize, Timestamp)> = HashMap::new();
-    for (k, d) in dialogs.iter().enumerate() {
-        let until = if d.live && d.ended.is_none() {
-            i64::MAX
-        } else {
-            d.ended
-                .unwrap_or(d.last_timestamp)
-                .0
-                .saturating_add(ANNOUNCE_SLACK)
-        };
-        for (endpoint, announced) in d.media_endpoints() {
-            for &j in by_endpoint.get(&endpoint).into_iter().flatten() {
-                let f = &flows[j];
-                let overlaps = f.first_timestamp.0 <= until
-                    && f.last_timestamp.0 >= announced.0 - ANNOUNCE_SLACK;
-                if !overlaps {
-                    continue;
-                }
-                let began = f.first_timestamp.0 + ANNOUNCE_SLACK;
-                let better = match chosen.get(&j) {
-                    None => true,
-                    Some(&(_, best)) => {
-                        let (now_before, best_before) = (announced.0 <= began, best.0 <= began);
-                        match (now_before, best_before) {
-                            (true, true) => announced > best,
-                            (false, false) => announced < best,
-                            (now, _) => now,
-                        }
+    for (k, signal) in signals.iter().enumerate() {
+        let until = signal.until();
+        for (sdp, announced) in signal.announcements() {
+            for endpoint in announced_endpoints(sdp) {
+                for &j in by_endpoint.get(&endpoint).into_iter().flatten() {
+                    let f = &flows[j];
+                    let overlaps = f.first_timestamp.0 <= until
+                        && f.last_timestamp.0 >= announced.0 - ANNOUNCE_SLACK;
+                    if !overlaps {
+                        continue;
                     }
-                };
-                if better {
-                    chosen.insert(j, (k, announced));
+                    let began = f.first_timestamp.0 + ANNOUNCE_SLACK;
+                    let better = match chosen.get(&j) {
+                        None => true,
+                        Some(&(_, best)) => {
+                            let (now_before, best_before) = (announced.0 <= began, best.0 <= began);
+                            match (now_before, best_before) {
+                                (true, true) => announced > best,
+                                (false, false) => announced < best,
+                                (now, _) => now,
+                            }
+                        }
+                    };
+                    if better {
+                        chosen.insert(j, (k, announced));
+                    }
                 }
             }
         }
-        for ufrag in d
-            .sdp
-            .iter()
-            .flat_map(|s| &s.sdp.media)
+        for ufrag in signal
+            .sdps()
+            .flat_map(|s| &s.media)
             .filter_map(|m| m.ice_ufrag.as_deref())
         {
             if let Some(&j) = by_ufrag.get(ufrag) {
@@ -269,7 +369,7 @@ pub fn correlate(
     // Components, in the order of their first packet.
     let mut component_of: HashMap<usize, usize> = HashMap::new();
     let mut components: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
-    for node in 0..n + dialogs.len() {
+    for node in 0..n + signals.len() {
         if node < n && carriers[node] {
             continue;
         }
@@ -284,10 +384,10 @@ pub fn correlate(
             components[c].1.push(node - n);
         }
     }
-    let first_packet = |(members, ds): &(Vec<usize>, Vec<usize>)| {
+    let first_packet = |(members, ss): &(Vec<usize>, Vec<usize>)| {
         let flows = members.iter().map(|&i| flows[i].first_packet);
         flows
-            .chain(ds.iter().map(|&k| dialogs[k].first_packet))
+            .chain(ss.iter().map(|&k| signals[k].first_packet()))
             .min()
     };
     components.sort_by_key(|c| first_packet(c));
@@ -316,12 +416,14 @@ pub fn correlate(
         }
     }
     let mut calls = Vec::new();
-    for (members, ds) in components {
-        let call_dialogs: Vec<&DialogRecord> = ds.iter().map(|&k| &*dialogs[k]).collect();
+    for (members, ss) in components {
+        let call_signals: Vec<&Signal<'_>> = ss.iter().map(|&k| &signals[k]).collect();
+        let call_dialogs: Vec<&DialogRecord> =
+            call_signals.iter().filter_map(|s| s.dialog()).collect();
         let mut legs: Vec<&FlowRecord> = members.iter().map(|&i| &*flows[i]).collect();
         let mut signaling: Vec<u64> = Vec::new();
-        for d in &call_dialogs {
-            for &i in d.flows.iter().filter_map(|id| index_of.get(id)) {
+        for signal in &call_signals {
+            for &i in signal.carriers().iter().filter_map(|id| index_of.get(id)) {
                 if !signaling.contains(&flows[i].id) {
                     signaling.push(flows[i].id);
                     legs.push(&flows[i]);
@@ -332,7 +434,7 @@ pub fn correlate(
         let media = legs
             .iter()
             .any(|f| has(f, "rtp") || has(f, "srtp") || has(f, "dtls") || has(f, "zrtp"));
-        let invite = !call_dialogs.is_empty()
+        let invite = !call_signals.is_empty()
             || legs.iter().any(|f| {
                 f.sip
                     .as_ref()
@@ -344,8 +446,7 @@ pub fn correlate(
         let mut related: Vec<usize> = Vec::new();
         for f in &legs {
             for &k in findings_by_flow.get(&f.id).into_iter().flatten() {
-                if !signaling.contains(&f.id) || dialog_substantiates(findings[k].id, &call_dialogs)
-                {
+                if !signaling.contains(&f.id) || substantiates(findings[k].id, &call_signals) {
                     related.push(k);
                 }
             }
@@ -359,6 +460,13 @@ pub fn correlate(
                 legs: &legs,
                 signaling: &signaling,
                 dialogs: &call_dialogs,
+                web: &call_signals
+                    .iter()
+                    .filter_map(|s| match s {
+                        Signal::Web { flow, sdp } => Some((*flow, *sdp)),
+                        Signal::Dialog(_) => None,
+                    })
+                    .collect::<Vec<_>>(),
             },
             &related,
             policy,
@@ -376,6 +484,8 @@ struct Members<'a> {
     legs: &'a [&'a FlowRecord],
     signaling: &'a [u64],
     dialogs: &'a [&'a DialogRecord],
+    /// SDP read in the clear on web connections, with the flow of each.
+    web: &'a [(&'a FlowRecord, &'a WebSdp)],
 }
 
 /// Judges one call; `findings` are those with evidence in its flows.
@@ -391,16 +501,24 @@ fn judge(
         legs,
         signaling,
         dialogs,
+        web,
     } = members;
     // A signaling flow that carried only this call's dialogs counts in its
     // time span and bandwidth; a trunk's, shared with other calls, does not.
     let exclusive = |f: &FlowRecord| {
-        f.sip.as_ref().is_some_and(|s| {
+        let sip = f.sip.as_ref().is_some_and(|s| {
             s.call_ids.len() < 16
                 && s.call_ids
                     .iter()
                     .all(|c| dialogs.iter().any(|d| &d.call_id == c))
-        })
+        });
+        let http = f.http.as_ref().is_some_and(|h| {
+            !h.sdp.is_empty()
+                && h.sdp
+                    .iter()
+                    .all(|s| web.iter().any(|(_, w)| std::ptr::eq(*w, s)))
+        });
+        sip || http
     };
     let spanning: Vec<&FlowRecord> = legs
         .iter()
@@ -433,7 +551,7 @@ fn judge(
         .iter()
         .map(|f| CallLeg {
             flow: f.id,
-            role: if f.sip.is_some() {
+            role: if f.sip.is_some() || f.http.as_ref().is_some_and(|h| !h.sdp.is_empty()) {
                 LegRole::Signaling
             } else if f.turn.is_some() {
                 LegRole::Relay
@@ -508,10 +626,8 @@ fn judge(
             }],
         });
     }
-    for f in sip
-        .iter()
-        .filter(|f| !dialogs.iter().any(|d| d.flows.contains(&f.id)))
-    {
+    // SIP on flows that carried no call's signaling (no dialog was kept).
+    for f in sip.iter().filter(|f| !signaling.contains(&f.id)) {
         let s = f.sip.as_ref().unwrap();
         name_identities(&s.identities);
         call_ids.extend(s.call_ids.iter().cloned());
@@ -527,7 +643,38 @@ fn judge(
             )],
         });
     }
-    if sip.is_empty() {
+    for (f, sdp) in web {
+        let transport = if f.http.as_ref().is_some_and(|h| h.websocket.is_some()) {
+            "WebSocket"
+        } else {
+            "HTTP"
+        };
+        let candidates: usize = sdp.sdp.media.iter().map(|m| m.candidates.len()).sum();
+        reasoning.push(ReasoningStep {
+            kind: StepKind::Reason,
+            step: format!(
+                "Signaling: WebRTC SDP {}in the clear over {transport} between {} and {} ({}, {candidates} ICE candidates{})",
+                sdp.kind.as_deref().map(|k| format!("{k} ")).unwrap_or_default(),
+                f.client,
+                f.server,
+                sdp.carrier,
+                if sdp.sdp.media.iter().any(|m| m.fingerprint.is_some()) {
+                    ", DTLS fingerprint"
+                } else {
+                    ""
+                }
+            ),
+            evidence: vec![Evidence {
+                flow: f.id,
+                first_packet: sdp.sdp.packet,
+                last_packet: sdp.sdp.packet,
+                first_timestamp: sdp.timestamp,
+                last_timestamp: sdp.timestamp,
+                detail: format!("SDP in packet {} ({})", sdp.sdp.packet, sdp.carrier),
+            }],
+        });
+    }
+    if sip.is_empty() && web.is_empty() {
         reasoning.push(ReasoningStep {
             kind: StepKind::SignalingNotVisible,
             step:
@@ -824,7 +971,7 @@ kind: StepKind::Reason,
                 .into(),
         );
     }
-    if sip.is_empty() {
+    if sip.is_empty() && web.is_empty() {
         cannot_show.push("the signaling, which was not visible: who invited whom".into());
     }
     let start = spanning
@@ -843,9 +990,10 @@ kind: StepKind::Reason,
     if !sip.is_empty() {
         kinds.push("sip");
     }
-    if legs
-        .iter()
-        .any(|f| f.stun.as_ref().is_some_and(|s| !s.usernames.is_empty()))
+    if !web.is_empty()
+        || legs
+            .iter()
+            .any(|f| f.stun.as_ref().is_some_and(|s| !s.usernames.is_empty()))
         || !dtls_srtp.is_empty()
     {
         kinds.push("webrtc");

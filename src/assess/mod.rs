@@ -79,6 +79,41 @@ fn is_internal(ip: IpAddr) -> bool {
     }
 }
 
+/// How a flow's cleartext signaling travelled: over WebSocket (RFC 7118,
+/// or WebRTC signaling), HTTP, or plain UDP/TCP.
+fn signaling_transport(f: &FlowRecord) -> String {
+    match &f.http {
+        Some(h) if h.websocket.is_some() => "WebSocket".to_string(),
+        Some(h) if !h.sdp.is_empty() || !h.candidates.is_empty() => "HTTP".to_string(),
+        _ => f.transport.to_string(),
+    }
+}
+
+/// The candidates that reveal a party's address: private addresses of
+/// host candidates (the device on the clinic's network) and public ones
+/// of host, server- or peer-reflexive candidates (where the patient is).
+/// Relay candidates name the TURN server; mDNS names hide the address.
+fn exposed_candidates<'a>(
+    candidates: impl IntoIterator<Item = &'a crate::facts::SdpCandidate>,
+) -> impl Iterator<Item = String> {
+    let mut seen: Vec<String> = Vec::new();
+    for c in candidates {
+        let Ok(ip) = c.address.parse::<IpAddr>() else {
+            continue;
+        };
+        let reveals = match c.kind.as_str() {
+            "host" => true,
+            "srflx" | "prflx" => !is_internal(ip),
+            _ => false,
+        };
+        let text = format!("{}:{} ({})", c.address, c.port, c.kind);
+        if reveals && !seen.contains(&text) {
+            seen.push(text);
+        }
+    }
+    seen.into_iter()
+}
+
 fn weak_cipher(name: &str) -> bool {
     ["NULL", "EXPORT", "anon", "RC4", "_DES_", "DES40", "3DES"]
         .iter()
@@ -192,6 +227,43 @@ impl Assessor {
         self.observed
     }
 
+    /// What an SDP read in the clear gives away: SDES keys (a=crypto) and
+    /// the addresses in its ICE candidates. `carried` says where it was.
+    fn sdp_findings(
+        &mut self,
+        f: &FlowRecord,
+        server: &str,
+        sdp: &crate::facts::SdpRecord,
+        carried: &str,
+    ) {
+        for m in sdp.media.iter().filter(|m| m.crypto) {
+            let detail = format!(
+                "{carried} carried a=crypto {} for {} {}:{} (key material not recorded)",
+                m.crypto_suites.join(", "),
+                m.kind,
+                m.address.as_deref().unwrap_or("?"),
+                m.port
+            );
+            self.report(
+                FindingId::SrtpKeysExposed,
+                server.to_string(),
+                &[("suites", m.crypto_suites.join(", "))],
+                evidence(f, sdp.packet, sdp.packet, detail),
+            );
+        }
+        let exposed: Vec<String> =
+            exposed_candidates(sdp.media.iter().flat_map(|m| &m.candidates)).collect();
+        if !exposed.is_empty() {
+            let detail = format!("{carried} lists candidates {}", exposed.join(", "));
+            self.report(
+                FindingId::IceAddressExposed,
+                server.to_string(),
+                &[("candidates", exposed.join(", "))],
+                evidence(f, sdp.packet, sdp.packet, detail),
+            );
+        }
+    }
+
     /// Keeps a (redacted) SIP dialog for correlation into its call.
     pub fn observe_dialog(&mut self, d: DialogRecord) {
         self.observed += 1;
@@ -208,7 +280,7 @@ impl Assessor {
         // Flows that can be part of a call: signaling, ICE, relays, media,
         // and encrypted web signaling to a known platform (by SNI).
         let call_protocols = [
-            "sip", "stun", "turn", "rtp", "srtp", "rtcp", "srtcp", "dtls", "zrtp",
+            "sip", "sdp", "stun", "turn", "rtp", "srtp", "rtcp", "srtcp", "dtls", "zrtp",
         ];
         let vendor_sni = f
             .tls
@@ -244,7 +316,7 @@ impl Assessor {
                 FindingId::SignalingCleartext,
                 server.clone(),
                 &[
-                    ("transport", f.transport.to_string()),
+                    ("transport", signaling_transport(f)),
                     ("user_agents", agents),
                 ],
                 ev.clone(),
@@ -286,45 +358,70 @@ impl Assessor {
                 );
             }
             for sdp in &sip.sdp {
-                for m in sdp.media.iter().filter(|m| m.crypto) {
-                    let detail = format!(
-                        "SDP in packet {} ({}) carried a=crypto {} for {} {}:{} (key material not recorded)",
-                        sdp.packet,
-                        sdp.message,
-                        m.crypto_suites.join(", "),
-                        m.kind,
-                        m.address.as_deref().unwrap_or("?"),
-                        m.port
-                    );
-                    self.report(
-                        FindingId::SrtpKeysExposed,
-                        server.clone(),
-                        &[("suites", m.crypto_suites.join(", "))],
-                        evidence(f, sdp.packet, sdp.packet, detail),
-                    );
-                }
-                let internal: Vec<String> = sdp
-                    .media
-                    .iter()
-                    .flat_map(|m| &m.candidates)
-                    .filter(|c| {
-                        c.kind == "host" && c.address.parse::<IpAddr>().is_ok_and(is_internal)
-                    })
-                    .map(|c| format!("{}:{}", c.address, c.port))
-                    .collect();
-                if !internal.is_empty() {
-                    let detail = format!(
-                        "SDP in packet {} lists host candidates {}",
-                        sdp.packet,
-                        internal.join(", ")
-                    );
-                    self.report(
-                        FindingId::IceAddressExposed,
-                        server.clone(),
-                        &[("candidates", internal.join(", "))],
-                        evidence(f, sdp.packet, sdp.packet, detail),
-                    );
-                }
+                self.sdp_findings(
+                    f,
+                    &server,
+                    sdp,
+                    &format!("SDP in packet {} ({})", sdp.packet, sdp.message),
+                );
+            }
+        }
+
+        if let Some(http) = f
+            .http
+            .as_ref()
+            .filter(|h| !h.sdp.is_empty() || !h.candidates.is_empty())
+        {
+            let transport = signaling_transport(f);
+            let packet = http.signaling_packet.unwrap_or(f.first_packet);
+            let what: Vec<String> = http
+                .sdp
+                .iter()
+                .map(|s| {
+                    format!(
+                        "SDP {}in {} (packet {})",
+                        s.kind
+                            .as_deref()
+                            .map(|k| format!("{k} "))
+                            .unwrap_or_default(),
+                        s.sdp.message,
+                        s.sdp.packet
+                    )
+                })
+                .chain(
+                    (!http.candidates.is_empty())
+                        .then(|| format!("{} trickled ICE candidates", http.candidates.len())),
+                )
+                .collect();
+            let detail = format!(
+                "WebRTC signaling readable over cleartext {transport}: {}",
+                what.join(", ")
+            );
+            self.report(
+                FindingId::SignalingCleartext,
+                server.clone(),
+                &[("transport", transport.to_string())],
+                evidence(f, packet, f.last_packet, detail),
+            );
+            for sdp in &http.sdp {
+                let carried = format!(
+                    "SDP in packet {} ({} over {transport})",
+                    sdp.sdp.packet, sdp.sdp.message
+                );
+                self.sdp_findings(f, &server, &sdp.sdp, &carried);
+            }
+            let trickled: Vec<String> = exposed_candidates(&http.candidates).collect();
+            if !trickled.is_empty() {
+                let detail = format!(
+                    "ICE candidates trickled over cleartext {transport} from packet {packet}: {}",
+                    trickled.join(", ")
+                );
+                self.report(
+                    FindingId::IceAddressExposed,
+                    server.clone(),
+                    &[("candidates", trickled.join(", "))],
+                    evidence(f, packet, f.last_packet, detail),
+                );
             }
         }
 

@@ -11,6 +11,7 @@ mod correlations;
 mod dialogs;
 mod tcp;
 mod udp;
+mod web;
 
 pub use correlations::Correlations;
 pub use dialogs::Dialogs;

@@ -1,13 +1,13 @@
 //! One TCP segment: in-order bytes from the direction's reassembly, one
 //! protocol per connection decided from the first bytes (as Retina
 //! probes), then that protocol's framing: TLS records until encryption
-//! starts, SIP messages with RFC 5626 keep-alives, the first HTTP request,
+//! starts, SIP messages with RFC 5626 keep-alives, HTTP and WebSocket
+//! messages ([`super::web`]),
 //! DNS's two-byte lengths, STUN and ChannelData over TCP (RFC 6062).
 //! A direction stops being followed once nothing more can be learnt.
 
 use super::{Ctx, FlowState, Ports};
 use crate::decode::TcpFlags;
-use crate::flow::Dir;
 use crate::flow::tcp::{Delivery, MAX_BUFFERED, TcpDirection};
 use crate::proto::stun::{self, Message};
 use crate::proto::{ParseError, Protocol, dns, http, sip, tls};
@@ -27,6 +27,7 @@ enum StreamProto {
 pub(super) struct TcpState {
     dirs: [TcpDirection; 2],
     proto: StreamProto,
+    web: Option<Box<super::web::WebStream>>,
 }
 
 impl TcpState {
@@ -49,6 +50,7 @@ impl FlowState {
             Box::new(TcpState {
                 dirs: [TcpDirection::default(), TcpDirection::default()],
                 proto: StreamProto::Undecided,
+                web: None,
             })
         });
         // STARTTLS (SMTP, IMAP, POP3, FTP, XMPP): a plaintext protocol we do
@@ -120,16 +122,8 @@ impl FlowState {
                 }
             }
             StreamProto::Http => {
-                if ctx.at.dir == Dir::ClientToServer {
-                    if let Some(r) = http::parse_request(data) {
-                        self.http
-                            .get_or_insert_with(Default::default)
-                            .on_request(ctx.at, &r);
-                    }
-                }
-                self.protocols.insert(Protocol::Http);
-                // Requests after the first are not needed to flag cleartext HTTP.
-                None
+                let web = tcp.web.get_or_insert_with(Default::default);
+                self.web_stream(ctx, web, data)
             }
             StreamProto::Dns => {
                 let mut used = 0;

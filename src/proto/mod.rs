@@ -62,11 +62,25 @@ pub enum Protocol {
     Dns,
     Http,
     Zrtp,
+    Websocket,
 }
 
-pub const VOCABULARY: [&str; 14] = [
-    "stun", "turn", "sip", "sdp", "rtp", "rtcp", "srtp", "srtcp", "dtls", "tls", "quic", "dns",
-    "http", "zrtp",
+pub const VOCABULARY: [&str; 15] = [
+    "stun",
+    "turn",
+    "sip",
+    "sdp",
+    "rtp",
+    "rtcp",
+    "srtp",
+    "srtcp",
+    "dtls",
+    "tls",
+    "quic",
+    "dns",
+    "http",
+    "zrtp",
+    "websocket",
 ];
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -200,6 +200,9 @@ impl Redactor {
                 self.sdp(sdp);
             }
         }
+        for sdp in record.http.iter_mut().flat_map(|h| &mut h.sdp) {
+            self.sdp(&mut sdp.sdp);
+        }
         if let Some(rtcp) = record.rtcp.as_mut() {
             for item in &mut rtcp.sdes {
                 item.value = match item.item {

@@ -1,4 +1,9 @@
-//! Plain HTTP/1.x request lines and Host, to flag cleartext web traffic.
+//! Plain HTTP/1.x over borrowed bytes: request heads (method, Host,
+//! User-Agent), and message framing for following a connection message by
+//! message (RFC 9112 §6: Content-Length, chunked, upgrade). Never panics,
+//! never allocates; a message not all there yet is `Incomplete`.
+
+use crate::proto::ParseError;
 
 const METHODS: [&str; 9] = [
     "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE",
@@ -49,9 +54,210 @@ pub fn looks_like_request(b: &[u8]) -> bool {
         .any(|m| b.len() > m.len() && b.starts_with(m.as_bytes()) && b[m.len()] == b' ')
 }
 
+/// Largest head followed; real ones are a few hundred bytes.
+const MAX_HEAD: usize = 16 * 1024;
+
+/// How a message's body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body<'a> {
+    /// All of it is here (Content-Length, or none).
+    Whole(&'a [u8]),
+    /// Content-Length says this many bytes follow the head, more than are here.
+    Sized(usize),
+    /// Chunked: its chunks follow the head.
+    Chunked,
+    /// Until the connection closes (a response without a length).
+    UntilClose,
+}
+
+/// One HTTP/1.x message head and how its body is framed.
+#[derive(Debug, Clone, Copy)]
+pub struct Message<'a> {
+    /// Request method, or `None` for a response.
+    pub method: Option<&'a str>,
+    /// Request target, or the status code of a response.
+    pub target: &'a str,
+    pub status: u16,
+    head: &'a str,
+    /// Bytes of the head, blank line included.
+    pub head_len: usize,
+    pub body: Body<'a>,
+}
+
+impl<'a> Message<'a> {
+    /// Parses a message head at the start of `b`.
+    pub fn parse(b: &'a [u8]) -> Result<Message<'a>, ParseError> {
+        let is_response = b.starts_with(b"HTTP/1.");
+        if !is_response && !looks_like_request(b) {
+            return Err(if b.len() < 8 {
+                ParseError::Incomplete {
+                    needed: 8 - b.len(),
+                }
+            } else {
+                ParseError::Invalid("not an HTTP/1.x start line")
+            });
+        }
+        let Some(end) = memchr::memmem::find(&b[..b.len().min(MAX_HEAD)], b"\r\n\r\n") else {
+            return Err(if b.len() >= MAX_HEAD {
+                ParseError::Invalid("HTTP head longer than 16 KiB")
+            } else {
+                ParseError::Incomplete { needed: 1 }
+            });
+        };
+        let head = std::str::from_utf8(&b[..end])
+            .map_err(|_| ParseError::Invalid("HTTP head is not UTF-8"))?;
+        let line = head.split("\r\n").next().unwrap_or_default();
+        let mut parts = line.splitn(3, ' ');
+        let (first, second) = (
+            parts.next().unwrap_or_default(),
+            parts.next().unwrap_or_default(),
+        );
+        let (method, target, status) = if is_response {
+            let code: u16 = second
+                .parse()
+                .map_err(|_| ParseError::Invalid("bad HTTP status"))?;
+            (None, second, code)
+        } else {
+            (Some(first), second, 0)
+        };
+        let head_len = end + 4;
+        let mut m = Message {
+            method,
+            target,
+            status,
+            head,
+            head_len,
+            body: Body::Whole(&[]),
+        };
+        let chunked = m
+            .header("transfer-encoding")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+        let length = m
+            .header("content-length")
+            .and_then(|v| v.trim().parse::<usize>().ok());
+        // Responses to HEAD, 1xx, 204 and 304 have no body; the caller knows
+        // about HEAD, the codes are here.
+        let bodiless = is_response && (status < 200 || status == 204 || status == 304);
+        m.body = if bodiless {
+            Body::Whole(&[])
+        } else if chunked {
+            Body::Chunked
+        } else if let Some(n) = length {
+            match b.get(head_len..head_len.saturating_add(n)) {
+                Some(body) => Body::Whole(body),
+                None => Body::Sized(n),
+            }
+        } else if is_response {
+            Body::UntilClose
+        } else {
+            Body::Whole(&[])
+        };
+        Ok(m)
+    }
+
+    /// First value of a header, any case.
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.head.split("\r\n").skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
+    /// Whether this message switches the connection to WebSocket (a 101
+    /// answering an Upgrade, RFC 6455 §4).
+    pub fn upgrades_to_websocket(&self) -> bool {
+        self.status == 101
+            && self
+                .header("upgrade")
+                .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+    }
+}
+
+/// Decodes a chunked body (RFC 9112 §7.1) at the start of `b` into `out`
+/// (up to `cap` bytes kept); returns the bytes it occupies, trailers
+/// included. `Incomplete` until the last chunk is here.
+pub fn dechunk(b: &[u8], out: &mut Vec<u8>, cap: usize) -> Result<usize, ParseError> {
+    let mut at = 0;
+    loop {
+        let rest = &b[at..];
+        let Some(eol) = memchr::memmem::find(&rest[..rest.len().min(64)], b"\r\n") else {
+            return Err(if rest.len() >= 64 {
+                ParseError::Invalid("chunk size line too long")
+            } else {
+                ParseError::Incomplete { needed: 1 }
+            });
+        };
+        let size_text =
+            std::str::from_utf8(&rest[..eol]).map_err(|_| ParseError::Invalid("chunk size"))?;
+        let size_text = size_text.split(';').next().unwrap_or_default().trim();
+        let size =
+            usize::from_str_radix(size_text, 16).map_err(|_| ParseError::Invalid("chunk size"))?;
+        at += eol + 2;
+        if size == 0 {
+            // Trailers end with an empty line.
+            let rest = &b[at..];
+            return match memchr::memmem::find(rest, b"\r\n") {
+                Some(0) => Ok(at + 2),
+                Some(_) => match memchr::memmem::find(rest, b"\r\n\r\n") {
+                    Some(i) => Ok(at + i + 4),
+                    None => Err(ParseError::Incomplete { needed: 1 }),
+                },
+                None => Err(ParseError::Incomplete { needed: 2 }),
+            };
+        }
+        let Some(chunk) = b.get(at..at.saturating_add(size)) else {
+            return Err(ParseError::Incomplete {
+                needed: at
+                    .saturating_add(size)
+                    .saturating_add(2)
+                    .saturating_sub(b.len()),
+            });
+        };
+        let room = cap.saturating_sub(out.len());
+        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        at += size;
+        match b.get(at..at + 2) {
+            Some(b"\r\n") => at += 2,
+            Some(_) => return Err(ParseError::Invalid("chunk not followed by CRLF")),
+            None => return Err(ParseError::Incomplete { needed: 2 }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn framing_by_length_chunks_and_upgrade() {
+        let post = b"POST /offer HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello+next";
+        let m = Message::parse(post).unwrap();
+        assert_eq!((m.method, m.target), (Some("POST"), "/offer"));
+        assert_eq!(m.body, Body::Whole(b"hello"));
+        assert_eq!(m.head_len + 5, post.len() - 5);
+        let partial = b"HTTP/1.1 200 OK\r\nContent-Length: 900\r\n\r\n{";
+        assert_eq!(Message::parse(partial).unwrap().body, Body::Sized(900));
+        assert!(matches!(
+            Message::parse(b"HTTP/1.1 200 OK\r\nContent-Le"),
+            Err(ParseError::Incomplete { .. })
+        ));
+        assert!(matches!(
+            Message::parse(b"SSH-2.0-OpenSSH_9.2\r\n"),
+            Err(ParseError::Invalid(_))
+        ));
+        let chunked = b"4\r\nv=0\n\r\n3;x=1\r\no=-\r\n0\r\n\r\nGET";
+        let mut out = Vec::new();
+        assert_eq!(dechunk(chunked, &mut out, 1024), Ok(chunked.len() - 3));
+        assert_eq!(out, b"v=0\no=-");
+        assert!(matches!(
+            dechunk(b"ffffffffffffffff\r\nab", &mut out, 10),
+            Err(ParseError::Incomplete { .. })
+        ));
+        let up = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+        let m = Message::parse(up).unwrap();
+        assert!(m.upgrades_to_websocket());
+        assert_eq!(m.body, Body::Whole(&[]));
+    }
 
     #[test]
     fn request() {

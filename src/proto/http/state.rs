@@ -1,14 +1,56 @@
 //! The requests of a cleartext HTTP flow: method, Host, path (never the
-//! query string, which can carry identifiers) and User-Agent.
+//! query string, which can carry identifiers) and User-Agent; the WebSocket
+//! it may become; and the WebRTC signaling (SDP, trickled ICE candidates)
+//! readable in its bodies and messages.
 
 use super::parse::Request;
 use crate::proto::Seen;
+use crate::proto::sip::{SdpCandidate, SdpRecord};
+use crate::time::Timestamp;
 use schemars::JsonSchema;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct HttpDetail {
     pub requests: Vec<HttpRequest>,
+    /// The connection was upgraded to WebSocket (RFC 6455).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub websocket: Option<WebSocketDetail>,
+    /// SDP offers and answers read in the clear, in bodies or messages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sdp: Vec<WebSdp>,
+    /// ICE candidates trickled outside SDP (`{"candidate": "candidate:..."}`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<SdpCandidate>,
+    /// The first packet that carried readable signaling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signaling_packet: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct WebSocketDetail {
+    /// The packet of the 101 Switching Protocols (or of the first frame).
+    pub upgrade_packet: u64,
+    pub frames: u64,
+    pub text_messages: u64,
+    /// Messages compressed with permessage-deflate: not read.
+    pub compressed_messages: u64,
+    /// Frames longer than followed (64 KiB), skipped unread.
+    pub skipped_frames: u64,
+    /// SIP messages carried in text frames (RFC 7118).
+    pub sip_messages: u64,
+}
+
+/// An SDP read in the clear on a web connection.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct WebSdp {
+    pub timestamp: Timestamp,
+    /// What carried it: `POST /offer`, `200`, `WebSocket text`.
+    pub carrier: String,
+    /// `offer` or `answer`, when the JSON around it says.
+    pub kind: Option<String>,
+    #[serde(flatten)]
+    pub sdp: SdpRecord,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -324,20 +324,6 @@ impl DialogRecord {
     pub fn finished(&self) -> bool {
         self.ended.is_some() || self.state == DialogState::Failed
     }
-
-    /// The address SDP announced for media, for each medium, with the time
-    /// it was announced: re-INVITEs and UPDATEs add later ones.
-    pub fn media_endpoints(&self) -> impl Iterator<Item = (SocketAddr, Timestamp)> + '_ {
-        self.sdp.iter().flat_map(|s| {
-            s.sdp.media.iter().flat_map(move |m| {
-                let ip = m.address.as_deref().and_then(|a| a.parse().ok());
-                std::iter::once(m.port)
-                    .chain(m.rtcp_port)
-                    .filter(|&p| p > 0)
-                    .filter_map(move |p| Some((SocketAddr::new(ip?, p), s.timestamp)))
-            })
-        })
-    }
 }
 
 #[cfg(test)]

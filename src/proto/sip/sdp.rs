@@ -141,21 +141,34 @@ fn apply_attribute(sdp: &mut Sdp, value: &str) {
             }
         }
         ("candidate", Some(m)) => {
-            // foundation component transport priority address port typ type ...
-            let f: Vec<&str> = arg.split_whitespace().take(8).collect();
-            if f.len() == 8 && f[6] == "typ" && m.candidates.len() < 32 {
-                if let Ok(port) = f[5].parse() {
-                    m.candidates.push(Candidate {
-                        transport: f[2].to_ascii_lowercase(),
-                        address: f[4].to_string(),
-                        port,
-                        kind: f[7].to_string(),
-                    });
-                }
+            if let (Some(c), true) = (parse_candidate(arg), m.candidates.len() < 32) {
+                m.candidates.push(c);
             }
         }
         _ => {}
     }
+}
+
+/// An ICE candidate (RFC 8839 §5.1): the value of an a=candidate line, or
+/// of a trickled `candidate:` string with its prefix.
+pub fn parse_candidate(value: &str) -> Option<Candidate> {
+    let value = value
+        .trim()
+        .strip_prefix("candidate:")
+        .unwrap_or(value.trim());
+    // foundation component transport priority address port typ type ...
+    let mut f = value.split_whitespace();
+    let (_, _, transport, _) = (f.next()?, f.next()?, f.next()?, f.next()?);
+    let (address, port, typ, kind) = (f.next()?, f.next()?, f.next()?, f.next()?);
+    if typ != "typ" {
+        return None;
+    }
+    Some(Candidate {
+        transport: transport.to_ascii_lowercase(),
+        address: address.to_string(),
+        port: port.parse().ok()?,
+        kind: kind.to_string(),
+    })
 }
 
 #[cfg(test)]
