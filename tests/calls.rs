@@ -377,3 +377,174 @@ fn bandwidth_timelines_account_for_every_byte() {
     assert_eq!(c["timeline"]["start"], c["start"]);
     assert_eq!(c["timeline"]["bytes"].as_array().unwrap().len(), 4);
 }
+
+/// One line per call in `captures/<name>.calls.tsv` (written from tshark by
+/// `record/sip_calls.py`): Call-ID, the endpoints its SDP announced, and
+/// the RTP 5-tuples (a-b, either way) that went to them.
+fn tshark_calls(name: &str) -> Vec<(String, Vec<String>)> {
+    let tsv = capture(name).with_extension("calls.tsv");
+    std::fs::read_to_string(&tsv)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            let mut tuples: Vec<String> = f[2]
+                .split(',')
+                .map(|t| {
+                    let (a, b) = t.split_once('-').unwrap();
+                    if a <= b {
+                        format!("{a}-{b}")
+                    } else {
+                        format!("{b}-{a}")
+                    }
+                })
+                .collect();
+            tuples.sort();
+            tuples.dedup();
+            (f[0].to_string(), tuples)
+        })
+        .collect()
+}
+
+/// Every SIP call in a real capture is one call with exactly the media
+/// tshark ties to its Call-ID, its own dialog ended by BYE, and its verdict.
+fn assert_calls_match_tshark(name: &str) -> serde_json::Value {
+    let r = report_json(&capture(name));
+    let expected = tshark_calls(name);
+    let calls = r["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), expected.len(), "{name}: one call per Call-ID");
+    for (call, (call_id, tuples)) in calls.iter().zip(&expected) {
+        assert_eq!(call["sip_call_ids"], serde_json::json!([call_id]), "{name}");
+        let mut media: Vec<String> = call["legs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["role"] == "media")
+            .map(|l| {
+                let (a, b) = (l["client"].as_str().unwrap(), l["server"].as_str().unwrap());
+                if a <= b {
+                    format!("{a}-{b}")
+                } else {
+                    format!("{b}-{a}")
+                }
+            })
+            .collect();
+        media.sort();
+        assert_eq!(
+            &media, tuples,
+            "{name} {call_id}: its own media, no other call's"
+        );
+        let d = &call["dialogs"][0];
+        assert_eq!(
+            (d["state"].as_str(), d["final_status"].as_u64()),
+            (Some("terminated"), Some(200)),
+            "{name} {call_id}"
+        );
+        assert_eq!(call["verdict"], "exposed", "cleartext RTP");
+        let findings: Vec<&str> = call["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap())
+            .collect();
+        assert!(
+            findings.contains(&"media-cleartext") && findings.contains(&"signaling-cleartext"),
+            "{findings:?}"
+        );
+    }
+    r
+}
+
+#[test]
+fn a_sipp_trunk_of_24_concurrent_calls_on_one_5_tuple_is_24_calls() {
+    let r = assert_calls_match_tshark("sip-trunk.pcap");
+    // Each call names its own patient, not the other 23.
+    let calls = r["calls"].as_array().unwrap();
+    for c in calls {
+        assert_eq!(
+            c["identities"].as_array().unwrap().len(),
+            2,
+            "{:?}",
+            c["identities"]
+        );
+        assert_eq!(c["media"].as_array().unwrap().len(), 2);
+    }
+    let first: Vec<&serde_json::Value> = calls.iter().map(|c| &c["identities"][0]).collect();
+    let mut distinct = first.clone();
+    distinct.sort_by_key(|v| v.to_string());
+    distinct.dedup();
+    assert_eq!(distinct.len(), 24, "24 different callers");
+}
+
+#[test]
+fn two_sequential_calls_and_four_calls_over_one_tcp_connection() {
+    assert_calls_match_tshark("sip-two-calls.pcap");
+    let r = assert_calls_match_tshark("sip-tcp-calls.pcap");
+    let legs = r["calls"][0]["legs"].as_array().unwrap();
+    assert!(
+        legs.iter()
+            .any(|l| l["role"] == "signaling" && l["transport"] == "tcp")
+    );
+}
+
+#[test]
+fn a_re_invite_moves_the_media_of_the_same_call() {
+    let r = assert_calls_match_tshark("sip-reinvite.pcap");
+    let d = &r["calls"][0]["dialogs"][0];
+    let sdp = d["sdp"].as_array().unwrap();
+    assert_eq!(sdp.len(), 4, "offer, answer, re-offer, re-answer");
+    assert_eq!(sdp[2]["media"][0]["port"], 16010);
+    assert_eq!(sdp[2]["message"], "INVITE");
+}
+
+#[test]
+fn aiortc_signaling_over_http_and_websocket_is_the_calls_signaling_leg() {
+    for (name, transport, legs) in [
+        ("webrtc-http-signaling.pcap", "HTTP", 1),
+        ("webrtc-websocket.pcap", "WebSocket", 2),
+    ] {
+        let r = report_json(&capture(name));
+        let c = only_call(&r);
+        let signaling = legs_of(c, "signaling");
+        assert_eq!(
+            signaling, legs,
+            "{name}: the offer's and the answer's connections"
+        );
+        assert_eq!(legs_of(c, "media"), 1, "{name}");
+        assert_eq!(
+            c["verdict"], "conduit-consistent",
+            "{name}: DTLS-SRTP end to end"
+        );
+        let steps = steps(c);
+        assert!(
+            steps.iter().any(|s| s.starts_with(&format!(
+                "Signaling: WebRTC SDP offer in the clear over {transport}"
+            ))),
+            "{name}: {steps:#?}"
+        );
+        let cleartext = findings(&r, "signaling-cleartext");
+        assert!(
+            cleartext
+                .iter()
+                .all(|f| f["values"]["transport"] == transport),
+            "{name}"
+        );
+        let ice = findings(&r, "ice-address-exposed");
+        assert!(
+            ice[0]["values"]["candidates"]
+                .as_str()
+                .unwrap()
+                .contains("127.0.0.1:"),
+            "{name}: the host candidates the SDP gave away"
+        );
+    }
+}
+
+fn legs_of(call: &serde_json::Value, role: &str) -> usize {
+    call["legs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["role"] == role)
+        .count()
+}

@@ -26,21 +26,22 @@ const MAPPING: [(&str, &[&str]); 9] = [
     ("SRTP", &["rtp", "srtp"]),
 ];
 
-/// Floors per nDPI label (share of flows that must agree), set from measured
-/// values and raised as the dissectors improve.
+/// Floors per nDPI label (share of flows that must agree): every protocol
+/// of our vocabulary at 97% at least (issue 10), the facts at what they
+/// measure, raised as the dissectors improve.
 const FLOORS: [(&str, f64); 11] = [
     // Facts: the SNI nDPI read on TLS/QUIC flows, and the (D)TLS version.
-    ("SNI", 0.93),
-    ("version", 0.89),
+    ("SNI", 0.97),
+    ("version", 0.97),
     ("STUN", 0.98),
-    ("DTLS", 0.85),
+    ("DTLS", 0.97),
     ("TLS", 0.98),
-    ("QUIC", 0.95),
+    ("QUIC", 0.97),
     ("DNS", 0.97),
-    ("HTTP", 0.95),
-    ("SIP", 0.95),
-    ("RTP", 0.80),
-    ("SRTP", 0.95),
+    ("HTTP", 0.97),
+    ("SIP", 0.97),
+    ("RTP", 0.97),
+    ("SRTP", 0.97),
 ];
 
 /// The corpus folder; outside CI a missing corpus skips the test, in CI it fails.
@@ -213,10 +214,17 @@ fn agreement_with_ndpi() {
             facts
                 .0
                 .extend(sni.or_else(|| f.quic.as_ref().and_then(|q| q.sni.clone())));
-            facts
-                .1
-                .extend(f.tls.as_ref().and_then(|t| t.version.clone()));
-            if f.quic.as_ref().is_some_and(|q| q.sni.is_some()) {
+            if let Some(v) = f.tls.as_ref().and_then(|t| t.version.as_deref()) {
+                // nDPI names a TLS 1.3 draft or experiment by its family.
+                facts
+                    .1
+                    .insert(v.split(" (").next().unwrap_or(v).to_string());
+                facts.1.insert(v.to_string());
+            }
+            if f.quic
+                .as_ref()
+                .is_some_and(|q| q.sni.is_some() || q.decrypted_initials > 0)
+            {
                 // QUIC's handshake is TLS 1.3 by definition (RFC 9001).
                 facts.1.insert("TLS 1.3".to_string());
             }
@@ -403,10 +411,12 @@ fn flow_accounting_matches_tshark() {
 }
 
 /// Share of tshark conversations whose counters we must reproduce exactly
-/// (measured 95.7%). Known, deliberate differences: tshark adds ICMP errors
+/// (measured 96.1%). Known, deliberate differences: tshark adds ICMP errors
 /// that quote a UDP header to that UDP conversation (shown as "no-payload"),
-/// and decapsulates GTP-U tunnels (port 2152), which teleprobe does not.
-const ACCOUNTING_FLOOR: f64 = 0.95;
+/// and GTP-U tunnels are now decapsulated by both. Some QUIC interop
+/// conversations still differ by a packet, not yet explained (listed with
+/// TELEPROBE_NDPI_MISSES=1).
+const ACCOUNTING_FLOOR: f64 = 0.96;
 
 /// A DTLS certificate split over two datagrams is reassembled and read.
 #[test]

@@ -357,3 +357,54 @@ fn writing_to_a_device_leaves_its_mode_alone() {
         before
     );
 }
+
+#[test]
+fn rtp_framed_over_tcp_and_a_gtp_u_tunnel() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    // RFC 4571: each RTP packet behind its two-byte length, one per segment.
+    let (c, s) = ((A, 40252), (B, 5000));
+    p.tcp4(c, s, 1000, true, false, &[]);
+    p.tcp4(s, c, 5000, true, true, &[]);
+    let mut seq = 1001u32;
+    for n in 0..10u16 {
+        let packet = rtp(8, 100 + n, 0xc623_6448, &noise(u32::from(n), 160));
+        let mut framed = (packet.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(&packet);
+        p.tcp4(c, s, seq, false, true, &framed);
+        seq += framed.len() as u32;
+    }
+    // GTP-U (port 2152) carrying a subscriber's DNS query.
+    let inner = {
+        let mut q = simple_dns::Packet::new_query(9);
+        q.questions.push(simple_dns::Question::new(
+            simple_dns::Name::new_unchecked("meet.example"),
+            simple_dns::TYPE::A.into(),
+            simple_dns::CLASS::IN.into(),
+            false,
+        ));
+        let dns = q.build_bytes_vec().unwrap();
+        let b = etherparse::PacketBuilder::ipv4([10, 45, 0, 7], [10, 45, 0, 1], 64).udp(53000, 53);
+        let mut out = Vec::new();
+        b.write(&mut out, &dns).unwrap();
+        out
+    };
+    let mut gtp = vec![0x30, 0xff];
+    gtp.extend_from_slice(&(inner.len() as u16).to_be_bytes());
+    gtp.extend_from_slice(&[0, 0, 0, 1]);
+    gtp.extend_from_slice(&inner);
+    p.udp4(([172, 16, 0, 1], 2152), ([172, 16, 0, 2], 2152), &gtp);
+    let r = report_json_revealed(&p.save(dir.path(), "framed.pcap"));
+    let flows = r["flows"].as_array().unwrap();
+    let tcp = flows.iter().find(|f| f["transport"] == "tcp").unwrap();
+    assert_eq!(tcp["protocols"], serde_json::json!(["rtp"]));
+    assert_eq!(tcp["rtp"]["streams"][0]["packets"], 10);
+    assert_eq!(tcp["rtp"]["streams"][0]["ssrc"], "0xc6236448");
+    let dns = flows.iter().find(|f| f["transport"] == "udp").unwrap();
+    assert_eq!(
+        (dns["client"].as_str(), dns["server"].as_str()),
+        (Some("10.45.0.7:53000"), Some("10.45.0.1:53")),
+        "the tunnelled packet, not the tunnel"
+    );
+    assert_eq!(dns["dns"]["queries"][0]["name"], "meet.example");
+}

@@ -369,8 +369,9 @@ pub fn correlate(
     // Components, in the order of their first packet.
     let mut component_of: HashMap<usize, usize> = HashMap::new();
     let mut components: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+    let carrier = |node: usize| carriers.get(node).copied().unwrap_or(false);
     for node in 0..n + signals.len() {
-        if node < n && carriers[node] {
+        if carrier(node) {
             continue;
         }
         let root = uf.find(node);

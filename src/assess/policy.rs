@@ -111,6 +111,7 @@ impl TlsVersion {
             0xFEFF | 0x0100 => 0x0302,
             0xFEFD => 0x0303,
             0xFEFC => 0x0304,
+            v if crate::proto::tls::is_tls13_family(v) => 0x0304,
             other => other,
         }
     }

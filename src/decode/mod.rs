@@ -144,7 +144,71 @@ pub fn decode<'a>(
             None => Outcome::FragmentHeld,
         };
     }
-    transport(src, dst, protocol, payload.payload)
+    match transport(src, dst, protocol, payload.payload) {
+        Outcome::Packet(outer) => untunnel(outer),
+        other => other,
+    }
+}
+
+/// GTP-U (3GPP TS 29.281) on port 2152 carries subscribers' IP packets
+/// between a mobile network's nodes: the packet that matters is inside.
+/// One level only; inner fragments are left as the tunnel packet.
+fn untunnel(outer: Decoded<'_>) -> Outcome<'_> {
+    let Transport::Udp {
+        src_port,
+        dst_port,
+        payload,
+    } = outer.transport
+    else {
+        return Outcome::Packet(outer);
+    };
+    if src_port != GTP_U_PORT && dst_port != GTP_U_PORT {
+        return Outcome::Packet(outer);
+    }
+    let inner = gtp_u_payload(payload).and_then(|b| LaxIpSlice::from_slice(b).ok());
+    match inner {
+        Some((ip, _)) if !ip.payload().fragmented => {
+            match transport(
+                ip.source_addr(),
+                ip.destination_addr(),
+                ip.payload().ip_number.0,
+                ip.payload().payload,
+            ) {
+                Outcome::Packet(d) => Outcome::Packet(d),
+                _ => Outcome::Packet(outer),
+            }
+        }
+        _ => Outcome::Packet(outer),
+    }
+}
+
+const GTP_U_PORT: u16 = 2152;
+
+/// The T-PDU of a GTPv1-U G-PDU message (type 255): after the 8-byte
+/// header, the optional sequence/N-PDU/extension word when any of E, S, PN
+/// is set, and the extension headers the E flag chains.
+fn gtp_u_payload(b: &[u8]) -> Option<&[u8]> {
+    let flags = *b.first()?;
+    if flags >> 5 != 1 || flags & 0x10 == 0 || *b.get(1)? != 0xff {
+        return None;
+    }
+    let length = usize::from(u16::from_be_bytes([*b.get(2)?, *b.get(3)?]));
+    let end = (8 + length).min(b.len());
+    let mut at = 8;
+    if flags & 0x07 != 0 {
+        let mut next = *b.get(11)?;
+        at = 12;
+        while next != 0 {
+            // Extension header: length in 4-byte units, its last byte the next type.
+            let units = usize::from(*b.get(at)?);
+            if units == 0 {
+                return None;
+            }
+            at += units * 4;
+            next = *b.get(at - 1)?;
+        }
+    }
+    b.get(at..end).filter(|p| !p.is_empty())
 }
 
 fn fragment_info(ip: &LaxIpSlice<'_>) -> Option<(u32, usize, bool)> {

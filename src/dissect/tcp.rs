@@ -3,7 +3,8 @@
 //! probes), then that protocol's framing: TLS records until encryption
 //! starts, SIP messages with RFC 5626 keep-alives, HTTP and WebSocket
 //! messages ([`super::web`]),
-//! DNS's two-byte lengths, STUN and ChannelData over TCP (RFC 6062).
+//! DNS's two-byte lengths, STUN and ChannelData over TCP (RFC 6062), and
+//! RFC 4571 framing (ICE-TCP, RTP over TCP) whose frames are datagrams.
 //! A direction stops being followed once nothing more can be learnt.
 
 use super::{Ctx, FlowState, Ports};
@@ -20,6 +21,9 @@ enum StreamProto {
     Http,
     Dns,
     StunTcp,
+    /// RFC 4571 two-byte length framing: ICE-TCP (RFC 6544) or RTP over
+    /// TCP, each frame a datagram (STUN, DTLS, RTP, RTCP).
+    Framed,
     Unknown,
 }
 
@@ -140,6 +144,14 @@ impl FlowState {
                 Some(used)
             }
             StreamProto::StunTcp => self.stun_frames(ctx, ports, data),
+            StreamProto::Framed => {
+                let mut used = 0;
+                while let Some(frame) = framed(&data[used..]) {
+                    self.datagram(ctx, ports, frame, false);
+                    used += 2 + frame.len();
+                }
+                Some(used)
+            }
         };
         // `None`: nothing more to learn in this direction.
         used.unwrap_or_else(|| {
@@ -166,7 +178,18 @@ impl FlowState {
                 tls::CONTENT_HANDSHAKE if !state.encrypted[d] => {
                     state.on_handshake_record(ctx.at, record.fragment, MAX_BUFFERED)
                 }
-                tls::CONTENT_CHANGE_CIPHER_SPEC => state.encrypted[d] = true,
+                // Up to TLS 1.2, ChangeCipherSpec starts encryption. TLS 1.3
+                // sends it only for middlebox compatibility (RFC 8446 §D.4),
+                // also after a HelloRetryRequest, before the real ServerHello.
+                tls::CONTENT_CHANGE_CIPHER_SPEC => {
+                    let before_tls13 = state
+                        .detail
+                        .version_id
+                        .is_some_and(|v| !tls::is_tls13_family(v));
+                    if before_tls13 {
+                        state.encrypted[d] = true;
+                    }
+                }
                 tls::CONTENT_APPLICATION_DATA => {
                     state.detail.application_data_records += 1;
                     state.encrypted[d] = true;
@@ -238,5 +261,46 @@ fn decide(data: &[u8], ports: Ports) -> StreamProto {
     if ports.any_of(&[53]) && dns::plausible(&data[2..]) {
         return StreamProto::Dns;
     }
+    if looks_framed(data) {
+        return StreamProto::Framed;
+    }
     StreamProto::Unknown
+}
+
+/// The RFC 4571 frame at the start of `data`, when all of it is there.
+fn framed(data: &[u8]) -> Option<&[u8]> {
+    let len = u16::from_be_bytes([*data.first()?, *data.get(1)?]) as usize;
+    data.get(2..2 + len)
+}
+
+/// Whether a stream starts with RFC 4571 frames of what ICE multiplexes:
+/// a STUN message with its magic cookie, or RTP/RTCP/DTLS whose frame
+/// ends exactly where the segment does or where another such frame begins.
+/// Many binary protocols start with a length; the content must agree.
+fn looks_framed(data: &[u8]) -> bool {
+    use crate::proto::demux::{Demux, classify};
+    let plausible = |frame: &[u8]| match classify(frame) {
+        Demux::Stun => frame.len() >= 20 && frame[4..8] == stun::MAGIC_COOKIE.to_be_bytes(),
+        Demux::Rtp => frame.len() >= 12 && !(72..=76).contains(&(frame[1] & 0x7f)),
+        Demux::Rtcp => {
+            frame.len() >= 8
+                && (usize::from(u16::from_be_bytes([frame[2], frame[3]])) + 1) * 4 <= frame.len()
+        }
+        Demux::Dtls => frame.len() >= 13 && frame[1] == 0xfe && matches!(frame[2], 0xfd | 0xff),
+        _ => false,
+    };
+    let Some(first) = framed(data) else {
+        // A first frame longer than the segment: only STUN's cookie is proof.
+        return data.len() >= 10
+            && classify(&data[2..]) == Demux::Stun
+            && data[6..10] == stun::MAGIC_COOKIE.to_be_bytes();
+    };
+    if !plausible(first) {
+        return false;
+    }
+    let rest = &data[2 + first.len()..];
+    rest.is_empty()
+        || classify(first) == Demux::Stun
+        || framed(rest).is_some_and(plausible)
+        || (rest.len() >= 3 && classify(&rest[2..]) == classify(first))
 }

@@ -16,6 +16,14 @@ pub struct DnsDetail {
     pub queries: Vec<DnsQuery>,
     pub answers: Vec<DnsAnswer>,
     pub response_codes: BTreeMap<String, u64>,
+    /// Records skipped because they could not be read (the rest of each
+    /// message was kept).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unreadable_records: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
@@ -39,6 +47,7 @@ pub struct DnsAnswer {
 impl DnsDetail {
     pub fn on_message(&mut self, at: Seen, m: &DnsMessage) {
         let d = self;
+        d.unreadable_records += u64::from(m.unreadable);
         for (name, kind) in &m.questions {
             if d.queries.len() < 64 && !d.queries.iter().any(|q| &q.name == name && &q.kind == kind)
             {
@@ -117,6 +126,7 @@ mod tests {
     #[test]
     fn aliases_own_the_address_their_chain_reaches() {
         let m = DnsMessage {
+            unreadable: 0,
             id: 1,
             response: true,
             rcode: "NOERROR".into(),

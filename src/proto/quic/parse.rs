@@ -100,6 +100,40 @@ pub fn legacy_gquic_version(b: &[u8]) -> Option<u32> {
         .then(|| u32::from_be_bytes([v[0], v[1], v[2], v[3]]))
 }
 
+/// The SNI of a Google QUIC client hello sent in the clear (Q043 and
+/// earlier in their own framing, Q046 in a long header): a "CHLO" tag-value
+/// message (tag, entry count, then (tag, end offset) pairs, then values),
+/// whose `SNI\0` entry names the server. Later gQUIC versions encrypt it.
+pub fn gquic_chlo_sni(datagram: &[u8]) -> Option<&str> {
+    let at = memchr::memmem::find(datagram, b"CHLO")?;
+    let msg = &datagram[at..];
+    let entries = usize::from(u16::from_le_bytes([*msg.get(4)?, *msg.get(5)?]));
+    if entries == 0 || entries > 64 {
+        return None;
+    }
+    let values = 8 + entries * 8;
+    let mut start = 0usize;
+    for i in 0..entries {
+        let e = msg.get(8 + i * 8..16 + i * 8)?;
+        let end = u32::from_le_bytes([e[4], e[5], e[6], e[7]]) as usize;
+        if end < start {
+            return None;
+        }
+        if &e[..4] == b"SNI\0" {
+            let name = msg.get(values + start..values + end)?;
+            let name = std::str::from_utf8(name).ok()?;
+            let valid = !name.is_empty()
+                && name.len() <= 253
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+            return valid.then_some(name);
+        }
+        start = end;
+    }
+    None
+}
+
 /// Version of a datagram that starts with a long header, if any.
 pub fn long_header_version(b: &[u8]) -> Option<u32> {
     if b.len() < 5 || b[0] & 0x80 == 0 {
@@ -221,7 +255,8 @@ impl InitialKeys {
     /// from the Destination Connection ID of the client's first Initial.
     pub fn derive(version: u32, client_dcid: &[u8], server: bool) -> Option<InitialKeys> {
         let (salt, v2) = match version {
-            VERSION_1 => (&SALT_V1, false),
+            // Drafts 33 and 34 already used RFC 9001's salt.
+            VERSION_1 | 0xff00_0021..=0xff00_0022 => (&SALT_V1, false),
             VERSION_2 => (&SALT_V2, true),
             0xff00_0015..=0xff00_0016 | 0xface_b001 => (&SALT_DRAFT22, false),
             0xff00_0017..=0xff00_001c | 0xface_b002 => (&SALT_DRAFT23, false),
@@ -415,6 +450,22 @@ mod tests {
                 0x7e, 0x37
             ]
         );
+    }
+
+    #[test]
+    fn gquic_client_hello_names_its_server() {
+        let mut chlo = b"\x0d\x01\x02\x03\x04\x05\x06\x07\x08Q043\x01junkCHLO".to_vec();
+        chlo.extend_from_slice(&2u16.to_le_bytes());
+        chlo.extend_from_slice(&[0, 0]);
+        chlo.extend_from_slice(b"PAD\0");
+        chlo.extend_from_slice(&3u32.to_le_bytes());
+        chlo.extend_from_slice(b"SNI\0");
+        chlo.extend_from_slice(&(3u32 + 15).to_le_bytes());
+        chlo.extend_from_slice(b"---www.youtube.com");
+        assert_eq!(gquic_chlo_sni(&chlo), Some("www.youtube.com"));
+        chlo.truncate(chlo.len() - 4);
+        assert_eq!(gquic_chlo_sni(&chlo), None, "a value past the datagram");
+        assert_eq!(gquic_chlo_sni(b"CHLO\xff\xff"), None);
     }
 
     #[test]

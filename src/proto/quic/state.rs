@@ -53,6 +53,11 @@ pub fn on_datagram(
             push_unique(&mut q.detail.versions, t, 4)
         });
     }
+    if q.detail.sni.is_none() && version.to_be_bytes()[0] == b'Q' {
+        if let Some(sni) = quic::gquic_chlo_sni(payload) {
+            q.detail.sni = Some(sni.to_string());
+        }
+    }
     let mut rest = payload;
     while let Some(h) = quic::parse_long_header(rest) {
         if !quic::is_known_version(h.version) {

@@ -80,6 +80,9 @@ struct StreamState {
     in_sequence: u64,
     gaps: u64,
     out_of_order: u64,
+    /// Packets repeating the last sequence number (a capture taken on two
+    /// ports of a switch, or retransmitted): neither order nor disorder.
+    duplicates: u64,
     stats: Box<PayloadStats>,
 }
 
@@ -87,7 +90,8 @@ impl StreamState {
     /// At least 3 packets, at least 70% of them in sequence: random
     /// payloads whose first byte falls in 128-191 do not hold together.
     fn holds_together(&self) -> bool {
-        self.packets >= 3 && self.in_sequence * 10 >= (self.packets - 1) * 7
+        let distinct = self.packets - self.duplicates;
+        distinct >= 3 && self.in_sequence * 10 >= (distinct - 1) * 7
     }
 }
 
@@ -128,6 +132,7 @@ impl RtpState {
                     in_sequence: 0,
                     gaps: 0,
                     out_of_order: 0,
+                    duplicates: 0,
                     stats: Box::default(),
                 });
                 self.streams.last_mut().expect("just pushed")
@@ -141,6 +146,7 @@ impl RtpState {
                 stream.in_sequence += 1;
                 stream.gaps += (delta - 1) as u64;
             }
+            0 if stream.packets > 0 => stream.duplicates += 1,
             _ => stream.out_of_order += 1,
         }
         if delta > 0 {

@@ -34,8 +34,37 @@ pub fn version_name(v: u16) -> &'static str {
         0x0100 => "DTLS 1.0 (pre-standard)",
         0xFEFD => "DTLS 1.2",
         0xFEFC => "DTLS 1.3",
+        // Drafts and experiments, named as Wireshark names them.
+        0x7F0E => "TLS 1.3 (draft 14)",
+        0x7F0F => "TLS 1.3 (draft 15)",
+        0x7F10 => "TLS 1.3 (draft 16)",
+        0x7F11 => "TLS 1.3 (draft 17)",
+        0x7F12 => "TLS 1.3 (draft 18)",
+        0x7F13 => "TLS 1.3 (draft 19)",
+        0x7F14 => "TLS 1.3 (draft 20)",
+        0x7F15 => "TLS 1.3 (draft 21)",
+        0x7F16 => "TLS 1.3 (draft 22)",
+        0x7F17 => "TLS 1.3 (draft 23)",
+        0x7F18 => "TLS 1.3 (draft 24)",
+        0x7F19 => "TLS 1.3 (draft 25)",
+        0x7F1A => "TLS 1.3 (draft 26)",
+        0x7F1B => "TLS 1.3 (draft 27)",
+        0x7F1C => "TLS 1.3 (draft 28)",
+        0xFB17 => "TLS 1.3 (Facebook draft 23)",
+        0xFB1A => "TLS 1.3 (Facebook draft 26)",
+        // BoringSSL's (Chrome's) deployment experiments of 2017.
+        0x7E01 => "TLS 1.3 (Google experiment 1)",
+        0x7E02 => "TLS 1.3 (Google experiment 2)",
+        0x7E03 => "TLS 1.3 (Google experiment 3)",
+        0x7A12 => "TLS 1.3 (Google record-type experiment)",
         _ => "unknown",
     }
+}
+
+/// Whether a version number is TLS 1.3 or one of its drafts and
+/// experiments (all with TLS 1.3's handshake: encrypted after ServerHello).
+pub fn is_tls13_family(v: u16) -> bool {
+    matches!(v, 0x0304 | 0x7F0E..=0x7F1C | 0xFB17 | 0xFB1A | 0x7E01..=0x7E03 | 0x7A12)
 }
 
 pub fn is_grease(v: u16) -> bool {
