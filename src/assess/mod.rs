@@ -503,7 +503,10 @@ impl Assessor {
                 };
                 if TlsVersion::rank(v) < TlsVersion::rank(min.0) {
                     let version = tls.version.clone().unwrap_or_default();
-                    let detail = format!("ServerHello in packet {hello} negotiated {version}");
+                    let detail = match &tls.version_inferred_from {
+                        Some(from) => format!("{version}, from the {from}"),
+                        None => format!("ServerHello in packet {hello} negotiated {version}"),
+                    };
                     self.report(
                         FindingId::TlsDeprecated,
                         subject.clone(),

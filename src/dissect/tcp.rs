@@ -191,7 +191,7 @@ impl FlowState {
                     }
                 }
                 tls::CONTENT_APPLICATION_DATA => {
-                    state.detail.application_data_records += 1;
+                    state.on_application_data(ctx.at, record.version);
                     state.encrypted[d] = true;
                 }
                 tls::CONTENT_ALERT => state.detail.alerts += 1,

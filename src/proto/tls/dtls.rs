@@ -45,7 +45,7 @@ pub fn on_datagram(slot: &mut Option<Box<TlsState>>, at: Seen, payload: &[u8]) -
                     }
                 }
             }
-            tls::CONTENT_APPLICATION_DATA => state.detail.application_data_records += 1,
+            tls::CONTENT_APPLICATION_DATA => state.on_application_data(at, record.version),
             tls::CONTENT_ALERT => state.detail.alerts += 1,
             _ => {}
         }

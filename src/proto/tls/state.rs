@@ -31,6 +31,10 @@ pub struct TlsDetail {
     pub certificate: Option<CertificateDetail>,
     pub application_data_records: u64,
     pub alerts: u64,
+    /// When no ServerHello was captured (the capture began mid-connection):
+    /// where `version` came from instead, the record layer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_inferred_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -95,6 +99,8 @@ impl TlsState {
                 d.server_hello_packet.get_or_insert(at.packet);
                 d.version = Some(tls::version_name(hello.version()).to_string());
                 d.version_id = Some(hello.version());
+                // Early data may have come first; the ServerHello is better.
+                d.version_inferred_from = None;
                 d.cipher = Some(tls::cipher_name(hello.cipher));
                 d.cipher_id = Some(hello.cipher);
                 if let Some(alpn) = hello.alpn {
@@ -146,6 +152,34 @@ impl TlsState {
     }
 
     /// Encryption started in this direction: drop what was waiting.
+    /// An application-data record. Without a ServerHello, its record-layer
+    /// version is the only sign of the version: SSL 3.0 to TLS 1.1 use
+    /// their own number there, so it names them; TLS 1.2 and 1.3 both write
+    /// 0x0303 (RFC 8446 §5.1), which tells only "1.2 or later". In DTLS,
+    /// 1.0 and 1.2 records carry their number; 1.3 encrypts under its own
+    /// unified header (RFC 9147 §4), so a 0xfefd record is DTLS 1.2.
+    pub fn on_application_data(&mut self, at: Seen, record_version: u16) {
+        let d = &mut self.detail;
+        d.application_data_records += 1;
+        if d.server_hello_packet.is_some() || d.version_inferred_from.is_some() {
+            return;
+        }
+        let (version, id) = match record_version {
+            0x0300..=0x0302 | 0xFEFF | 0xFEFD => (
+                tls::version_name(record_version).to_string(),
+                Some(record_version),
+            ),
+            0x0303 => ("TLS 1.2 or 1.3".to_string(), None),
+            _ => return,
+        };
+        d.version_inferred_from = Some(format!(
+            "record layer 0x{record_version:04x} of application data in packet {} (no ServerHello captured)",
+            at.packet
+        ));
+        d.version = Some(version);
+        d.version_id = id;
+    }
+
     pub fn stop_direction(&mut self, at: Seen) {
         let d = at.dir.index();
         self.encrypted[d] = true;
@@ -158,6 +192,39 @@ mod tests {
     use super::*;
     use crate::flow::Dir;
     use crate::proto::tls::parse::tests::client_hello;
+
+    #[test]
+    fn without_a_server_hello_the_record_layer_tells_what_it_can() {
+        let at = |packet| Seen {
+            packet,
+            ts: 0,
+            dir: Dir::ServerToClient,
+        };
+        let mut old = TlsState::default();
+        old.on_application_data(at(7), 0x0301);
+        old.on_application_data(at(8), 0x0301);
+        assert_eq!(old.detail.version.as_deref(), Some("TLS 1.0"));
+        assert_eq!(
+            old.detail.version_id,
+            Some(0x0301),
+            "the deprecated-TLS rule can fire"
+        );
+        assert!(
+            old.detail
+                .version_inferred_from
+                .as_deref()
+                .unwrap()
+                .contains("packet 7")
+        );
+        assert_eq!(old.detail.application_data_records, 2);
+        let mut modern = TlsState::default();
+        modern.on_application_data(at(3), 0x0303);
+        assert_eq!(modern.detail.version.as_deref(), Some("TLS 1.2 or 1.3"));
+        assert_eq!(modern.detail.version_id, None, "not enough to judge");
+        let mut dtls = TlsState::default();
+        dtls.on_application_data(at(3), 0xFEFD);
+        assert_eq!(dtls.detail.version.as_deref(), Some("DTLS 1.2"));
+    }
 
     #[test]
     fn a_handshake_message_spanning_records_is_joined() {
