@@ -548,3 +548,37 @@ fn legs_of(call: &serde_json::Value, role: &str) -> usize {
         .filter(|l| l["role"] == role)
         .count()
 }
+
+/// JSON lines: a call that ended is written while the capture goes on,
+/// although the SIP flow it shares with the next call is still running.
+#[test]
+fn each_call_of_a_trunk_streams_when_it_ends() {
+    let out = run_ok(&[
+        "analyze",
+        "--quiet",
+        "--format",
+        "jsonl",
+        "--udp-timeout",
+        "1",
+        capture("sip-two-calls.pcap").to_str().unwrap(),
+    ]);
+    let lines: Vec<serde_json::Value> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let position = |pred: &dyn Fn(&serde_json::Value) -> bool| lines.iter().position(pred).unwrap();
+    let first_call =
+        position(&|v| v["type"] == "call" && v["sip_call_ids"][0] == "1-15599@127.0.0.1");
+    let second_call =
+        position(&|v| v["type"] == "call" && v["sip_call_ids"][0] == "2-15599@127.0.0.1");
+    // Written at the end, all calls would come before all findings; the
+    // first call and its media's findings were written before the second.
+    let first_media =
+        position(&|v| v["type"] == "finding" && v["subject"].as_str().unwrap().contains("22000"));
+    assert!(
+        first_call < first_media && first_media < second_call,
+        "{lines:#?}"
+    );
+    assert_eq!(lines.iter().filter(|v| v["type"] == "call").count(), 2);
+}
