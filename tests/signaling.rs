@@ -388,6 +388,12 @@ fn a_bye_without_its_invite_and_a_truncated_http_body() {
     let mut p = Pcap::new(ETHERNET);
     let bye = "BYE sip:dr@10.0.0.9 SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.5\r\nFrom: <sip:jane@clinic.example>;tag=1\r\nTo: <sip:dr@clinic.example>;tag=2\r\nCall-ID: started-before@x\r\nCSeq: 7 BYE\r\nContent-Length: 0\r\n\r\n";
     p.udp4((SERVER, 5060), (PEER, 5060), bye.as_bytes());
+    // A dialog whose answer was captured before its INVITE (two capture
+    // points merged): still one call, saying what it saw first.
+    let invite = "INVITE sip:dr@clinic.example SIP/2.0\r\nFrom: <sip:jane@clinic.example>;tag=1\r\nTo: <sip:dr@clinic.example>\r\nCall-ID: reordered@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+    let ok = "SIP/2.0 200 OK\r\nFrom: <sip:jane@clinic.example>;tag=1\r\nTo: <sip:dr@clinic.example>;tag=9\r\nCall-ID: reordered@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+    p.udp4((PEER, 5060), (SERVER, 5062), ok.as_bytes());
+    p.udp4((SERVER, 5062), (PEER, 5060), invite.as_bytes());
     let mut http = Tcp::open(&mut p, (CLINIC, 40300), (SERVER, 8080));
     // Content-Length promises more than the capture holds.
     http.send(
@@ -397,7 +403,7 @@ fn a_bye_without_its_invite_and_a_truncated_http_body() {
     );
     let r = report_json_revealed(&p.save(dir.path(), "partial.pcap"));
     let calls = calls(&r);
-    assert_eq!(calls.len(), 1, "{calls:#?}");
+    assert_eq!(calls.len(), 2, "{calls:#?}");
     let d = &calls[0]["dialogs"][0];
     assert_eq!(
         (d["state"].as_str(), d["call_id"].as_str()),
@@ -408,6 +414,22 @@ fn a_bye_without_its_invite_and_a_truncated_http_body() {
             .as_str()
             .unwrap()
             .contains("began before the capture")
+    );
+    let reordered = &calls[1]["dialogs"][0];
+    assert_eq!(reordered["call_id"], "reordered@x");
+    assert_eq!(
+        (
+            reordered["state"].as_str(),
+            reordered["messages_total"].as_u64()
+        ),
+        (Some("confirmed"), Some(2))
+    );
+    assert!(
+        reordered["notes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("first seen with 200 OK in packet 2"),
+        "{reordered:#}"
     );
     let web = r["flows"]
         .as_array()

@@ -374,6 +374,14 @@ fn rtp_framed_over_tcp_and_a_gtp_u_tunnel() {
         p.tcp4(c, s, seq, false, true, &framed);
         seq += framed.len() as u32;
     }
+    // ICE-TCP (RFC 6544): a connectivity check in an RFC 4571 frame.
+    let (ic, is) = ((A, 9), (B, 50001));
+    p.tcp4(ic, is, 7000, true, false, &[]);
+    p.tcp4(is, ic, 8000, true, true, &[]);
+    let check = stun(0x0001, [3; 12], &[(0x0006, b"remoteU:localU".to_vec())]);
+    let mut framed = (check.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&check);
+    p.tcp4(ic, is, 7001, false, true, &framed);
     // GTP-U (port 2152) carrying a subscriber's DNS query.
     let inner = {
         let mut q = simple_dns::Packet::new_query(9);
@@ -400,6 +408,12 @@ fn rtp_framed_over_tcp_and_a_gtp_u_tunnel() {
     assert_eq!(tcp["protocols"], serde_json::json!(["rtp"]));
     assert_eq!(tcp["rtp"]["streams"][0]["packets"], 10);
     assert_eq!(tcp["rtp"]["streams"][0]["ssrc"], "0xc6236448");
+    let ice = flows
+        .iter()
+        .find(|f| f["server"] == "10.0.0.2:50001")
+        .unwrap();
+    assert_eq!(ice["protocols"], serde_json::json!(["stun"]));
+    assert_eq!(ice["stun"]["usernames"][0], "remoteU:localU");
     let dns = flows.iter().find(|f| f["transport"] == "udp").unwrap();
     assert_eq!(
         (dns["client"].as_str(), dns["server"].as_str()),

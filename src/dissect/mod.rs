@@ -229,6 +229,17 @@ impl FlowState {
                     .to_string(),
             );
         }
+        // Port 5349 is TURN over TLS (RFC 5766 §2.1, RFC 7350 for DTLS):
+        // the allocation and what it relays (ICE, media) are inside.
+        if (client.port() == 5349 || server.port() == 5349)
+            && (state.protocols.contains(Protocol::Tls) || state.protocols.contains(Protocol::Dtls))
+            && !state.protocols.contains(Protocol::Turn)
+        {
+            notes.push(
+                "TLS on port 5349: TURN over TLS, the allocation and the media it relays cannot be read"
+                    .to_string(),
+            );
+        }
         FlowRecord {
             id,
             transport: proto,

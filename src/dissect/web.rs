@@ -250,7 +250,12 @@ impl FlowState {
             self.web_sdp(ctx, carrier, None, text);
             return;
         }
-        if matches!(text.first(), Some(b'{' | b'[')) {
+        // Most JSON on the web is not signaling: parse only what mentions
+        // an SDP or a candidate.
+        let mentions = |needle: &[u8]| memchr::memmem::find(text, needle).is_some();
+        if matches!(text.first(), Some(b'{' | b'['))
+            && (mentions(b"v=0") || mentions(b"candidate:"))
+        {
             let Ok(value) = serde_json::from_slice::<serde_json::Value>(text) else {
                 return;
             };
