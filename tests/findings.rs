@@ -451,3 +451,29 @@ fn relay_allowed_by_the_name_it_was_reached_by_and_published_ranges() {
         (Some("info"), Some("clinic TURN"))
     );
 }
+
+/// coturn's RFC 6062 TCP allocations (`turnutils_uclient -T`): the control
+/// connections, and the two data connections a ConnectionBind made, each
+/// relaying the peer's 5 × 120 bytes each way (tshark's count).
+#[test]
+fn turn_tcp_allocations_and_their_data_connections() {
+    let r = report("turn-tcp-relay.pcap");
+    let flows = r["flows"].as_array().unwrap();
+    let data: Vec<&serde_json::Value> = flows
+        .iter()
+        .filter(|f| f["turn"]["tcp_data_connection"] == true)
+        .collect();
+    assert_eq!(data.len(), 2, "two ConnectionBinds");
+    for f in &data {
+        assert_eq!(f["turn"]["relayed_tcp_bytes"], 1200);
+        assert_eq!(f["turn"]["carried"], serde_json::json!(["tcp-data"]));
+    }
+    let control = flows
+        .iter()
+        .filter(|f| f["server"] == "127.0.0.1:3478" && f["turn"]["tcp_data_connection"].is_null())
+        .count();
+    assert_eq!(control, 3);
+    let relay = findings(&r, "relay-third-party");
+    assert_eq!(relay.len(), 1);
+    assert_eq!(relay[0]["subject"], "tcp 127.0.0.1:3478");
+}

@@ -209,6 +209,12 @@ impl FlowState {
         let mut used = 0;
         loop {
             let rest = &data[used..];
+            // After ConnectionBind (RFC 6062 §5.3) the stream is the peer's.
+            if let Some(turn) = self.turn.as_mut().filter(|t| t.tcp_data_connection) {
+                turn.relayed_tcp_bytes += rest.len() as u64;
+                turn.carried("tcp-data");
+                return Some(data.len());
+            }
             match rest.first() {
                 Some(0..=3) => match Message::parse(rest) {
                     Ok(m) => {

@@ -71,14 +71,17 @@ impl FlowState {
                 }
             }
             let carrier = match m.method {
-                Some(method) => format!("{method} {}", m.target.split('?').next().unwrap_or("")),
-                None => m.status.to_string(),
+                Some(method) => Carrier::Request {
+                    method,
+                    path: m.target.split('?').next().unwrap_or(""),
+                },
+                None => Carrier::Response(m.status),
             };
             let content_type = m.header("content-type");
             let body_start = used + m.head_len;
             match m.body {
                 Body::Whole(body) => {
-                    self.web_payload(ctx, &carrier, content_type, body);
+                    self.web_payload(ctx, carrier, content_type, body);
                     used = body_start + body.len();
                 }
                 Body::Sized(n) if n <= MAX_MESSAGE => return Some(used),
@@ -93,7 +96,7 @@ impl FlowState {
                     let framed = http::dechunk(&data[body_start..], &mut body, MAX_MESSAGE);
                     let result = match framed {
                         Ok(n) => {
-                            self.web_payload(ctx, &carrier, content_type, &body);
+                            self.web_payload(ctx, carrier, content_type, &body);
                             used = body_start + n;
                             None
                         }
@@ -110,7 +113,7 @@ impl FlowState {
                 }
                 Body::UntilClose => {
                     // Only the close ends it: read what is here, then stop.
-                    self.web_payload(ctx, &carrier, content_type, &data[body_start..]);
+                    self.web_payload(ctx, carrier, content_type, &data[body_start..]);
                     return None;
                 }
             }
@@ -211,7 +214,7 @@ impl FlowState {
                     if frame.fin && web.opcode[d] == websocket::OP_TEXT {
                         detail.text_messages += 1;
                         let message = std::mem::take(&mut web.message[d]);
-                        self.web_payload(ctx, "WebSocket text", None, &message);
+                        self.web_payload(ctx, Carrier::WebSocket, None, &message);
                         web.message[d] = message;
                         web.message[d].clear();
                     }
@@ -227,7 +230,7 @@ impl FlowState {
     fn web_payload(
         &mut self,
         ctx: &mut Ctx<'_>,
-        carrier: &str,
+        carrier: Carrier<'_>,
         content_type: Option<&str>,
         body: &[u8],
     ) {
@@ -282,7 +285,13 @@ impl FlowState {
         }
     }
 
-    fn web_sdp(&mut self, ctx: &mut Ctx<'_>, carrier: &str, kind: Option<String>, body: &[u8]) {
+    fn web_sdp(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        carrier: Carrier<'_>,
+        kind: Option<String>,
+        body: &[u8],
+    ) {
         let Some((record, announced)) = describe_sdp(ctx.at, body, carrier.to_string()) else {
             return;
         };
@@ -297,6 +306,25 @@ impl FlowState {
                 kind,
                 sdp: record,
             });
+        }
+    }
+}
+
+/// What carried a body: named only when it held signaling, so messages
+/// without any cost no allocation.
+#[derive(Clone, Copy)]
+enum Carrier<'a> {
+    Request { method: &'a str, path: &'a str },
+    Response(u16),
+    WebSocket,
+}
+
+impl std::fmt::Display for Carrier<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Carrier::Request { method, path } => write!(f, "{method} {path}"),
+            Carrier::Response(status) => write!(f, "{status}"),
+            Carrier::WebSocket => f.write_str("WebSocket text"),
         }
     }
 }

@@ -48,6 +48,17 @@ pub struct TurnDetail {
     pub channels: Vec<ChannelBinding>,
     /// Protocols found inside ChannelData and Send/Data indications.
     pub carried: Vec<&'static str>,
+    /// RFC 6062: a successful ConnectionBind made this TCP connection a
+    /// data connection; the bytes after it are the peer's TCP stream,
+    /// relayed as they are.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tcp_data_connection: bool,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub relayed_tcp_bytes: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
@@ -152,6 +163,10 @@ impl TurnDetail {
                         });
                     }
                 }
+                None
+            }
+            (stun::method::CONNECTION_BIND, Class::Success) => {
+                turn.tcp_data_connection = true;
                 None
             }
             (stun::method::SEND, Class::Indication) | (stun::method::DATA, Class::Indication) => {
