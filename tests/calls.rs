@@ -12,20 +12,6 @@ fn only_call(report: &serde_json::Value) -> &serde_json::Value {
     &calls[0]
 }
 
-fn legs(call: &serde_json::Value) -> Vec<(u64, String)> {
-    call["legs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            (
-                l["flow"].as_u64().unwrap(),
-                l["role"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect()
-}
-
 fn steps(call: &serde_json::Value) -> Vec<String> {
     call["reasoning"]
         .as_array()
@@ -44,7 +30,7 @@ fn cleartext_sip_call_is_exposed() {
         (Some("exposed"), Some("direct"))
     );
     assert_eq!(
-        legs(c),
+        call_legs(c),
         [
             (1, "signaling".into()),
             (2, "media".into()),
@@ -128,7 +114,7 @@ fn relayed_webrtc_is_one_call_through_the_relay() {
         (Some("conduit-consistent"), Some("relayed"))
     );
     assert_eq!(
-        legs(c),
+        call_legs(c),
         [
             (1, "relay".into()),
             (2, "relay".into()),
@@ -266,7 +252,7 @@ fn encrypted_web_signaling_is_attributed_to_the_relays_vendor() {
     assert_eq!(c["path"], "relayed");
     assert_eq!(c["relay"]["vendor"], "Google Meet");
     assert_eq!(
-        legs(c),
+        call_legs(c),
         [(2, "relay".into()), (1, "signaling-encrypted".into())]
     );
     let first = &steps(c)[0];
@@ -314,7 +300,7 @@ fn sip_over_tls_hides_signaling_and_leaves_the_keys_unknown() {
         (Some("indeterminate"), Some("media"))
     );
     assert_eq!(
-        legs(c),
+        call_legs(c),
         [(2, "media".into()), (3, "media".into())],
         "RTP and SRTCP on the next ports"
     );
@@ -441,12 +427,7 @@ fn assert_calls_match_tshark(name: &str) -> serde_json::Value {
             "{name} {call_id}"
         );
         assert_eq!(call["verdict"], "exposed", "cleartext RTP");
-        let findings: Vec<&str> = call["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f.as_str().unwrap())
-            .collect();
+        let findings = call_findings(call);
         assert!(
             findings.contains(&"media-cleartext") && findings.contains(&"signaling-cleartext"),
             "{findings:?}"

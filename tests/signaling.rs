@@ -99,20 +99,6 @@ fn calls(r: &serde_json::Value) -> &Vec<serde_json::Value> {
     r["calls"].as_array().unwrap()
 }
 
-fn roles(call: &serde_json::Value) -> Vec<(u64, String)> {
-    call["legs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| {
-            (
-                l["flow"].as_u64().unwrap(),
-                l["role"].as_str().unwrap().into(),
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn webrtc_offer_and_answer_in_a_cleartext_http_post() {
     let dir = tempfile::tempdir().unwrap();
@@ -153,7 +139,7 @@ fn webrtc_offer_and_answer_in_a_cleartext_http_post() {
     let calls = calls(&r);
     assert_eq!(calls.len(), 1, "{calls:#?}");
     let c = &calls[0];
-    assert_eq!(roles(c), [(1, "signaling".into()), (2, "ice".into())]);
+    assert_eq!(call_legs(c), [(1, "signaling".into()), (2, "ice".into())]);
     assert!(c["kinds"].as_array().unwrap().contains(&"webrtc".into()));
     let steps: Vec<&str> = c["reasoning"]
         .as_array()
@@ -169,12 +155,7 @@ fn webrtc_offer_and_answer_in_a_cleartext_http_post() {
         !steps.iter().any(|s| s.contains("not visible")),
         "{steps:#?}"
     );
-    let ids: Vec<&str> = c["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f.as_str().unwrap())
-        .collect();
+    let ids = call_findings(c);
     assert!(
         ids.contains(&"signaling-cleartext") && ids.contains(&"ice-address-exposed"),
         "{ids:?}"

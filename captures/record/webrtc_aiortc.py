@@ -5,30 +5,10 @@ ICE host candidates are restricted to 127.0.0.1 (aioice skips loopback by defaul
 STUN server is configured (aiortc would otherwise default to a public one).
 --turn: force both peers through the TURN server turn:127.0.0.1:3478 (iceTransportPolicy=relay).
 Run it inside a network namespace that only has lo (see webrtc-aiortc.sh)."""
-import asyncio, fractions, math, sys
-import array
-import aioice.ice
-aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"] if use_ipv4 else []
-import av
-from aiortc import (MediaStreamTrack, RTCConfiguration, RTCIceServer, RTCPeerConnection)
+import asyncio, sys
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection
 from aiortc.rtcconfiguration import RTCIceTransportPolicy
-
-class Tone(MediaStreamTrack):
-    kind = "audio"
-    def __init__(self):
-        super().__init__(); self.pts = 0; self.start = None
-    async def recv(self):
-        loop = asyncio.get_event_loop()
-        if self.start is None: self.start = loop.time()
-        target = self.start + self.pts / 48000
-        await asyncio.sleep(max(0, target - loop.time()))
-        n = 960
-        pcm = array.array("h", (int(8000 * math.sin(2 * math.pi * 440 * (i + self.pts) / 48000)) for i in range(n)))
-        frame = av.AudioFrame(format="s16", layout="mono", samples=n)
-        frame.planes[0].update(pcm.tobytes())
-        frame.sample_rate = 48000; frame.pts = self.pts; frame.time_base = fractions.Fraction(1, 48000)
-        self.pts += n
-        return frame
+from webrtc_peer import Tone, count_frames
 
 async def main(turn, seconds):
     if turn:
@@ -39,14 +19,7 @@ async def main(turn, seconds):
     caller, callee = RTCPeerConnection(cfg()), RTCPeerConnection(cfg())
     caller.addTrack(Tone())
     got = asyncio.Event(); count = {"frames": 0}
-    @callee.on("track")
-    def on_track(track):
-        async def drain():
-            while True:
-                try: await track.recv()
-                except Exception: return
-                count["frames"] += 1
-        asyncio.ensure_future(drain())
+    count_frames(callee, count)
     await caller.setLocalDescription(await caller.createOffer())
     await callee.setRemoteDescription(caller.localDescription)
     await callee.setLocalDescription(await callee.createAnswer())

@@ -8,7 +8,7 @@ are masked, RFC 6455), then a
 ({"type": "bye"}) and close their WebSockets.
 ICE host candidates are restricted to 127.0.0.1 (aioice skips loopback by default), no STUN server.
 Usage: webrtc_websocket.py server | callee | caller   (inside a netns that only has lo; see webrtc-websocket.sh)"""
-import asyncio, array, fractions, json, math, sys
+import asyncio, json, sys
 import websockets
 
 URI = "ws://127.0.0.1:8765/room/telehealth-visit"
@@ -31,29 +31,13 @@ async def server():
         except asyncio.TimeoutError: pass
 
 def peer_imports():
-    import aioice.ice
-    aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"] if use_ipv4 else []
-    import av
-    from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-    class Tone(MediaStreamTrack):
-        kind = "audio"
-        def __init__(self):
-            super().__init__(); self.pts = 0; self.start = None
-        async def recv(self):
-            loop = asyncio.get_event_loop()
-            if self.start is None: self.start = loop.time()
-            await asyncio.sleep(max(0, self.start + self.pts / 48000 - loop.time()))
-            n = 960
-            pcm = array.array("h", (int(8000 * math.sin(2 * math.pi * 440 * (i + self.pts) / 48000)) for i in range(n)))
-            frame = av.AudioFrame(format="s16", layout="mono", samples=n)
-            frame.planes[0].update(pcm.tobytes())
-            frame.sample_rate = 48000; frame.pts = self.pts; frame.time_base = fractions.Fraction(1, 48000)
-            self.pts += n
-            return frame
-    return Tone, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+    # Only the peers need aiortc; the relay runs without it.
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+    from webrtc_peer import Tone, count_frames
+    return Tone, count_frames, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 async def caller():
-    Tone, RTCConfiguration, RTCPeerConnection, RTCSessionDescription = peer_imports()
+    Tone, _, RTCConfiguration, RTCPeerConnection, RTCSessionDescription = peer_imports()
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     pc.addTrack(Tone())
     async with websockets.connect(URI, user_agent_header="teleprobe-patient-app/1.0", compression=None) as ws:
@@ -67,16 +51,9 @@ async def caller():
         await pc.close()
 
 async def callee():
-    Tone, RTCConfiguration, RTCPeerConnection, RTCSessionDescription = peer_imports()
+    _, count_frames, RTCConfiguration, RTCPeerConnection, RTCSessionDescription = peer_imports()
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[])); count = {"frames": 0}
-    @pc.on("track")
-    def on_track(track):
-        async def drain():
-            while True:
-                try: await track.recv()
-                except Exception: return
-                count["frames"] += 1
-        asyncio.ensure_future(drain())
+    count_frames(pc, count)
     async with websockets.connect(URI, user_agent_header="teleprobe-clinician-app/1.0", compression=None) as ws:
         print("callee connected", flush=True)
         async for msg in ws:

@@ -320,3 +320,28 @@ pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
 }
+
+/// A call's legs as (flow, role).
+pub fn call_legs(call: &serde_json::Value) -> Vec<(u64, String)> {
+    call["legs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["flow"].as_u64().unwrap(),
+                l["role"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The ids of the findings a call lists.
+pub fn call_findings(call: &serde_json::Value) -> Vec<&str> {
+    call["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect()
+}
