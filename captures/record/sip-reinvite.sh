@@ -10,13 +10,8 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"; OUT="$HERE/../sip-reinvite.pcap"
 command -v sipp >/dev/null && command -v tcpdump >/dev/null || \
   { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester tcpdump tshark; }
-NS=tpsipreinv
-ip netns del $NS 2>/dev/null || true
-ip netns add $NS; ip -n $NS link set lo up
-W=$(mktemp -d); cd "$W"; mkdir reinvite-rtp
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done; sleep 0.5; ip netns del $NS 2>/dev/null || true; }
-trap cleanup EXIT
+. "$HERE/netns.sh"; private_netns tpsipreinv
+mkdir reinvite-rtp
 G="$HERE/sip/gen_rtp_pcap.py"
 python3 "$G" reinvite-rtp/uac-1.pcap 0x4A6E5A11 20000 3000000000 440 2
 python3 "$G" reinvite-rtp/uac-2.pcap 0x4A6E5A11 20100 3000016000 440 2

@@ -13,13 +13,8 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 OUT=$1 SEED=$2 N=$3 T=$4 UAC_MP=$5 UAS_MP=$6 FILTER=$7; shift 7
 command -v sipp >/dev/null && command -v tcpdump >/dev/null || \
   { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sip-tester tcpdump tshark; }
-NS=tp-$SEED
-ip netns del "$NS" 2>/dev/null || true
-ip netns add "$NS"; ip -n "$NS" link set lo up
-W=$(mktemp -d); cd "$W"; mkdir trunk-rtp
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done; sleep 0.5; ip netns del "$NS" 2>/dev/null || true; }
-trap cleanup EXIT
+. "$HERE/netns.sh"; private_netns tp-$SEED
+mkdir trunk-rtp
 # A deterministic "random" SSRC / first seq / first timestamp per call and side; the scenarios
 # name all 24 media files, so 24 are made whatever the number of calls.
 python3 -c "

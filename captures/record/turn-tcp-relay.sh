@@ -11,13 +11,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"; OUT="$HERE/../turn-tcp-relay.pcap"
 command -v turnserver >/dev/null && command -v tcpdump >/dev/null || \
   { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn tcpdump tshark; }
-NS=tpturntcp
-ip netns del $NS 2>/dev/null || true
-ip netns add $NS; ip -n $NS link set lo up
-W=$(mktemp -d); cd "$W"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done; sleep 0.5; ip netns del $NS 2>/dev/null || true; }
-trap cleanup EXIT
+. "$HERE/netns.sh"; private_netns tpturntcp
 ip netns exec $NS turnserver -n --listening-ip=127.0.0.1 --relay-ip=127.0.0.1 --listening-port=3478 \
   --min-port=49160 --max-port=49200 --realm=clinic.example --lt-cred-mech --user=jane:s3cret-Pass \
   --fingerprint --no-tls --no-dtls --no-cli --allow-loopback-peers --no-multicast-peers \

@@ -8,13 +8,7 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 python3 -c 'import aiortc' 2>/dev/null || pip install -q aiortc
 command -v turnserver >/dev/null && command -v tcpdump >/dev/null || \
   { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn tcpdump tshark; }
-NS=tpwebrtc
-ip netns del $NS 2>/dev/null || true
-ip netns add $NS; ip -n $NS link set lo up
-W=$(mktemp -d); cd "$W"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done; sleep 0.5; ip netns del $NS 2>/dev/null || true; }
-trap cleanup EXIT
+. "$HERE/netns.sh"; private_netns tpwebrtc
 run() { # out-file, args
   local out=$1; shift
   ip netns exec $NS tcpdump -i lo -U -s 0 -w cap.pcap 'host 127.0.0.1 and udp' 2>/dev/null & local CAP=$!; PIDS+=($CAP); sleep 2

@@ -9,13 +9,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"; OUT="$HERE/../webrtc-websocket.pcap"
 python3 -c 'import aiortc, websockets' 2>/dev/null || pip install -q aiortc websockets
 command -v tcpdump >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpdump tshark; }
-NS=tpwebws
-ip netns del $NS 2>/dev/null || true
-ip netns add $NS; ip -n $NS link set lo up
-W=$(mktemp -d); cd "$W"
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done; sleep 0.5; ip netns del $NS 2>/dev/null || true; }
-trap cleanup EXIT
+. "$HERE/netns.sh"; private_netns tpwebws
 ip netns exec $NS tcpdump -i lo -U -s 0 -w cap.pcap 'host 127.0.0.1' 2>/dev/null & CAP=$!; PIDS+=($CAP); sleep 2
 ip netns exec $NS python3 "$HERE/webrtc_websocket.py" server & SRV=$!; PIDS+=($SRV)
 sleep 1
