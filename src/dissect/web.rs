@@ -15,8 +15,12 @@ use crate::proto::sip::state::describe_sdp;
 use crate::proto::{ParseError, Protocol, sdp, sip};
 use crate::time::Timestamp;
 
-/// Largest body or WebSocket message read for signaling.
+/// Largest WebSocket message read for signaling (a frame must be whole in
+/// the stream buffer to be unmasked).
 const MAX_MESSAGE: usize = MAX_BUFFERED - 1024;
+/// Largest HTTP body read for signaling: an SDP offer with many codecs and
+/// candidates, JSON-escaped, stays well under it.
+const MAX_SIGNALING: usize = 32 * 1024;
 const MAX_SDP: usize = 16;
 const MAX_CANDIDATES: usize = 32;
 
@@ -77,23 +81,31 @@ impl FlowState {
                 },
                 None => Carrier::Response(m.status),
             };
-            let content_type = m.header("content-type");
+            let content_type = m.content_type;
+            // Only bodies that can hold signaling are read: the rest (pages,
+            // images, downloads) are passed over by length, never buffered.
+            let readable = may_signal(content_type);
             let body_start = used + m.head_len;
             match m.body {
                 Body::Whole(body) => {
-                    self.web_payload(ctx, carrier, content_type, body);
+                    if readable && body.len() <= MAX_SIGNALING {
+                        self.web_payload(ctx, carrier, content_type, body);
+                    }
                     used = body_start + body.len();
                 }
-                Body::Sized(n) if n <= MAX_MESSAGE => return Some(used),
+                Body::Sized(n) if readable && n <= MAX_SIGNALING => return Some(used),
                 Body::Sized(n) => {
                     let here = data.len() - body_start;
                     web.skip[d] = (n - here) as u64;
                     return Some(data.len());
                 }
+                // Chunks cannot be passed over by length: stop following
+                // this direction unless the body may be signaling.
+                Body::Chunked if !readable => return None,
                 Body::Chunked => {
                     let mut body = std::mem::take(&mut web.scratch);
                     body.clear();
-                    let framed = http::dechunk(&data[body_start..], &mut body, MAX_MESSAGE);
+                    let framed = http::dechunk(&data[body_start..], &mut body, MAX_SIGNALING);
                     let result = match framed {
                         Ok(n) => {
                             self.web_payload(ctx, carrier, content_type, &body);
@@ -101,7 +113,7 @@ impl FlowState {
                             None
                         }
                         // Wait for the rest unless it can never fit.
-                        Err(ParseError::Incomplete { .. }) if data.len() - used < MAX_MESSAGE => {
+                        Err(ParseError::Incomplete { .. }) if data.len() - used < MAX_SIGNALING => {
                             Some(Some(used))
                         }
                         Err(_) => Some(None),
@@ -117,10 +129,7 @@ impl FlowState {
                     return None;
                 }
             }
-            let upgrade = m.upgrades_to_websocket()
-                || (m.method.is_some()
-                    && m.header("upgrade")
-                        .is_some_and(|v| v.eq_ignore_ascii_case("websocket")));
+            let upgrade = m.upgrades_to_websocket() || (m.method.is_some() && m.asks_websocket());
             if upgrade {
                 web.websocket[d] = true;
                 self.protocols.insert(Protocol::Websocket);
@@ -253,12 +262,12 @@ impl FlowState {
             self.web_sdp(ctx, carrier, None, text);
             return;
         }
-        // Most JSON on the web is not signaling: parse only what mentions
-        // an SDP or a candidate.
+        // Most JSON on the web is not signaling: parse only what holds an
+        // SDP (in a JSON string, `v=0` and an escaped line break) or a
+        // candidate.
         let mentions = |needle: &[u8]| memchr::memmem::find(text, needle).is_some();
-        if matches!(text.first(), Some(b'{' | b'['))
-            && (mentions(b"v=0") || mentions(b"candidate:"))
-        {
+        let signaling = mentions(br"v=0\r\n") || mentions(br"v=0\n") || mentions(b"candidate:");
+        if matches!(text.first(), Some(b'{' | b'[')) && signaling {
             let Ok(value) = serde_json::from_slice::<serde_json::Value>(text) else {
                 return;
             };
@@ -327,6 +336,18 @@ impl std::fmt::Display for Carrier<'_> {
             Carrier::WebSocket => f.write_str("WebSocket text"),
         }
     }
+}
+
+/// Whether a body of this Content-Type can carry signaling: SDP, JSON,
+/// plain text, or untyped.
+fn may_signal(content_type: Option<&str>) -> bool {
+    let Some(ct) = content_type else { return true };
+    let ct = ct.as_bytes();
+    let has = |needle: &[u8]| {
+        ct.windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    };
+    has(b"sdp") || has(b"json") || has(b"text/plain")
 }
 
 /// Consumes up to `available` bytes of a pending skip; returns how many.

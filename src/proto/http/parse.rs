@@ -82,6 +82,9 @@ pub struct Message<'a> {
     /// Bytes of the head, blank line included.
     pub head_len: usize,
     pub body: Body<'a>,
+    pub content_type: Option<&'a str>,
+    /// The protocol an Upgrade header asks for or confirms.
+    pub upgrade: Option<&'a str>,
 }
 
 impl<'a> Message<'a> {
@@ -121,6 +124,27 @@ impl<'a> Message<'a> {
             (Some(first), second, 0)
         };
         let head_len = end + 4;
+        // One pass over the headers for the few that framing needs.
+        let (mut length, mut chunked) = (None, false);
+        let (mut content_type, mut upgrade) = (None, None);
+        for line in head.split("\r\n").skip(1) {
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
+            let (name, value) = (name.trim(), value.trim());
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.parse::<usize>().ok();
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                chunked = value
+                    .as_bytes()
+                    .windows(7)
+                    .any(|w| w.eq_ignore_ascii_case(b"chunked"));
+            } else if name.eq_ignore_ascii_case("content-type") {
+                content_type = Some(value);
+            } else if name.eq_ignore_ascii_case("upgrade") {
+                upgrade = Some(value);
+            }
+        }
         let mut m = Message {
             method,
             target,
@@ -128,13 +152,9 @@ impl<'a> Message<'a> {
             head,
             head_len,
             body: Body::Whole(&[]),
+            content_type,
+            upgrade,
         };
-        let chunked = m
-            .header("transfer-encoding")
-            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-        let length = m
-            .header("content-length")
-            .and_then(|v| v.trim().parse::<usize>().ok());
         // Responses to HEAD, 1xx, 204 and 304 have no body; the caller knows
         // about HEAD, the codes are here.
         let bodiless = is_response && (status < 200 || status == 204 || status == 304);
@@ -166,10 +186,14 @@ impl<'a> Message<'a> {
     /// Whether this message switches the connection to WebSocket (a 101
     /// answering an Upgrade, RFC 6455 §4).
     pub fn upgrades_to_websocket(&self) -> bool {
-        self.status == 101
-            && self
-                .header("upgrade")
-                .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+        self.status == 101 && self.asks_websocket()
+    }
+
+    /// Whether its Upgrade header names WebSocket (a request asking, or
+    /// the 101 confirming).
+    pub fn asks_websocket(&self) -> bool {
+        self.upgrade
+            .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
     }
 }
 
