@@ -5,14 +5,10 @@
 //! This module must never import the assessment or the report: facts flow
 //! one way, upward.
 
+use crate::proto::record::as_text;
 use schemars::JsonSchema;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use std::net::SocketAddr;
-
-/// Serializes a typed value (an address) as the text the schema documents.
-fn as_text<T: std::fmt::Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(value)
-}
 
 use crate::time::Timestamp;
 

@@ -44,15 +44,11 @@ fn has(f: &FlowRecord, p: &str) -> bool {
     f.protocols.contains(&p)
 }
 
-/// An SDP media endpoint (the address is SDP's text) as a socket address.
+/// An ICE candidate's endpoint as a socket address; candidates may name an
+/// mDNS host instead (RFC 8839 §5.1), which hides the address: `None`.
 fn endpoint(address: &str, port: u16) -> Option<SocketAddr> {
     let ip: std::net::IpAddr = address.parse().ok()?;
     Some(SocketAddr::new(ip, port))
-}
-
-/// Whether an address STUN reported (kept as text) is `addr`.
-fn same_address(text: &str, addr: SocketAddr) -> bool {
-    crate::proto::record::with_text(addr, |t| t == text)
 }
 
 fn flow_evidence(f: &FlowRecord, detail: String) -> Evidence {
@@ -154,7 +150,7 @@ impl<'a> Signal<'a> {
 /// and its ICE candidates' addresses.
 fn announced_endpoints(sdp: &SdpRecord) -> impl Iterator<Item = SocketAddr> + '_ {
     sdp.media.iter().flat_map(|m| {
-        let ip: Option<std::net::IpAddr> = m.address.as_deref().and_then(|a| a.parse().ok());
+        let ip = m.address;
         let media = std::iter::once(m.port)
             .chain(m.rtcp_port)
             .filter(|&p| p > 0)
@@ -321,7 +317,7 @@ pub fn correlate(
             for sdp in &sip.sdp {
                 for m in &sdp.media {
                     for port in std::iter::once(m.port).chain(m.rtcp_port) {
-                        let addr = m.address.as_deref().and_then(|a| endpoint(a, port));
+                        let addr = m.address.map(|ip| SocketAddr::new(ip, port));
                         if let Some(&j) = addr
                             .as_ref()
                             .and_then(|a| by_endpoint.get(a))
@@ -352,15 +348,8 @@ pub fn correlate(
         }
         // A TURN allocation joins the flows that use its relayed and peer addresses.
         if let (Some(stun), Some(_)) = (&f.stun, &f.turn) {
-            // STUN's addresses are still kept as text (see StunDetail).
             for a in stun.relayed_addresses.iter().chain(&stun.peer_addresses) {
-                let addr = a.parse::<SocketAddr>().ok();
-                for &j in addr
-                    .as_ref()
-                    .and_then(|a| by_endpoint.get(a))
-                    .into_iter()
-                    .flatten()
-                {
+                for &j in by_endpoint.get(a).into_iter().flatten() {
                     uf.union(i, j);
                 }
             }
@@ -544,9 +533,9 @@ fn judge(
                     .is_some_and(|s| !s.relayed_addresses.is_empty())
         })
         .collect();
-    let relayed_addresses: Vec<&String> = turn
+    let relayed_addresses: Vec<SocketAddr> = turn
         .iter()
-        .flat_map(|f| &f.stun.as_ref().unwrap().relayed_addresses)
+        .flat_map(|f| f.stun.as_ref().unwrap().relayed_addresses.iter().copied())
         .collect();
     let call_legs: Vec<CallLeg> = legs
         .iter()
@@ -558,7 +547,7 @@ fn judge(
                 LegRole::Relay
             } else if relayed_addresses
                 .iter()
-                .any(|a| same_address(a, f.client) || same_address(a, f.server))
+                .any(|a| *a == f.client || *a == f.server)
             {
                 LegRole::RelayedMedia
             } else if f.rtp.is_some() || has(f, "dtls") || has(f, "srtcp") || has(f, "rtcp") {
@@ -703,16 +692,17 @@ fn judge(
         }
         // Media endpoints are participants; behind a relay, its client is.
         let is_media = f.rtp.is_some() || has(f, "dtls");
-        let ends: Vec<String> = if f.turn.is_some() {
-            vec![f.client.to_string()]
+        let ends: &[SocketAddr] = if f.turn.is_some() {
+            std::slice::from_ref(&f.client)
         } else if is_media {
-            vec![f.client.to_string(), f.server.to_string()]
+            &[f.client, f.server]
         } else {
-            Vec::new()
+            &[]
         };
         for a in ends {
-            if !relayed_addresses.contains(&&a) && !participants.contains(&a) {
-                participants.push(a);
+            let text = a.to_string();
+            if !relayed_addresses.contains(a) && !participants.contains(&text) {
+                participants.push(text);
             }
         }
     }
@@ -768,7 +758,7 @@ fn judge(
                 (m.rtp.is_some() || has(m, "dtls"))
                     && relayed_addresses
                         .iter()
-                        .any(|a| same_address(a, m.client) || same_address(a, m.server))
+                        .any(|a| *a == m.client || *a == m.server)
             })
     });
     // An ICE-lite server answers checks but never sends its own: only the
@@ -797,7 +787,7 @@ fn judge(
                 "Path: relayed through TURN server {} (REALM {}, relayed {}){}",
                 f.server,
                 s.realm.as_deref().unwrap_or("-"),
-                s.relayed_addresses.join(", "),
+                crate::proto::record::joined(&s.relayed_addresses, ", "),
                 if allowed_by.is_some() {
                     ", allow-listed by policy"
                 } else {

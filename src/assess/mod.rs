@@ -241,7 +241,7 @@ impl Assessor {
                 "{carried} carried a=crypto {} for {} {}:{} (key material not recorded)",
                 m.crypto_suites.join(", "),
                 m.kind,
-                m.address.as_deref().unwrap_or("?"),
+                crate::proto::record::OrUnknown(m.address),
                 m.port
             );
             self.report(
@@ -680,7 +680,10 @@ impl Assessor {
             .map(|r| r.name.clone());
         let mut values = vec![
             ("relay", f.server.to_string()),
-            ("relayed_addresses", stun.relayed_addresses.join(", ")),
+            (
+                "relayed_addresses",
+                crate::proto::record::joined(&stun.relayed_addresses, ", "),
+            ),
         ];
         if let Some(realm) = &stun.realm {
             values.push(("realm", realm.clone()));
@@ -698,7 +701,7 @@ impl Assessor {
             .unwrap_or_default();
         let detail = format!(
             "Allocate succeeded (relayed {}); relay carried: {}",
-            stun.relayed_addresses.join(", "),
+            crate::proto::record::joined(&stun.relayed_addresses, ", "),
             if carried.is_empty() {
                 "no recognised protocol"
             } else {

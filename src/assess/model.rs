@@ -153,7 +153,9 @@ pub struct RelayInfo {
     pub address: String,
     #[schemars(with = "String")]
     pub transport: Proto,
-    pub relayed_addresses: Vec<String>,
+    #[serde(serialize_with = "crate::proto::record::as_texts")]
+    #[schemars(with = "Vec<String>")]
+    pub relayed_addresses: Vec<std::net::SocketAddr>,
     pub realm: Option<String>,
     pub software: Vec<String>,
     pub vendor: Option<String>,

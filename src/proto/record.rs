@@ -3,7 +3,6 @@
 //! stack and only allocates the first time a value is seen.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
 /// Formats `value` on the stack and hands the text to `f`, so the packet
 /// path can compare a formatted value (an address, a code) with the stored
@@ -33,16 +32,64 @@ pub fn with_text<R>(value: impl std::fmt::Display, f: impl FnOnce(&str) -> R) ->
     }
 }
 
-/// An optional address that prints as nothing when absent.
-pub struct OptionalAddr(pub Option<SocketAddr>);
+/// Adds a typed value (an address) unless present or the list is full.
+pub fn push_unique_value<T: PartialEq>(list: &mut Vec<T>, value: T, cap: usize) {
+    if list.len() < cap && !list.contains(&value) {
+        list.push(value);
+    }
+}
 
-impl std::fmt::Display for OptionalAddr {
+/// Serializes a typed value (an address) as the text the schema documents:
+/// facts stay typed, only the formats write text.
+pub fn as_text<T: std::fmt::Display, S: serde::Serializer>(
+    value: &T,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
+}
+
+/// [`as_text`] for each value of a list.
+pub fn as_texts<T: std::fmt::Display, S: serde::Serializer>(
+    values: &[T],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(values.iter().map(|v| v.to_string()))
+}
+
+/// [`as_text`] for an optional value (`null` when absent).
+pub fn as_optional_text<T: std::fmt::Display, S: serde::Serializer>(
+    value: &Option<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
+}
+
+/// An optional value that prints as `?` when absent, for explanations.
+pub struct OrUnknown<T>(pub Option<T>);
+
+impl<T: std::fmt::Display> std::fmt::Display for OrUnknown<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(a) => write!(f, "{a}"),
-            None => Ok(()),
+        match &self.0 {
+            Some(v) => v.fmt(f),
+            None => f.write_str("?"),
         }
     }
+}
+
+/// Typed values (addresses) as one text, for explanations and summaries.
+pub fn joined<T: std::fmt::Display>(values: &[T], separator: &str) -> String {
+    let mut out = String::new();
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push_str(separator);
+        }
+        use std::fmt::Write;
+        let _ = write!(out, "{v}");
+    }
+    out
 }
 
 /// Adds `value` unless present or the list holds `cap` values already.

@@ -240,7 +240,7 @@ fn details(out: &mut String, group: &str, f: &FlowRecord) {
                             sdp.packet,
                             sdp.message,
                             m.kind,
-                            m.address.as_deref().unwrap_or("?"),
+                            crate::proto::record::OrUnknown(m.address),
                             m.port,
                             m.profile,
                             if m.crypto { " a=crypto" } else { "" }
@@ -297,13 +297,25 @@ fn details(out: &mut String, group: &str, f: &FlowRecord) {
                     let _ = writeln!(out, "      REALM: {r}");
                 }
                 if !s.mapped_addresses.is_empty() {
-                    let _ = writeln!(out, "      mapped: {}", s.mapped_addresses.join(", "));
+                    let _ = writeln!(
+                        out,
+                        "      mapped: {}",
+                        crate::proto::record::joined(&s.mapped_addresses, ", ")
+                    );
                 }
                 if !s.relayed_addresses.is_empty() {
-                    let _ = writeln!(out, "      relayed: {}", s.relayed_addresses.join(", "));
+                    let _ = writeln!(
+                        out,
+                        "      relayed: {}",
+                        crate::proto::record::joined(&s.relayed_addresses, ", ")
+                    );
                 }
                 if !s.peer_addresses.is_empty() {
-                    let _ = writeln!(out, "      peers: {}", s.peer_addresses.join(", "));
+                    let _ = writeln!(
+                        out,
+                        "      peers: {}",
+                        crate::proto::record::joined(&s.peer_addresses, ", ")
+                    );
                 }
             }
             if let Some(t) = &f.turn {

@@ -16,10 +16,10 @@ use super::state::{
     message_name,
 };
 use crate::proto::Seen;
-use crate::proto::record::push_unique;
+use crate::proto::record::{as_text, push_unique};
 use crate::time::{Nanos, Timestamp};
 use schemars::JsonSchema;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use std::net::SocketAddr;
 
 /// Messages kept per dialog, like sngrep's call flow; more are counted.
@@ -28,10 +28,6 @@ const MAX_SDP: usize = 16;
 const MAX_FLOWS: usize = 8;
 const MAX_TAGS: usize = 8;
 const MAX_IDENTITIES: usize = 16;
-
-fn as_text<T: std::fmt::Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(value)
-}
 
 /// Where a dialog is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]

@@ -11,7 +11,7 @@ use crate::proto::record::{bump, push_unique, with_text};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct SipDetail {
@@ -58,7 +58,10 @@ pub struct SdpRecord {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct SdpMedia {
     pub kind: String,
-    pub address: Option<String>,
+    /// The c= address media goes to (media-level, else session-level).
+    #[serde(serialize_with = "crate::proto::record::as_optional_text")]
+    #[schemars(with = "Option<String>")]
+    pub address: Option<IpAddr>,
     pub port: u16,
     /// Where RTCP goes: a=rtcp, or port + 1 without a=rtcp-mux; none when muxed.
     pub rtcp_port: Option<u16>,
@@ -286,10 +289,10 @@ impl SipIdentity {
     }
 }
 
-fn media_record(md: &sdp::Media, parsed: &sdp::Sdp, address: Option<std::net::IpAddr>) -> SdpMedia {
+fn media_record(md: &sdp::Media, parsed: &sdp::Sdp, address: Option<IpAddr>) -> SdpMedia {
     SdpMedia {
         kind: md.kind.clone(),
-        address: address.map(|a| a.to_string()),
+        address,
         port: md.port,
         rtcp_port: (!md.rtcp_mux && md.port > 0)
             .then(|| md.rtcp_port.unwrap_or(md.port.wrapping_add(1))),

@@ -5,10 +5,11 @@
 
 use super::parse::{self as stun, Class, Message};
 use crate::proto::Seen;
-use crate::proto::record::{OptionalAddr, push_unique, with_text};
+use crate::proto::record::{as_optional_text, as_texts, push_unique, push_unique_value, with_text};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct StunDetail {
@@ -23,9 +24,15 @@ pub struct StunDetail {
     pub realm: Option<String>,
     pub nonce_seen: bool,
     pub message_integrity: bool,
-    pub mapped_addresses: Vec<String>,
-    pub relayed_addresses: Vec<String>,
-    pub peer_addresses: Vec<String>,
+    #[serde(serialize_with = "as_texts")]
+    #[schemars(with = "Vec<String>")]
+    pub mapped_addresses: Vec<SocketAddr>,
+    #[serde(serialize_with = "as_texts")]
+    #[schemars(with = "Vec<String>")]
+    pub relayed_addresses: Vec<SocketAddr>,
+    #[serde(serialize_with = "as_texts")]
+    #[schemars(with = "Vec<String>")]
+    pub peer_addresses: Vec<SocketAddr>,
     /// Distinct PRIORITY values of ICE checks (first 8).
     pub priorities: Vec<u32>,
     pub ice_controlling: bool,
@@ -64,7 +71,9 @@ fn is_zero(n: &u64) -> bool {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
 pub struct ChannelBinding {
     pub channel: u16,
-    pub peer: Option<String>,
+    #[serde(serialize_with = "as_optional_text")]
+    #[schemars(with = "Option<String>")]
+    pub peer: Option<SocketAddr>,
 }
 
 impl StunDetail {
@@ -103,15 +112,15 @@ impl StunDetail {
             stun::MAPPED_ADDRESS,
         ] {
             if let Some(a) = m.address(kind) {
-                with_text(a, |t| push_unique(&mut s.mapped_addresses, t, 16));
+                push_unique_value(&mut s.mapped_addresses, a, 16);
                 break;
             }
         }
         if let Some(a) = m.address(stun::XOR_RELAYED_ADDRESS) {
-            with_text(a, |t| push_unique(&mut s.relayed_addresses, t, 16));
+            push_unique_value(&mut s.relayed_addresses, a, 16);
         }
         for a in m.addresses(stun::XOR_PEER_ADDRESS) {
-            with_text(a, |t| push_unique(&mut s.peer_addresses, t, 32));
+            push_unique_value(&mut s.peer_addresses, a, 32);
         }
         if let Some(p) = m.u32_attr(stun::PRIORITY) {
             if s.priorities.len() < 8 && !s.priorities.contains(&p) {
@@ -150,17 +159,12 @@ impl TurnDetail {
                 // Bindings are refreshed every few minutes: store each once.
                 if let Some(channel) = m.channel_number() {
                     let peer = m.address(stun::XOR_PEER_ADDRESS);
-                    let known = turn.channels.iter().any(|b| {
-                        b.channel == channel
-                            && with_text(OptionalAddr(peer), |p| {
-                                b.peer.as_deref().unwrap_or("") == p
-                            })
-                    });
+                    let known = turn
+                        .channels
+                        .iter()
+                        .any(|b| b.channel == channel && b.peer == peer);
                     if turn.channels.len() < 64 && !known {
-                        turn.channels.push(ChannelBinding {
-                            channel,
-                            peer: peer.map(|a| a.to_string()),
-                        });
+                        turn.channels.push(ChannelBinding { channel, peer });
                     }
                 }
                 None
