@@ -130,6 +130,16 @@ mod tests {
     fn long_values_are_compared_too() {
         let long = "x".repeat(300);
         assert!(with_text(&long, |t| t == long));
-        assert!(with_text(OptionalAddr(None), |t| t.is_empty()));
+        assert!(with_text(OrUnknown(None::<u16>), |t| t == "?"));
+        let addresses: [std::net::SocketAddr; 2] = [
+            "10.0.0.1:5060".parse().unwrap(),
+            "[::1]:3478".parse().unwrap(),
+        ];
+        assert_eq!(joined(&addresses, ", "), "10.0.0.1:5060, [::1]:3478");
+        let mut typed = Vec::new();
+        for a in [addresses[0], addresses[0], addresses[1]] {
+            push_unique_value(&mut typed, a, 8);
+        }
+        assert_eq!(typed, addresses);
     }
 }
