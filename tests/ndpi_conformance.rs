@@ -214,7 +214,7 @@ fn agreement_with_ndpi() {
             facts
                 .0
                 .extend(sni.or_else(|| f.quic.as_ref().and_then(|q| q.sni.clone())));
-            if let Some(v) = f.tls.as_ref().and_then(|t| t.version.as_deref()) {
+            if let Some(v) = f.tls.as_ref().and_then(|t| t.version).map(|v| v.name()) {
                 // nDPI names a TLS 1.3 draft or experiment by its family.
                 facts
                     .1
@@ -428,7 +428,7 @@ fn dtls_certificate_from_fragments() {
     let flow = &analysis.report.flows.in_memory()[0];
     let tls = flow.tls.as_ref().unwrap();
     // tshark: ServerHello version 0xfeff, cipher 0x0035, Certificate in two fragments (1308 + 239 bytes).
-    assert_eq!(tls.version.as_deref(), Some("DTLS 1.0"));
+    assert_eq!(tls.version.map(|v| v.name()), Some("DTLS 1.0"));
     assert_eq!(tls.cipher.as_deref(), Some("TLS_RSA_WITH_AES_256_CBC_SHA"));
     let cert = tls.certificate.as_ref().expect("certificate reassembled");
     assert!(

@@ -724,7 +724,7 @@ fn judge(
             kind: StepKind::Reason,
             step: format!(
                 "Key exchange: DTLS-SRTP ({}, {}) {between}",
-                t.version.as_deref().unwrap_or("DTLS"),
+                t.version.map_or("DTLS", |v| v.name()),
                 t.srtp_profile.as_deref().unwrap_or(""),
             ),
             evidence: vec![flow_evidence(

@@ -13,7 +13,7 @@ pub mod vendors;
 use crate::facts::{DialogRecord, DnsName, FlowRecord};
 use catalogue::{FindingId, Severity, rule};
 use model::{Call, Evidence, Finding, Summary, VendorSeen};
-use policy::{Policy, TlsVersion};
+use policy::Policy;
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
 use vendors::{Baa, Vendors};
@@ -495,14 +495,14 @@ impl Assessor {
                 Some(sni) => format!("{server} ({sni})"),
                 None => server.clone(),
             };
-            if let Some(v) = tls.version_id {
-                let min = if v >= 0xFE00 || v == 0x0100 {
+            if let Some(v) = tls.version {
+                let min = if v.is_dtls() {
                     self.policy.tls.minimum_dtls_version
                 } else {
                     self.policy.tls.minimum_version
                 };
-                if TlsVersion::rank(v) < TlsVersion::rank(min.0) {
-                    let version = tls.version.clone().unwrap_or_default();
+                if v.rank() < min.0.rank() {
+                    let version = v.to_string();
                     let detail = match &tls.version_inferred_from {
                         Some(from) => format!("{version}, from the {from}"),
                         None => format!("ServerHello in packet {hello} negotiated {version}"),

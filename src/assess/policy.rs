@@ -53,11 +53,11 @@ impl Default for TlsPolicy {
 }
 
 fn default_tls() -> TlsVersion {
-    TlsVersion(0x0303)
+    TlsVersion(crate::proto::tls::Version(0x0303))
 }
 
 fn default_dtls() -> TlsVersion {
-    TlsVersion(0xFEFD)
+    TlsVersion(crate::proto::tls::Version(0xFEFD))
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -100,45 +100,21 @@ impl<'de> Deserialize<'de> for RuleId {
     }
 }
 
-/// A TLS or DTLS version by name ("TLS 1.2", "DTLS 1.2").
+/// A TLS or DTLS version by name ("TLS 1.2", "DTLS 1.2"), as a policy
+/// file writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TlsVersion(pub u16);
-
-impl TlsVersion {
-    /// Orders versions by strength; DTLS numbers run backwards on the wire.
-    pub fn rank(v: u16) -> u16 {
-        match v {
-            0xFEFF | 0x0100 => 0x0302,
-            0xFEFD => 0x0303,
-            0xFEFC => 0x0304,
-            v if crate::proto::tls::is_tls13_family(v) => 0x0304,
-            other => other,
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<u16> {
-        Some(match name {
-            "SSL 3.0" => 0x0300,
-            "TLS 1.0" => 0x0301,
-            "TLS 1.1" => 0x0302,
-            "TLS 1.2" => 0x0303,
-            "TLS 1.3" => 0x0304,
-            "DTLS 1.0" | "DTLS 1.0 (pre-standard)" => 0xFEFF,
-            "DTLS 1.2" => 0xFEFD,
-            "DTLS 1.3" => 0xFEFC,
-            _ => return None,
-        })
-    }
-}
+pub struct TlsVersion(pub crate::proto::tls::Version);
 
 impl<'de> Deserialize<'de> for TlsVersion {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        TlsVersion::from_name(&s).map(TlsVersion).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "unknown version `{s}`; write \"TLS 1.2\", \"TLS 1.3\", \"DTLS 1.2\"..."
-            ))
-        })
+        crate::proto::tls::Version::from_name(&s)
+            .map(TlsVersion)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "unknown version `{s}`; write \"TLS 1.2\", \"TLS 1.3\", \"DTLS 1.2\"..."
+                ))
+            })
     }
 }
 
@@ -254,7 +230,10 @@ mod tests {
     #[test]
     fn default_policy_is_valid() {
         let p = Policy::default();
-        assert_eq!(p.tls.minimum_version, TlsVersion(0x0303));
+        assert_eq!(
+            p.tls.minimum_version,
+            TlsVersion(crate::proto::tls::Version(0x0303))
+        );
         assert!(p.in_clinic("10.1.2.3".parse().unwrap()));
         assert!(!p.in_clinic("8.8.8.8".parse().unwrap()));
     }

@@ -184,8 +184,8 @@ impl FlowState {
                 tls::CONTENT_CHANGE_CIPHER_SPEC => {
                     let before_tls13 = state
                         .detail
-                        .version_id
-                        .is_some_and(|v| !tls::is_tls13_family(v));
+                        .version
+                        .is_some_and(|v| !tls::is_tls13_family(v.0));
                     if before_tls13 {
                         state.encrypted[d] = true;
                     }

@@ -65,7 +65,7 @@ pub fn events(call: &Call, flows: &[FlowRecord]) -> Vec<LadderEvent> {
                 push(
                     p,
                     true,
-                    format!("ServerHello {}", t.version.as_deref().unwrap_or("")),
+                    format!("ServerHello {}", t.version.map_or("", |v| v.name())),
                 );
             }
         }

@@ -334,7 +334,7 @@ fn details(out: &mut String, group: &str, f: &FlowRecord) {
                 let _ = writeln!(
                     out,
                     "      {} {} SNI {} ALPN {}{}",
-                    t.version.as_deref().unwrap_or("version ?"),
+                    t.version.map_or("version ?", |v| v.name()),
                     t.cipher.as_deref().unwrap_or(""),
                     t.sni.as_deref().unwrap_or("-"),
                     if t.alpn.is_empty() {

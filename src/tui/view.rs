@@ -234,7 +234,9 @@ fn flows(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
                 f.client.to_string(),
                 f.server.to_string(),
                 f.protocols.join(","),
-                tls.and_then(|t| t.version.clone()).unwrap_or_default(),
+                tls.and_then(|t| t.version)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
                 tls.and_then(|t| t.sni.clone())
                     .or_else(|| f.quic.as_ref().and_then(|q| q.sni.clone()))
                     .unwrap_or_default(),

@@ -61,6 +61,77 @@ pub fn version_name(v: u16) -> &'static str {
     }
 }
 
+/// A TLS or DTLS version as the wire numbers it; named (and serialized)
+/// as Wireshark names it, "TLS 1.2", "DTLS 1.0", "TLS 1.3 (draft 23)".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Version(pub u16);
+
+/// Every version [`version_name`] names, for reading names back.
+const NAMED: [u16; 31] = [
+    0x0200, 0x0300, 0x0301, 0x0302, 0x0303, 0x0304, 0xFEFF, 0x0100, 0xFEFD, 0xFEFC, 0x7F0E, 0x7F0F,
+    0x7F10, 0x7F11, 0x7F12, 0x7F13, 0x7F14, 0x7F15, 0x7F16, 0x7F17, 0x7F18, 0x7F19, 0x7F1A, 0x7F1B,
+    0x7F1C, 0xFB17, 0xFB1A, 0x7E01, 0x7E02, 0x7E03, 0x7A12,
+];
+
+impl Version {
+    pub fn name(self) -> &'static str {
+        version_name(self.0)
+    }
+
+    /// The version a name stands for (policy files write names).
+    pub fn from_name(name: &str) -> Option<Version> {
+        NAMED
+            .iter()
+            .copied()
+            .map(Version)
+            .find(|v| v.name() == name)
+    }
+
+    /// Orders versions by strength: DTLS numbers run backwards on the
+    /// wire, and TLS 1.3's drafts and experiments rank as TLS 1.3.
+    pub fn rank(self) -> u16 {
+        match self.0 {
+            0xFEFF | 0x0100 => 0x0302,
+            0xFEFD => 0x0303,
+            0xFEFC => 0x0304,
+            v if is_tls13_family(v) => 0x0304,
+            other => other,
+        }
+    }
+
+    /// Whether this is DTLS (its own minimum in the policy).
+    pub fn is_dtls(self) -> bool {
+        self.0 >= 0xFE00 || self.0 == 0x0100
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl serde::Serialize for Version {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// In the schema a version is its name.
+impl schemars::JsonSchema for Version {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        String::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        String::json_schema(generator)
+    }
+}
+
 /// Whether a version number is TLS 1.3 or one of its drafts and
 /// experiments (all with TLS 1.3's handshake: encrypted after ServerHello).
 pub fn is_tls13_family(v: u16) -> bool {
@@ -460,6 +531,28 @@ pub fn certificate_info(der: &[u8]) -> Option<CertificateInfo> {
         not_after: cert.validity().not_after.timestamp(),
         dns_names,
     })
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::*;
+
+    #[test]
+    fn every_named_version_reads_back_and_ranks() {
+        for v in NAMED {
+            let version = Version(v);
+            assert_ne!(version.name(), "unknown", "0x{v:04x}");
+            assert_eq!(Version::from_name(version.name()), Some(version));
+        }
+        assert_eq!(Version::from_name("TLS 1.4"), None);
+        assert_eq!(Version(0x7F17).to_string(), "TLS 1.3 (draft 23)");
+        assert_eq!(Version(0x7F17).rank(), Version(0x0304).rank());
+        assert!(
+            Version(0xFEFF).rank() < Version(0xFEFD).rank(),
+            "DTLS runs backwards"
+        );
+        assert!(Version(0xFEFF).is_dtls() && !Version(0x0303).is_dtls());
+    }
 }
 
 #[cfg(test)]

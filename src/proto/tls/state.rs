@@ -13,11 +13,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct TlsDetail {
     /// Negotiated version from the ServerHello ("TLS 1.3", "DTLS 1.2").
-    pub version: Option<String>,
-    /// The same version as its number, for the rules (not in the report).
-    #[serde(skip)]
-    pub version_id: Option<u16>,
-    pub client_versions: Vec<String>,
+    pub version: Option<tls::Version>,
+    pub client_versions: Vec<tls::Version>,
     pub sni: Option<String>,
     pub alpn: Vec<String>,
     pub alpn_selected: Option<String>,
@@ -79,11 +76,16 @@ impl TlsState {
                     push_unique(&mut d.alpn, p, 8);
                 }
                 for v in hello.supported_versions() {
-                    push_unique(&mut d.client_versions, tls::version_name(v), 8);
+                    // By name: versions we cannot name are one "unknown".
+                    let v = tls::Version(v);
+                    if d.client_versions.len() < 8
+                        && !d.client_versions.iter().any(|c| c.name() == v.name())
+                    {
+                        d.client_versions.push(v);
+                    }
                 }
                 if d.client_versions.is_empty() {
-                    d.client_versions
-                        .push(tls::version_name(hello.legacy_version).to_string());
+                    d.client_versions.push(tls::Version(hello.legacy_version));
                 }
                 for p in hello.srtp_profiles() {
                     push_unique(&mut d.srtp_profiles_offered, tls::srtp_profile_name(p), 8);
@@ -97,8 +99,7 @@ impl TlsState {
                     return;
                 }
                 d.server_hello_packet.get_or_insert(at.packet);
-                d.version = Some(tls::version_name(hello.version()).to_string());
-                d.version_id = Some(hello.version());
+                d.version = Some(tls::Version(hello.version()));
                 // Early data may have come first; the ServerHello is better.
                 d.version_inferred_from = None;
                 d.cipher = Some(tls::cipher_name(hello.cipher));
@@ -164,20 +165,16 @@ impl TlsState {
         if d.server_hello_packet.is_some() || d.version_inferred_from.is_some() {
             return;
         }
-        let (version, id) = match record_version {
-            0x0300..=0x0302 | 0xFEFF | 0xFEFD => (
-                tls::version_name(record_version).to_string(),
-                Some(record_version),
-            ),
-            0x0303 => ("TLS 1.2 or 1.3".to_string(), None),
+        let (version, named) = match record_version {
+            0x0300..=0x0302 | 0xFEFF | 0xFEFD => (Some(tls::Version(record_version)), ""),
+            0x0303 => (None, ": TLS 1.2 or 1.3"),
             _ => return,
         };
         d.version_inferred_from = Some(format!(
-            "record layer 0x{record_version:04x} of application data in packet {} (no ServerHello captured)",
+            "record layer 0x{record_version:04x} of application data in packet {} (no ServerHello captured){named}",
             at.packet
         ));
-        d.version = Some(version);
-        d.version_id = id;
+        d.version = version;
     }
 
     pub fn stop_direction(&mut self, at: Seen) {
@@ -203,10 +200,9 @@ mod tests {
         let mut old = TlsState::default();
         old.on_application_data(at(7), 0x0301);
         old.on_application_data(at(8), 0x0301);
-        assert_eq!(old.detail.version.as_deref(), Some("TLS 1.0"));
         assert_eq!(
-            old.detail.version_id,
-            Some(0x0301),
+            old.detail.version,
+            Some(tls::Version(0x0301)),
             "the deprecated-TLS rule can fire"
         );
         assert!(
@@ -219,11 +215,12 @@ mod tests {
         assert_eq!(old.detail.application_data_records, 2);
         let mut modern = TlsState::default();
         modern.on_application_data(at(3), 0x0303);
-        assert_eq!(modern.detail.version.as_deref(), Some("TLS 1.2 or 1.3"));
-        assert_eq!(modern.detail.version_id, None, "not enough to judge");
+        assert_eq!(modern.detail.version, None, "not enough to judge");
+        let from = modern.detail.version_inferred_from.as_deref().unwrap();
+        assert!(from.ends_with(": TLS 1.2 or 1.3"), "{from}");
         let mut dtls = TlsState::default();
         dtls.on_application_data(at(3), 0xFEFD);
-        assert_eq!(dtls.detail.version.as_deref(), Some("DTLS 1.2"));
+        assert_eq!(dtls.detail.version.map(|v| v.name()), Some("DTLS 1.2"));
     }
 
     #[test]
@@ -245,7 +242,7 @@ mod tests {
         assert_eq!(state.detail.sni.as_deref(), Some("portal.clinic.example"));
         assert_eq!(state.detail.client_hello_packet, Some(6));
         assert_eq!(state.detail.alpn, ["h2"]);
-        assert_eq!(state.detail.client_versions, ["TLS 1.3"]);
+        assert_eq!(state.detail.client_versions, [tls::Version(0x0304)]);
         // Past the cap a partial message is dropped rather than kept.
         let mut capped = TlsState::default();
         capped.on_handshake_record(at(8), first, 10);
