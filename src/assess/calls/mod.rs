@@ -1,0 +1,474 @@
+//! Calls: flows correlated into what a person would call one call. A call
+//! starts from its signaling: each SIP dialog, and each SDP read in the
+//! clear on a web connection, is one. Media joins the signaling whose SDP
+//! announced its endpoint (c=/m=, RTCP, ICE candidates) last before the
+//! media began; ICE usernames (`a:b` on one side, `b:a` on the other, or an
+//! SDP a=ice-ufrag), a TURN allocation's relayed or peer addresses and RTCP
+//! on the next port join flows too. A flow that carried signaling is a leg
+//! of each call it signalled but never joins calls together (a trunk
+//! carries hundreds). Each call is then judged ([`judge`]). Must never read
+//! packets: it sees only the facts of ended (or running) flows and dialogs.
+
+use super::catalogue::FindingId;
+use super::policy::Policy;
+use super::vendors::Vendors;
+use crate::assess::model::*;
+use crate::facts::*;
+use crate::time::Timestamp;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+mod judge;
+use judge::{Members, judge};
+
+struct UnionFind(Vec<usize>);
+
+impl UnionFind {
+    fn find(&mut self, i: usize) -> usize {
+        let mut root = i;
+        while self.0[root] != root {
+            root = self.0[root];
+        }
+        let mut i = i;
+        while self.0[i] != root {
+            let next = self.0[i];
+            self.0[i] = root;
+            i = next;
+        }
+        root
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.find(a), self.find(b));
+        if a != b {
+            self.0[a.max(b)] = a.min(b);
+        }
+    }
+}
+
+fn has(f: &FlowRecord, p: &str) -> bool {
+    f.protocols.contains(&p)
+}
+
+/// An ICE candidate's endpoint as a socket address; candidates may name an
+/// mDNS host instead (RFC 8839 §5.1), which hides the address: `None`.
+fn endpoint(address: &str, port: u16) -> Option<SocketAddr> {
+    let ip: std::net::IpAddr = address.parse().ok()?;
+    Some(SocketAddr::new(ip, port))
+}
+
+fn flow_evidence(f: &FlowRecord, detail: String) -> Evidence {
+    Evidence {
+        flow: f.id,
+        first_packet: f.first_packet,
+        last_packet: f.last_packet,
+        first_timestamp: f.first_timestamp,
+        last_timestamp: f.last_timestamp,
+        detail,
+    }
+}
+
+/// Media may start a little before the SDP that announced it is seen
+/// (early media, capture on another segment); this much is tolerated.
+const ANNOUNCE_SLACK: i64 = 5_000_000_000;
+
+/// Findings a signaling flow raises that belong to each call whose
+/// signaling it carried, when that signaling shows the fact too: a trunk's
+/// SIP flow or a signaling server's connection is shared by many calls,
+/// its findings are not all theirs.
+fn substantiates(id: FindingId, signals: &[&Signal<'_>]) -> bool {
+    let sdps = || signals.iter().flat_map(|s| s.sdps());
+    let media = || sdps().flat_map(|s| &s.media);
+    let dialogs = || signals.iter().filter_map(|s| s.dialog());
+    match id {
+        FindingId::SignalingCleartext => true,
+        FindingId::SipIdentityExposed => dialogs().any(|d| !d.identities.is_empty()),
+        FindingId::SipCredentialsCleartext => dialogs().any(|d| d.authorization),
+        FindingId::SrtpKeysExposed => media().any(|m| m.crypto),
+        FindingId::IceAddressExposed => media().any(|m| !m.candidates.is_empty()),
+        _ => false,
+    }
+}
+
+/// Signaling that makes one call: a SIP dialog, or an SDP offer or answer
+/// read in the clear on a web connection (HTTP, WebSocket).
+enum Signal<'a> {
+    Dialog(&'a DialogRecord),
+    Web {
+        flow: &'a FlowRecord,
+        sdp: &'a WebSdp,
+    },
+}
+
+impl<'a> Signal<'a> {
+    fn dialog(&self) -> Option<&'a DialogRecord> {
+        match self {
+            Signal::Dialog(d) => Some(d),
+            Signal::Web { .. } => None,
+        }
+    }
+
+    /// Flows that carried it.
+    fn carriers(&self) -> &[u64] {
+        match self {
+            Signal::Dialog(d) => &d.flows,
+            Signal::Web { flow, .. } => std::slice::from_ref(&flow.id),
+        }
+    }
+
+    fn first_packet(&self) -> u64 {
+        match self {
+            Signal::Dialog(d) => d.first_packet,
+            Signal::Web { sdp, .. } => sdp.sdp.packet,
+        }
+    }
+
+    /// Its SDP bodies, each with when it was announced.
+    fn sdps(&self) -> Box<dyn Iterator<Item = &'a SdpRecord> + 'a> {
+        match self {
+            Signal::Dialog(d) => Box::new(d.sdp.iter().map(|s| &s.sdp)),
+            Signal::Web { sdp, .. } => Box::new(std::iter::once(&sdp.sdp)),
+        }
+    }
+
+    fn announcements(&self) -> Vec<(&'a SdpRecord, Timestamp)> {
+        match self {
+            Signal::Dialog(d) => d.sdp.iter().map(|s| (&s.sdp, s.timestamp)).collect(),
+            Signal::Web { sdp, .. } => vec![(&sdp.sdp, sdp.timestamp)],
+        }
+    }
+
+    /// Until when media may still join it: a dialog's end (and some slack);
+    /// web signaling never says when the call ends.
+    fn until(&self) -> i64 {
+        match self {
+            Signal::Dialog(d) if !(d.live && d.ended.is_none()) => d
+                .ended
+                .unwrap_or(d.last_timestamp)
+                .0
+                .saturating_add(ANNOUNCE_SLACK),
+            _ => i64::MAX,
+        }
+    }
+}
+
+/// Where an SDP says media goes: each medium's c=/m= port (and RTCP's),
+/// and its ICE candidates' addresses.
+fn announced_endpoints(sdp: &SdpRecord) -> impl Iterator<Item = SocketAddr> + '_ {
+    sdp.media.iter().flat_map(|m| {
+        let ip = m.address;
+        let media = std::iter::once(m.port)
+            .chain(m.rtcp_port)
+            .filter(|&p| p > 0)
+            .filter_map(move |p| Some(SocketAddr::new(ip?, p)));
+        let candidates = m
+            .candidates
+            .iter()
+            .filter_map(|c| endpoint(&c.address, c.port));
+        media.chain(candidates)
+    })
+}
+
+/// Groups the flows into calls and judges each. Each SIP dialog is a call
+/// of its own; the flows that carried its messages are its signaling legs
+/// but never join calls together (a trunk carries many). Media joins the
+/// dialog whose SDP announced its endpoint most recently before it began.
+pub fn correlate(
+    flows: &[std::sync::Arc<FlowRecord>],
+    dialogs: &[std::sync::Arc<DialogRecord>],
+    findings: &[Finding],
+    policy: &Policy,
+    vendors: &Vendors,
+) -> Vec<Call> {
+    let n = flows.len();
+    let mut signals: Vec<Signal<'_>> = dialogs.iter().map(|d| Signal::Dialog(d)).collect();
+    for f in flows {
+        for sdp in f.http.iter().flat_map(|h| &h.sdp) {
+            signals.push(Signal::Web { flow: f, sdp });
+        }
+    }
+    let mut uf = UnionFind((0..n + signals.len()).collect());
+    let index_of: HashMap<u64, usize> = flows.iter().enumerate().map(|(i, f)| (f.id, i)).collect();
+    // Flows that carried signaling: its legs, never joiners (a trunk, or a
+    // signaling server, carries many calls).
+    let mut carriers: Vec<bool> = vec![false; n];
+    for signal in &signals {
+        for i in signal.carriers().iter().filter_map(|id| index_of.get(id)) {
+            carriers[*i] = true;
+        }
+    }
+    // An offer and the answer that follows it on the same connection (an
+    // HTTP request and its response) are one call.
+    for k in 1..signals.len() {
+        if let (
+            Signal::Web {
+                flow: a,
+                sdp: offer,
+            },
+            Signal::Web {
+                flow: b,
+                sdp: answer,
+            },
+        ) = (&signals[k - 1], &signals[k])
+        {
+            let paired = offer.kind.as_deref() == Some("offer")
+                && answer.kind.as_deref() == Some("answer")
+                || offer.carrier.contains(' ') && !answer.carrier.contains(' ');
+            if a.id == b.id && paired {
+                uf.union(n + k - 1, n + k);
+            }
+        }
+    }
+    let mut by_call_id: HashMap<&str, usize> = HashMap::new();
+    let mut by_endpoint: HashMap<SocketAddr, Vec<usize>> = HashMap::new();
+    let mut by_ufrag_pair: HashMap<(String, String), usize> = HashMap::new();
+    let mut by_ufrag: HashMap<&str, usize> = HashMap::new();
+    let mut by_pair: HashMap<(SocketAddr, SocketAddr), usize> = HashMap::new();
+    for (i, f) in flows.iter().enumerate() {
+        if carriers[i] {
+            continue;
+        }
+        by_pair.entry((f.client, f.server)).or_insert(i);
+        for end in [f.client, f.server] {
+            let list = by_endpoint.entry(end).or_default();
+            if list.len() < 64 {
+                list.push(i);
+            }
+        }
+        // SIP seen on a flow without a dialog (its table was full, or no
+        // INVITE-dialog method): joined by Call-ID as before dialogs.
+        if let Some(sip) = &f.sip {
+            for id in &sip.call_ids {
+                match by_call_id.get(id.as_str()) {
+                    Some(&j) => uf.union(i, j),
+                    None => {
+                        by_call_id.insert(id, i);
+                    }
+                }
+            }
+        }
+        if let Some(stun) = &f.stun {
+            for u in &stun.usernames {
+                if let Some((a, b)) = u.split_once(':') {
+                    let key = if a <= b {
+                        (a.to_string(), b.to_string())
+                    } else {
+                        (b.to_string(), a.to_string())
+                    };
+                    match by_ufrag_pair.get(&key) {
+                        Some(&j) => uf.union(i, j),
+                        None => {
+                            by_ufrag_pair.insert(key, i);
+                        }
+                    }
+                    for part in [a, b] {
+                        by_ufrag.entry(part).or_insert(i);
+                    }
+                }
+            }
+        }
+    }
+    // Each media flow joins one dialog: the one whose SDP announced its
+    // endpoint last before the flow began (a re-INVITE moves media; a
+    // trunk reuses ports for later calls), or else the earliest after.
+    let mut chosen: HashMap<usize, (usize, Timestamp)> = HashMap::new();
+    for (k, signal) in signals.iter().enumerate() {
+        let until = signal.until();
+        for (sdp, announced) in signal.announcements() {
+            for endpoint in announced_endpoints(sdp) {
+                for &j in by_endpoint.get(&endpoint).into_iter().flatten() {
+                    let f = &flows[j];
+                    let overlaps = f.first_timestamp.0 <= until
+                        && f.last_timestamp.0 >= announced.0 - ANNOUNCE_SLACK;
+                    if !overlaps {
+                        continue;
+                    }
+                    let began = f.first_timestamp.0 + ANNOUNCE_SLACK;
+                    let better = match chosen.get(&j) {
+                        None => true,
+                        Some(&(_, best)) => {
+                            let (now_before, best_before) = (announced.0 <= began, best.0 <= began);
+                            match (now_before, best_before) {
+                                (true, true) => announced > best,
+                                (false, false) => announced < best,
+                                (now, _) => now,
+                            }
+                        }
+                    };
+                    if better {
+                        chosen.insert(j, (k, announced));
+                    }
+                }
+            }
+        }
+        for ufrag in signal
+            .sdps()
+            .flat_map(|s| &s.media)
+            .filter_map(|m| m.ice_ufrag.as_deref())
+        {
+            if let Some(&j) = by_ufrag.get(ufrag) {
+                uf.union(n + k, j);
+            }
+        }
+    }
+    for (&j, &(k, _)) in &chosen {
+        uf.union(j, n + k);
+    }
+    for (i, f) in flows.iter().enumerate() {
+        if carriers[i] {
+            continue;
+        }
+        // SDP of a SIP flow without dialogs announces where media goes.
+        if let Some(sip) = &f.sip {
+            for sdp in &sip.sdp {
+                for m in &sdp.media {
+                    for port in std::iter::once(m.port).chain(m.rtcp_port) {
+                        let addr = m.address.map(|ip| SocketAddr::new(ip, port));
+                        if let Some(&j) = addr
+                            .as_ref()
+                            .and_then(|a| by_endpoint.get(a))
+                            .and_then(|l| l.first())
+                        {
+                            uf.union(i, j);
+                        }
+                    }
+                    if let Some(&j) = m.ice_ufrag.as_deref().and_then(|u| by_ufrag.get(u)) {
+                        uf.union(i, j);
+                    }
+                }
+            }
+        }
+        // RTCP on the next ports of an RTP flow between the same hosts
+        // (RFC 3550 §11) belongs with it even when the SDP is not visible.
+        if has(f, "rtcp") || has(f, "srtcp") {
+            let below = |a: SocketAddr| Some(SocketAddr::new(a.ip(), a.port().checked_sub(1)?));
+            if let (Some(c), Some(s)) = (below(f.client), below(f.server)) {
+                let rtp = by_pair
+                    .get(&(c, s))
+                    .or_else(|| by_pair.get(&(s, c)))
+                    .copied();
+                if let Some(j) = rtp {
+                    uf.union(i, j);
+                }
+            }
+        }
+        // A TURN allocation joins the flows that use its relayed and peer addresses.
+        if let (Some(stun), Some(_)) = (&f.stun, &f.turn) {
+            for a in stun.relayed_addresses.iter().chain(&stun.peer_addresses) {
+                for &j in by_endpoint.get(a).into_iter().flatten() {
+                    uf.union(i, j);
+                }
+            }
+        }
+    }
+    // Components, in the order of their first packet.
+    let mut component_of: HashMap<usize, usize> = HashMap::new();
+    let mut components: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+    let carrier = |node: usize| carriers.get(node).copied().unwrap_or(false);
+    for node in 0..n + signals.len() {
+        if carrier(node) {
+            continue;
+        }
+        let root = uf.find(node);
+        let c = *component_of.entry(root).or_insert_with(|| {
+            components.push((Vec::new(), Vec::new()));
+            components.len() - 1
+        });
+        if node < n {
+            components[c].0.push(node);
+        } else {
+            components[c].1.push(node - n);
+        }
+    }
+    let first_packet = |(members, ss): &(Vec<usize>, Vec<usize>)| {
+        let flows = members.iter().map(|&i| flows[i].first_packet);
+        flows
+            .chain(ss.iter().map(|&k| signals[k].first_packet()))
+            .min()
+    };
+    components.sort_by_key(|c| first_packet(c));
+    // Encrypted web signaling (HTTPS, WebSocket, QUIC) named by SNI: it is
+    // attributed to a call whose relay or media server is the same vendor.
+    let web_signaling: Vec<(String, &FlowRecord)> = flows
+        .iter()
+        .filter(|f| f.sip.is_none() && f.stun.is_none() && f.rtp.is_none() && !has(f, "dtls"))
+        .filter_map(|f| {
+            let sni = f
+                .tls
+                .as_ref()
+                .and_then(|t| t.sni.as_deref())
+                .or_else(|| f.quic.as_ref().and_then(|q| q.sni.as_deref()))?;
+            Some((vendors.by_name(sni)?.name.clone(), &**f))
+        })
+        .collect();
+    // Which findings have evidence in which flow, built once.
+    let mut findings_by_flow: HashMap<u64, Vec<usize>> = HashMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        for e in &f.evidence {
+            let list = findings_by_flow.entry(e.flow).or_default();
+            if list.last() != Some(&i) {
+                list.push(i);
+            }
+        }
+    }
+    let mut calls = Vec::new();
+    for (members, ss) in components {
+        let call_signals: Vec<&Signal<'_>> = ss.iter().map(|&k| &signals[k]).collect();
+        let call_dialogs: Vec<&DialogRecord> =
+            call_signals.iter().filter_map(|s| s.dialog()).collect();
+        let mut legs: Vec<&FlowRecord> = members.iter().map(|&i| &*flows[i]).collect();
+        let mut signaling: Vec<u64> = Vec::new();
+        for signal in &call_signals {
+            for &i in signal.carriers().iter().filter_map(|id| index_of.get(id)) {
+                if !signaling.contains(&flows[i].id) {
+                    signaling.push(flows[i].id);
+                    legs.push(&flows[i]);
+                }
+            }
+        }
+        legs.sort_by_key(|f| f.id);
+        let media = legs
+            .iter()
+            .any(|f| has(f, "rtp") || has(f, "srtp") || has(f, "dtls") || has(f, "zrtp"));
+        let invite = !call_signals.is_empty()
+            || legs.iter().any(|f| {
+                f.sip
+                    .as_ref()
+                    .is_some_and(|s| s.requests.contains_key("INVITE"))
+            });
+        if !media && !invite {
+            continue;
+        }
+        let mut related: Vec<usize> = Vec::new();
+        for f in &legs {
+            for &k in findings_by_flow.get(&f.id).into_iter().flatten() {
+                if !signaling.contains(&f.id) || substantiates(findings[k].id, &call_signals) {
+                    related.push(k);
+                }
+            }
+        }
+        related.sort_unstable();
+        related.dedup();
+        let related: Vec<&Finding> = related.iter().map(|&i| &findings[i]).collect();
+        calls.push(judge(
+            calls.len() as u64 + 1,
+            Members {
+                legs: &legs,
+                signaling: &signaling,
+                dialogs: &call_dialogs,
+                web: &call_signals
+                    .iter()
+                    .filter_map(|s| match s {
+                        Signal::Web { flow, sdp } => Some((*flow, *sdp)),
+                        Signal::Dialog(_) => None,
+                    })
+                    .collect::<Vec<_>>(),
+            },
+            &related,
+            policy,
+            vendors,
+            &web_signaling,
+        ));
+    }
+    calls
+}

@@ -1,0 +1,586 @@
+//! The per-flow rules: what each finished (redacted) flow shows that the
+//! catalogue names, with the packets and values behind it (cleartext
+//! signaling and media, exposed identities, keys and addresses, TLS
+//! problems, relays, vendors by name). Must never see a value redaction
+//! did not, nor keep anything of the flow beyond the findings it raises.
+
+use super::catalogue::{FindingId, Severity};
+use super::model::Evidence;
+use super::{Assessor, FlowLine, MAX_CALL_FLOWS, MAX_FLOW_LINES, evidence};
+use crate::facts::FlowRecord;
+use std::net::IpAddr;
+
+impl Assessor {
+    /// Applies the per-flow rules to a finished (redacted) flow.
+    pub fn observe(&mut self, f: &FlowRecord) {
+        self.observed += 1;
+        // Flows that can be part of a call: signaling, ICE, relays, media,
+        // and encrypted web signaling to a known platform (by SNI).
+        let call_protocols = [
+            "sip", "sdp", "stun", "turn", "rtp", "srtp", "rtcp", "srtcp", "dtls", "zrtp",
+        ];
+        let vendor_sni = f
+            .tls
+            .as_ref()
+            .and_then(|t| t.sni.as_deref())
+            .or_else(|| f.quic.as_ref().and_then(|q| q.sni.as_deref()))
+            .is_some_and(|sni| self.vendors.by_name(sni).is_some());
+        if vendor_sni || f.protocols.iter().any(|p| call_protocols.contains(p)) {
+            if self.call_flows.len() < MAX_CALL_FLOWS {
+                self.call_flows.push(std::sync::Arc::new(f.clone()));
+            } else {
+                self.calls_truncated += 1;
+            }
+        }
+        let whole = |detail: String| evidence(f, f.first_packet, f.last_packet, detail);
+        if self.flow_lines.len() < MAX_FLOW_LINES {
+            self.flow_lines.push(FlowLine {
+                server: f.server.ip(),
+                evidence: whole(format!("{} {} -> {}", f.transport, f.client, f.server)),
+            });
+        }
+        let server = format!("{} {}", f.transport, f.server);
+
+        if let Some(sip) = &f.sip {
+            let ev = evidence(
+                f,
+                sip.first_packet,
+                f.last_packet,
+                format!("{} SIP messages", sip.messages.len()),
+            );
+            let agents = sip.user_agents.join("; ");
+            self.report(
+                FindingId::SignalingCleartext,
+                server.clone(),
+                &[
+                    ("transport", signaling_transport(f)),
+                    ("user_agents", agents),
+                ],
+                ev.clone(),
+            );
+            let ids: Vec<String> = sip
+                .identities
+                .iter()
+                .map(|i| match &i.display_name {
+                    Some(n) => format!("{}: \"{n}\" {}", i.header, i.uri),
+                    None => format!("{}: {}", i.header, i.uri),
+                })
+                .collect();
+            if !ids.is_empty() {
+                let detail = format!("readable in SIP headers: {}", ids.join(", "));
+                let ev = evidence(f, sip.first_packet, f.last_packet, detail);
+                self.report(
+                    FindingId::SipIdentityExposed,
+                    server.clone(),
+                    &[("identities", ids.join(", "))],
+                    ev,
+                );
+            }
+            if sip.authorization {
+                let packets: Vec<String> = sip
+                    .messages
+                    .iter()
+                    .filter(|m| m.message == "REGISTER" || m.message == "INVITE")
+                    .map(|m| m.packet.to_string())
+                    .collect();
+                let detail = format!(
+                    "Authorization or Proxy-Authorization in SIP requests (packets {})",
+                    packets.join(", ")
+                );
+                self.report(
+                    FindingId::SipCredentialsCleartext,
+                    server.clone(),
+                    &[],
+                    evidence(f, sip.first_packet, f.last_packet, detail),
+                );
+            }
+            for sdp in &sip.sdp {
+                self.sdp_findings(
+                    f,
+                    &server,
+                    sdp,
+                    &format!("SDP in packet {} ({})", sdp.packet, sdp.message),
+                );
+            }
+        }
+
+        if let Some(http) = f
+            .http
+            .as_ref()
+            .filter(|h| !h.sdp.is_empty() || !h.candidates.is_empty())
+        {
+            let transport = signaling_transport(f);
+            let packet = http.signaling_packet.unwrap_or(f.first_packet);
+            let what: Vec<String> = http
+                .sdp
+                .iter()
+                .map(|s| {
+                    format!(
+                        "SDP {}in {} (packet {})",
+                        s.kind
+                            .as_deref()
+                            .map(|k| format!("{k} "))
+                            .unwrap_or_default(),
+                        s.sdp.message,
+                        s.sdp.packet
+                    )
+                })
+                .chain(
+                    (!http.candidates.is_empty())
+                        .then(|| format!("{} trickled ICE candidates", http.candidates.len())),
+                )
+                .collect();
+            let detail = format!(
+                "WebRTC signaling readable over cleartext {transport}: {}",
+                what.join(", ")
+            );
+            self.report(
+                FindingId::SignalingCleartext,
+                server.clone(),
+                &[("transport", transport.to_string())],
+                evidence(f, packet, f.last_packet, detail),
+            );
+            for sdp in &http.sdp {
+                let carried = format!(
+                    "SDP in packet {} ({} over {transport})",
+                    sdp.sdp.packet, sdp.sdp.message
+                );
+                self.sdp_findings(f, &server, &sdp.sdp, &carried);
+            }
+            let trickled: Vec<String> = exposed_candidates(&http.candidates).collect();
+            if !trickled.is_empty() {
+                let detail = format!(
+                    "ICE candidates trickled over cleartext {transport} from packet {packet}: {}",
+                    trickled.join(", ")
+                );
+                self.report(
+                    FindingId::IceAddressExposed,
+                    server.clone(),
+                    &[("candidates", trickled.join(", "))],
+                    evidence(f, packet, f.last_packet, detail),
+                );
+            }
+        }
+
+        for s in f
+            .rtp
+            .iter()
+            .flat_map(|r| &r.streams)
+            .filter(|s| s.encrypted == crate::facts::Encrypted::No)
+        {
+            let subject = format!("SSRC {} {} -> {}", s.ssrc, f.client, f.server);
+            let detail = format!(
+                "{} RTP packets, payload type {}{}; {}",
+                s.packets,
+                s.payload_type,
+                s.codec
+                    .as_ref()
+                    .map(|c| format!(" ({c})"))
+                    .unwrap_or_default(),
+                s.evidence.join("; ")
+            );
+            let ev = Evidence {
+                flow: f.id,
+                first_packet: s.first_packet,
+                last_packet: s.last_packet,
+                first_timestamp: s.first_timestamp,
+                last_timestamp: s.last_timestamp,
+                detail,
+            };
+            self.report(
+                FindingId::MediaCleartext,
+                subject,
+                &[
+                    ("packets", s.packets.to_string()),
+                    ("direction", s.direction.to_string()),
+                ],
+                ev,
+            );
+        }
+
+        if let Some(rtcp) = &f.rtcp {
+            let items: Vec<&crate::facts::SdesRecord> = rtcp
+                .sdes
+                .iter()
+                .filter(|i| matches!(i.item, "NAME" | "EMAIL" | "PHONE" | "LOC" | "NOTE"))
+                .collect();
+            if let (Some(first), Some(last)) = (
+                items.iter().map(|i| i.packet).min(),
+                items.iter().map(|i| i.packet).max(),
+            ) {
+                let list: Vec<String> = items
+                    .iter()
+                    .map(|i| format!("{} {}={}", i.ssrc, i.item, i.value))
+                    .collect();
+                self.report(
+                    FindingId::RtcpSdesExposed,
+                    server.clone(),
+                    &[("items", list.join(", "))],
+                    evidence(
+                        f,
+                        first,
+                        last,
+                        format!("SDES items in plain RTCP: {}", list.join(", ")),
+                    ),
+                );
+            }
+        }
+
+        if let Some(tls) = &f.tls {
+            let hello = tls.server_hello_packet.unwrap_or(f.first_packet);
+            let subject = match &tls.sni {
+                Some(sni) => format!("{server} ({sni})"),
+                None => server.clone(),
+            };
+            if let Some(v) = tls.version {
+                let min = if v.is_dtls() {
+                    self.policy.tls.minimum_dtls_version
+                } else {
+                    self.policy.tls.minimum_version
+                };
+                if v.rank() < min.0.rank() {
+                    let version = v.to_string();
+                    let detail = match &tls.version_inferred_from {
+                        Some(from) => format!("{version}, from the {from}"),
+                        None => format!("ServerHello in packet {hello} negotiated {version}"),
+                    };
+                    self.report(
+                        FindingId::TlsDeprecated,
+                        subject.clone(),
+                        &[("version", version)],
+                        evidence(f, hello, hello, detail),
+                    );
+                }
+            }
+            if let Some(cipher) = &tls.cipher {
+                let allowed = &self.policy.tls.allowed_ciphers;
+                if weak_cipher(cipher) || (!allowed.is_empty() && !allowed.contains(cipher)) {
+                    let detail = format!("ServerHello in packet {hello} chose {cipher}");
+                    self.report(
+                        FindingId::TlsWeakCipher,
+                        subject.clone(),
+                        &[("cipher", cipher.clone())],
+                        evidence(f, hello, hello, detail),
+                    );
+                }
+            }
+            if let Some(cert) = &tls.certificate {
+                // WebRTC's DTLS certificates are self-signed by design: the
+                // SDP fingerprint authenticates them.
+                let webrtc = tls.srtp_profile.is_some();
+                let mut problems = Vec::new();
+                if cert.self_signed && !webrtc {
+                    problems.push("self-signed".to_string());
+                }
+                if cert.not_after < f.first_timestamp {
+                    problems.push(format!("expired {}", cert.not_after));
+                }
+                if cert.not_before > f.last_timestamp {
+                    problems.push(format!("not valid before {}", cert.not_before));
+                }
+                if let Some(sni) = &tls.sni {
+                    let cn = cert
+                        .subject
+                        .rsplit("CN=")
+                        .next()
+                        .unwrap_or("")
+                        .split(',')
+                        .next()
+                        .unwrap_or("");
+                    let names_match = name_matches(sni, cn)
+                        || cert.dns_names.iter().any(|n| name_matches(sni, n));
+                    if !names_match {
+                        problems.push(format!("does not name {sni}"));
+                    }
+                }
+                if !problems.is_empty() {
+                    let detail = format!(
+                        "certificate in packet {} ({}) is {}",
+                        cert.packet,
+                        cert.subject,
+                        problems.join(", ")
+                    );
+                    self.report(
+                        FindingId::TlsCertificateProblem,
+                        subject.clone(),
+                        &[
+                            ("subject", cert.subject.clone()),
+                            ("problems", problems.join(", ")),
+                        ],
+                        evidence(f, cert.packet, cert.packet, detail),
+                    );
+                }
+            }
+        }
+
+        let sni = f
+            .tls
+            .as_ref()
+            .and_then(|t| t.sni.clone())
+            .or_else(|| f.quic.as_ref().and_then(|q| q.sni.clone()));
+        if let Some(sni) = sni {
+            if let Some(v) = self.vendors.by_name(&sni).map(|v| v.name.clone()) {
+                let packet = f
+                    .tls
+                    .as_ref()
+                    .and_then(|t| t.client_hello_packet)
+                    .unwrap_or(f.first_packet);
+                self.saw_vendor(
+                    &v,
+                    format!("SNI {sni} (flow {}, packet {packet})", f.id),
+                    f.id,
+                );
+                self.report(
+                    FindingId::SniProviderExposed,
+                    format!("{v}: {sni}"),
+                    &[("sni", sni.clone()), ("vendor", v.clone())],
+                    evidence(
+                        f,
+                        packet,
+                        packet,
+                        format!("ClientHello in packet {packet} names {sni}"),
+                    ),
+                );
+            }
+        }
+
+        if let Some(dns) = &f.dns {
+            for q in &dns.queries {
+                if let Some(v) = self.vendors.by_name(&q.name).map(|v| v.name.clone()) {
+                    self.saw_vendor(
+                        &v,
+                        format!("DNS query {} (flow {}, packet {})", q.name, f.id, q.packet),
+                        f.id,
+                    );
+                    let detail = format!("{} query for {} in packet {}", q.kind, q.name, q.packet);
+                    self.report(
+                        FindingId::DnsProviderExposed,
+                        format!("{v}: {}", q.name),
+                        &[("name", q.name.clone()), ("vendor", v.clone())],
+                        evidence(f, q.packet, q.packet, detail),
+                    );
+                }
+            }
+        }
+
+        for r in f.http.iter().flat_map(|h| &h.requests) {
+            let Some(host) = &r.host else { continue };
+            let host_only = host.split(':').next().unwrap_or(host);
+            if let Some(v) = self.vendors.by_name(host_only).map(|v| v.name.clone()) {
+                self.saw_vendor(
+                    &v,
+                    format!("HTTP Host {host} (flow {}, packet {})", f.id, r.packet),
+                    f.id,
+                );
+                let detail = format!(
+                    "{} http://{host}{} in packet {}",
+                    r.method, r.path, r.packet
+                );
+                self.report(
+                    FindingId::HttpCleartext,
+                    format!("{v}: {host}"),
+                    &[("host", host.clone())],
+                    evidence(f, r.packet, r.packet, detail),
+                );
+            }
+        }
+
+        if let Some(stun) = &f.stun {
+            for sw in &stun.software {
+                let detail = format!("SOFTWARE \"{sw}\" in STUN/TURN messages of flow {}", f.id);
+                self.report(
+                    FindingId::StunSoftwareDisclosed,
+                    sw.clone(),
+                    &[("software", sw.clone())],
+                    evidence(f, stun.first_packet, f.last_packet, detail),
+                );
+                if let Some(v) = self.vendors.by_software(sw).map(|v| v.name.clone()) {
+                    self.saw_vendor(&v, format!("STUN SOFTWARE {sw} (flow {})", f.id), f.id);
+                }
+            }
+            if let Some(realm) = &stun.realm {
+                if let Some(v) = self.vendors.by_realm(realm).map(|v| v.name.clone()) {
+                    self.saw_vendor(&v, format!("TURN REALM {realm} (flow {})", f.id), f.id);
+                }
+            }
+            if f.turn.is_some() && !stun.relayed_addresses.is_empty() {
+                self.relay(f, stun);
+            }
+        }
+    }
+
+    fn relay(&mut self, f: &FlowRecord, stun: &crate::facts::StunDetail) {
+        let relay_ip = Some(f.server.ip());
+        let allowed = self
+            .policy
+            .allowed_relay(relay_ip, stun.realm.as_deref(), &[])
+            .map(|r| r.name.clone());
+        let mut values = vec![
+            ("relay", f.server.to_string()),
+            (
+                "relayed_addresses",
+                crate::proto::record::joined(&stun.relayed_addresses, ", "),
+            ),
+        ];
+        if let Some(realm) = &stun.realm {
+            values.push(("realm", realm.clone()));
+        }
+        if !stun.software.is_empty() {
+            values.push(("software", stun.software.join("; ")));
+        }
+        if let Some(name) = &allowed {
+            values.push(("allowed_by", name.clone()));
+        }
+        let carried = f
+            .turn
+            .as_ref()
+            .map(|t| t.carried.join(", "))
+            .unwrap_or_default();
+        let detail = format!(
+            "Allocate succeeded (relayed {}); relay carried: {}",
+            crate::proto::record::joined(&stun.relayed_addresses, ", "),
+            if carried.is_empty() {
+                "no recognised protocol"
+            } else {
+                &carried
+            }
+        );
+        let subject = format!("{} {}", f.transport, f.server);
+        let before = self.findings.len();
+        self.report(
+            FindingId::RelayThirdParty,
+            subject.clone(),
+            &values,
+            evidence(f, stun.first_packet, f.last_packet, detail),
+        );
+        if allowed.is_some() && self.findings.len() > before {
+            if let Some(last) = self.findings.last_mut() {
+                last.severity = Severity::Info;
+            }
+        }
+    }
+
+    /// What an SDP read in the clear gives away: SDES keys (a=crypto) and
+    /// the addresses in its ICE candidates. `carried` says where it was.
+    fn sdp_findings(
+        &mut self,
+        f: &FlowRecord,
+        server: &str,
+        sdp: &crate::facts::SdpRecord,
+        carried: &str,
+    ) {
+        for m in sdp.media.iter().filter(|m| m.crypto) {
+            let detail = format!(
+                "{carried} carried a=crypto {} for {} {}:{} (key material not recorded)",
+                m.crypto_suites.join(", "),
+                m.kind,
+                crate::proto::record::OrUnknown(m.address),
+                m.port
+            );
+            self.report(
+                FindingId::SrtpKeysExposed,
+                server.to_string(),
+                &[("suites", m.crypto_suites.join(", "))],
+                evidence(f, sdp.packet, sdp.packet, detail),
+            );
+        }
+        let exposed: Vec<String> =
+            exposed_candidates(sdp.media.iter().flat_map(|m| &m.candidates)).collect();
+        if !exposed.is_empty() {
+            let detail = format!("{carried} lists candidates {}", exposed.join(", "));
+            self.report(
+                FindingId::IceAddressExposed,
+                server.to_string(),
+                &[("candidates", exposed.join(", "))],
+                evidence(f, sdp.packet, sdp.packet, detail),
+            );
+        }
+    }
+}
+
+/// Private, link-local and unique-local ranges: what a host candidate
+/// should not reveal.
+fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v) => v.is_private() || v.is_link_local() || v.is_loopback(),
+        IpAddr::V6(v) => {
+            v.is_loopback()
+                || (v.segments()[0] & 0xfe00) == 0xfc00
+                || (v.segments()[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// How a flow's cleartext signaling travelled: over WebSocket (RFC 7118,
+/// or WebRTC signaling), HTTP, or plain UDP/TCP.
+fn signaling_transport(f: &FlowRecord) -> String {
+    match &f.http {
+        Some(h) if h.websocket.is_some() => "WebSocket".to_string(),
+        Some(h) if !h.sdp.is_empty() || !h.candidates.is_empty() => "HTTP".to_string(),
+        _ => f.transport.to_string(),
+    }
+}
+
+/// The candidates that reveal a party's address: private addresses of
+/// host candidates (the device on the clinic's network) and public ones
+/// of host, server- or peer-reflexive candidates (where the patient is).
+/// Relay candidates name the TURN server; mDNS names hide the address.
+fn exposed_candidates<'a>(
+    candidates: impl IntoIterator<Item = &'a crate::facts::SdpCandidate>,
+) -> impl Iterator<Item = String> {
+    let mut seen: Vec<String> = Vec::new();
+    for c in candidates {
+        let Ok(ip) = c.address.parse::<IpAddr>() else {
+            continue;
+        };
+        let reveals = match c.kind.as_str() {
+            "host" => true,
+            "srflx" | "prflx" => !is_internal(ip),
+            _ => false,
+        };
+        let text = format!("{}:{} ({})", c.address, c.port, c.kind);
+        if reveals && !seen.contains(&text) {
+            seen.push(text);
+        }
+    }
+    seen.into_iter()
+}
+
+fn weak_cipher(name: &str) -> bool {
+    ["NULL", "EXPORT", "anon", "RC4", "_DES_", "DES40", "3DES"]
+        .iter()
+        .any(|w| name.contains(w))
+}
+
+/// RFC 6125 matching of a host name against a certificate name (one
+/// left-most wildcard label).
+fn name_matches(host: &str, pattern: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    let pattern = pattern.to_ascii_lowercase();
+    match pattern.strip_prefix("*.") {
+        Some(rest) => host.split_once('.').is_some_and(|(_, h)| h == rest),
+        None => host == pattern,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert!(weak_cipher("TLS_RSA_WITH_3DES_EDE_CBC_SHA"));
+        assert!(weak_cipher("TLS_RSA_WITH_RC4_128_SHA"));
+        assert!(weak_cipher("TLS_DH_anon_WITH_AES_128_CBC_SHA"));
+        assert!(!weak_cipher("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"));
+        assert!(!weak_cipher("TLS_RSA_WITH_AES_128_CBC_SHA"));
+        assert!(name_matches("a.clinic.example", "*.clinic.example"));
+        assert!(!name_matches("a.b.clinic.example", "*.clinic.example"));
+        assert!(name_matches("Clinic.Example", "clinic.example"));
+        assert!(
+            is_internal("192.168.1.20".parse().unwrap())
+                && !is_internal("198.51.100.7".parse().unwrap())
+        );
+        assert!(is_internal("fe80::1".parse().unwrap()) && is_internal("fd00::1".parse().unwrap()));
+    }
+}
