@@ -26,20 +26,18 @@ fn at(packet: u64, dir: Dir) -> Seen {
 
 /// An RTP packet (version 2, PT 0) with a G.711-like structured payload.
 fn rtp(sequence: u16, ssrc: u32) -> Vec<u8> {
-    let mut p = vec![0x80, 0x00];
-    p.extend_from_slice(&sequence.to_be_bytes());
-    p.extend_from_slice(&(u32::from(sequence) * 160).to_be_bytes());
-    p.extend_from_slice(&ssrc.to_be_bytes());
-    p.extend(std::iter::repeat_n(0xd5u8, 160));
-    p
+    crate::proto::rtp::build::RtpRepr {
+        sequence,
+        timestamp: u32::from(sequence) * 160,
+        ssrc,
+        ..Default::default()
+    }
+    .emit(&[0xd5; 160])
 }
 
 /// A TURN ChannelData frame on channel 0x4000.
 fn channel_data(inner: &[u8]) -> Vec<u8> {
-    let mut p = vec![0x40, 0x00];
-    p.extend_from_slice(&(inner.len() as u16).to_be_bytes());
-    p.extend_from_slice(inner);
-    p
+    crate::proto::stun::build::channel_data(0x4000, inner, false)
 }
 
 const TURN: Ports = Ports {

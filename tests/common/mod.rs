@@ -93,40 +93,29 @@ impl Pcap {
 
 /// A STUN message: type, transaction id, attributes (type, value).
 pub fn stun(msg_type: u16, tid: [u8; 12], attrs: &[(u16, Vec<u8>)]) -> Vec<u8> {
-    let mut body = Vec::new();
-    for (t, v) in attrs {
-        body.extend_from_slice(&t.to_be_bytes());
-        body.extend_from_slice(&(v.len() as u16).to_be_bytes());
-        body.extend_from_slice(v);
-        while body.len() % 4 != 0 {
-            body.push(0);
-        }
+    teleprobe::proto::stun::build::StunRepr {
+        message_type: msg_type,
+        transaction_id: tid,
+        attributes: attrs.to_vec(),
     }
-    let mut m = Vec::new();
-    m.extend_from_slice(&msg_type.to_be_bytes());
-    m.extend_from_slice(&(body.len() as u16).to_be_bytes());
-    m.extend_from_slice(&0x2112A442u32.to_be_bytes());
-    m.extend_from_slice(&tid);
-    m.extend_from_slice(&body);
-    m
+    .emit()
 }
 
 /// XOR-encoded IPv4 address attribute value.
 pub fn xor_v4(ip: [u8; 4], port: u16) -> Vec<u8> {
-    let c = 0x2112A442u32.to_be_bytes();
-    let mut v = vec![0, 1];
-    v.extend_from_slice(&(port ^ 0x2112).to_be_bytes());
-    v.extend(ip.iter().zip(c).map(|(a, k)| a ^ k));
-    v
+    // IPv4 is XORed with the magic cookie only: any transaction id will do.
+    teleprobe::proto::stun::build::xor_address((ip, port).into(), [0; 12])
 }
 
 pub fn rtp(pt: u8, seq: u16, ssrc: u32, payload: &[u8]) -> Vec<u8> {
-    let mut p = vec![0x80, pt];
-    p.extend_from_slice(&seq.to_be_bytes());
-    p.extend_from_slice(&(seq as u32 * 160).to_be_bytes());
-    p.extend_from_slice(&ssrc.to_be_bytes());
-    p.extend_from_slice(payload);
-    p
+    teleprobe::proto::rtp::build::RtpRepr {
+        marker: false,
+        payload_type: pt,
+        sequence: seq,
+        timestamp: u32::from(seq) * 160,
+        ssrc,
+    }
+    .emit(payload)
 }
 
 /// Deterministic pseudo-random bytes (xorshift), for "encrypted" payloads.
@@ -198,41 +187,31 @@ pub fn flow_with<'a>(report: &'a serde_json::Value, protocol: &str) -> Vec<&'a s
 
 /// A TLS record holding one handshake message.
 pub fn tls_record(handshake_type: u8, body: &[u8]) -> Vec<u8> {
-    let mut hs = vec![handshake_type];
-    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    hs.extend_from_slice(body);
-    let mut r = vec![22, 3, 1];
-    r.extend_from_slice(&(hs.len() as u16).to_be_bytes());
-    r.extend_from_slice(&hs);
-    r
+    use teleprobe::proto::tls::build::{handshake, record};
+    record(22, 0x0301, &handshake(handshake_type, body))
 }
 
 /// A TLS 1.2 ClientHello record with SNI.
 pub fn client_hello(sni: &str) -> Vec<u8> {
-    let mut b = vec![3, 3];
-    b.extend_from_slice(&[7; 32]);
-    b.push(0);
-    b.extend_from_slice(&[0, 4, 0xC0, 0x2F, 0x00, 0x0A, 1, 0]);
-    let name = sni.as_bytes();
-    let mut ext = vec![0, 0];
-    ext.extend_from_slice(&((name.len() + 5) as u16).to_be_bytes());
-    ext.extend_from_slice(&((name.len() + 3) as u16).to_be_bytes());
-    ext.push(0);
-    ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
-    ext.extend_from_slice(name);
-    b.extend_from_slice(&(ext.len() as u16).to_be_bytes());
-    b.extend_from_slice(&ext);
-    tls_record(1, &b)
+    let body = teleprobe::proto::tls::build::ClientHelloRepr {
+        version: 0x0303,
+        sni: Some(sni),
+        ciphers: &[0xC02F, 0x000A],
+        ..Default::default()
+    }
+    .emit();
+    tls_record(1, &body)
 }
 
 /// A ServerHello record choosing `version` (legacy field) and `cipher`.
 pub fn server_hello(version: u16, cipher: u16) -> Vec<u8> {
-    let mut b = version.to_be_bytes().to_vec();
-    b.extend_from_slice(&[9; 32]);
-    b.push(0);
-    b.extend_from_slice(&cipher.to_be_bytes());
-    b.push(0);
-    tls_record(2, &b)
+    let body = teleprobe::proto::tls::build::ServerHelloRepr {
+        version,
+        cipher,
+        ..Default::default()
+    }
+    .emit();
+    tls_record(2, &body)
 }
 
 /// A finding of the given id in a report, if any.
@@ -270,24 +249,17 @@ pub fn dns_a_reply(id: u16, name: &str, address: [u8; 4]) -> Vec<u8> {
 /// TURN ChannelData on channel 0x4001 carrying a DTLS 1.2 ClientHello that
 /// offers use_srtp (SRTP_AES128_CM_HMAC_SHA1_80).
 pub fn channel_data_with_dtls_client_hello() -> Vec<u8> {
-    let mut body = vec![0xFE, 0xFD];
-    body.extend_from_slice(&[0; 32]);
-    body.extend_from_slice(&[
-        0, 0, 0, 2, 0xC0, 0x2B, 1, 0, 0, 9, 0, 14, 0, 5, 0, 2, 0, 1, 0,
-    ]);
-    let len = (body.len() as u32).to_be_bytes();
-    let mut hs = vec![1];
-    hs.extend_from_slice(&len[1..]);
-    hs.extend_from_slice(&[0, 0, 0, 0, 0]);
-    hs.extend_from_slice(&len[1..]);
-    hs.extend_from_slice(&body);
-    let mut dtls = vec![22, 0xFE, 0xFD, 0, 0, 0, 0, 0, 0, 0, 0];
-    dtls.extend_from_slice(&(hs.len() as u16).to_be_bytes());
-    dtls.extend_from_slice(&hs);
-    let mut cd = vec![0x40, 0x01];
-    cd.extend_from_slice(&(dtls.len() as u16).to_be_bytes());
-    cd.extend_from_slice(&dtls);
-    cd
+    use teleprobe::proto::tls::build::{ClientHelloRepr, dtls_handshake, dtls_record};
+    let body = ClientHelloRepr {
+        version: 0xFEFD,
+        ciphers: &[0xC02B],
+        srtp_profiles: &[1],
+        dtls: true,
+        ..Default::default()
+    }
+    .emit();
+    let dtls = dtls_record(22, 0xFEFD, 0, &dtls_handshake(1, 0, &body));
+    teleprobe::proto::stun::build::channel_data(0x4001, &dtls, false)
 }
 
 /// A capture shipped in captures/.

@@ -2,6 +2,7 @@
 //! ([`parse`]), the streams and RTCP a flow carries ([`state`]), and the
 //! judgement of whether each stream is encrypted ([`verdict`]).
 
+pub mod build;
 mod parse;
 pub mod state;
 pub mod verdict;

@@ -1,6 +1,7 @@
 //! STUN and TURN: the message parser ([`parse`]) and what a flow learns
 //! from them ([`state`]).
 
+pub mod build;
 mod parse;
 pub mod state;
 

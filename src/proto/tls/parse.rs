@@ -15,10 +15,10 @@ pub const HS_CLIENT_HELLO: u8 = 1;
 pub const HS_SERVER_HELLO: u8 = 2;
 pub const HS_CERTIFICATE: u8 = 11;
 
-const EXT_SERVER_NAME: u16 = 0;
-const EXT_USE_SRTP: u16 = 14;
-const EXT_ALPN: u16 = 16;
-const EXT_SUPPORTED_VERSIONS: u16 = 43;
+pub(super) const EXT_SERVER_NAME: u16 = 0;
+pub(super) const EXT_USE_SRTP: u16 = 14;
+pub(super) const EXT_ALPN: u16 = 16;
+pub(super) const EXT_SUPPORTED_VERSIONS: u16 = 43;
 
 /// "TLS 1.2", "DTLS 1.2", "SSL 3.0"... for a wire version.
 pub fn version_name(v: u16) -> &'static str {
@@ -559,32 +559,19 @@ mod version_tests {
 pub(crate) mod tests {
     use super::*;
 
-    /// Builds a ClientHello body with SNI, ALPN, supported_versions, use_srtp.
+    /// A ClientHello body with SNI, ALPN, supported_versions (GREASE and
+    /// TLS 1.3) and use_srtp.
     pub(crate) fn client_hello(sni: &str, dtls: bool) -> Vec<u8> {
-        let mut b = vec![0x03, 0x03];
-        b.extend_from_slice(&[7; 32]);
-        b.push(0);
-        if dtls {
-            b.push(0);
+        super::super::build::ClientHelloRepr {
+            version: 0x0303,
+            sni: Some(sni),
+            ciphers: &[0x1301, 0xC02F],
+            alpn: &["h2"],
+            supported_versions: &[0x1A1A, 0x0304],
+            srtp_profiles: &[1],
+            dtls,
         }
-        b.extend_from_slice(&[0, 4, 0x13, 0x01, 0xC0, 0x2F]);
-        b.extend_from_slice(&[1, 0]);
-        let mut ext = Vec::new();
-        let name = sni.as_bytes();
-        let mut sni_ext = Vec::new();
-        sni_ext.extend_from_slice(&((name.len() + 3) as u16).to_be_bytes());
-        sni_ext.push(0);
-        sni_ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
-        sni_ext.extend_from_slice(name);
-        ext.extend_from_slice(&0u16.to_be_bytes());
-        ext.extend_from_slice(&(sni_ext.len() as u16).to_be_bytes());
-        ext.extend_from_slice(&sni_ext);
-        ext.extend_from_slice(&[0, 16, 0, 5, 0, 3, 2, b'h', b'2']);
-        ext.extend_from_slice(&[0, 43, 0, 5, 4, 0x1A, 0x1A, 0x03, 0x04]);
-        ext.extend_from_slice(&[0, 14, 0, 5, 0, 2, 0, 1, 0]);
-        b.extend_from_slice(&(ext.len() as u16).to_be_bytes());
-        b.extend_from_slice(&ext);
-        b
+        .emit()
     }
 
     #[test]
