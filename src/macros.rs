@@ -13,3 +13,24 @@ macro_rules! display_by_name {
         }
     )*};
 }
+
+/// The JSON schema of a typed value that serializes as text (a timestamp,
+/// a version): in the schema it is the string it is written as.
+#[macro_export]
+macro_rules! schema_as_string {
+    ($($t:ty),*) => {$(
+        impl schemars::JsonSchema for $t {
+            fn inline_schema() -> bool {
+                true
+            }
+
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                String::schema_name()
+            }
+
+            fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                String::json_schema(generator)
+            }
+        }
+    )*};
+}

@@ -105,11 +105,7 @@ impl Version {
     }
 }
 
-impl std::fmt::Display for Version {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
+crate::display_by_name!(Version);
 
 impl serde::Serialize for Version {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -117,20 +113,7 @@ impl serde::Serialize for Version {
     }
 }
 
-/// In the schema a version is its name.
-impl schemars::JsonSchema for Version {
-    fn inline_schema() -> bool {
-        true
-    }
-
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        String::schema_name()
-    }
-
-    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        String::json_schema(generator)
-    }
-}
+crate::schema_as_string!(Version);
 
 /// Whether a version number is TLS 1.3 or one of its drafts and
 /// experiments (all with TLS 1.3's handshake: encrypted after ServerHello).
