@@ -11,7 +11,7 @@ use super::{Ctx, FlowState, Ports};
 use crate::decode::TcpFlags;
 use crate::flow::tcp::{Delivery, MAX_BUFFERED, TcpDirection};
 use crate::proto::stun::{self, Message};
-use crate::proto::{ParseError, Protocol, dns, http, sip, tls};
+use crate::proto::{ParseError, Probe, Protocol, StreamProbe, dns, http, sip, tls};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StreamProto {
@@ -240,37 +240,48 @@ impl FlowState {
     }
 }
 
-/// Which protocol a connection carries, from its first bytes; `Undecided`
-/// until four bytes are there.
+/// The stream protocols, each with its probe, in the order they are asked:
+/// the first `Certain` decides. DNS is asked only on port 53.
+const PROBES: [(StreamProto, StreamProbe); 6] = [
+    (StreamProto::Tls, tls::probe_stream),
+    (StreamProto::Sip, sip::probe_stream),
+    (StreamProto::Http, http::probe_stream),
+    (StreamProto::StunTcp, stun::probe_stream),
+    (StreamProto::Dns, dns::probe_stream),
+    (StreamProto::Framed, probe_framed),
+];
+
+/// Bytes after which a stream no probe is sure of is left alone.
+const PROBE_WINDOW: usize = 64;
+
+/// Which protocol a connection carries, from its first bytes: the first
+/// probe that is certain; `Undecided` while one is unsure and few bytes
+/// are there, `Unknown` otherwise.
 fn decide(data: &[u8], ports: Ports) -> StreamProto {
     if data.len() < 4 {
         return StreamProto::Undecided;
     }
-    if tls::looks_like_tls(data) {
-        return StreamProto::Tls;
-    }
-    if sip::looks_like_sip(data) {
-        return StreamProto::Sip;
-    }
-    if http::looks_like_request(data) || data.starts_with(b"HTTP/1.") {
-        return StreamProto::Http;
-    }
-    match Message::parse(data) {
-        Ok(m) if !m.classic => return StreamProto::StunTcp,
-        Err(stun::StunError::Truncated)
-            if data.len() >= 8 && data[4..8] == stun::MAGIC_COOKIE.to_be_bytes() =>
-        {
-            return StreamProto::StunTcp;
+    let mut unsure = false;
+    for (proto, probe) in PROBES {
+        if proto == StreamProto::Dns && !ports.any_of(&[53]) {
+            continue;
         }
-        _ => {}
+        match probe(data) {
+            Probe::Certain => return proto,
+            Probe::Unsure => unsure = true,
+            Probe::NotForUs => {}
+        }
     }
-    if ports.any_of(&[53]) && dns::plausible(&data[2..]) {
-        return StreamProto::Dns;
+    if unsure && data.len() < PROBE_WINDOW {
+        StreamProto::Undecided
+    } else {
+        StreamProto::Unknown
     }
-    if looks_framed(data) {
-        return StreamProto::Framed;
-    }
-    StreamProto::Unknown
+}
+
+/// The stream probe for RFC 4571 framing (see [`looks_framed`]).
+fn probe_framed(data: &[u8]) -> Probe {
+    Probe::from_test(looks_framed(data), data.len(), 4)
 }
 
 /// The RFC 4571 frame at the start of `data`, when all of it is there.
@@ -309,4 +320,43 @@ fn looks_framed(data: &[u8]) -> bool {
         || classify(first) == Demux::Stun
         || framed(rest).is_some_and(plausible)
         || (rest.len() >= 3 && classify(&rest[2..]) == classify(first))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WEB: Ports = Ports {
+        client: 40000,
+        server: 8080,
+    };
+
+    #[test]
+    fn the_first_certain_probe_decides_and_unsure_ones_wait() {
+        assert_eq!(decide(b"INVITE sip:a@b SIP/2.0\r\n", WEB), StreamProto::Sip);
+        assert_eq!(
+            decide(b"INVI", WEB),
+            StreamProto::Undecided,
+            "may become SIP"
+        );
+        assert_eq!(decide(b"GET / HTTP/1.1\r\n", WEB), StreamProto::Http);
+        assert_eq!(decide(&[22, 3, 1, 0, 5, 1], WEB), StreamProto::Tls);
+        assert_eq!(
+            decide(b"SSH-2.0-OpenSSH_9.2p1\r\n", WEB),
+            StreamProto::Unknown
+        );
+        // DNS over TCP only where DNS lives: elsewhere its bytes are noise.
+        let mut query = vec![0, 29, 0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        query.extend_from_slice(b"\x06clinic\x07example\x00\x00\x01\x00\x01");
+        let dns = Ports {
+            client: 40000,
+            server: 53,
+        };
+        assert_eq!(decide(&query, dns), StreamProto::Dns);
+        assert_eq!(decide(&query, WEB), StreamProto::Unknown);
+        // Noise that keeps a probe unsure is given up within the window.
+        let noise = [1u8; PROBE_WINDOW];
+        assert_eq!(decide(&noise[..6], WEB), StreamProto::Undecided);
+        assert_eq!(decide(&noise, WEB), StreamProto::Unknown);
+    }
 }

@@ -33,6 +33,33 @@ pub enum ParseError {
     Invalid(&'static str),
 }
 
+/// What a protocol's probe says of a stream's first bytes (as Retina's
+/// probe-then-parse): the stream is surely this protocol, may still be
+/// once more bytes come, or is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Probe {
+    Certain,
+    Unsure,
+    NotForUs,
+}
+
+/// A stream protocol's probe over the first bytes of one direction.
+pub type StreamProbe = fn(&[u8]) -> Probe;
+
+impl Probe {
+    /// `Certain` when `yes`; otherwise `Unsure` while fewer than `enough`
+    /// bytes are there to tell, else `NotForUs`.
+    pub fn from_test(yes: bool, have: usize, enough: usize) -> Probe {
+        if yes {
+            Probe::Certain
+        } else if have < enough {
+            Probe::Unsure
+        } else {
+            Probe::NotForUs
+        }
+    }
+}
+
 /// Where the message being recorded sits in the capture: every fact keeps
 /// the packet number (as Wireshark counts) and time it was first seen.
 #[derive(Debug, Clone, Copy)]

@@ -93,6 +93,13 @@ pub fn plausible(b: &[u8]) -> bool {
     opcode <= 6 && questions && an <= 256
 }
 
+/// The stream probe for DNS over TCP (RFC 7766): a two-byte length, then
+/// a plausible header. Only asked on port 53: ids fall anywhere.
+pub fn probe_stream(b: &[u8]) -> crate::proto::Probe {
+    let yes = b.len() >= 14 && plausible(&b[2..]);
+    crate::proto::Probe::from_test(yes, b.len(), 14)
+}
+
 /// Reads a (possibly compressed) name at `at`; returns it and the offset
 /// after it in the message (after the first pointer, if any).
 fn name(b: &[u8], mut at: usize) -> Option<(String, usize)> {

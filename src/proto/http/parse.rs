@@ -248,6 +248,12 @@ pub fn dechunk(b: &[u8], out: &mut Vec<u8>, cap: usize) -> Result<usize, ParseEr
     }
 }
 
+/// The stream probe: an HTTP/1.x request line or status line.
+pub fn probe_stream(b: &[u8]) -> crate::proto::Probe {
+    let yes = looks_like_request(b) || b.starts_with(b"HTTP/1.");
+    crate::proto::Probe::from_test(yes, b.len(), 8)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

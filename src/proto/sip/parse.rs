@@ -82,6 +82,18 @@ pub fn looks_like_sip(b: &[u8]) -> bool {
     })
 }
 
+/// The stream probe: a SIP start line, or the start of one.
+pub fn probe_stream(b: &[u8]) -> crate::proto::Probe {
+    use crate::proto::Probe;
+    if looks_like_sip(b) {
+        Probe::Certain
+    } else if may_become_sip(b) {
+        Probe::Unsure
+    } else {
+        Probe::NotForUs
+    }
+}
+
 impl<'a> SipMessage<'a> {
     /// Parses one message at the start of `b`. With `stream` (TCP), the body
     /// length comes from Content-Length and a message not all there yet is

@@ -84,6 +84,21 @@ pub fn is_turn_method(method: u16) -> bool {
     (method::ALLOCATE..=method::CONNECTION_ATTEMPT).contains(&method)
 }
 
+/// The stream probe (STUN over TCP, RFC 6062 control connections): a
+/// message with the magic cookie, whole or still arriving. Classic RFC 3489
+/// messages carry no cookie: on a stream they are not told from noise.
+pub fn probe_stream(b: &[u8]) -> crate::proto::Probe {
+    use crate::proto::Probe;
+    match Message::parse(b) {
+        Ok(m) if !m.classic => Probe::Certain,
+        Err(StunError::Truncated) if b.len() >= 8 && b[4..8] == MAGIC_COOKIE.to_be_bytes() => {
+            Probe::Certain
+        }
+        _ if b.len() < 8 && b.first().is_some_and(|&f| f < 4) => Probe::Unsure,
+        _ => Probe::NotForUs,
+    }
+}
+
 /// A STUN message borrowed from a packet.
 #[derive(Debug, Clone, Copy)]
 pub struct Message<'a> {

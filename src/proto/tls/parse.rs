@@ -201,6 +201,11 @@ pub fn looks_like_tls(b: &[u8]) -> bool {
     b.len() >= 5 && (20..=24).contains(&b[0]) && b[1] == 3 && b[2] <= 4
 }
 
+/// The stream probe: a TLS record header (content type, version 3.x).
+pub fn probe_stream(b: &[u8]) -> crate::proto::Probe {
+    crate::proto::Probe::from_test(looks_like_tls(b), b.len(), 5)
+}
+
 /// One DTLS record (RFC 9147 section 4; 6347 for 1.2), borrowing its fragment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DtlsRecord<'a> {
