@@ -298,3 +298,119 @@ impl Engine {
         (info, self.dns_names())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The engine on frames built in memory: typed facts out, no capture
+    //! file, no binary.
+    use super::*;
+    use crate::facts::Encrypted;
+    use crate::proto::rtp::build::RtpRepr;
+    use crate::source::LinkType;
+
+    /// What the engine hands on, flows and dialogs alike.
+    #[derive(Default)]
+    struct Collected {
+        flows: Vec<FlowRecord>,
+        dialogs: Vec<DialogRecord>,
+    }
+
+    impl FlowSink for Collected {
+        fn flow(&mut self, record: FlowRecord) {
+            self.flows.push(record);
+        }
+        fn dialog(&mut self, record: DialogRecord) {
+            self.dialogs.push(record);
+        }
+    }
+
+    fn udp(src: ([u8; 4], u16), dst: ([u8; 4], u16), payload: &[u8]) -> Vec<u8> {
+        let b = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4(src.0, dst.0, 64)
+            .udp(src.1, dst.1);
+        let mut out = Vec::new();
+        b.write(&mut out, payload).expect("a frame");
+        out
+    }
+
+    fn sip(start: &str, call: u8, cseq: &str, to_tag: &str, sdp_port: Option<u16>) -> Vec<u8> {
+        let body = sdp_port.map_or(String::new(), |port| {
+            format!("v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\n")
+        });
+        format!(
+            "{start}\r\nFrom: <sip:a@pbx>;tag=f{call}\r\nTo: <sip:b@sbc>{to_tag}\r\nCall-ID: c{call}\r\nCSeq: {cseq}\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn two_dialogs_on_one_flow_come_out_as_two_records_and_media_is_judged_by_its_sdp() {
+        let (pbx, sbc) = (([10, 0, 0, 5], 5060), ([10, 0, 0, 9], 5060));
+        let mut frames = Vec::new();
+        for call in [1u8, 2] {
+            let port = 20000 + u16::from(call) * 100;
+            frames.push(udp(
+                pbx,
+                sbc,
+                &sip("INVITE sip:b@sbc SIP/2.0", call, "1 INVITE", "", Some(port)),
+            ));
+            frames.push(udp(
+                sbc,
+                pbx,
+                &sip("SIP/2.0 200 OK", call, "1 INVITE", ";tag=t", None),
+            ));
+            for seq in 0..5u16 {
+                let rtp = RtpRepr {
+                    sequence: seq,
+                    ssrc: u32::from(call),
+                    ..Default::default()
+                }
+                .emit(&[0xd5; 160]);
+                frames.push(udp(([10, 0, 0, 9], 30000), ([10, 0, 0, 5], port), &rtp));
+            }
+            frames.push(udp(
+                pbx,
+                sbc,
+                &sip("BYE sip:b@sbc SIP/2.0", call, "2 BYE", ";tag=t", None),
+            ));
+        }
+        let mut engine = Engine::new();
+        let mut out = Collected::default();
+        for (i, frame) in frames.iter().enumerate() {
+            let pkt = RawPacket {
+                ts: 1_000_000_000 + i as i64 * 20_000_000,
+                link: LinkType::ETHERNET,
+                data: frame,
+                orig_len: frame.len() as u32,
+            };
+            engine.packet(pkt, &mut out);
+        }
+        engine.finish(&mut out);
+        let ids: Vec<(&str, &str)> = out
+            .dialogs
+            .iter()
+            .map(|d| (d.call_id.as_str(), d.state.name()))
+            .collect();
+        assert_eq!(ids, [("c1", "terminated"), ("c2", "terminated")]);
+        assert!(
+            out.dialogs
+                .iter()
+                .all(|d| d.flows == [1] && d.messages_total == 3)
+        );
+        let signaling = &out.flows[0];
+        assert_eq!(signaling.sip.as_ref().unwrap().call_ids, ["c1", "c2"]);
+        // Each media flow is judged cleartext by the SDP that announced it.
+        let media: Vec<&FlowRecord> = out.flows.iter().filter(|f| f.rtp.is_some()).collect();
+        assert_eq!(media.len(), 2);
+        for f in media {
+            let s = &f.rtp.as_ref().unwrap().streams[0];
+            assert_eq!(s.encrypted, Encrypted::No);
+            assert!(
+                s.evidence[0].contains("announced RTP/AVP"),
+                "{:?}",
+                s.evidence
+            );
+        }
+    }
+}
