@@ -258,9 +258,18 @@ fn encrypted_web_signaling_is_attributed_to_the_relays_vendor() {
     let first = &steps(c)[0];
     assert!(
         first.starts_with(
-            "Signaling: encrypted (tls) to Google Meet, attributed by SNI meet.google.com"
+            "Platform: Google Meet (high confidence: TURN REALM \"turn.l.google.com\" in flow 2); BAA: yes"
         ),
         "{first}"
+    );
+    assert_eq!(c["platform"]["name"], "Google Meet");
+    assert_eq!(c["platform"]["confidence"], "high");
+    let second = &steps(c)[1];
+    assert!(
+        second.starts_with(
+            "Signaling: encrypted (tls) to Google Meet, attributed by SNI meet.google.com"
+        ),
+        "{second}"
     );
     assert!(
         !steps(c)

@@ -249,27 +249,30 @@ fn dns_names_and_vendors_without_baa() {
     p.tcp4((C, 50200), (S, 5222), 1, true, false, &[]);
     p.tcp4((S, 5222), (C, 50200), 9, true, true, &[]);
     let r = report_json(&p.save(dir.path(), "wa.pcap"));
+    // The chat connection (TCP 5222 to the address g.whatsapp.net resolved
+    // to) is a messaging session on a platform without a BAA; the lookup
+    // alone is a mere contact.
     let f = &findings(&r, "vendor-without-baa");
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0]["subject"], "WhatsApp");
+    assert_eq!(f[0]["subject"], "messaging: WhatsApp");
     assert_eq!(f[0]["severity"], "high");
-    let flows: Vec<u64> = f[0]["evidence"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["flow"].as_u64().unwrap())
-        .collect();
-    assert_eq!(
-        flows,
-        [1, 2],
-        "the DNS flow and the connection to the resolved address"
-    );
+    assert_eq!(f[0]["evidence"][0]["flow"], 2);
+    let detail = f[0]["evidence"][0]["detail"].as_str().unwrap();
     assert!(
-        f[0]["evidence"][1]["detail"]
-            .as_str()
-            .unwrap()
-            .contains("resolved from g.whatsapp.net")
+        detail.starts_with("messaging session on WhatsApp")
+            && detail.contains("resolved from g.whatsapp.net"),
+        "{detail}"
     );
+    let contacted = &findings(&r, "platform-contacted");
+    assert_eq!(contacted.len(), 1);
+    assert_eq!(
+        (
+            contacted[0]["subject"].as_str(),
+            contacted[0]["severity"].as_str()
+        ),
+        (Some("WhatsApp"), Some("info"))
+    );
+    assert_eq!(contacted[0]["evidence"][0]["flow"], 1, "the DNS flow");
 }
 
 #[test]

@@ -59,6 +59,7 @@ pub enum FindingId {
     SniProviderExposed,
     HttpCleartext,
     StunSoftwareDisclosed,
+    PlatformContacted,
 }
 
 impl FindingId {
@@ -82,6 +83,7 @@ impl FindingId {
             FindingId::SniProviderExposed => "sni-provider-exposed",
             FindingId::HttpCleartext => "http-cleartext",
             FindingId::StunSoftwareDisclosed => "stun-software-disclosed",
+            FindingId::PlatformContacted => "platform-contacted",
         }
     }
 
@@ -101,7 +103,7 @@ pub struct Rule {
     pub remedy: &'static str,
 }
 
-pub static RULES: [Rule; 17] = [
+pub static RULES: [Rule; 18] = [
     Rule {
         id: FindingId::MediaCleartext,
         severity: Severity::Critical,
@@ -193,8 +195,8 @@ pub static RULES: [Rule; 17] = [
     Rule {
         id: FindingId::VendorWithoutBaa,
         severity: Severity::High,
-        title: "Traffic to a platform that offers no BAA",
-        explanation: "The capture shows traffic to a platform that publicly offers no Business Associate Agreement.",
+        title: "A call on a platform that offers no BAA",
+        explanation: "A call (or messaging session) ran on a platform that publicly offers no Business Associate Agreement: its operator carries the session without a contract that binds it to protect PHI.",
         reference: "45 CFR 164.308(b)(1); 45 CFR 164.502(e)",
         remedy: "Move telehealth visits to a platform covered by a BAA.",
     },
@@ -237,6 +239,14 @@ pub static RULES: [Rule; 17] = [
         explanation: "The SOFTWARE attribute names the client or server software and version, which helps fingerprinting.",
         reference: "RFC 8489 §14.14",
         remedy: "Disable the SOFTWARE attribute where the software allows it.",
+    },
+    Rule {
+        id: FindingId::PlatformContacted,
+        severity: Severity::Info,
+        title: "A platform that offers no BAA was contacted",
+        explanation: "Traffic reached a platform that offers no BAA (by name or address), but no call or messaging session on it was seen: web browsing, an app's background traffic or a CDN.",
+        reference: "45 CFR 164.308(b)(1)",
+        remedy: "None needed unless patients are contacted this way; check the app if it is unexpected.",
     },
 ];
 

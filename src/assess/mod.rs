@@ -30,6 +30,7 @@ const MAX_FINDINGS: usize = 5_000;
 #[derive(Clone)]
 struct FlowLine {
     server: IpAddr,
+    port: u16,
     evidence: Evidence,
 }
 
@@ -233,33 +234,6 @@ impl Assessor {
                 }
             }
         }
-        let without_baa: Vec<(String, Vec<u64>, Vec<String>)> = self
-            .vendors_seen
-            .iter()
-            .filter(|v| v.baa == Baa::No && !v.allowed)
-            .map(|v| (v.name.clone(), v.flows.clone(), v.seen_by.clone()))
-            .collect();
-        let line_of: HashMap<u64, &FlowLine> = lines.iter().map(|l| (l.evidence.flow, l)).collect();
-        for (name, flows, seen_by) in without_baa {
-            for flow in flows {
-                let Some(line) = line_of.get(&flow) else {
-                    continue;
-                };
-                let mut ev = line.evidence.clone();
-                ev.detail = format!("{}; recognised by {}", ev.detail, seen_by.join("; "));
-                let note = self
-                    .vendors
-                    .get(&name)
-                    .map(|v| v.note.clone())
-                    .unwrap_or_default();
-                self.report(
-                    FindingId::VendorWithoutBaa,
-                    name.clone(),
-                    &[("vendor", name.clone()), ("baa", note)],
-                    ev,
-                );
-            }
-        }
         self.call_flows.sort_by_key(|f| f.id);
         self.dialogs.sort_by_key(|d| d.first_packet);
         let mut found_calls = calls::correlate(
@@ -269,6 +243,67 @@ impl Assessor {
             &self.policy,
             &self.vendors,
         );
+        // A platform without a BAA that carried a call: a finding on each
+        // such call. One merely contacted (browsing, a CDN): information.
+        let mut carrying: Vec<String> = Vec::new();
+        for call in &mut found_calls {
+            let Some(p) = &call.platform else { continue };
+            if p.baa != Baa::No || self.policy.vendor_allowed(&p.name) {
+                continue;
+            }
+            if !carrying.contains(&p.name) {
+                carrying.push(p.name.clone());
+            }
+            let Some(mut ev) = p.evidence.first().cloned() else {
+                continue;
+            };
+            ev.detail = format!("call {} on {}: {}", call.id, p.name, ev.detail);
+            let values = [("vendor", p.name.clone()), ("baa", p.baa_statement.clone())];
+            self.report(
+                FindingId::VendorWithoutBaa,
+                format!("call {}: {}", call.id, p.name),
+                &values,
+                ev,
+            );
+            if !call.findings.contains(&FindingId::VendorWithoutBaa) {
+                call.findings.push(FindingId::VendorWithoutBaa);
+            }
+        }
+        let without_baa: Vec<(String, Vec<u64>, Vec<String>)> = self
+            .vendors_seen
+            .iter()
+            .filter(|v| v.baa == Baa::No && !v.allowed && !carrying.contains(&v.name))
+            .map(|v| (v.name.clone(), v.flows.clone(), v.seen_by.clone()))
+            .collect();
+        let line_of: HashMap<u64, &FlowLine> = lines.iter().map(|l| (l.evidence.flow, l)).collect();
+        for (name, flows, seen_by) in without_baa {
+            let Some(vendor) = self.vendors.get(&name).cloned() else {
+                continue;
+            };
+            for flow in flows {
+                let Some(line) = line_of.get(&flow) else {
+                    continue;
+                };
+                let mut ev = line.evidence.clone();
+                ev.detail = format!("{}; recognised by {}", ev.detail, seen_by.join("; "));
+                // A connection to the platform's messaging service (a chat
+                // server, Apple's push service) is a messaging session:
+                // it carries messages, not just a visit.
+                let messaging = vendor.messaging_ports.contains(&line.port);
+                let (id, subject) = if messaging {
+                    ev.detail = format!("messaging session on {name}: {}", ev.detail);
+                    (FindingId::VendorWithoutBaa, format!("messaging: {name}"))
+                } else {
+                    (FindingId::PlatformContacted, name.clone())
+                };
+                self.report(
+                    id,
+                    subject,
+                    &[("vendor", name.clone()), ("baa", vendor.note.clone())],
+                    ev,
+                );
+            }
+        }
         for call in &mut found_calls {
             let Some(server) = &call.server else { continue };
             let Some(leg) = call.legs.iter().find(|l| server.address == l.server) else {

@@ -29,6 +29,8 @@ pub struct Call {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dialogs: Vec<DialogRecord>,
     pub media: Vec<CallMedia>,
+    /// Which platform carried the call, when the wire tells, and why.
+    pub platform: Option<CallPlatform>,
     /// Exactly one of `direct`, `relayed`, `server-terminated`.
     pub path: CallPath,
     /// The TURN relay the media went through, when `relayed`.
@@ -248,4 +250,39 @@ pub struct VendorSeen {
     /// How it was recognised: "DNS query doxy.me (flow 3, packet 5)".
     pub seen_by: Vec<String>,
     pub flows: Vec<u64>,
+}
+
+/// The platform a call ran on, from its strongest signal.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CallPlatform {
+    pub name: String,
+    pub baa: Baa,
+    /// The platform's public position on BAAs (data/vendors.toml).
+    pub baa_statement: String,
+    pub confidence: PlatformConfidence,
+    /// The signals that named it, strongest first.
+    pub evidence: Vec<Evidence>,
+}
+
+/// How sure the attribution is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PlatformConfidence {
+    // The server's address is in the platform's published ranges.
+    Low,
+    // A name: SNI, DNS, STUN SOFTWARE, the relay's or media server's vendor.
+    Medium,
+    // A signature only its clients and servers send: its own STUN message
+    // types or attributes, its TURN REALM, its certificate.
+    High,
+}
+
+impl PlatformConfidence {
+    pub fn name(self) -> &'static str {
+        match self {
+            PlatformConfidence::Low => "low",
+            PlatformConfidence::Medium => "medium",
+            PlatformConfidence::High => "high",
+        }
+    }
 }

@@ -36,6 +36,7 @@ impl Assessor {
         if self.flow_lines.len() < MAX_FLOW_LINES {
             self.flow_lines.push(FlowLine {
                 server: f.server.ip(),
+                port: f.server.port(),
                 evidence: whole(format!("{} {} -> {}", f.transport, f.client, f.server)),
             });
         }

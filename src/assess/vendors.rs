@@ -23,6 +23,19 @@ pub struct Vendor {
     /// Address ranges the vendor publishes for its services.
     #[serde(default)]
     pub cidrs: Vec<super::policy::Cidr>,
+    /// STUN message types and attributes no standard defines, which only
+    /// this platform's clients and relays send.
+    #[serde(default)]
+    pub stun_message_types: Vec<u16>,
+    #[serde(default)]
+    pub stun_attributes: Vec<u16>,
+    /// Names its servers' certificates carry (CN or DNS name).
+    #[serde(default)]
+    pub certificate_names: Vec<String>,
+    /// TCP ports of its messaging service (chat, push): a connection there
+    /// to one of its servers is a messaging session.
+    #[serde(default)]
+    pub messaging_ports: Vec<u16>,
 }
 
 #[derive(
@@ -32,6 +45,15 @@ pub struct Vendor {
 pub enum Baa {
     Yes,
     No,
+}
+
+impl Baa {
+    pub fn name(self) -> &'static str {
+        match self {
+            Baa::Yes => "yes",
+            Baa::No => "no",
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,6 +118,32 @@ impl Vendors {
             .or_else(|| self.by_name(&realm))
     }
 
+    /// The vendor whose own STUN message type or attribute a flow carried,
+    /// with the number that matched.
+    pub fn by_stun(&self, message_types: &[u16], attributes: &[u16]) -> Option<(&Vendor, String)> {
+        self.list.iter().find_map(|v| {
+            let kind = message_types
+                .iter()
+                .find(|t| v.stun_message_types.contains(t));
+            let attribute = attributes.iter().find(|a| v.stun_attributes.contains(a));
+            match (kind, attribute) {
+                (Some(t), _) => Some((v, format!("STUN message type 0x{t:04x}"))),
+                (None, Some(a)) => Some((v, format!("STUN attribute 0x{a:04x}"))),
+                (None, None) => None,
+            }
+        })
+    }
+
+    /// The vendor whose servers present a certificate with this name.
+    pub fn by_certificate(&self, name: &str) -> Option<&Vendor> {
+        let name = name.to_ascii_lowercase();
+        self.list.iter().find(|v| {
+            v.certificate_names
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(&name))
+        })
+    }
+
     pub fn by_software(&self, software: &str) -> Option<&Vendor> {
         let software = software.to_ascii_lowercase();
         self.list.iter().find(|v| {
@@ -130,6 +178,20 @@ mod tests {
             "Microsoft Teams"
         );
         assert!(v.by_address("8.8.8.8".parse().unwrap()).is_none());
+        assert_eq!(v.by_stun(&[0x0801], &[]).unwrap().0.name, "WhatsApp");
+        let (teams, signal) = v.by_stun(&[0x0001], &[0x0006, 0x8055]).unwrap();
+        assert_eq!(
+            (teams.name.as_str(), signal.as_str()),
+            ("Microsoft Teams", "STUN attribute 0x8055")
+        );
+        assert!(
+            v.by_stun(&[0x0001, 0x0101], &[0x0006, 0x0008, 0xC057])
+                .is_none(),
+            "standard and libwebrtc ones name no platform"
+        );
+        assert_eq!(v.by_certificate("hangouts").unwrap().name, "Google Meet");
+        assert_eq!(v.by_realm("turn.l.google.com").unwrap().name, "Google Meet");
+        assert_eq!(v.by_realm("telegram.org").unwrap().name, "Telegram");
     }
 
     #[test]

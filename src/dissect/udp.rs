@@ -86,6 +86,8 @@ impl FlowState {
             Demux::Other => {
                 if sip::looks_like_sip(payload) {
                     let _ = self.on_sip_bytes(ctx, payload, false);
+                } else if let Some(m) = vendor_stun(payload) {
+                    self.on_stun(ctx, &m, relayed, ports);
                 } else if !relayed && quic::legacy_gquic_version(payload).is_some() {
                     self.on_quic(ctx, payload);
                 } else if ports.any_of(&DNS_PORTS) && !relayed {
@@ -96,4 +98,14 @@ impl FlowState {
             }
         }
     }
+}
+
+/// STUN with a method beyond RFC 7983's 0-3 first byte (WhatsApp's relays
+/// send types 0x0800-0x0805): taken only with the magic cookie and
+/// attributes that frame exactly, so other protocols in 4-15 stay theirs.
+fn vendor_stun(payload: &[u8]) -> Option<Message<'_>> {
+    if !(4..=0x0f).contains(payload.first()?) {
+        return None;
+    }
+    Message::parse(payload).ok().filter(|m| !m.classic)
 }

@@ -5,7 +5,9 @@
 
 use super::parse::{self as stun, Class, Message};
 use crate::proto::Seen;
-use crate::proto::record::{as_optional_text, as_texts, push_unique, push_unique_value, with_text};
+use crate::proto::record::{
+    as_optional_text, as_texts, bump, push_unique, push_unique_value, with_text,
+};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -43,6 +45,25 @@ pub struct StunDetail {
     pub lifetime: Option<u32>,
     pub error_codes: Vec<String>,
     pub bad_fingerprints: u64,
+    /// Every attribute type seen, in order of first sight (up to 32): the
+    /// vendor-specific ones (WhatsApp's 0x40xx, MS-TURN's 0x80xx, Zoom's
+    /// 0x0101) tell the platform when nothing else does.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "as_hex"
+    )]
+    #[schemars(with = "Vec<String>")]
+    pub attribute_types: Vec<u16>,
+    /// Message types no RFC names, as numbers (they are in
+    /// `message_types` by their hex text).
+    #[serde(skip)]
+    pub unnamed_message_types: Vec<u16>,
+}
+
+/// Attribute types as `0x4000`, the way specifications write them.
+fn as_hex<S: serde::Serializer>(types: &[u16], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(types.iter().map(|t| format!("0x{t:04x}")))
 }
 
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
@@ -87,11 +108,19 @@ impl StunDetail {
         if m.classic {
             s.classic_messages += 1;
         }
-        let label = label(m.method(), m.class());
-        match s.message_types.get_mut(label) {
-            Some(n) => *n += 1,
-            None => {
-                s.message_types.insert(label.to_string(), 1);
+        match label(m.method(), m.class()) {
+            // A type no RFC defines is kept by number (WhatsApp's 0x0801).
+            "Unknown" => {
+                push_unique_value(&mut s.unnamed_message_types, m.raw_type(), 16);
+                with_text(format_args!("0x{:04x}", m.raw_type()), |t| {
+                    bump(&mut s.message_types, t)
+                })
+            }
+            known => bump(&mut s.message_types, known),
+        }
+        for a in m.attributes() {
+            if s.attribute_types.len() < 32 && !s.attribute_types.contains(&a.kind) {
+                s.attribute_types.push(a.kind);
             }
         }
         if let Some(u) = m.text(stun::USERNAME) {

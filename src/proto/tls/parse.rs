@@ -483,6 +483,8 @@ pub fn leaf_certificate(body: &[u8]) -> Option<&[u8]> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertificateInfo {
     pub subject: String,
+    /// The subject's common name (CN), read from the certificate itself.
+    pub common_name: Option<String>,
     pub issuer: String,
     pub not_before: i64,
     pub not_after: i64,
@@ -494,6 +496,12 @@ pub fn certificate_info(der: &[u8]) -> Option<CertificateInfo> {
     use x509_parser::prelude::*;
     let (_, cert) = X509Certificate::from_der(der).ok()?;
     let subject = cert.subject().to_string();
+    let common_name = cert
+        .subject()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok())
+        .map(str::to_string);
     let issuer = cert.issuer().to_string();
     let dns_names = cert
         .subject_alternative_name()
@@ -514,6 +522,7 @@ pub fn certificate_info(der: &[u8]) -> Option<CertificateInfo> {
     Some(CertificateInfo {
         self_signed: subject == issuer,
         subject,
+        common_name,
         issuer,
         not_before: cert.validity().not_before.timestamp(),
         not_after: cert.validity().not_after.timestamp(),

@@ -37,6 +37,9 @@ pub struct TlsDetail {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CertificateDetail {
     pub subject: String,
+    /// The subject's CN, as the certificate encodes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub common_name: Option<String>,
     pub issuer: String,
     pub not_before: Timestamp,
     pub not_after: Timestamp,
@@ -117,6 +120,7 @@ impl TlsState {
                 let info = tls::leaf_certificate(body).and_then(tls::certificate_info);
                 d.certificate = info.map(|c| CertificateDetail {
                     subject: c.subject,
+                    common_name: c.common_name,
                     issuer: c.issuer,
                     not_before: Timestamp(c.not_before.saturating_mul(1_000_000_000)),
                     not_after: Timestamp(c.not_after.saturating_mul(1_000_000_000)),

@@ -1,0 +1,214 @@
+//! Which platform carries each call: one test per wire signature on bytes
+//! the protocol builders make, the public nDPI captures of real clients,
+//! and negative controls (generic aiortc and SIPp calls name no platform).
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+
+const CLIENT: ([u8; 4], u16) = ([192, 168, 1, 20], 50000);
+const SERVER: ([u8; 4], u16) = ([198, 51, 100, 7], 3478);
+
+/// One UDP 5-tuple carrying a STUN message, then RTP both ways: a call
+/// whose only platform signal is in that message.
+fn stun_then_media(name: &str, stun_message: Vec<u8>) -> serde_json::Value {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    p.udp4(CLIENT, SERVER, &stun_message);
+    for seq in 0..20u16 {
+        p.udp4(
+            CLIENT,
+            SERVER,
+            &rtp(111, seq, 0x1111, &noise(u32::from(seq), 120)),
+        );
+        p.udp4(
+            SERVER,
+            CLIENT,
+            &rtp(111, seq, 0x2222, &noise(u32::from(seq) + 50, 120)),
+        );
+    }
+    report_json_revealed(&p.save(dir.path(), name))
+}
+
+fn platform(r: &serde_json::Value) -> (String, String, String) {
+    let calls = r["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    let p = &calls[0]["platform"];
+    (
+        p["name"].as_str().unwrap_or("none").to_string(),
+        p["confidence"].as_str().unwrap_or("").to_string(),
+        p["evidence"][0]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+    )
+}
+
+/// A capture name, the STUN message type and attributes, the platform
+/// expected and how its evidence must begin.
+type Signature = (
+    &'static str,
+    u16,
+    Vec<(u16, Vec<u8>)>,
+    &'static str,
+    &'static str,
+);
+
+#[test]
+fn each_wire_signature_names_its_platform() {
+    let cases: [Signature; 6] = [
+        (
+            "whatsapp",
+            0x0801,
+            vec![],
+            "WhatsApp",
+            "STUN message type 0x0801",
+        ),
+        (
+            "whatsapp-attr",
+            0x0003,
+            vec![(0x4000, vec![0; 4])],
+            "WhatsApp",
+            "STUN attribute 0x4000",
+        ),
+        (
+            "teams",
+            0x0001,
+            vec![(0x8055, vec![0; 4])],
+            "Microsoft Teams",
+            "STUN attribute 0x8055",
+        ),
+        (
+            "zoom",
+            0x0001,
+            vec![(0x0101, vec![0; 4])],
+            "Zoom",
+            "STUN attribute 0x0101",
+        ),
+        (
+            "signal",
+            0x0113,
+            vec![(0x0014, b"signal.org".to_vec())],
+            "Signal",
+            "TURN REALM \"signal.org\"",
+        ),
+        (
+            "telegram",
+            0x0113,
+            vec![(0x0014, b"telegram.org".to_vec())],
+            "Telegram",
+            "TURN REALM \"telegram.org\"",
+        ),
+    ];
+    for (name, kind, attrs, expected, signal) in cases {
+        let r = stun_then_media(&format!("{name}.pcap"), stun(kind, [1; 12], &attrs));
+        let (platform, confidence, detail) = platform(&r);
+        assert_eq!(
+            (platform.as_str(), confidence.as_str()),
+            (expected, "high"),
+            "{name}"
+        );
+        assert!(detail.starts_with(signal), "{name}: {detail}");
+    }
+}
+
+#[test]
+fn a_call_on_a_platform_without_a_baa_is_a_finding_on_that_call() {
+    let r = stun_then_media("wa.pcap", stun(0x0801, [1; 12], &[]));
+    let c = &r["calls"][0];
+    assert_eq!(c["platform"]["baa"], "no");
+    assert!(call_findings(c).contains(&"vendor-without-baa"));
+    let f = findings(&r, "vendor-without-baa");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["subject"], "call 1: WhatsApp");
+    assert!(
+        f[0]["evidence"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("STUN message type 0x0801")
+    );
+    // A clinic with a BAA for the platform allow-lists it.
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, "[allow]\nvendors = [\"WhatsApp\"]\n").unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    p.udp4(CLIENT, SERVER, &stun(0x0801, [1; 12], &[]));
+    for seq in 0..20u16 {
+        p.udp4(
+            CLIENT,
+            SERVER,
+            &rtp(111, seq, 0x1111, &noise(u32::from(seq), 120)),
+        );
+    }
+    let path = p.save(dir.path(), "wa-allowed.pcap");
+    let r = report_json_with(&path, &["--policy", policy.to_str().unwrap()]);
+    assert!(findings(&r, "vendor-without-baa").is_empty());
+}
+
+#[test]
+fn generic_webrtc_and_sip_calls_name_no_platform() {
+    for name in [
+        "webrtc-aiortc.pcap",
+        "webrtc-http-signaling.pcap",
+        "sip-rtp-cleartext.pcap",
+        "sip-trunk.pcap",
+    ] {
+        let r = report_json(&capture(name));
+        for c in r["calls"].as_array().unwrap() {
+            assert!(c["platform"].is_null(), "{name}: {}", c["platform"]);
+        }
+        assert!(findings(&r, "vendor-without-baa").is_empty(), "{name}");
+    }
+}
+
+fn corpus(name: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures/ndpi");
+    if !dir.is_dir() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "the nDPI corpus must be present in CI"
+        );
+        return None;
+    }
+    Some(dir.join(name))
+}
+
+/// Real clients, as nDPI's captures hold them: the calls name the platform
+/// nDPI names, from wire signals, with evidence.
+#[test]
+fn real_captures_name_their_platform() {
+    let cases = [
+        ("stun_wa_call.pcapng", "WhatsApp", "STUN"),
+        ("wa_voice.pcap", "WhatsApp", "STUN"),
+        ("wa_video.pcap", "WhatsApp", "STUN"),
+        ("teams.pcap", "Microsoft Teams", "STUN attribute"),
+        (
+            "skype-conference-call.pcap",
+            "Microsoft Teams",
+            "STUN attribute",
+        ),
+        ("stun_google_meet.pcapng", "Google Meet", ""),
+        ("stun_signal.pcapng", "Signal", "TURN REALM"),
+        ("stun_zoom.pcapng", "Zoom", "certificate"),
+        ("viber.pcap", "Viber", "TURN REALM"),
+    ];
+    for (name, expected, signal) in cases {
+        let Some(path) = corpus(name) else { return };
+        let r = report_json(&path);
+        let named: Vec<&serde_json::Value> = r["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| !c["platform"].is_null())
+            .collect();
+        assert!(!named.is_empty(), "{name}: no call names a platform");
+        for c in named {
+            let p = &c["platform"];
+            assert_eq!(p["name"], expected, "{name}");
+            let detail = p["evidence"][0]["detail"].as_str().unwrap();
+            assert!(detail.starts_with(signal), "{name}: {detail}");
+            assert!(p["evidence"][0]["flow"].as_u64().is_some());
+        }
+    }
+}
