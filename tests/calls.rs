@@ -512,6 +512,11 @@ fn aiortc_signaling_over_http_and_websocket_is_the_calls_signaling_leg() {
             ))),
             "{name}: {steps:#?}"
         );
+        let cannot = c["cannot_show"].to_string();
+        assert!(
+            !cannot.contains("signaling, which was not visible"),
+            "{name}: {cannot}"
+        );
         let cleartext = findings(&r, "signaling-cleartext");
         assert!(
             cleartext
