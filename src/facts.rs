@@ -26,6 +26,7 @@ pub use crate::proto::sip::{
 };
 pub use crate::proto::stun::{ChannelBinding, StunDetail, TurnDetail};
 pub use crate::proto::tls::{CertificateDetail, TlsDetail};
+pub use crate::proto::zoom::ZoomDetail;
 pub use crate::proto::zrtp::ZrtpDetail;
 
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
@@ -105,6 +106,8 @@ pub struct FlowRecord {
     pub http: Option<HttpDetail>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zrtp: Option<ZrtpDetail>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zoom: Option<ZoomDetail>,
     /// Bytes over time, for flows recognised as telehealth (signaling,
     /// ICE, relays, media).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -146,6 +146,47 @@ fn a_call_on_a_platform_without_a_baa_is_a_finding_on_that_call() {
     assert!(findings(&r, "vendor-without-baa").is_empty());
 }
 
+/// Zoom's SFU media header on UDP 8801 around RTP: the call is Zoom's,
+/// its media encrypted by Zoom and terminated by Zoom's media router.
+#[test]
+fn zoom_media_framing_is_zoom_and_ends_at_its_router() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    let (client, router) = (CLIENT, ([144, 195, 73, 154], 8801));
+    for seq in 0..20u16 {
+        for (src, dst, direction) in [(client, router, 0x00), (router, client, 0x04)] {
+            let mut packet = vec![0x05, 0, seq as u8, 0, 0x4f, 0x83, 0x79, direction];
+            // Audio media header (0x0f): the RTP starts 19 bytes in.
+            packet.extend_from_slice(&[0x0f; 19]);
+            let ssrc = 0x0100_0400 + u32::from(direction);
+            packet.extend_from_slice(&rtp(112, seq, ssrc, &noise(u32::from(seq), 100)));
+            p.udp4(src, dst, &packet);
+        }
+    }
+    let r = report_json_revealed(&p.save(dir.path(), "zoom.pcap"));
+    let (name, confidence, detail) = platform(&r);
+    assert_eq!((name.as_str(), confidence.as_str()), ("Zoom", "high"));
+    assert!(
+        detail.starts_with("Zoom media framing on UDP 8801"),
+        "{detail}"
+    );
+    let c = &r["calls"][0];
+    assert_eq!(
+        (c["path"].as_str(), c["verdict"].as_str()),
+        (Some("server-terminated"), Some("intermediary-can-access"))
+    );
+    assert!(
+        c["media"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["encrypted"] == "yes")
+    );
+    let f = &r["flows"][0];
+    assert!(f["protocols"].as_array().unwrap().contains(&"zoom".into()));
+    assert_eq!(f["zoom"]["media_types"], serde_json::json!(["0x0f"]));
+}
+
 #[test]
 fn generic_webrtc_and_sip_calls_name_no_platform() {
     for name in [
@@ -192,6 +233,7 @@ fn real_captures_name_their_platform() {
         ("stun_signal.pcapng", "Signal", "TURN REALM"),
         ("stun_zoom.pcapng", "Zoom", "certificate"),
         ("viber.pcap", "Viber", "TURN REALM"),
+        ("zoom2.pcap", "Zoom", "Zoom media framing"),
     ];
     for (name, expected, signal) in cases {
         let Some(path) = corpus(name) else { return };

@@ -49,6 +49,7 @@ pub struct FlowState {
     quic: Option<Box<quic::QuicState>>,
     http: Option<Box<HttpDetail>>,
     zrtp: Option<Box<ZrtpDetail>>,
+    zoom: Option<Box<ZoomDetail>>,
     tcp: Option<Box<tcp::TcpState>>,
     notes: Vec<String>,
 }
@@ -201,10 +202,17 @@ impl FlowState {
             .as_ref()
             .and_then(|t| t.dtls_srtp.as_ref())
             .map(|(packet, profile)| (*packet, profile.as_str()));
+        let framing = state.zoom.as_ref().map(|z| {
+            format!(
+                "Zoom media framing (from packet {}): Zoom encrypts the media itself, with keys its servers hold",
+                z.first_packet
+            )
+        });
         let streams = state.rtp.record(
             dtls_srtp,
             state.protocols.contains(Protocol::Zrtp),
             shared.announced_for(server, client),
+            framing.as_deref(),
         );
         for s in &streams {
             state.protocols.insert(if s.encrypted == Encrypted::Yes {
@@ -269,6 +277,7 @@ impl FlowState {
             quic: state.quic.map(|b| b.detail),
             http: state.http.map(|b| *b),
             zrtp: state.zrtp.map(|b| *b),
+            zoom: state.zoom.map(|b| *b),
             timeline: timeline.map(|t| t.record()),
             notes,
         }

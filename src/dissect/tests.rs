@@ -62,7 +62,7 @@ fn media_inside_turn_channel_data_is_relayed_rtp() {
     let turn = state.turn.as_ref().unwrap();
     assert_eq!(turn.channel_data_frames, 10);
     assert_eq!(turn.carried, ["rtp"]);
-    let streams = state.rtp.record(None, false, None);
+    let streams = state.rtp.record(None, false, None, None);
     assert_eq!(streams.len(), 1);
     assert!(streams[0].relayed);
     assert_eq!(streams[0].packets, 10);

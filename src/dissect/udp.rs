@@ -6,7 +6,7 @@
 use super::{Ctx, FlowState, Ports};
 use crate::proto::demux::{Demux, classify};
 use crate::proto::stun::{self, Message};
-use crate::proto::{Protocol, dns, quic, rtp, sip, tls, zrtp};
+use crate::proto::{Protocol, dns, quic, rtp, sip, tls, zoom, zrtp};
 
 const TURN_PORTS: [u16; 4] = [3478, 3479, 5349, 5350];
 const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
@@ -29,6 +29,21 @@ impl FlowState {
         if !relayed && ports.any_of(&DNS_PORTS) {
             if let Some(m) = dns::parse(payload) {
                 self.on_dns(ctx, &m);
+                return;
+            }
+        }
+        // Zoom frames its media in its own header on its ports; what is
+        // inside is RTP, told by the media header, not by the first byte.
+        if !relayed && (zoom::PORTS.contains(&ports.server) || zoom::PORTS.contains(&ports.client))
+        {
+            if let Some(p) = zoom::parse_media(payload) {
+                self.protocols.insert(Protocol::Zoom);
+                let detail = self.zoom.get_or_insert_with(Default::default);
+                if let Some(inner) = detail.on_packet(ctx.at.packet, &p) {
+                    if let Some(h) = rtp::parse_rtp(inner) {
+                        self.rtp.on_packet(ctx.at, &h, false);
+                    }
+                }
                 return;
             }
         }

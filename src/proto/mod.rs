@@ -14,6 +14,7 @@ pub mod rtp;
 pub mod sip;
 pub mod stun;
 pub mod tls;
+pub mod zoom;
 pub mod zrtp;
 
 pub use sip::sdp;
@@ -90,9 +91,10 @@ pub enum Protocol {
     Http,
     Zrtp,
     Websocket,
+    Zoom,
 }
 
-pub const VOCABULARY: [&str; 15] = [
+pub const VOCABULARY: [&str; 16] = [
     "stun",
     "turn",
     "sip",
@@ -108,6 +110,7 @@ pub const VOCABULARY: [&str; 15] = [
     "http",
     "zrtp",
     "websocket",
+    "zoom",
 ];
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

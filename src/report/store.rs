@@ -159,6 +159,7 @@ mod tests {
             quic: None,
             http: None,
             zrtp: None,
+            zoom: None,
             timeline: None,
             notes: Vec::new(),
         }

@@ -315,6 +315,9 @@ pub(super) fn judge(
                 .as_ref()
                 .is_some_and(|s| !s.usernames.is_empty() && s.ice_controlling && !s.ice_controlled)
     });
+    let zoom_sfu = legs
+        .iter()
+        .find(|f| f.zoom.is_some() && crate::proto::zoom::PORTS.contains(&f.server.port()));
     let path = if let Some(f) = relay_leg {
         let s = f.stun.as_ref().unwrap();
         let vendor = s
@@ -374,6 +377,28 @@ pub(super) fn judge(
             address: f.server.to_string(),
             transport: f.transport,
             vendor,
+            evidence: detail,
+        });
+        CallPath::ServerTerminated
+    } else if let Some(f) = zoom_sfu {
+        // Media in Zoom's SFU framing goes to its multimedia router, which
+        // holds the keys unless the meeting runs Zoom's end-to-end mode
+        // (which the wire does not show).
+        let detail = format!(
+            "Zoom media framing to UDP {} (packets {}-{}): Zoom's media router receives the media and its servers hold the keys",
+            f.server.port(),
+            f.first_packet,
+            f.last_packet
+        );
+        reasoning.push(ReasoningStep {
+            kind: StepKind::Reason,
+            step: format!("Path: media terminated by Zoom's media router {}", f.server),
+            evidence: vec![flow_evidence(f, detail.clone())],
+        });
+        server = Some(ServerInfo {
+            address: f.server.to_string(),
+            transport: f.transport,
+            vendor: vendors.get("Zoom").map(|v| v.name.clone()),
             evidence: detail,
         });
         CallPath::ServerTerminated
@@ -483,7 +508,10 @@ kind: StepKind::Reason,
     } else if path == CallPath::ServerTerminated {
         reasoning.push(ReasoningStep {
 kind: StepKind::Reason,
-            step: "Verdict intermediary-can-access: the media's keys were negotiated (DTLS) with the vendor's server, which can decrypt it".into(),
+            step: format!(
+                "Verdict intermediary-can-access: the media ends at the vendor's server, which holds its keys and can decrypt it ({})",
+                server.as_ref().map_or("", |s| s.evidence.as_str())
+            ),
             evidence: Vec::new(),
         });
         Verdict::IntermediaryCanAccess
@@ -606,6 +634,14 @@ fn platform_of<'v>(
             }
         };
     for f in legs.iter().copied().chain(web.iter().copied()) {
+        if let Some(z) = &f.zoom {
+            let detail = format!(
+                "Zoom media framing on UDP {} in flow {}",
+                f.server.port(),
+                f.id
+            );
+            add(High, vendors.get("Zoom"), f, z.first_packet, detail);
+        }
         if let Some(s) = &f.stun {
             if let Some((v, what)) = vendors.by_stun(&s.unnamed_message_types, &s.attribute_types) {
                 add(

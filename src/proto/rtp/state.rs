@@ -166,11 +166,13 @@ impl RtpState {
         dtls_srtp: Option<(u64, &str)>,
         zrtp: bool,
         announced: Option<&Announcement>,
+        platform_framing: Option<&str>,
     ) -> Vec<RtpStream> {
         let cx = verdict::Context {
             dtls_srtp,
             zrtp,
             announced,
+            platform_framing,
         };
         self.streams
             .iter()
@@ -264,7 +266,7 @@ mod tests {
         assert!(!rtp.holds_together(), "two packets are not a stream");
         rtp.on_packet(at(3), &header(103, b"\xd5\xd5"), false);
         assert!(rtp.holds_together());
-        let streams = rtp.record(None, false, None);
+        let streams = rtp.record(None, false, None, None);
         assert_eq!(streams.len(), 1);
         let s = &streams[0];
         assert_eq!(

@@ -57,6 +57,9 @@ pub struct Context<'a> {
     pub zrtp: bool,
     /// What SDP announced for the stream's endpoint.
     pub announced: Option<&'a Announcement>,
+    /// A platform's own framing around the RTP, which documents the media
+    /// as encrypted by the platform (Zoom's 8801 media header).
+    pub platform_framing: Option<&'a str>,
 }
 
 pub struct Judgement {
@@ -82,6 +85,13 @@ pub fn judge(cx: &Context<'_>, stats: &PayloadVerdict) -> Judgement {
         encrypted = Yes;
         confidence = High;
         evidence.push("ZRTP key agreement on this 5-tuple".to_string());
+    }
+    if let Some(framing) = cx.platform_framing {
+        encrypted = Yes;
+        // The platform documents it; payload statistics cannot overrule
+        // a platform's own header bytes inside the payload.
+        confidence = High;
+        evidence.push(framing.to_string());
     }
     if let Some(a) = cx.announced {
         let secure = a.profile.contains("SAVP") || a.crypto || a.zrtp;
@@ -243,6 +253,7 @@ mod tests {
             table.into_iter().enumerate()
         {
             let cx = Context {
+                platform_framing: None,
                 dtls_srtp,
                 zrtp,
                 announced,
@@ -258,12 +269,29 @@ mod tests {
     }
 
     #[test]
+    fn a_platforms_own_framing_says_encrypted_whatever_the_statistics() {
+        let cx = Context {
+            dtls_srtp: None,
+            zrtp: false,
+            announced: None,
+            platform_framing: Some("Zoom media framing"),
+        };
+        let j = judge(&cx, &stats(Some(false)));
+        assert_eq!(
+            (j.encrypted, j.confidence),
+            (Encrypted::Yes, Confidence::High)
+        );
+        assert_eq!(j.evidence[0], "Zoom media framing");
+    }
+
+    #[test]
     fn a_conflict_names_both_pieces_of_evidence() {
         let avp = announced("RTP/AVP", false);
         let cx = Context {
             dtls_srtp: None,
             zrtp: false,
             announced: Some(&avp),
+            platform_framing: None,
         };
         let j = judge(&cx, &stats(Some(true)));
         assert!(j.evidence[0].starts_with("SDP (packet 4) announced RTP/AVP without a=crypto"));
