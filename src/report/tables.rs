@@ -181,11 +181,7 @@ impl ReportView {
                 bytes_c2s: f.client_to_server.bytes,
                 bytes_s2c: f.server_to_client.bytes,
                 protocols: f.protocols.join(","),
-                tls_version: f
-                    .tls
-                    .as_ref()
-                    .and_then(|t| t.version)
-                    .map(|v| v.to_string()),
+                tls_version: f.tls.as_ref().and_then(|t| t.version.clone()),
                 sni: f
                     .tls
                     .as_ref()
