@@ -76,7 +76,10 @@ fn html_is_self_contained_and_answers_first() {
 fn markdown_has_the_same_content() {
     let md = write("md", &["sip-rtp-cleartext.pcap"], &[]);
     assert!(md.starts_with("# Telehealth traffic assessment"));
-    assert!(md.contains("| 1 | **exposed** | direct |"), "{md}");
+    assert!(
+        md.contains("| 1 | **exposed** | not recognised | direct |"),
+        "{md}"
+    );
     assert!(md.contains("### CRITICAL `media-cleartext`"));
     assert!(md.contains("-->") && md.contains("INVITE"), "the ladder");
     assert!(md.contains("Reference: 45 CFR 164.312(e)(1)"));

@@ -73,6 +73,19 @@ pub fn bandwidth(c: &Call) -> Option<Bandwidth> {
     })
 }
 
+/// The platform a call ran on and its BAA status, or "not recognised".
+pub fn platform_text(call: &crate::report::model::Call) -> String {
+    match &call.platform {
+        Some(p) => format!(
+            "{} (BAA: {}; {} confidence)",
+            p.name,
+            p.baa.name(),
+            p.confidence.name()
+        ),
+        None => "not recognised".to_string(),
+    }
+}
+
 pub fn path_text(c: &Call) -> String {
     match (&c.relay, &c.server) {
         (Some(r), _) => format!(
@@ -123,15 +136,16 @@ pub fn render(report: &Report) -> String {
     } else {
         let _ = writeln!(
             out,
-            "| call | verdict | path | participants | media | key findings |"
+            "| call | verdict | platform (BAA) | path | participants | media | key findings |"
         );
-        let _ = writeln!(out, "|---|---|---|---|---|---|");
+        let _ = writeln!(out, "|---|---|---|---|---|---|---|");
         for call in &report.calls {
             let _ = writeln!(
                 out,
-                "| {} | **{}** | {} | {} | {} | {} |",
+                "| {} | **{}** | {} | {} | {} | {} | {} |",
                 call.id,
                 call.verdict,
+                cell(&platform_text(call)),
                 cell(&path_text(call)),
                 cell(&who(call)),
                 media_text(call),

@@ -102,6 +102,7 @@ fn calls(out: &mut String, report: &Report) {
             c.start,
             c.end
         );
+        let _ = writeln!(out, "      platform: {}", super::markdown::platform_text(c));
         if !c.identities.is_empty() {
             let _ = writeln!(out, "      who: {}", c.identities.join(", "));
         }
