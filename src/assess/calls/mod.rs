@@ -224,6 +224,10 @@ pub fn correlate(
     let mut by_ufrag_pair: HashMap<(String, String), usize> = HashMap::new();
     let mut by_ufrag: HashMap<&str, usize> = HashMap::new();
     let mut by_pair: HashMap<(SocketAddr, SocketAddr), usize> = HashMap::new();
+    // An ICE agent gathers and checks from one local socket: UDP flows
+    // with STUN from the same client address and port, at the same time,
+    // are candidate pairs (a relay, a direct path) of one session.
+    let mut by_ice_socket: HashMap<SocketAddr, Vec<usize>> = HashMap::new();
     for (i, f) in flows.iter().enumerate() {
         if carriers[i] {
             continue;
@@ -245,6 +249,20 @@ pub fn correlate(
                         by_call_id.insert(id, i);
                     }
                 }
+            }
+        }
+        if f.stun.is_some() && f.transport == Proto::Udp {
+            let peers = by_ice_socket.entry(f.client).or_default();
+            for &j in peers.iter() {
+                let g = &flows[j];
+                let overlap =
+                    f.first_timestamp <= g.last_timestamp && g.first_timestamp <= f.last_timestamp;
+                if overlap {
+                    uf.union(i, j);
+                }
+            }
+            if peers.len() < 16 {
+                peers.push(i);
             }
         }
         if let Some(stun) = &f.stun {
