@@ -253,4 +253,11 @@ fn real_captures_name_their_platform() {
             assert!(p["evidence"][0]["flow"].as_u64().is_some());
         }
     }
+    // One WhatsApp call: its relays and its direct path share one ICE socket.
+    let Some(path) = corpus("stun_wa_call.pcapng") else {
+        return;
+    };
+    let r = report_json(&path);
+    assert_eq!(r["calls"].as_array().unwrap().len(), 1);
+    assert_eq!(r["calls"][0]["platform"]["name"], "WhatsApp");
 }
