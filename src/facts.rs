@@ -15,6 +15,7 @@ use crate::time::Timestamp;
 pub use crate::flow::Dir as Direction;
 pub use crate::flow::timeline::TimelineRecord as Timeline;
 pub use crate::flow::{End, Proto};
+pub use crate::proto::demux::WireMarker;
 pub use crate::proto::dns::{DnsAnswer, DnsDetail, DnsQuery};
 pub use crate::proto::http::{HttpDetail, HttpRequest, WebSdp, WebSocketDetail};
 pub use crate::proto::quic::QuicDetail;
@@ -108,6 +109,9 @@ pub struct FlowRecord {
     pub zrtp: Option<ZrtpDetail>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zoom: Option<ZoomDetail>,
+    /// Platforms' own fixed packets seen (Discord's voice keepalive).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub markers: Vec<WireMarker>,
     /// Bytes over time, for flows recognised as telehealth (signaling,
     /// ICE, relays, media).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -114,6 +114,19 @@ fn each_wire_signature_names_its_platform() {
 }
 
 #[test]
+fn discords_voice_keepalive_names_discord() {
+    let keepalive = vec![0x13, 0x37, 0xca, 0xfe, 0x0e, 0, 0, 0];
+    let r = stun_then_media("discord.pcap", keepalive);
+    let (name, confidence, detail) = platform(&r);
+    assert_eq!((name.as_str(), confidence.as_str()), ("Discord", "high"));
+    assert!(
+        detail.starts_with("discord-keepalive (1 packets)"),
+        "{detail}"
+    );
+    assert_eq!(r["calls"][0]["platform"]["baa"], "no");
+}
+
+#[test]
 fn a_call_on_a_platform_without_a_baa_is_a_finding_on_that_call() {
     let r = stun_then_media("wa.pcap", stun(0x0801, [1; 12], &[]));
     let c = &r["calls"][0];
@@ -234,6 +247,7 @@ fn real_captures_name_their_platform() {
         ("stun_zoom.pcapng", "Zoom", "certificate"),
         ("viber.pcap", "Viber", "TURN REALM"),
         ("zoom2.pcap", "Zoom", "Zoom media framing"),
+        ("discord.pcap", "Discord", "discord-keepalive"),
     ];
     for (name, expected, signal) in cases {
         let Some(path) = corpus(name) else { return };

@@ -36,6 +36,10 @@ pub struct Vendor {
     /// to one of its servers is a messaging session.
     #[serde(default)]
     pub messaging_ports: Vec<u16>,
+    /// Fixed packets only its clients send, by the name the dissector
+    /// gives them (`discord-keepalive`).
+    #[serde(default)]
+    pub wire_markers: Vec<String>,
 }
 
 #[derive(
@@ -132,6 +136,13 @@ impl Vendors {
                 (None, None) => None,
             }
         })
+    }
+
+    /// The vendor whose own fixed packet this is.
+    pub fn by_marker(&self, marker: &str) -> Option<&Vendor> {
+        self.list
+            .iter()
+            .find(|v| v.wire_markers.iter().any(|m| m == marker))
     }
 
     /// The vendor whose servers present a certificate with this name.

@@ -50,6 +50,7 @@ pub struct FlowState {
     http: Option<Box<HttpDetail>>,
     zrtp: Option<Box<ZrtpDetail>>,
     zoom: Option<Box<ZoomDetail>>,
+    markers: Vec<crate::proto::demux::WireMarker>,
     tcp: Option<Box<tcp::TcpState>>,
     notes: Vec<String>,
 }
@@ -278,6 +279,7 @@ impl FlowState {
             http: state.http.map(|b| *b),
             zrtp: state.zrtp.map(|b| *b),
             zoom: state.zoom.map(|b| *b),
+            markers: state.markers,
             timeline: timeline.map(|t| t.record()),
             notes,
         }

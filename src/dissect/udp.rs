@@ -59,6 +59,12 @@ impl FlowState {
                     self.zrtp
                         .get_or_insert_with(Default::default)
                         .on_packet(payload);
+                } else if crate::proto::demux::discord_keepalive(payload) {
+                    crate::proto::demux::mark(
+                        &mut self.markers,
+                        "discord-keepalive",
+                        ctx.at.packet,
+                    );
                 }
             }
             Demux::Dtls => {

@@ -36,6 +36,34 @@ pub fn classify(payload: &[u8]) -> Demux {
     }
 }
 
+/// A platform's own fixed packet seen on a media 5-tuple, by name: what
+/// no standard defines but only that platform's clients send.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct WireMarker {
+    pub marker: &'static str,
+    pub first_packet: u64,
+    pub packets: u64,
+}
+
+/// Discord's voice keepalive: 8 bytes starting 0x1337cafe (nDPI's
+/// discord.c; libprotoident). Its first byte falls in ZRTP's range.
+pub fn discord_keepalive(payload: &[u8]) -> bool {
+    payload.len() == 8 && payload.starts_with(&[0x13, 0x37, 0xca, 0xfe])
+}
+
+/// Counts one sighting of `marker`, allocating only the first time.
+pub fn mark(list: &mut Vec<WireMarker>, marker: &'static str, packet: u64) {
+    if let Some(m) = list.iter_mut().find(|m| m.marker == marker) {
+        m.packets += 1;
+    } else if list.len() < 4 {
+        list.push(WireMarker {
+            marker,
+            first_packet: packet,
+            packets: 1,
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +85,11 @@ mod tests {
         );
         assert_eq!(classify(b"SIP/2.0"), Demux::Other);
         assert_eq!(classify(&[]), Demux::Other);
+        assert!(discord_keepalive(&[0x13, 0x37, 0xca, 0xfe, 0x0e, 0, 0, 0]));
+        assert!(!discord_keepalive(&[0x13, 0x37, 0xca, 0xfe, 0x0e, 0, 0]));
+        let mut marks = Vec::new();
+        mark(&mut marks, "discord-keepalive", 8);
+        mark(&mut marks, "discord-keepalive", 9);
+        assert_eq!((marks[0].first_packet, marks[0].packets), (8, 2));
     }
 }

@@ -160,6 +160,7 @@ mod tests {
             http: None,
             zrtp: None,
             zoom: None,
+            markers: Vec::new(),
             timeline: None,
             notes: Vec::new(),
         }

@@ -634,6 +634,10 @@ fn platform_of<'v>(
             }
         };
     for f in legs.iter().copied().chain(web.iter().copied()) {
+        for m in &f.markers {
+            let detail = format!("{} ({} packets) in flow {}", m.marker, m.packets, f.id);
+            add(High, vendors.by_marker(m.marker), f, m.first_packet, detail);
+        }
         if let Some(z) = &f.zoom {
             let detail = format!(
                 "Zoom media framing on UDP {} in flow {}",
