@@ -56,6 +56,21 @@ pub fn as_texts<T: std::fmt::Display, S: serde::Serializer>(
     s.collect_seq(values.iter().map(|v| v.to_string()))
 }
 
+/// Numbers (STUN attribute types, Zoom media types) as `0x4000` / `0x0f`,
+/// the way specifications write them: as many digits as the type holds.
+pub fn as_hex<T: std::fmt::LowerHex, S: serde::Serializer>(
+    values: &[T],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let width = 2 + 2 * std::mem::size_of::<T>();
+    s.collect_seq(values.iter().map(|v| format!("{v:#0width$x}")))
+}
+
+/// For `skip_serializing_if`: a count that is zero says nothing.
+pub fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// [`as_text`] for an optional value (`null` when absent).
 pub fn as_optional_text<T: std::fmt::Display, S: serde::Serializer>(
     value: &Option<T>,

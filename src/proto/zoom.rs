@@ -86,14 +86,10 @@ pub struct ZoomDetail {
     pub media_packets: u64,
     pub rtcp_packets: u64,
     /// Media types seen: 0x0f audio, 0x10 video, 0x0d screen share...
-    #[serde(serialize_with = "as_hex")]
+    #[serde(serialize_with = "crate::proto::record::as_hex")]
     #[schemars(with = "Vec<String>")]
     pub media_types: Vec<u8>,
     pub first_packet: u64,
-}
-
-fn as_hex<S: serde::Serializer>(types: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(types.iter().map(|t| format!("0x{t:02x}")))
 }
 
 impl ZoomDetail {

@@ -18,12 +18,8 @@ pub struct DnsDetail {
     pub response_codes: BTreeMap<String, u64>,
     /// Records skipped because they could not be read (the rest of each
     /// message was kept).
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::proto::record::is_zero")]
     pub unreadable_records: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]

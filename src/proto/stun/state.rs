@@ -51,7 +51,7 @@ pub struct StunDetail {
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
-        serialize_with = "as_hex"
+        serialize_with = "crate::proto::record::as_hex"
     )]
     #[schemars(with = "Vec<String>")]
     pub attribute_types: Vec<u16>,
@@ -59,11 +59,6 @@ pub struct StunDetail {
     /// `message_types` by their hex text).
     #[serde(skip)]
     pub unnamed_message_types: Vec<u16>,
-}
-
-/// Attribute types as `0x4000`, the way specifications write them.
-fn as_hex<S: serde::Serializer>(types: &[u16], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(types.iter().map(|t| format!("0x{t:04x}")))
 }
 
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
@@ -81,12 +76,8 @@ pub struct TurnDetail {
     /// relayed as they are.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tcp_data_connection: bool,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::proto::record::is_zero")]
     pub relayed_tcp_bytes: u64,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
