@@ -8,9 +8,12 @@
 //! Flows where we believe nDPI is wrong are listed in `ndpi_disagreements.txt`
 //! with the reason, and are not counted against us.
 
+mod common;
+
+use common::corpus_dir;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use teleprobe::session::{Options, analyze_files};
 
 /// Our label(s) that count as agreeing with each nDPI label.
@@ -43,22 +46,6 @@ const FLOORS: [(&str, f64); 11] = [
     ("RTP", 0.97),
     ("SRTP", 0.97),
 ];
-
-/// The corpus folder; outside CI a missing corpus skips the test, in CI it fails.
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("TELEPROBE_NDPI_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures/ndpi"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "../shared/captures/ndpi is missing: the conformance corpus must be present in CI"
-    );
-    eprintln!("skipping: ../shared/captures/ndpi not found (set TELEPROBE_NDPI_DIR)");
-    None
-}
 
 #[derive(Debug)]
 struct NdpiFlow {

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const CLIENT: ([u8; 4], u16) = ([192, 168, 1, 20], 50000);
 const SERVER: ([u8; 4], u16) = ([198, 51, 100, 7], 3478);
@@ -217,15 +217,7 @@ fn generic_webrtc_and_sip_calls_name_no_platform() {
 }
 
 fn corpus(name: &str) -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures/ndpi");
-    if !dir.is_dir() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "the nDPI corpus must be present in CI"
-        );
-        return None;
-    }
-    Some(dir.join(name))
+    Some(corpus_dir()?.join(name))
 }
 
 /// Real clients, as nDPI's captures hold them: the calls name the platform

@@ -317,3 +317,19 @@ pub fn call_findings(call: &serde_json::Value) -> Vec<&str> {
         .map(|f| f.as_str().unwrap())
         .collect()
 }
+
+/// The corpus folder; outside CI a missing corpus skips the test, in CI it fails.
+pub fn corpus_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("TELEPROBE_NDPI_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures/ndpi"));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "../shared/captures/ndpi is missing: the conformance corpus must be present in CI"
+    );
+    eprintln!("skipping: ../shared/captures/ndpi not found (set TELEPROBE_NDPI_DIR)");
+    None
+}
