@@ -8,7 +8,7 @@ fuzz_target!(|data: &[u8]| {
     use teleprobe::proto::http::{self, Body, Message, websocket::Frame};
     let _ = http::parse_request(data);
     if let Ok(m) = Message::parse(data) {
-        let _ = (m.header("content-type"), m.upgrades_to_websocket());
+        let _ = (m.content_type, m.upgrades_to_websocket());
         if m.body == Body::Chunked {
             let mut out = Vec::new();
             let _ = http::dechunk(&data[m.head_len..], &mut out, 4096);

@@ -78,7 +78,6 @@ pub struct Message<'a> {
     /// Request target, or the status code of a response.
     pub target: &'a str,
     pub status: u16,
-    head: &'a str,
     /// Bytes of the head, blank line included.
     pub head_len: usize,
     pub body: Body<'a>,
@@ -149,7 +148,6 @@ impl<'a> Message<'a> {
             method,
             target,
             status,
-            head,
             head_len,
             body: Body::Whole(&[]),
             content_type,
@@ -173,14 +171,6 @@ impl<'a> Message<'a> {
             Body::Whole(&[])
         };
         Ok(m)
-    }
-
-    /// First value of a header, any case.
-    pub fn header(&self, name: &str) -> Option<&'a str> {
-        self.head.split("\r\n").skip(1).find_map(|line| {
-            let (n, v) = line.split_once(':')?;
-            n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
-        })
     }
 
     /// Whether this message switches the connection to WebSocket (a 101
