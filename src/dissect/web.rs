@@ -75,11 +75,11 @@ impl FlowState {
                 }
             }
             let carrier = match m.method {
-                Some(method) => Carrier::Request {
+                Some(method) => BodyCarrier::Request {
                     method,
                     path: m.target.split('?').next().unwrap_or(""),
                 },
-                None => Carrier::Response(m.status),
+                None => BodyCarrier::Response(m.status),
             };
             let content_type = m.content_type;
             // Only bodies that can hold signaling are read: the rest (pages,
@@ -223,7 +223,7 @@ impl FlowState {
                     if frame.fin && web.opcode[d] == websocket::OP_TEXT {
                         detail.text_messages += 1;
                         let message = std::mem::take(&mut web.message[d]);
-                        self.web_payload(ctx, Carrier::WebSocket, None, &message);
+                        self.web_payload(ctx, BodyCarrier::WebSocket, None, &message);
                         web.message[d] = message;
                         web.message[d].clear();
                     }
@@ -239,7 +239,7 @@ impl FlowState {
     fn web_payload(
         &mut self,
         ctx: &mut Ctx<'_>,
-        carrier: Carrier<'_>,
+        carrier: BodyCarrier<'_>,
         content_type: Option<&str>,
         body: &[u8],
     ) {
@@ -297,7 +297,7 @@ impl FlowState {
     fn web_sdp(
         &mut self,
         ctx: &mut Ctx<'_>,
-        carrier: Carrier<'_>,
+        carrier: BodyCarrier<'_>,
         kind: Option<String>,
         body: &[u8],
     ) {
@@ -322,18 +322,18 @@ impl FlowState {
 /// What carried a body: named only when it held signaling, so messages
 /// without any cost no allocation.
 #[derive(Clone, Copy)]
-enum Carrier<'a> {
+enum BodyCarrier<'a> {
     Request { method: &'a str, path: &'a str },
     Response(u16),
     WebSocket,
 }
 
-impl std::fmt::Display for Carrier<'_> {
+impl std::fmt::Display for BodyCarrier<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Carrier::Request { method, path } => write!(f, "{method} {path}"),
-            Carrier::Response(status) => write!(f, "{status}"),
-            Carrier::WebSocket => f.write_str("WebSocket text"),
+            BodyCarrier::Request { method, path } => write!(f, "{method} {path}"),
+            BodyCarrier::Response(status) => write!(f, "{status}"),
+            BodyCarrier::WebSocket => f.write_str("WebSocket text"),
         }
     }
 }
