@@ -232,7 +232,8 @@ impl Session {
     pub fn settled(&self) -> (Vec<Call>, Vec<Finding>, bool) {
         let mut live = self.engine.live_telehealth_records();
         let running: HashSet<u64> = live.iter().map(|r| r.id).collect();
-        let (mut calls, mut findings, _) = self.assess_with_running(&mut live);
+        let assessment = self.assess_with_running(&mut live);
+        let (mut calls, mut findings) = (assessment.calls, assessment.findings);
         let cutoff = (self.engine.clock() - self.options.timeouts.udp) / 1000;
         let quiet = |t: &crate::time::Timestamp| t.micros() <= cutoff;
         let (all_calls, all_findings) = (calls.len(), findings.len());
@@ -259,10 +260,7 @@ impl Session {
 
     /// The assessment of the ended flows so far plus `running` ones (redacted
     /// here), on a copy: nothing ends, the pipeline goes on untouched.
-    fn assess_with_running(
-        &self,
-        running: &mut [FlowRecord],
-    ) -> (Vec<Call>, Vec<Finding>, crate::report::model::Summary) {
+    fn assess_with_running(&self, running: &mut [FlowRecord]) -> crate::assess::Assessment {
         let mut assessor = self.pipeline.assessor.clone();
         for record in running.iter_mut() {
             self.pipeline.redactor.apply(record);
@@ -279,7 +277,12 @@ impl Session {
     /// ending anything.
     pub fn snapshot(&self, limit: usize) -> Snapshot {
         let mut live = self.engine.live_records(limit);
-        let (calls, findings, summary) = self.assess_with_running(&mut live);
+        let crate::assess::Assessment {
+            calls,
+            findings,
+            summary,
+            ..
+        } = self.assess_with_running(&mut live);
         let mut flows: Vec<FlowRecord> = self.pipeline.store.in_memory().to_vec();
         flows.extend(live);
         flows.sort_by_key(|f| f.id);
@@ -332,7 +335,7 @@ impl Session {
         if let Some(e) = &store.spill_error {
             capture.notes.push(e.clone());
         }
-        let (calls, findings, summary) = assessor.finish(&dns_names);
+        let assessment = assessor.finish(&dns_names);
         Analysis {
             redactor,
             report: Report {
@@ -345,9 +348,10 @@ impl Session {
                 capture,
                 flows: store,
                 dns_names,
-                calls,
-                findings,
-                summary,
+                calls: assessment.calls,
+                messaging: assessment.messaging,
+                findings: assessment.findings,
+                summary: assessment.summary,
             },
             error: self.error,
         }

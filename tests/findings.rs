@@ -250,19 +250,35 @@ fn dns_names_and_vendors_without_baa() {
     p.tcp4((S, 5222), (C, 50200), 9, true, true, &[]);
     let r = report_json(&p.save(dir.path(), "wa.pcap"));
     // The chat connection (TCP 5222 to the address g.whatsapp.net resolved
-    // to) is a messaging session on a platform without a BAA; the lookup
-    // alone is a mere contact.
+    // to) is a messaging session on a platform without a BAA.
+    let sessions = r["messaging"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{sessions:#?}");
+    assert_eq!(sessions[0]["kind"], "messaging");
+    assert_eq!(sessions[0]["flows"], serde_json::json!([2]));
+    assert_eq!(sessions[0]["platform"]["name"], "WhatsApp");
+    assert_eq!(sessions[0]["platform"]["confidence"], "medium");
     let f = &findings(&r, "vendor-without-baa");
     assert_eq!(f.len(), 1);
-    assert_eq!(f[0]["subject"], "messaging: WhatsApp");
+    assert_eq!(f[0]["subject"], "messaging 1: WhatsApp");
     assert_eq!(f[0]["severity"], "high");
     assert_eq!(f[0]["evidence"][0]["flow"], 2);
     let detail = f[0]["evidence"][0]["detail"].as_str().unwrap();
     assert!(
-        detail.starts_with("messaging session on WhatsApp")
-            && detail.contains("resolved from g.whatsapp.net"),
+        detail.starts_with("messaging session 1 on WhatsApp (1 connections)")
+            && detail.contains("named by DNS answer g.whatsapp.net"),
         "{detail}"
     );
+    // The platform carried a session: its lookup is no mere contact.
+    assert!(findings(&r, "platform-contacted").is_empty());
+    // A lookup alone, with no session, is.
+    let mut p = Pcap::new(ETHERNET);
+    p.udp4(
+        (C, 53001),
+        ([10, 0, 0, 1], 53),
+        &dns_a_reply(9, "g.whatsapp.net", S),
+    );
+    let r = report_json(&p.save(dir.path(), "wa-lookup.pcap"));
+    assert!(findings(&r, "vendor-without-baa").is_empty());
     let contacted = &findings(&r, "platform-contacted");
     assert_eq!(contacted.len(), 1);
     assert_eq!(

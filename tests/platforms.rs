@@ -240,6 +240,12 @@ fn real_captures_name_their_platform() {
         ("viber.pcap", "Viber", "TURN REALM"),
         ("zoom2.pcap", "Zoom", "Zoom media framing"),
         ("discord.pcap", "Discord", "discord-keepalive"),
+        ("telegram_videocall.pcapng", "Telegram", "TURN REALM"),
+        (
+            "stun_msteams_unidir.pcapng",
+            "Microsoft Teams",
+            "STUN attribute",
+        ),
     ];
     for (name, expected, signal) in cases {
         let Some(path) = corpus(name) else { return };
@@ -266,4 +272,110 @@ fn real_captures_name_their_platform() {
     let r = report_json(&path);
     assert_eq!(r["calls"].as_array().unwrap().len(), 1);
     assert_eq!(r["calls"][0]["platform"]["name"], "WhatsApp");
+}
+
+/// One TCP connection from the client: handshake, then `opening` as the
+/// client's first bytes.
+fn connection(p: &mut Pcap, server: ([u8; 4], u16), opening: &[u8]) {
+    p.tcp4(CLIENT, server, 1, true, false, &[]);
+    p.tcp4(server, CLIENT, 9, true, true, &[]);
+    p.tcp4(CLIENT, server, 2, false, true, opening);
+}
+
+fn messaging(r: &serde_json::Value) -> Vec<(String, String, String)> {
+    r["messaging"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let p = &s["platform"];
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["confidence"].as_str().unwrap().to_string(),
+                p["evidence"][0]["detail"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Messaging without any DNS or handshake name: WhatsApp's chat opening on
+/// 443, Apple's push service by ALPN on 443 and by port and range on 5223.
+/// A web visit to an unknown server on 443 is no messaging session.
+#[test]
+fn messaging_sessions_are_named_from_the_wire() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    let mut whatsapp = b"WA".to_vec();
+    whatsapp.extend_from_slice(&[5, 2, 0, 0, 0x1a]);
+    whatsapp.extend_from_slice(&noise(1, 26));
+    connection(&mut p, ([203, 0, 113, 9], 443), &whatsapp);
+    let hello = teleprobe::proto::tls::build::ClientHelloRepr {
+        version: 0x0303,
+        ciphers: &[0x1301],
+        alpn: &["apns-security-v3"],
+        ..Default::default()
+    }
+    .emit();
+    connection(&mut p, ([203, 0, 113, 10], 443), &tls_record(1, &hello));
+    connection(&mut p, ([17, 57, 146, 20], 5223), &noise(2, 40));
+    connection(
+        &mut p,
+        ([203, 0, 113, 11], 443),
+        &client_hello("example.org"),
+    );
+    let r = report_json_revealed(&p.save(dir.path(), "messaging.pcap"));
+    let sessions = messaging(&r);
+    assert_eq!(sessions.len(), 2, "{sessions:#?}");
+    assert_eq!(
+        (sessions[0].0.as_str(), sessions[0].1.as_str()),
+        ("WhatsApp", "high")
+    );
+    assert!(
+        sessions[0]
+            .2
+            .starts_with("whatsapp-chat (1 packets) in flow 1")
+    );
+    // Apple: the ALPN connection and the 5223 one are one session of the
+    // client, named by the stronger signal.
+    assert_eq!(
+        (sessions[1].0.as_str(), sessions[1].1.as_str()),
+        ("FaceTime / iMessage", "high")
+    );
+    assert!(sessions[1].2.starts_with("ALPN apns-security-v3 in flow 2"));
+    assert_eq!(r["messaging"][1]["flows"], serde_json::json!([2, 3]));
+    assert_eq!(r["messaging"][1]["kind"], "messaging");
+    let subjects: Vec<&str> = findings(&r, "vendor-without-baa")
+        .iter()
+        .map(|f| f["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        subjects,
+        ["messaging 1: WhatsApp", "messaging 2: FaceTime / iMessage"]
+    );
+    assert!(r["calls"].as_array().unwrap().is_empty());
+}
+
+/// The real clients' chat and push connections in nDPI's captures.
+#[test]
+fn real_messaging_sessions_name_their_platform() {
+    let cases: [(&str, &[&str]); 5] = [
+        ("whatsapp.pcap", &["WhatsApp"]),
+        ("whatsapp_login_chat.pcap", &["WhatsApp"]),
+        ("whatsapp_voice_and_message.pcap", &["WhatsApp"]),
+        ("wa_voice.pcap", &["FaceTime / iMessage", "WhatsApp"]),
+        (
+            "whatsapp_login_call.pcap",
+            &["WhatsApp", "FaceTime / iMessage"],
+        ),
+    ];
+    for (name, expected) in cases {
+        let Some(path) = corpus(name) else { return };
+        let r = report_json(&path);
+        let names: Vec<String> = messaging(&r).into_iter().map(|s| s.0).collect();
+        assert_eq!(names, expected.to_vec(), "{name}");
+        for s in r["messaging"].as_array().unwrap() {
+            let ev = &s["platform"]["evidence"][0];
+            assert!(ev["flow"].as_u64().is_some(), "{name}: {ev}");
+        }
+    }
 }

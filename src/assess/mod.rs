@@ -7,13 +7,15 @@
 pub mod calls;
 pub mod catalogue;
 pub mod model;
+pub mod platform;
 pub mod policy;
 mod rules;
 pub mod vendors;
 
 use crate::facts::{DialogRecord, DnsName, FlowRecord};
 use catalogue::{FindingId, Severity, rule};
-use model::{Call, Evidence, Finding, Summary, VendorSeen};
+use model::{Call, Evidence, Finding, MessagingSession, Summary, VendorSeen};
+use platform::ServerNames;
 use policy::Policy;
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -30,7 +32,6 @@ const MAX_FINDINGS: usize = 5_000;
 #[derive(Clone)]
 struct FlowLine {
     server: IpAddr,
-    port: u16,
     evidence: Evidence,
 }
 
@@ -47,6 +48,10 @@ pub struct Assessor {
     call_flows: Vec<std::sync::Arc<FlowRecord>>,
     /// SIP dialogs that ended (or are running, in a snapshot): one call each.
     dialogs: Vec<std::sync::Arc<DialogRecord>>,
+    /// Connections that may be messaging sessions (chat, push).
+    messaging_flows: Vec<std::sync::Arc<FlowRecord>>,
+    /// Names connections gave their servers (SNI, HTTP Host, certificate).
+    server_names: ServerNames,
     /// Findings past `MAX_FINDINGS`, counted by id.
     not_listed: BTreeMap<&'static str, u64>,
     /// Call-relevant flows past `MAX_CALL_FLOWS`, left out of correlation.
@@ -79,6 +84,8 @@ impl Assessor {
             flow_lines: Vec::new(),
             call_flows: Vec::new(),
             dialogs: Vec::new(),
+            messaging_flows: Vec::new(),
+            server_names: ServerNames::default(),
             not_listed: BTreeMap::new(),
             calls_truncated: 0,
             observed: 0,
@@ -176,7 +183,7 @@ impl Assessor {
 
     /// Ends the assessment: attributes server addresses to vendors through
     /// the capture's DNS answers, adds vendor-without-baa, orders findings.
-    pub fn finish(mut self, dns: &[DnsName]) -> (Vec<Call>, Vec<Finding>, Summary) {
+    pub fn finish(mut self, dns: &[DnsName]) -> Assessment {
         let mut by_address: HashMap<IpAddr, Vec<&str>> = HashMap::new();
         for n in dns {
             for a in n.addresses.iter().filter_map(|a| a.parse::<IpAddr>().ok()) {
@@ -236,13 +243,18 @@ impl Assessor {
         }
         self.call_flows.sort_by_key(|f| f.id);
         self.dialogs.sort_by_key(|d| d.first_packet);
+        let mut names = std::mem::take(&mut self.server_names);
+        names.add_dns(dns, &self.vendors);
         let mut found_calls = calls::correlate(
             &self.call_flows,
             &self.dialogs,
             &self.findings,
             &self.policy,
             &self.vendors,
+            &names,
         );
+        self.messaging_flows.sort_by_key(|f| f.id);
+        let messaging = platform::messaging_sessions(&self.messaging_flows, &self.vendors, &names);
         // A platform without a BAA that carried a call: a finding on each
         // such call. One merely contacted (browsing, a CDN): information.
         let mut carrying: Vec<String> = Vec::new();
@@ -269,6 +281,32 @@ impl Assessor {
                 call.findings.push(FindingId::VendorWithoutBaa);
             }
         }
+        for session in &messaging {
+            let p = &session.platform;
+            if p.baa != Baa::No || self.policy.vendor_allowed(&p.name) {
+                continue;
+            }
+            if !carrying.contains(&p.name) {
+                carrying.push(p.name.clone());
+            }
+            let Some(mut ev) = p.evidence.first().cloned() else {
+                continue;
+            };
+            ev.detail = format!(
+                "messaging session {} on {} ({} connections): {}",
+                session.id,
+                p.name,
+                session.flows.len(),
+                ev.detail
+            );
+            let values = [("vendor", p.name.clone()), ("baa", p.baa_statement.clone())];
+            self.report(
+                FindingId::VendorWithoutBaa,
+                format!("messaging {}: {}", session.id, p.name),
+                &values,
+                ev,
+            );
+        }
         let without_baa: Vec<(String, Vec<u64>, Vec<String>)> = self
             .vendors_seen
             .iter()
@@ -286,19 +324,9 @@ impl Assessor {
                 };
                 let mut ev = line.evidence.clone();
                 ev.detail = format!("{}; recognised by {}", ev.detail, seen_by.join("; "));
-                // A connection to the platform's messaging service (a chat
-                // server, Apple's push service) is a messaging session:
-                // it carries messages, not just a visit.
-                let messaging = vendor.messaging_ports.contains(&line.port);
-                let (id, subject) = if messaging {
-                    ev.detail = format!("messaging session on {name}: {}", ev.detail);
-                    (FindingId::VendorWithoutBaa, format!("messaging: {name}"))
-                } else {
-                    (FindingId::PlatformContacted, name.clone())
-                };
                 self.report(
-                    id,
-                    subject,
+                    FindingId::PlatformContacted,
+                    name.clone(),
                     &[("vendor", name.clone()), ("baa", vendor.note.clone())],
                     ev,
                 );
@@ -348,10 +376,11 @@ impl Assessor {
             .iter()
             .map(|c| (c.id.to_string(), c.verdict.to_string()))
             .collect();
-        (
-            found_calls,
-            self.findings,
-            Summary {
+        Assessment {
+            calls: found_calls,
+            messaging,
+            findings: self.findings,
+            summary: Summary {
                 findings_by_severity: counts,
                 findings_not_listed: self
                     .not_listed
@@ -362,6 +391,14 @@ impl Assessor {
                 verdicts,
                 vendors: self.vendors_seen,
             },
-        )
+        }
     }
+}
+
+/// What the assessment concluded, once every flow has been seen.
+pub struct Assessment {
+    pub calls: Vec<Call>,
+    pub messaging: Vec<MessagingSession>,
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
 }

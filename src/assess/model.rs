@@ -256,12 +256,35 @@ pub struct VendorSeen {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CallPlatform {
     pub name: String,
+    /// The company that runs its servers.
+    pub operator: String,
     pub baa: Baa,
     /// The platform's public position on BAAs (data/vendors.toml).
     pub baa_statement: String,
+    /// Where that position was read; empty when no public offer was found.
+    pub baa_source: String,
     pub confidence: PlatformConfidence,
     /// The signals that named it, strongest first.
     pub evidence: Vec<Evidence>,
+}
+
+/// A messaging session: one client's connections to a platform's chat or
+/// push service (WhatsApp's chat servers, Apple's push service, which
+/// carries iMessage). What it carries is encrypted; that it ran on a
+/// platform without a BAA is what an assessment needs.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct MessagingSession {
+    pub id: u64,
+    /// Always `messaging`.
+    pub kind: &'static str,
+    /// The client's address.
+    pub client: String,
+    /// The platform's servers it connected to.
+    pub servers: Vec<String>,
+    pub flows: Vec<u64>,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub platform: CallPlatform,
 }
 
 /// How sure the attribution is.

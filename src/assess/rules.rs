@@ -25,6 +25,11 @@ impl Assessor {
             .and_then(|t| t.sni.as_deref())
             .or_else(|| f.quic.as_ref().and_then(|q| q.sni.as_deref()))
             .is_some_and(|sni| self.vendors.by_name(sni).is_some());
+        if super::platform::may_be_messaging(f, &self.vendors)
+            && self.messaging_flows.len() < MAX_CALL_FLOWS
+        {
+            self.messaging_flows.push(std::sync::Arc::new(f.clone()));
+        }
         if vendor_sni || f.protocols.iter().any(|p| call_protocols.contains(p)) {
             if self.call_flows.len() < MAX_CALL_FLOWS {
                 self.call_flows.push(std::sync::Arc::new(f.clone()));
@@ -36,7 +41,6 @@ impl Assessor {
         if self.flow_lines.len() < MAX_FLOW_LINES {
             self.flow_lines.push(FlowLine {
                 server: f.server.ip(),
-                port: f.server.port(),
                 evidence: whole(format!("{} {} -> {}", f.transport, f.client, f.server)),
             });
         }
@@ -266,6 +270,12 @@ impl Assessor {
                 }
             }
             if let Some(cert) = &tls.certificate {
+                for name in cert.common_name.iter().chain(&cert.dns_names) {
+                    if let Some(v) = self.vendors.by_certificate(name) {
+                        let (v, how) = (v.name.clone(), format!("certificate {name}"));
+                        self.server_names.note(f.server.ip(), &v, how, f.id);
+                    }
+                }
                 // WebRTC's DTLS certificates are self-signed by design: the
                 // SDP fingerprint authenticates them.
                 let webrtc = tls.srtp_profile.is_some();
@@ -331,6 +341,8 @@ impl Assessor {
                     format!("SNI {sni} (flow {}, packet {packet})", f.id),
                     f.id,
                 );
+                self.server_names
+                    .note(f.server.ip(), &v, format!("SNI {sni}"), f.id);
                 self.report(
                     FindingId::SniProviderExposed,
                     format!("{v}: {sni}"),
@@ -373,6 +385,8 @@ impl Assessor {
                     format!("HTTP Host {host} (flow {}, packet {})", f.id, r.packet),
                     f.id,
                 );
+                self.server_names
+                    .note(f.server.ip(), &v, format!("HTTP Host {host}"), f.id);
                 let detail = format!(
                     "{} http://{host}{} in packet {}",
                     r.method, r.path, r.packet

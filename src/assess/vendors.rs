@@ -14,6 +14,13 @@ pub struct Vendor {
     pub baa: Baa,
     #[serde(default)]
     pub note: String,
+    /// The company that runs the platform's servers.
+    #[serde(default)]
+    pub operator: String,
+    /// Where the BAA statement was read; empty when only the absence of
+    /// any public offer is known.
+    #[serde(default)]
+    pub baa_source: String,
     #[serde(default)]
     pub suffixes: Vec<String>,
     #[serde(default)]
@@ -40,6 +47,14 @@ pub struct Vendor {
     /// gives them (`discord-keepalive`).
     #[serde(default)]
     pub wire_markers: Vec<String>,
+    /// Stream openings (wire markers) of its messaging protocol
+    /// (`whatsapp-chat`): such a connection is a messaging session.
+    #[serde(default)]
+    pub messaging_markers: Vec<String>,
+    /// ALPN protocol names only its messaging clients offer
+    /// (`apns-security-v3`).
+    #[serde(default)]
+    pub messaging_alpn: Vec<String>,
 }
 
 #[derive(
@@ -140,12 +155,36 @@ impl Vendors {
 
     /// The vendor whose own fixed packet this is.
     pub fn by_marker(&self, marker: &str) -> Option<&Vendor> {
-        self.list
-            .iter()
-            .find(|v| v.wire_markers.iter().any(|m| m == marker))
+        self.list.iter().find(|v| {
+            v.wire_markers
+                .iter()
+                .chain(&v.messaging_markers)
+                .any(|m| m == marker)
+        })
     }
 
     /// The vendor whose servers present a certificate with this name.
+    /// The platform whose messaging clients offer this ALPN name.
+    pub fn by_alpn(&self, alpn: &str) -> Option<&Vendor> {
+        self.list
+            .iter()
+            .find(|v| v.messaging_alpn.iter().any(|a| a == alpn))
+    }
+
+    pub fn messaging_port(&self, port: u16) -> bool {
+        self.list.iter().any(|v| v.messaging_ports.contains(&port))
+    }
+
+    pub fn is_messaging_marker(&self, marker: &str) -> bool {
+        self.list
+            .iter()
+            .any(|v| v.messaging_markers.iter().any(|m| m == marker))
+    }
+
+    pub fn is_messaging_alpn(&self, alpn: &str) -> bool {
+        self.by_alpn(alpn).is_some()
+    }
+
     pub fn by_certificate(&self, name: &str) -> Option<&Vendor> {
         let name = name.to_ascii_lowercase();
         self.list.iter().find(|v| {

@@ -100,6 +100,12 @@ impl FlowState {
         let d = ctx.at.dir.index();
         if tcp.proto == StreamProto::Undecided {
             tcp.proto = decide(data, ports);
+            if tcp.proto == StreamProto::Unknown
+                && ctx.at.dir == crate::flow::Dir::ClientToServer
+                && crate::proto::demux::whatsapp_chat(data)
+            {
+                crate::proto::demux::mark(&mut self.markers, "whatsapp-chat", ctx.at.packet);
+            }
         }
         let used = match tcp.proto {
             StreamProto::Undecided => Some(0),

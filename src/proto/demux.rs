@@ -36,8 +36,9 @@ pub fn classify(payload: &[u8]) -> Demux {
     }
 }
 
-/// A platform's own fixed packet seen on a media 5-tuple, by name: what
-/// no standard defines but only that platform's clients send.
+/// A platform's own fixed packet (on a media 5-tuple) or stream opening
+/// (on a connection), by name: what no standard defines but only that
+/// platform's clients send.
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct WireMarker {
     pub marker: &'static str,
@@ -49,6 +50,18 @@ pub struct WireMarker {
 /// discord.c; libprotoident). Its first byte falls in ZRTP's range.
 pub fn discord_keepalive(payload: &[u8]) -> bool {
     payload.len() == 8 && payload.starts_with(&[0x13, 0x37, 0xca, 0xfe])
+}
+
+/// WhatsApp's chat connection (TCP 5222 or 443) opens with its Noise
+/// prologue, "WA" and a major/minor version byte pair, or with the edge
+/// routing header "ED\0\1" that precedes it (nDPI's whatsapp.c;
+/// `whatsapp*.pcap`). Only the first client bytes of a stream are asked.
+pub fn whatsapp_chat(stream_start: &[u8]) -> bool {
+    match stream_start {
+        [b'W', b'A', major, minor, ..] => (1..=9).contains(major) && *minor <= 15,
+        [b'E', b'D', 0, 1, ..] => true,
+        _ => false,
+    }
 }
 
 /// Counts one sighting of `marker`, allocating only the first time.
@@ -87,6 +100,10 @@ mod tests {
         assert_eq!(classify(&[]), Demux::Other);
         assert!(discord_keepalive(&[0x13, 0x37, 0xca, 0xfe, 0x0e, 0, 0, 0]));
         assert!(!discord_keepalive(&[0x13, 0x37, 0xca, 0xfe, 0x0e, 0, 0]));
+        assert!(whatsapp_chat(&[b'W', b'A', 1, 5, 0, 0, 0x1a]));
+        assert!(whatsapp_chat(&[b'E', b'D', 0, 1]));
+        assert!(!whatsapp_chat(b"WAIT"), "letters are no version");
+        assert!(!whatsapp_chat(b"GET /"));
         let mut marks = Vec::new();
         mark(&mut marks, "discord-keepalive", 8);
         mark(&mut marks, "discord-keepalive", 9);

@@ -29,6 +29,9 @@ pub struct Report {
     /// Calls: flows correlated into SIP dialogs, ICE sessions and TURN
     /// allocations, each with its path and conduit-exception verdict.
     pub calls: Vec<Call>,
+    /// Messaging sessions: a client's connections to a platform's chat or
+    /// push service, with the platform and its BAA status.
+    pub messaging: Vec<MessagingSession>,
     /// What the assessment found, most severe first (catalogue in DOMAIN.md).
     pub findings: Vec<Finding>,
     pub summary: Summary,

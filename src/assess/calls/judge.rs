@@ -7,8 +7,9 @@
 use super::{flow_evidence, has};
 use crate::assess::catalogue::FindingId;
 use crate::assess::model::*;
+use crate::assess::platform::ServerNames;
 use crate::assess::policy::Policy;
-use crate::assess::vendors::{Vendor, Vendors};
+use crate::assess::vendors::Vendors;
 use crate::facts::*;
 use std::net::SocketAddr;
 
@@ -30,6 +31,7 @@ pub(super) fn judge(
     findings: &[&Finding],
     policy: &Policy,
     vendors: &Vendors,
+    names: &ServerNames,
     web_signaling: &[(String, &FlowRecord)],
 ) -> Call {
     let Members {
@@ -456,7 +458,7 @@ kind: StepKind::Reason,
         .filter(|(v, _)| Some(v) == vendor.as_ref())
         .map(|(_, f)| *f)
         .collect();
-    let platform = platform_of(legs, &attributed, vendors);
+    let platform = crate::assess::platform::platform_of(legs, &attributed, vendors, names);
     if let Some(p) = &platform {
         let how = p.evidence.first().map(|e| e.detail.as_str()).unwrap_or("");
         reasoning.insert(
@@ -611,125 +613,4 @@ kind: StepKind::Reason,
         findings: call_findings,
         timeline: crate::flow::timeline::merge(spanning.iter().filter_map(|f| f.timeline.as_ref())),
     }
-}
-
-/// The platform whose signals in the call's flows are strongest: its own
-/// STUN types or attributes, TURN REALM or certificate (high); STUN
-/// SOFTWARE, a TLS/QUIC server name, including the encrypted signaling
-/// attributed to the call (medium); a server in its published ranges (low).
-/// Ties go to the signal seen first.
-fn platform_of<'v>(
-    legs: &[&FlowRecord],
-    web: &[&FlowRecord],
-    vendors: &'v Vendors,
-) -> Option<CallPlatform> {
-    use PlatformConfidence::*;
-    let mut signals: Vec<(PlatformConfidence, &'v Vendor, Evidence)> = Vec::new();
-    let mut add =
-        |confidence, vendor: Option<&'v Vendor>, f: &FlowRecord, packet: u64, detail: String| {
-            if let Some(v) = vendor {
-                let mut ev = flow_evidence(f, detail);
-                ev.first_packet = packet;
-                signals.push((confidence, v, ev));
-            }
-        };
-    for f in legs.iter().copied().chain(web.iter().copied()) {
-        for m in &f.markers {
-            let detail = format!("{} ({} packets) in flow {}", m.marker, m.packets, f.id);
-            add(High, vendors.by_marker(m.marker), f, m.first_packet, detail);
-        }
-        if let Some(z) = &f.zoom {
-            let detail = format!(
-                "Zoom media framing on UDP {} in flow {}",
-                f.server.port(),
-                f.id
-            );
-            add(High, vendors.get("Zoom"), f, z.first_packet, detail);
-        }
-        if let Some(s) = &f.stun {
-            if let Some((v, what)) = vendors.by_stun(&s.unnamed_message_types, &s.attribute_types) {
-                add(
-                    High,
-                    Some(v),
-                    f,
-                    s.first_packet,
-                    format!("{what} in flow {}", f.id),
-                );
-            }
-            if let Some(realm) = &s.realm {
-                add(
-                    High,
-                    vendors.by_realm(realm),
-                    f,
-                    s.first_packet,
-                    format!("TURN REALM \"{realm}\" in flow {}", f.id),
-                );
-            }
-            for sw in &s.software {
-                add(
-                    Medium,
-                    vendors.by_software(sw),
-                    f,
-                    s.first_packet,
-                    format!("STUN SOFTWARE \"{sw}\" in flow {}", f.id),
-                );
-            }
-        }
-        if let Some(t) = &f.tls {
-            if let Some(c) = &t.certificate {
-                for name in c.common_name.iter().chain(&c.dns_names) {
-                    add(
-                        High,
-                        vendors.by_certificate(name),
-                        f,
-                        c.packet,
-                        format!("certificate {name} in flow {}", f.id),
-                    );
-                }
-            }
-        }
-        let sni = f
-            .tls
-            .as_ref()
-            .and_then(|t| t.sni.as_deref())
-            .or_else(|| f.quic.as_ref().and_then(|q| q.sni.as_deref()));
-        if let Some(sni) = sni {
-            add(
-                Medium,
-                vendors.by_name(sni),
-                f,
-                f.first_packet,
-                format!("server name {sni} in flow {}", f.id),
-            );
-        }
-        add(
-            Low,
-            vendors.by_address(f.server.ip()),
-            f,
-            f.first_packet,
-            format!(
-                "server {} in the platform's published ranges (flow {})",
-                f.server, f.id
-            ),
-        );
-    }
-    let best = signals.iter().map(|(c, _, _)| *c).max()?;
-    let (_, vendor, _) = signals.iter().find(|(c, _, _)| *c == best)?;
-    let name = vendor.name.clone();
-    let mut evidence: Vec<Evidence> = Vec::new();
-    let mut ours: Vec<&(PlatformConfidence, &Vendor, Evidence)> =
-        signals.iter().filter(|(_, v, _)| v.name == name).collect();
-    ours.sort_by_key(|s| std::cmp::Reverse(s.0));
-    for (_, _, ev) in ours {
-        if evidence.len() < 8 && !evidence.iter().any(|e| e.detail == ev.detail) {
-            evidence.push(ev.clone());
-        }
-    }
-    Some(CallPlatform {
-        baa: vendor.baa,
-        baa_statement: vendor.note.clone(),
-        name,
-        confidence: best,
-        evidence,
-    })
 }

@@ -179,6 +179,7 @@ pub fn correlate(
     findings: &[Finding],
     policy: &Policy,
     vendors: &Vendors,
+    names: &super::platform::ServerNames,
 ) -> Vec<Call> {
     let n = flows.len();
     let mut signals: Vec<Signal<'_>> = dialogs.iter().map(|d| Signal::Dialog(d)).collect();
@@ -445,9 +446,16 @@ pub fn correlate(
             }
         }
         legs.sort_by_key(|f| f.id);
-        let media = legs
-            .iter()
-            .any(|f| has(f, "rtp") || has(f, "srtp") || has(f, "dtls") || has(f, "zrtp"));
+        // Media: RTP, RTCP (a one-way capture may hold only the reports),
+        // their keying, a platform's media framing, or media a TURN relay
+        // carried inside Send/Data indications or ChannelData.
+        const MEDIA: [&str; 7] = ["rtp", "srtp", "rtcp", "srtcp", "dtls", "zrtp", "zoom"];
+        let media = legs.iter().any(|f| {
+            MEDIA.iter().any(|p| has(f, p))
+                || f.turn
+                    .as_ref()
+                    .is_some_and(|t| t.carried.iter().any(|p| MEDIA.contains(p)))
+        });
         let invite = !call_signals.is_empty()
             || legs.iter().any(|f| {
                 f.sip
@@ -485,6 +493,7 @@ pub fn correlate(
             &related,
             policy,
             vendors,
+            names,
             &web_signaling,
         ));
     }

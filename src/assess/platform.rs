@@ -1,0 +1,282 @@
+//! Which platform a set of flows belongs to, from the strongest signal in
+//! them, and the messaging sessions (chat, push) the capture shows. Works
+//! without any DNS or TLS handshake (captures start mid-call): wire
+//! signatures only a platform's clients send come first; names the capture
+//! gave a server elsewhere (a DNS answer, another connection's SNI, HTTP
+//! Host or certificate) strengthen the attribution of later flows to it.
+//! Must never guess: no signal, no platform.
+
+use super::model::{CallPlatform, Evidence, MessagingSession, PlatformConfidence};
+use super::vendors::{Vendor, Vendors};
+use crate::facts::{DnsName, FlowRecord, Proto};
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// Server addresses kept with the names the capture gave them; beyond,
+/// later names are not kept (memory stays bounded).
+const MAX_NAMED_SERVERS: usize = 20_000;
+
+/// A name the capture gave a server, and the platform it belongs to.
+#[derive(Clone)]
+struct ServerName {
+    vendor: String,
+    how: String,
+    /// The flow that named it (none for DNS answers, which name addresses).
+    flow: Option<u64>,
+}
+
+/// The names the capture gave each server address: the DNS answers, and
+/// the SNI, HTTP Host or certificate of each connection to it, when the
+/// name belongs to a platform.
+#[derive(Clone, Default)]
+pub struct ServerNames {
+    by_address: HashMap<IpAddr, Vec<ServerName>>,
+}
+
+impl ServerNames {
+    /// Notes that `flow` named `server` by a name of `vendor` ("SNI x").
+    pub fn note(&mut self, server: IpAddr, vendor: &str, how: String, flow: u64) {
+        self.insert(server, vendor, how, Some(flow));
+    }
+
+    fn insert(&mut self, server: IpAddr, vendor: &str, how: String, flow: Option<u64>) {
+        if self.by_address.len() >= MAX_NAMED_SERVERS && !self.by_address.contains_key(&server) {
+            return;
+        }
+        let names = self.by_address.entry(server).or_default();
+        if names.len() < 4 && !names.iter().any(|n| n.vendor == vendor) {
+            names.push(ServerName {
+                vendor: vendor.to_string(),
+                how,
+                flow,
+            });
+        }
+    }
+
+    /// Adds what the capture's DNS answers resolved to platform names.
+    pub fn add_dns(&mut self, dns: &[DnsName], vendors: &Vendors) {
+        for n in dns {
+            let Some(v) = vendors.by_name(&n.name) else {
+                continue;
+            };
+            for a in n.addresses.iter().filter_map(|a| a.parse::<IpAddr>().ok()) {
+                self.insert(a, &v.name, format!("DNS answer {}", n.name), None);
+            }
+        }
+    }
+
+    fn of(&self, server: IpAddr) -> &[ServerName] {
+        self.by_address.get(&server).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The evidence of one flow, pointing at the packet that carried `detail`.
+fn evidence_at(f: &FlowRecord, packet: u64, detail: String) -> Evidence {
+    Evidence {
+        flow: f.id,
+        first_packet: packet,
+        last_packet: f.last_packet,
+        first_timestamp: f.first_timestamp,
+        last_timestamp: f.last_timestamp,
+        detail,
+    }
+}
+
+/// The platform whose signals in `flows` are strongest: its own wire
+/// markers, STUN types or attributes, media framing, TURN REALM, ALPN or
+/// certificate (high); STUN SOFTWARE, a TLS/QUIC server name, a name the
+/// capture gave the server elsewhere (medium); a server in its published
+/// ranges (low). `web` are encrypted signaling connections attributed to
+/// the call. Ties go to the signal seen first.
+pub fn platform_of<'v>(
+    flows: &[&FlowRecord],
+    web: &[&FlowRecord],
+    vendors: &'v Vendors,
+    names: &ServerNames,
+) -> Option<CallPlatform> {
+    use PlatformConfidence::*;
+    let mut signals: Vec<(PlatformConfidence, &'v Vendor, Evidence)> = Vec::new();
+    let mut add = |confidence, vendor: Option<&'v Vendor>, f: &FlowRecord, packet, detail| {
+        if let Some(v) = vendor {
+            signals.push((confidence, v, evidence_at(f, packet, detail)));
+        }
+    };
+    for f in flows.iter().chain(web).copied() {
+        for m in &f.markers {
+            let detail = format!("{} ({} packets) in flow {}", m.marker, m.packets, f.id);
+            add(High, vendors.by_marker(m.marker), f, m.first_packet, detail);
+        }
+        if let Some(z) = &f.zoom {
+            let detail = format!(
+                "Zoom media framing on UDP {} in flow {}",
+                f.server.port(),
+                f.id
+            );
+            add(High, vendors.get("Zoom"), f, z.first_packet, detail);
+        }
+        if let Some(s) = &f.stun {
+            if let Some((v, what)) = vendors.by_stun(&s.unnamed_message_types, &s.attribute_types) {
+                let detail = format!("{what} in flow {}", f.id);
+                add(High, Some(v), f, s.first_packet, detail);
+            }
+            if let Some(realm) = &s.realm {
+                let detail = format!("TURN REALM \"{realm}\" in flow {}", f.id);
+                add(High, vendors.by_realm(realm), f, s.first_packet, detail);
+            }
+            for sw in &s.software {
+                let detail = format!("STUN SOFTWARE \"{sw}\" in flow {}", f.id);
+                add(Medium, vendors.by_software(sw), f, s.first_packet, detail);
+            }
+        }
+        if let Some(t) = &f.tls {
+            let hello = t.client_hello_packet.unwrap_or(f.first_packet);
+            for alpn in &t.alpn {
+                let detail = format!("ALPN {alpn} in flow {}", f.id);
+                add(High, vendors.by_alpn(alpn), f, hello, detail);
+            }
+            if let Some(c) = &t.certificate {
+                for name in c.common_name.iter().chain(&c.dns_names) {
+                    let detail = format!("certificate {name} in flow {}", f.id);
+                    add(High, vendors.by_certificate(name), f, c.packet, detail);
+                }
+            }
+        }
+        let sni = f
+            .tls
+            .as_ref()
+            .and_then(|t| t.sni.as_deref())
+            .or_else(|| f.quic.as_ref().and_then(|q| q.sni.as_deref()));
+        if let Some(sni) = sni {
+            let detail = format!("server name {sni} in flow {}", f.id);
+            add(Medium, vendors.by_name(sni), f, f.first_packet, detail);
+        }
+        for n in names
+            .of(f.server.ip())
+            .iter()
+            .filter(|n| n.flow != Some(f.id))
+        {
+            let by = n.flow.map(|id| format!(" (flow {id})")).unwrap_or_default();
+            let detail = format!(
+                "server {} of flow {} named by {}{by}",
+                f.server.ip(),
+                f.id,
+                n.how
+            );
+            add(Medium, vendors.get(&n.vendor), f, f.first_packet, detail);
+        }
+        let detail = format!(
+            "server {} in the platform's published ranges (flow {})",
+            f.server, f.id
+        );
+        add(
+            Low,
+            vendors.by_address(f.server.ip()),
+            f,
+            f.first_packet,
+            detail,
+        );
+    }
+    let best = signals.iter().map(|(c, _, _)| *c).max()?;
+    let (_, vendor, _) = signals.iter().find(|(c, _, _)| *c == best)?;
+    let mut ours: Vec<&(PlatformConfidence, &Vendor, Evidence)> = signals
+        .iter()
+        .filter(|(_, v, _)| v.name == vendor.name)
+        .collect();
+    ours.sort_by_key(|s| std::cmp::Reverse(s.0));
+    let mut evidence: Vec<Evidence> = Vec::new();
+    for (_, _, ev) in ours {
+        if evidence.len() < 8 && !evidence.iter().any(|e| e.detail == ev.detail) {
+            evidence.push(ev.clone());
+        }
+    }
+    Some(CallPlatform {
+        name: vendor.name.clone(),
+        operator: vendor.operator.clone(),
+        baa: vendor.baa,
+        baa_statement: vendor.note.clone(),
+        baa_source: vendor.baa_source.clone(),
+        confidence: best,
+        evidence,
+    })
+}
+
+/// Whether a flow may be a messaging connection: TCP to a port some
+/// platform's messaging service uses, or opening the way one does.
+pub fn may_be_messaging(f: &FlowRecord, vendors: &Vendors) -> bool {
+    f.transport == Proto::Tcp
+        && (vendors.messaging_port(f.server.port())
+            || f.markers
+                .iter()
+                .any(|m| vendors.is_messaging_marker(m.marker))
+            || f.tls
+                .as_ref()
+                .is_some_and(|t| t.alpn.iter().any(|a| vendors.is_messaging_alpn(a))))
+}
+
+/// The messaging sessions among `flows` (candidates by [`may_be_messaging`]):
+/// a connection is one when its platform is named and it goes to that
+/// platform's messaging port or opens as its messaging protocol does. The
+/// connections of one client to one platform make one session.
+pub fn messaging_sessions(
+    flows: &[std::sync::Arc<FlowRecord>],
+    vendors: &Vendors,
+    names: &ServerNames,
+) -> Vec<MessagingSession> {
+    let mut sessions: Vec<MessagingSession> = Vec::new();
+    for f in flows {
+        let Some(platform) = platform_of(&[f], &[], vendors, names) else {
+            continue;
+        };
+        let Some(vendor) = vendors.get(&platform.name) else {
+            continue;
+        };
+        let opens_as_messaging = f
+            .markers
+            .iter()
+            .any(|m| vendor.messaging_markers.iter().any(|k| k == m.marker))
+            || f.tls.as_ref().is_some_and(|t| {
+                t.alpn
+                    .iter()
+                    .any(|a| vendor.messaging_alpn.iter().any(|k| k == a))
+            });
+        if !opens_as_messaging && !vendor.messaging_ports.contains(&f.server.port()) {
+            continue;
+        }
+        let client = f.client.ip().to_string();
+        let server = f.server.to_string();
+        match sessions
+            .iter_mut()
+            .find(|s| s.client == client && s.platform.name == platform.name)
+        {
+            Some(s) => {
+                s.start = s.start.min(f.first_timestamp);
+                s.end = s.end.max(f.last_timestamp);
+                if s.flows.len() < 256 {
+                    s.flows.push(f.id);
+                }
+                if s.servers.len() < 16 && !s.servers.contains(&server) {
+                    s.servers.push(server);
+                }
+                // The session's evidence stays strongest first.
+                if platform.confidence > s.platform.confidence {
+                    s.platform.confidence = platform.confidence;
+                    s.platform.evidence.splice(0..0, platform.evidence);
+                } else {
+                    s.platform.evidence.extend(platform.evidence);
+                }
+                s.platform.evidence.truncate(8);
+            }
+            None => sessions.push(MessagingSession {
+                id: sessions.len() as u64 + 1,
+                kind: "messaging",
+                client,
+                servers: vec![server],
+                flows: vec![f.id],
+                start: f.first_timestamp,
+                end: f.last_timestamp,
+                platform,
+            }),
+        }
+    }
+    sessions
+}
