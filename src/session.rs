@@ -30,6 +30,8 @@ pub struct Options {
     pub record: Option<crate::source::record::RecordOptions>,
     /// Idle timeouts that end flows.
     pub timeouts: Timeouts,
+    /// Databases that give servers their operator and country (`--geoip`).
+    pub geoip: std::sync::Arc<crate::assess::geo::GeoIp>,
 }
 
 /// Where finished flows go: redaction first, so the assessment and every
@@ -162,7 +164,8 @@ impl Session {
             engine: Engine::with_timeouts(options.timeouts),
             pipeline: Pipeline {
                 redactor: Redactor::new(options.reveal, options.policy.clinic_networks.clone()),
-                assessor: Assessor::new(options.policy.clone(), vendors),
+                assessor: Assessor::new(options.policy.clone(), vendors)
+                    .with_geoip(options.geoip.clone()),
                 store: FlowStore::new(),
             },
             options: options.clone(),

@@ -60,6 +60,7 @@ pub enum FindingId {
     HttpCleartext,
     StunSoftwareDisclosed,
     PlatformContacted,
+    MediaRoutedOutsideAllowedRegions,
 }
 
 impl FindingId {
@@ -84,6 +85,7 @@ impl FindingId {
             FindingId::HttpCleartext => "http-cleartext",
             FindingId::StunSoftwareDisclosed => "stun-software-disclosed",
             FindingId::PlatformContacted => "platform-contacted",
+            FindingId::MediaRoutedOutsideAllowedRegions => "media-routed-outside-allowed-regions",
         }
     }
 
@@ -103,7 +105,7 @@ pub struct Rule {
     pub remedy: &'static str,
 }
 
-pub static RULES: [Rule; 18] = [
+pub static RULES: [Rule; 19] = [
     Rule {
         id: FindingId::MediaCleartext,
         severity: Severity::Critical,
@@ -247,6 +249,14 @@ pub static RULES: [Rule; 18] = [
         explanation: "Traffic reached a platform that offers no BAA (by name or address), but no call or messaging session on it was seen: web browsing, an app's background traffic or a CDN.",
         reference: "45 CFR 164.308(b)(1)",
         remedy: "None needed unless patients are contacted this way; check the app if it is unexpected.",
+    },
+    Rule {
+        id: FindingId::MediaRoutedOutsideAllowedRegions,
+        severity: Severity::Medium,
+        title: "Call traffic reached a server outside the allowed countries",
+        explanation: "A call's media or signaling went to a relay, media server or signaling server that the GeoIP database places outside the countries the policy allows (allowed_countries): PHI left the jurisdiction the clinic's agreements and risk analysis assume.",
+        reference: "45 CFR 164.308(a)(1)(ii)(A); 45 CFR 164.314(a)",
+        remedy: "Pin the platform's media region (most enterprise platforms offer data residency), or allow the country in the policy if the BAA covers it.",
     },
 ];
 

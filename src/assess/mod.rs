@@ -6,6 +6,7 @@
 
 pub mod calls;
 pub mod catalogue;
+pub mod geo;
 pub mod model;
 pub mod platform;
 pub mod policy;
@@ -52,6 +53,8 @@ pub struct Assessor {
     messaging_flows: Vec<std::sync::Arc<FlowRecord>>,
     /// Names connections gave their servers (SNI, HTTP Host, certificate).
     server_names: ServerNames,
+    /// Operator and country databases (`--geoip`).
+    geo: std::sync::Arc<geo::GeoIp>,
     /// Findings past `MAX_FINDINGS`, counted by id.
     not_listed: BTreeMap<&'static str, u64>,
     /// Call-relevant flows past `MAX_CALL_FLOWS`, left out of correlation.
@@ -86,10 +89,17 @@ impl Assessor {
             dialogs: Vec::new(),
             messaging_flows: Vec::new(),
             server_names: ServerNames::default(),
+            geo: Default::default(),
             not_listed: BTreeMap::new(),
             calls_truncated: 0,
             observed: 0,
         }
+    }
+
+    /// Gives servers their operator and country from these databases.
+    pub fn with_geoip(mut self, geo: std::sync::Arc<geo::GeoIp>) -> Assessor {
+        self.geo = geo;
+        self
     }
 
     pub fn policy(&self) -> &Policy {
@@ -253,6 +263,8 @@ impl Assessor {
             &self.vendors,
             &names,
         );
+        self.place_servers(&mut found_calls);
+        self.attribute_platform_relays(&mut found_calls, &names);
         self.messaging_flows.sort_by_key(|f| f.id);
         let messaging = platform::messaging_sessions(&self.messaging_flows, &self.vendors, &names);
         // A platform without a BAA that carried a call: a finding on each

@@ -135,6 +135,10 @@ pub struct CallLeg {
     pub server: String,
     #[schemars(with = "Vec<crate::proto::Protocol>")]
     pub protocols: Vec<&'static str>,
+    /// The server side's operator and country (`--geoip`), when a
+    /// database holds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<crate::assess::geo::Location>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -163,6 +167,9 @@ pub struct RelayInfo {
     pub vendor: Option<String>,
     /// Policy allow-list entry that covers it, if any.
     pub allowed_by: Option<String>,
+    /// Its operator and country (`--geoip`), when a database holds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<crate::assess::geo::Location>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -173,6 +180,9 @@ pub struct ServerInfo {
     pub vendor: Option<String>,
     /// What shows the media ends there.
     pub evidence: String,
+    /// Its operator and country (`--geoip`), when a database holds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<crate::assess::geo::Location>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -280,3 +280,50 @@ pub fn messaging_sessions(
     }
     sessions
 }
+
+impl super::Assessor {
+    /// A call's TURN relay whose own flow carries its platform's signal
+    /// (WhatsApp's STUN types on the relay, Telegram's REALM) is that
+    /// platform's relay, not an unknown third party: the relay names the
+    /// platform, and `relay-third-party` for it becomes information (the
+    /// platform's BAA status is the call's `vendor-without-baa`).
+    pub(super) fn attribute_platform_relays(
+        &mut self,
+        calls: &mut [super::model::Call],
+        names: &ServerNames,
+    ) {
+        use super::catalogue::{FindingId, Severity};
+        use super::model::LegRole;
+        for call in calls.iter_mut() {
+            let Some(platform) = call.platform.as_ref().map(|p| p.name.clone()) else {
+                continue;
+            };
+            let mut theirs: Vec<String> = Vec::new();
+            for leg in call.legs.iter().filter(|l| l.role == LegRole::Relay) {
+                let Some(f) = self.call_flows.iter().find(|f| f.id == leg.flow) else {
+                    continue;
+                };
+                let own = platform_of(&[f], &[], &self.vendors, names).is_some_and(|p| {
+                    p.name == platform && p.confidence == PlatformConfidence::High
+                });
+                if own {
+                    theirs.push(leg.server.clone());
+                }
+            }
+            if let Some(r) = &mut call.relay {
+                if r.vendor.is_none() && theirs.contains(&r.address) {
+                    r.vendor = Some(platform.clone());
+                }
+            }
+            for f in self.findings.iter_mut().filter(|f| {
+                f.id == FindingId::RelayThirdParty
+                    && f.values.get("relay").is_some_and(|r| theirs.contains(r))
+            }) {
+                f.values.insert("platform".to_string(), platform.clone());
+                if !f.values.contains_key("allowed_by") {
+                    f.severity = Severity::Info;
+                }
+            }
+        }
+    }
+}

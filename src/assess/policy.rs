@@ -28,6 +28,22 @@ pub struct Policy {
     /// Finding ids never reported.
     #[serde(default)]
     pub ignore: Vec<RuleId>,
+    /// ISO 3166-1 alpha-2 codes of the countries media and signaling may
+    /// reach (with `--geoip`); empty means any.
+    #[serde(default, deserialize_with = "country_codes")]
+    pub allowed_countries: Vec<String>,
+}
+
+fn country_codes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let codes = Vec::<String>::deserialize(d)?;
+    for c in &codes {
+        if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(serde::de::Error::custom(format!(
+                "{c:?} is not an ISO 3166-1 alpha-2 country code (\"US\", \"DE\")"
+            )));
+        }
+    }
+    Ok(codes.iter().map(|c| c.to_ascii_uppercase()).collect())
 }
 
 #[derive(Debug, Clone, Deserialize)]

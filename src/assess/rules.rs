@@ -5,6 +5,7 @@
 //! did not, nor keep anything of the flow beyond the findings it raises.
 
 use super::catalogue::{FindingId, Severity};
+use super::geo::is_internal;
 use super::model::Evidence;
 use super::{Assessor, FlowLine, MAX_CALL_FLOWS, MAX_FLOW_LINES, evidence};
 use crate::facts::FlowRecord;
@@ -509,19 +510,6 @@ impl Assessor {
                 &[("candidates", exposed.join(", "))],
                 evidence(f, sdp.packet, sdp.packet, detail),
             );
-        }
-    }
-}
-
-/// Private, link-local and unique-local ranges: what a host candidate
-/// should not reveal.
-fn is_internal(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v) => v.is_private() || v.is_link_local() || v.is_loopback(),
-        IpAddr::V6(v) => {
-            v.is_loopback()
-                || (v.segments()[0] & 0xfe00) == 0xfc00
-                || (v.segments()[0] & 0xffc0) == 0xfe80
         }
     }
 }

@@ -46,6 +46,11 @@ pub struct ReportArgs {
     /// Extra or overriding vendor definitions (TOML, same format as the built-in list)
     #[arg(long, value_name = "FILE")]
     pub vendors: Option<String>,
+    /// MaxMind-format database (GeoLite2-ASN, GeoLite2-Country or City,
+    /// DB-IP, ip-location-db) giving servers and relays their operator and
+    /// country; repeat for several
+    #[arg(long, value_name = "FILE")]
+    pub geoip: Vec<String>,
     /// Exit with status 1 when a finding at or above this severity exists
     #[arg(long, value_name = "SEVERITY", value_enum)]
     pub fail_on: Option<FailOn>,
@@ -218,6 +223,7 @@ impl ReportArgs {
             vendors,
             record: None,
             timeouts: self.timeouts(),
+            geoip: std::sync::Arc::new(crate::assess::geo::GeoIp::open(&self.geoip)?),
         })
     }
 

@@ -106,6 +106,7 @@ pub(super) fn judge(
             client: f.client.to_string(),
             server: f.server.to_string(),
             protocols: f.protocols.clone(),
+            location: None,
         })
         .collect();
 
@@ -360,6 +361,7 @@ pub(super) fn judge(
             software: s.software.clone(),
             vendor,
             allowed_by,
+            location: None,
         });
         CallPath::Relayed
     } else if let Some(f) = lite {
@@ -380,6 +382,7 @@ pub(super) fn judge(
             transport: f.transport,
             vendor,
             evidence: detail,
+            location: None,
         });
         CallPath::ServerTerminated
     } else if let Some(f) = zoom_sfu {
@@ -402,6 +405,7 @@ pub(super) fn judge(
             transport: f.transport,
             vendor: vendors.get("Zoom").map(|v| v.name.clone()),
             evidence: detail,
+            location: None,
         });
         CallPath::ServerTerminated
     } else {
@@ -448,6 +452,7 @@ kind: StepKind::Reason,
                 client: f.client.to_string(),
                 server: f.server.to_string(),
                 protocols: f.protocols.clone(),
+                location: None,
             });
         }
     }
