@@ -353,6 +353,39 @@ fn messaging_sessions_are_named_from_the_wire() {
         ["messaging 1: WhatsApp", "messaging 2: FaceTime / iMessage"]
     );
     assert!(r["calls"].as_array().unwrap().is_empty());
+    // The summary's platforms in use: both, with their sessions.
+    let used: Vec<(&str, &serde_json::Value, &str)> = r["summary"]["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["name"].as_str().unwrap(),
+                &u["messaging_sessions"],
+                u["baa"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        used,
+        [
+            ("WhatsApp", &serde_json::json!([1]), "no"),
+            ("FaceTime / iMessage", &serde_json::json!([2]), "no")
+        ]
+    );
+    let path = dir.path().join("messaging.pcap");
+    let md = String::from_utf8(run_ok(&[
+        "analyze",
+        "--quiet",
+        "--format",
+        "md",
+        path.to_str().unwrap(),
+    ]))
+    .unwrap();
+    assert!(
+        md.contains("| WhatsApp (Meta) | NO BAA (Meta offers no BAA for WhatsApp) | - | 1 (1) | - |"),
+        "{md}"
+    );
 }
 
 /// The real clients' chat and push connections in nDPI's captures.

@@ -384,6 +384,7 @@ impl Assessor {
         for f in &self.findings {
             *counts.entry(f.severity.name().to_string()).or_default() += 1;
         }
+        let platforms = platform::platforms_in_use(&found_calls, &messaging, &self.policy);
         let verdicts = found_calls
             .iter()
             .map(|c| (c.id.to_string(), c.verdict.to_string()))
@@ -402,6 +403,7 @@ impl Assessor {
                 flows_not_correlated: self.calls_truncated,
                 verdicts,
                 vendors: self.vendors_seen,
+                platforms,
             },
         }
     }

@@ -247,7 +247,64 @@ pub struct Summary {
     pub flows_not_correlated: u64,
     /// Verdict of each call, by call id.
     pub verdicts: BTreeMap<String, String>,
+    /// Platforms recognised anywhere (names, addresses), with how.
     pub vendors: Vec<VendorSeen>,
+    /// Platforms that carried calls or messaging sessions: the answer to
+    /// "which platforms do our clinicians use, and do they sign a BAA".
+    pub platforms: Vec<PlatformUse>,
+}
+
+/// One platform in use: its calls and messaging sessions, BAA status, and
+/// the relays and media servers its calls went through.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PlatformUse {
+    pub name: String,
+    pub operator: String,
+    pub baa: Baa,
+    pub baa_statement: String,
+    /// `allow.vendors` in the policy lists it (the clinic has a BAA).
+    pub allowed: bool,
+    pub calls: Vec<u64>,
+    pub messaging_sessions: Vec<u64>,
+    /// Relays and media servers of its calls, with operator and country
+    /// when a `--geoip` database holds them.
+    pub servers: Vec<PlatformServer>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PlatformServer {
+    pub address: String,
+    /// `relay` or `media-server`.
+    pub role: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<crate::assess::geo::Location>,
+}
+
+impl PlatformServer {
+    /// "relay 192.0.2.1:3478 (AS32934 Meta, IE)": the address, and what
+    /// the databases say of it.
+    pub fn describe(&self) -> String {
+        let place = self.location.as_ref().map(|l| {
+            let asn = l.asn.map(|n| format!("AS{n}"));
+            let parts: Vec<String> = [
+                asn.into_iter()
+                    .chain(l.as_organization.clone())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                l.country.clone().unwrap_or_default(),
+            ]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect();
+            format!(" ({})", parts.join(", "))
+        });
+        format!(
+            "{} {}{}",
+            self.role,
+            self.address,
+            place.unwrap_or_default()
+        )
+    }
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

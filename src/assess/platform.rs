@@ -327,3 +327,58 @@ impl super::Assessor {
         }
     }
 }
+
+/// The platforms that carried the calls and messaging sessions, in the
+/// order first seen, with their relays and media servers.
+pub fn platforms_in_use(
+    calls: &[super::model::Call],
+    messaging: &[MessagingSession],
+    policy: &super::policy::Policy,
+) -> Vec<super::model::PlatformUse> {
+    use super::model::{PlatformServer, PlatformUse};
+    let mut out: Vec<PlatformUse> = Vec::new();
+    let entry = |out: &mut Vec<PlatformUse>, p: &CallPlatform| -> usize {
+        if let Some(i) = out.iter().position(|u| u.name == p.name) {
+            return i;
+        }
+        out.push(PlatformUse {
+            name: p.name.clone(),
+            operator: p.operator.clone(),
+            baa: p.baa,
+            baa_statement: p.baa_statement.clone(),
+            allowed: policy.vendor_allowed(&p.name),
+            calls: Vec::new(),
+            messaging_sessions: Vec::new(),
+            servers: Vec::new(),
+        });
+        out.len() - 1
+    };
+    for call in calls {
+        let Some(p) = &call.platform else { continue };
+        let i = entry(&mut out, p);
+        out[i].calls.push(call.id);
+        let relay = call
+            .relay
+            .as_ref()
+            .map(|r| ("relay", r.address.clone(), r.location.clone()));
+        let server = call
+            .server
+            .as_ref()
+            .map(|s| ("media-server", s.address.clone(), s.location.clone()));
+        for (role, address, location) in relay.into_iter().chain(server) {
+            let servers = &mut out[i].servers;
+            if servers.len() < 32 && !servers.iter().any(|s| s.address == address) {
+                servers.push(PlatformServer {
+                    address,
+                    role,
+                    location,
+                });
+            }
+        }
+    }
+    for s in messaging {
+        let i = entry(&mut out, &s.platform);
+        out[i].messaging_sessions.push(s.id);
+    }
+    out
+}

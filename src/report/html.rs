@@ -189,16 +189,17 @@ pub fn render(report: &Report) -> String {
     } else {
         let _ = write!(
             out,
-            "<table><tr><th>Call</th><th>Verdict</th><th>Path</th><th>Participants</th><th>Media</th><th>Why</th></tr>"
+            "<table><tr><th>Call</th><th>Verdict</th><th>Platform (BAA)</th><th>Path</th><th>Participants</th><th>Media</th><th>Why</th></tr>"
         );
         for call in &report.calls {
             let why = call.reasoning.last().map(|s| s.step.as_str()).unwrap_or("");
             let _ = write!(
                 out,
-                "<tr><td><a href=\"#call-{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td><a href=\"#call-{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 call.id,
                 call.id,
                 verdict(call.verdict.name()),
+                esc(&super::markdown::platform_text(call)),
                 esc(&path_text(call)),
                 esc(&who(call)),
                 media_text(call),
@@ -207,18 +208,42 @@ pub fn render(report: &Report) -> String {
         }
         let _ = write!(out, "</table>");
     }
-    let _ = write!(out, "<h2>Platforms seen</h2>");
-    if report.summary.vendors.is_empty() {
+    let _ = write!(out, "<h2>Platforms in use</h2>");
+    if report.summary.platforms.is_empty() {
         let _ = write!(
             out,
-            "<p>No known telehealth or communication platform was recognised.</p>"
+            "<p>No call or messaging session ran on a known platform.</p>"
         );
     } else {
         let _ = write!(
             out,
-            "<table><tr><th>Platform</th><th>BAA</th><th>Recognised by</th></tr>"
+            "<table><tr><th>Platform</th><th>BAA</th><th>Calls</th><th>Messaging sessions</th><th>Relays and media servers</th></tr>"
         );
-        for v in &report.summary.vendors {
+        for u in &report.summary.platforms {
+            let row = super::markdown::platform_row(u);
+            let baa = if u.baa == Baa::No && !u.allowed {
+                format!("<b class=\"critical\">{}</b>", esc(&row[1]))
+            } else {
+                esc(&row[1])
+            };
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{baa}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&row[0]),
+                esc(&row[2]),
+                esc(&row[3]),
+                esc(&row[4])
+            );
+        }
+        let _ = write!(out, "</table>");
+    }
+    let contacted: Vec<_> = super::markdown::merely_contacted(report).collect();
+    if !contacted.is_empty() {
+        let _ = write!(
+            out,
+            "<p>Also contacted, carrying no call or messaging session:</p><table><tr><th>Platform</th><th>BAA</th><th>Recognised by</th></tr>"
+        );
+        for v in contacted {
             let _ = write!(
                 out,
                 "<tr><td>{}</td><td>{}{}</td><td>{}</td></tr>",

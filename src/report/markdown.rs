@@ -86,6 +86,52 @@ pub fn platform_text(call: &crate::report::model::Call) -> String {
     }
 }
 
+/// The cells of one "platforms in use" row, shared by every renderer:
+/// platform (operator), BAA, calls, messaging sessions, relays and media
+/// servers.
+pub fn platform_row(u: &crate::report::model::PlatformUse) -> [String; 5] {
+    let ids = |v: &[u64]| match v.len() {
+        0 => "-".to_string(),
+        n => format!(
+            "{n} ({})",
+            v.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let baa = match (u.baa, u.allowed) {
+        (Baa::Yes, _) => format!("offers a BAA ({})", u.baa_statement),
+        (Baa::No, true) => format!("no public BAA; allowed by policy ({})", u.baa_statement),
+        (Baa::No, false) => format!("NO BAA ({})", u.baa_statement),
+    };
+    let servers: Vec<String> = u.servers.iter().map(|s| s.describe()).collect();
+    [
+        if u.operator.is_empty() {
+            u.name.clone()
+        } else {
+            format!("{} ({})", u.name, u.operator)
+        },
+        baa,
+        ids(&u.calls),
+        ids(&u.messaging_sessions),
+        if servers.is_empty() {
+            "-".to_string()
+        } else {
+            servers.join("; ")
+        },
+    ]
+}
+
+/// Platforms recognised (by name or address) that carried nothing.
+pub fn merely_contacted(
+    report: &Report,
+) -> impl Iterator<Item = &crate::report::model::VendorSeen> {
+    let used = &report.summary.platforms;
+    report
+        .summary
+        .vendors
+        .iter()
+        .filter(move |v| !used.iter().any(|u| u.name == v.name))
+}
+
 pub fn path_text(c: &Call) -> String {
     match (&c.relay, &c.server) {
         (Some(r), _) => format!(
@@ -161,14 +207,32 @@ pub fn render(report: &Report) -> String {
         }
         let _ = writeln!(out);
     }
-    let _ = writeln!(out, "## Platforms seen\n");
-    if report.summary.vendors.is_empty() {
+    let _ = writeln!(out, "## Platforms in use\n");
+    if report.summary.platforms.is_empty() {
         let _ = writeln!(
             out,
-            "No known telehealth or communication platform was recognised.\n"
+            "No call or messaging session ran on a known platform.\n"
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "| platform | BAA | calls | messaging sessions | relays and media servers |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|---|");
+        for u in &report.summary.platforms {
+            let row = platform_row(u).map(|c| cell(&c));
+            let _ = writeln!(out, "| {} |", row.join(" | "));
+        }
+        let _ = writeln!(out);
+    }
+    let contacted: Vec<_> = merely_contacted(report).collect();
+    if !contacted.is_empty() {
+        let _ = writeln!(
+            out,
+            "Also contacted, carrying no call or messaging session:\n"
         );
     }
-    for v in &report.summary.vendors {
+    for v in contacted {
         let _ = writeln!(
             out,
             "- **{}**: {}{} — {}",

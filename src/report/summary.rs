@@ -162,9 +162,23 @@ fn findings(out: &mut String, report: &Report) {
             );
         }
     }
-    if !report.summary.vendors.is_empty() {
-        let _ = writeln!(out, "\n== Platforms seen");
-        for v in &report.summary.vendors {
+    if !report.summary.platforms.is_empty() {
+        let _ = writeln!(out, "\n== Platforms in use");
+        for u in &report.summary.platforms {
+            let [name, baa, calls, messaging, servers] = super::markdown::platform_row(u);
+            let _ = writeln!(
+                out,
+                "{name}: {baa}\n    calls {calls}; messaging sessions {messaging}; servers {servers}"
+            );
+        }
+    }
+    let contacted: Vec<_> = super::markdown::merely_contacted(report).collect();
+    if !contacted.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n== Platforms contacted (no call or messaging session)"
+        );
+        for v in contacted {
             let baa = match v.baa {
                 crate::assess::vendors::Baa::Yes => "offers a BAA",
                 crate::assess::vendors::Baa::No => "offers NO BAA",
