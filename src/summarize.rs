@@ -77,7 +77,10 @@ fn read_tables(dir: &Path) -> Result<[DataFrame; 3], String> {
     };
     Ok([
         read("flows.parquet")?,
-        read("calls.parquet")?,
+        read("calls.parquet").and_then(|calls| {
+            teleprobe_tables::upgrade_calls(calls)
+                .map_err(|e| frame_error(&dir.join("calls.parquet"), e))
+        })?,
         read("findings.parquet")?,
     ])
 }
@@ -184,6 +187,7 @@ fn tables(summary: &Summary) -> Result<Vec<(&'static str, Table)>, String> {
         ("totals", &summary.totals),
         ("verdicts", &summary.verdicts),
         ("vendors", &summary.vendors),
+        ("platforms", &summary.platforms),
         ("protocols", &summary.protocols),
         ("findings_over_time", &summary.findings_over_time),
     ];

@@ -383,7 +383,9 @@ fn messaging_sessions_are_named_from_the_wire() {
     ]))
     .unwrap();
     assert!(
-        md.contains("| WhatsApp (Meta) | NO BAA (Meta offers no BAA for WhatsApp) | - | 1 (1) | - |"),
+        md.contains(
+            "| WhatsApp (Meta) | NO BAA (Meta offers no BAA for WhatsApp) | - | 1 (1) | - |"
+        ),
         "{md}"
     );
 }

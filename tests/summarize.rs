@@ -109,6 +109,7 @@ fn summary_equals_the_reports_added_by_hand() {
     let mut totals: BTreeMap<&str, u64> = BTreeMap::new();
     let mut verdicts: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     let mut vendors: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    let mut platforms: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     let mut protocols: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     let mut by_finding: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for r in &reports {
@@ -150,6 +151,14 @@ fn summary_equals_the_reports_added_by_hand() {
             v[0] += 1;
             v[1] += bytes;
             v[2] += packets;
+            let platform = format!(
+                "{}/{}",
+                c["platform"]["name"].as_str().unwrap_or("(none)"),
+                c["platform"]["baa"].as_str().unwrap_or("(none)")
+            );
+            let p = platforms.entry(platform).or_insert_with(|| vec![0; 2]);
+            p[0] += 1;
+            p[1] += bytes;
         }
         for f in flows {
             for p in f["protocols"].as_array().unwrap() {
@@ -197,7 +206,23 @@ fn summary_equals_the_reports_added_by_hand() {
     );
     if reports.len() == 5 {
         assert!(vendors.contains_key("Google Meet"), "{vendors:?}");
+        assert!(platforms.contains_key("Google Meet/yes"), "{platforms:?}");
     }
+    let summarized: BTreeMap<String, Vec<u64>> = from_reports["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let key = format!(
+                "{}/{}",
+                row["platform"].as_str().unwrap(),
+                row["platform_baa"].as_str().unwrap()
+            );
+            (key, vec![u(&row["calls"]), u(&row["bytes"])])
+        })
+        .collect();
+    assert_eq!(summarized, platforms);
+    assert_eq!(from_tables["platforms"], from_reports["platforms"]);
     assert_eq!(
         keyed(&from_reports["protocols"], "protocol", &["flows", "bytes"]),
         protocols

@@ -73,6 +73,28 @@ fn calls_view_shows_verdicts_paths_and_status() {
 }
 
 #[test]
+fn calls_view_names_the_platform_and_its_baa() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = common::Pcap::new(common::ETHERNET);
+    let (client, server) = (([192, 168, 1, 20], 50000), ([198, 51, 100, 7], 3478));
+    p.udp4(client, server, &common::stun(0x0801, [1; 12], &[]));
+    for seq in 0..20u16 {
+        let payload = common::noise(u32::from(seq), 120);
+        p.udp4(client, server, &common::rtp(111, seq, 0x1111, &payload));
+    }
+    let path = p.save(dir.path(), "wa.pcap");
+    let mut session = Session::new(&Options::default());
+    let mut source = FileSource::open(path.to_str().unwrap()).unwrap();
+    while session.step(&mut source).unwrap() {}
+    let model = session.snapshot(1000);
+    let text = screen(&App::default(), &model);
+    assert!(
+        text.contains("platform (BAA)") && text.contains("WhatsApp (no)"),
+        "{text}"
+    );
+}
+
+#[test]
 fn flows_findings_ladder_help_and_filter() {
     let model = snapshot(&["sip-rtp-cleartext.pcap"]);
     let mut app = App::default();

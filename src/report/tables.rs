@@ -76,6 +76,12 @@ struct Platform {
 }
 
 #[derive(Deserialize)]
+struct PlatformView {
+    name: String,
+    baa: String,
+}
+
+#[derive(Deserialize)]
 struct CallView {
     id: u64,
     verdict: String,
@@ -87,6 +93,8 @@ struct CallView {
     media: Vec<MediaView>,
     relay: Option<Platform>,
     server: Option<Platform>,
+    #[serde(default)]
+    platform: Option<PlatformView>,
     findings: Vec<String>,
 }
 
@@ -232,6 +240,8 @@ impl ReportView {
                         .as_ref()
                         .and_then(|r| r.vendor.clone())
                         .or_else(|| c.server.as_ref().and_then(|s| s.vendor.clone())),
+                    platform: c.platform.as_ref().map(|p| p.name.clone()),
+                    platform_baa: c.platform.as_ref().map(|p| p.baa.clone()),
                     findings: c.findings.join(","),
                 }
             })

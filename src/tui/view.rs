@@ -44,9 +44,10 @@ fn matches(filter: &str, text: &str) -> bool {
 
 fn call_text(c: &Call) -> String {
     format!(
-        "{} {} {} {}",
+        "{} {} {} {} {}",
         c.verdict,
         c.path,
+        c.platform.as_ref().map_or("", |p| p.name.as_str()),
         c.participants.join(" "),
         c.identities.join(" ")
     )
@@ -175,6 +176,7 @@ fn calls(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
                 Cell::from(c.id.to_string()),
                 Cell::from(c.verdict.name().to_uppercase()).style(verdict_style(c.verdict)),
                 Cell::from(c.path.name()),
+                platform_cell(c),
                 Cell::from(via),
                 Cell::from(if c.identities.is_empty() {
                     c.participants.join(" ↔ ")
@@ -194,6 +196,7 @@ fn calls(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
             Constraint::Length(4),
             Constraint::Length(24),
             Constraint::Length(17),
+            Constraint::Length(22),
             Constraint::Length(28),
             Constraint::Min(20),
             Constraint::Length(13),
@@ -207,6 +210,7 @@ fn calls(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
             "call",
             "verdict",
             "path",
+            "platform (BAA)",
             "via",
             "participants",
             "media",
@@ -220,6 +224,21 @@ fn calls(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
     .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
     let mut state = TableState::default().with_selected(Some(app.selected[0]));
     frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// The call's platform and BAA status, red when it offers none.
+fn platform_cell(c: &Call) -> Cell<'static> {
+    match &c.platform {
+        Some(p) => {
+            let text = format!("{} ({})", p.name, p.baa.name());
+            let style = match p.baa {
+                crate::assess::vendors::Baa::No => Style::default().fg(Color::Red),
+                crate::assess::vendors::Baa::Yes => Style::default(),
+            };
+            Cell::from(text).style(style)
+        }
+        None => Cell::from("-"),
+    }
 }
 
 fn flows(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
@@ -387,6 +406,10 @@ fn ladder(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
                 verdict_style(call.verdict),
             ),
             Span::raw(format!("  path {}", call.path)),
+            Span::raw(format!(
+                "  platform {}",
+                crate::report::markdown::platform_text(call)
+            )),
         ]),
         Line::from(""),
     ];

@@ -54,6 +54,9 @@ pub struct CallRow {
     pub protocols: String,
     pub relay: Option<String>,
     pub vendor: Option<String>,
+    /// The platform that carried the call, and its BAA status (yes/no).
+    pub platform: Option<String>,
+    pub platform_baa: Option<String>,
     pub findings: String,
 }
 
@@ -137,6 +140,8 @@ pub fn calls_frame(rows: &[CallRow]) -> PolarsResult<DataFrame> {
             text(rows, "protocols", |r| &r.protocols),
             optional(rows, "relay", |r| r.relay.as_deref()),
             optional(rows, "vendor", |r| r.vendor.as_deref()),
+            optional(rows, "platform", |r| r.platform.as_deref()),
+            optional(rows, "platform_baa", |r| r.platform_baa.as_deref()),
             text(rows, "findings", |r| &r.findings),
         ],
     )
@@ -207,4 +212,21 @@ fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
 pub fn read_parquet(path: &Path) -> PolarsResult<DataFrame> {
     use polars_io::SerReader;
     polars_io::parquet::read::ParquetReader::new(std::fs::File::open(path)?).finish()
+}
+
+/// Columns a calls table written by an earlier version lacks, added as
+/// nulls, so old and new tables stack and aggregate together.
+pub fn upgrade_calls(mut calls: DataFrame) -> PolarsResult<DataFrame> {
+    for name in ["platform", "platform_baa"] {
+        if calls.column(name).is_err() {
+            let nulls = Column::full_null(name.into(), calls.height(), &DataType::String);
+            calls.with_column(nulls)?;
+        }
+    }
+    let order: Vec<String> = calls_frame(&[])?
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    calls.select(order)
 }

@@ -16,6 +16,9 @@ pub struct Summary {
     /// Per vendor (relay or media server's platform; `(none)` for direct or
     /// unattributed calls): calls, their bytes, media and the share encrypted.
     pub vendors: DataFrame,
+    /// Per platform that carried calls and its BAA status (`(none)` for
+    /// calls on no recognised platform): the same figures.
+    pub platforms: DataFrame,
     /// Per protocol: flows carrying it and their bytes, and calls with a
     /// flow carrying it. A flow with several protocols counts under each.
     pub protocols: DataFrame,
@@ -137,22 +140,8 @@ pub fn summarize(
         .sort(["verdict"], SortMultipleOptions::default())
         .collect()?;
 
-    let vendors = calls
-        .clone()
-        .lazy()
-        .with_column(col("vendor").fill_null(lit("(none)")))
-        .group_by([col("vendor")])
-        .agg([
-            count().alias("calls"),
-            col("bytes").sum(),
-            col("media_streams").sum(),
-            col("encrypted_streams").sum(),
-            col("media_packets").sum(),
-            col("encrypted_media_packets").sum(),
-        ])
-        .with_column(share("encrypted_media_packets", "media_packets").alias("encrypted_share"))
-        .sort(["vendor"], SortMultipleOptions::default())
-        .collect()?;
+    let vendors = per_call_group(calls, &["vendor"])?;
+    let platforms = per_call_group(calls, &["platform", "platform_baa"])?;
 
     let flow_protocols = explode_protocols(&flows_with_totals, &["bytes", "packets"])?
         .lazy()
@@ -207,9 +196,36 @@ pub fn summarize(
         totals,
         verdicts,
         vendors,
+        platforms,
         protocols,
         findings_over_time,
     })
+}
+
+/// Calls grouped by `keys` (`(none)` where a key is empty): their count,
+/// bytes, media streams and packets, and the share encrypted.
+fn per_call_group(calls: &DataFrame, keys: &[&str]) -> PolarsResult<DataFrame> {
+    let filled: Vec<Expr> = keys
+        .iter()
+        .map(|k| col(*k).fill_null(lit("(none)")))
+        .collect();
+    let by: Vec<Expr> = keys.iter().map(|k| col(*k)).collect();
+    calls
+        .clone()
+        .lazy()
+        .with_columns(filled)
+        .group_by(by)
+        .agg([
+            count().alias("calls"),
+            col("bytes").sum(),
+            col("media_streams").sum(),
+            col("encrypted_streams").sum(),
+            col("media_packets").sum(),
+            col("encrypted_media_packets").sum(),
+        ])
+        .with_column(share("encrypted_media_packets", "media_packets").alias("encrypted_share"))
+        .sort(keys.to_vec(), SortMultipleOptions::default())
+        .collect()
 }
 
 /// One value of a summary table, for rendering outside polars.
