@@ -85,8 +85,8 @@ fn evidence_at(f: &FlowRecord, packet: u64, detail: String) -> Evidence {
 /// The platform whose signals in `flows` are strongest: its own wire
 /// markers, STUN types or attributes, media framing, TURN REALM, ALPN or
 /// certificate (high); STUN SOFTWARE, a TLS/QUIC server name, a name the
-/// capture gave the server elsewhere (medium); a server in its published
-/// ranges (low). `web` are encrypted signaling connections attributed to
+/// capture gave the server elsewhere, its media servers' published address
+/// and port (medium); a server in its published ranges (low). `web` are encrypted signaling connections attributed to
 /// the call. Ties go to the signal seen first.
 pub fn platform_of<'v>(
     flows: &[&FlowRecord],
@@ -164,6 +164,17 @@ pub fn platform_of<'v>(
             );
             add(Medium, vendors.get(&n.vendor), f, f.first_packet, detail);
         }
+        let detail = format!(
+            "media server {} in the platform's published media ranges and ports (flow {})",
+            f.server, f.id
+        );
+        add(
+            Medium,
+            vendors.by_media_server(f.server),
+            f,
+            f.first_packet,
+            detail,
+        );
         let detail = format!(
             "server {} in the platform's published ranges (flow {})",
             f.server, f.id

@@ -36,6 +36,11 @@ pub struct Vendor {
     pub stun_message_types: Vec<u16>,
     #[serde(default)]
     pub stun_attributes: Vec<u16>,
+    /// Ports its media servers listen on: an address in `cidrs` on one
+    /// of them is its media server, a stronger sign than the address
+    /// alone (the ranges hold its web and CDN servers too).
+    #[serde(default)]
+    pub media_ports: Vec<u16>,
     /// Names its servers' certificates carry (CN or DNS name).
     #[serde(default)]
     pub certificate_names: Vec<String>,
@@ -164,6 +169,14 @@ impl Vendors {
     }
 
     /// The vendor whose servers present a certificate with this name.
+    /// The platform whose media servers listen at `server`.
+    pub fn by_media_server(&self, server: std::net::SocketAddr) -> Option<&Vendor> {
+        self.list.iter().find(|v| {
+            v.media_ports.contains(&server.port())
+                && v.cidrs.iter().any(|c| c.contains(server.ip()))
+        })
+    }
+
     /// The platform whose messaging clients offer this ALPN name.
     pub fn by_alpn(&self, alpn: &str) -> Option<&Vendor> {
         self.list

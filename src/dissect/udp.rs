@@ -51,6 +51,12 @@ impl FlowState {
             Demux::Stun => {
                 if let Ok(m) = Message::parse(payload) {
                     self.on_stun(ctx, &m, relayed, ports);
+                } else if crate::proto::demux::discord_ip_discovery(payload) {
+                    crate::proto::demux::mark(
+                        &mut self.markers,
+                        "discord-ip-discovery",
+                        ctx.at.packet,
+                    );
                 }
             }
             Demux::Zrtp => {

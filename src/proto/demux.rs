@@ -52,6 +52,14 @@ pub fn discord_keepalive(payload: &[u8]) -> bool {
     payload.len() == 8 && payload.starts_with(&[0x13, 0x37, 0xca, 0xfe])
 }
 
+/// Discord's voice IP discovery (its developer documentation, "Voice
+/// Connections"; nDPI's discord.c): 74 bytes, type 1 (request) or 2
+/// (response), length 70, the SSRC, then the address as text and a port.
+/// STUN's first bytes, but no magic cookie and never this exact shape.
+pub fn discord_ip_discovery(payload: &[u8]) -> bool {
+    payload.len() == 74 && matches!(payload[..4], [0, 1 | 2, 0, 0x46])
+}
+
 /// WhatsApp's chat connection (TCP 5222 or 443) opens with its Noise
 /// prologue, "WA" and a major/minor version byte pair, or with the edge
 /// routing header "ED\0\1" that precedes it (nDPI's whatsapp.c;
@@ -100,6 +108,10 @@ mod tests {
         assert_eq!(classify(&[]), Demux::Other);
         assert!(discord_keepalive(&[0x13, 0x37, 0xca, 0xfe, 0x0e, 0, 0, 0]));
         assert!(!discord_keepalive(&[0x13, 0x37, 0xca, 0xfe, 0x0e, 0, 0]));
+        let mut discovery = vec![0, 2, 0, 0x46, 0, 0, 0, 7];
+        discovery.resize(74, 0);
+        assert!(discord_ip_discovery(&discovery));
+        assert!(!discord_ip_discovery(&discovery[..73]));
         assert!(whatsapp_chat(&[b'W', b'A', 1, 5, 0, 0, 0x1a]));
         assert!(whatsapp_chat(&[b'E', b'D', 0, 1]));
         assert!(!whatsapp_chat(b"WAIT"), "letters are no version");

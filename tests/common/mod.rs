@@ -36,7 +36,12 @@ impl Pcap {
     }
 
     pub fn frame(&mut self, data: &[u8]) {
-        self.ts_us += 20_000;
+        self.frame_at(self.ts_us + 20_000, data);
+    }
+
+    /// A frame captured at `ts_us` (microseconds since the epoch).
+    pub fn frame_at(&mut self, ts_us: u64, data: &[u8]) {
+        self.ts_us = ts_us;
         self.bytes
             .extend_from_slice(&((self.ts_us / 1_000_000) as u32).to_le_bytes());
         self.bytes

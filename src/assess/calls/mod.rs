@@ -227,7 +227,10 @@ pub fn correlate(
     let mut by_pair: HashMap<(SocketAddr, SocketAddr), usize> = HashMap::new();
     // An ICE agent gathers and checks from one local socket: UDP flows
     // with STUN from the same client address and port, at the same time,
-    // are candidate pairs (a relay, a direct path) of one session.
+    // are candidate pairs (a relay, a direct path) of one session. The
+    // socket may be the server side of a pair whose far end sent the first
+    // check; a TURN or STUN server's socket is never a client, so it joins
+    // nothing.
     let mut by_ice_socket: HashMap<SocketAddr, Vec<usize>> = HashMap::new();
     for (i, f) in flows.iter().enumerate() {
         if carriers[i] {
@@ -254,14 +257,6 @@ pub fn correlate(
         }
         if f.stun.is_some() && f.transport == Proto::Udp {
             let peers = by_ice_socket.entry(f.client).or_default();
-            for &j in peers.iter() {
-                let g = &flows[j];
-                let overlap =
-                    f.first_timestamp <= g.last_timestamp && g.first_timestamp <= f.last_timestamp;
-                if overlap {
-                    uf.union(i, j);
-                }
-            }
             if peers.len() < 16 {
                 peers.push(i);
             }
@@ -283,6 +278,21 @@ pub fn correlate(
                     for part in [a, b] {
                         by_ufrag.entry(part).or_insert(i);
                     }
+                }
+            }
+        }
+    }
+    for (i, f) in flows.iter().enumerate() {
+        if carriers[i] || f.stun.is_none() || f.transport != Proto::Udp {
+            continue;
+        }
+        for end in [f.client, f.server] {
+            for &j in by_ice_socket.get(&end).into_iter().flatten() {
+                let g = &flows[j];
+                let overlap =
+                    f.first_timestamp <= g.last_timestamp && g.first_timestamp <= f.last_timestamp;
+                if j != i && overlap {
+                    uf.union(i, j);
                 }
             }
         }
