@@ -200,6 +200,57 @@ fn zoom_media_framing_is_zoom_and_ends_at_its_router() {
     assert_eq!(f["zoom"]["media_types"], serde_json::json!(["0x0f"]));
 }
 
+/// A Zoom P2P call: the hello with the peer's address as text, then bare
+/// media headers around RTP, between two clients on ports of their own.
+/// Zoom's, peer to peer, and the verdict says why it cannot be settled.
+#[test]
+fn zoom_p2p_hello_and_bare_media_are_a_direct_zoom_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    let (a, b) = (([192, 168, 12, 156], 39065), ([192, 168, 1, 226], 46757));
+    let mut hello = vec![0x1f, 0x02, 0x01, 0x00];
+    hello.extend_from_slice(&[0; 20]);
+    hello.extend_from_slice(&[0, 0, 0, 13]);
+    hello.extend_from_slice(b"192.168.1.226");
+    hello.extend_from_slice(&[0; 8]);
+    p.udp4(a, b, &hello);
+    p.udp4(b, a, &hello);
+    for seq in 0..20u16 {
+        for (src, dst, ssrc) in [(a, b, 0x0100_0801), (b, a, 0x0100_0401)] {
+            // Video media header (0x10): the RTP starts 24 bytes in.
+            let mut packet = vec![0x10, 0x01, 0x00, 0xfb];
+            packet.extend_from_slice(&[0; 20]);
+            packet.extend_from_slice(&rtp(98, seq, ssrc, &noise(u32::from(seq), 300)));
+            p.udp4(src, dst, &packet);
+        }
+    }
+    let r = report_json_revealed(&p.save(dir.path(), "zoom-p2p.pcap"));
+    let (name, confidence, detail) = platform(&r);
+    assert_eq!((name.as_str(), confidence.as_str()), ("Zoom", "high"));
+    assert!(
+        detail.starts_with("Zoom P2P hello and media framing on UDP 46757"),
+        "{detail}"
+    );
+    let c = &r["calls"][0];
+    assert_eq!(
+        (c["path"].as_str(), c["verdict"].as_str()),
+        (Some("direct"), Some("indeterminate"))
+    );
+    let last = c["reasoning"].as_array().unwrap().last().unwrap();
+    assert!(
+        last["step"]
+            .as_str()
+            .unwrap()
+            .contains("Zoom's end-to-end encryption"),
+        "{last}"
+    );
+    assert_eq!(r["flows"][0]["zoom"]["p2p"], true);
+    assert_eq!(
+        r["flows"][0]["zoom"]["media_types"],
+        serde_json::json!(["0x10"])
+    );
+}
+
 #[test]
 fn generic_webrtc_and_sip_calls_name_no_platform() {
     for name in [
@@ -290,6 +341,12 @@ fn real_captures_name_their_platform() {
         ("stun_zoom.pcapng", "Zoom", "certificate"),
         ("viber.pcap", "Viber", "TURN REALM"),
         ("zoom2.pcap", "Zoom", "Zoom media framing"),
+        ("zoom.pcap", "Zoom", "Zoom SFU hello (session id echoed)"),
+        (
+            "zoom_p2p.pcapng",
+            "Zoom",
+            "Zoom P2P hello and media framing",
+        ),
         ("discord.pcap", "Discord", "discord-"),
         ("telegram_videocall.pcapng", "Telegram", "TURN REALM"),
         (

@@ -107,11 +107,13 @@ pub fn platform_of<'v>(
             add(High, vendors.by_marker(m.marker), f, m.first_packet, detail);
         }
         if let Some(z) = &f.zoom {
-            let detail = format!(
-                "Zoom media framing on UDP {} in flow {}",
-                f.server.port(),
-                f.id
-            );
+            let what = match (z.p2p, z.media_packets + z.rtcp_packets > 0) {
+                (true, true) => "Zoom P2P hello and media framing",
+                (true, false) => "Zoom P2P hello",
+                (false, true) => "Zoom media framing",
+                (false, false) => "Zoom SFU hello (session id echoed)",
+            };
+            let detail = format!("{what} on UDP {} in flow {}", f.server.port(), f.id);
             add(High, vendors.get("Zoom"), f, z.first_packet, detail);
         }
         if let Some(s) = &f.stun {

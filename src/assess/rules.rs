@@ -18,7 +18,7 @@ impl Assessor {
         // Flows that can be part of a call: signaling, ICE, relays, media,
         // and encrypted web signaling to a known platform (by SNI).
         let call_protocols = [
-            "sip", "sdp", "stun", "turn", "rtp", "srtp", "rtcp", "srtcp", "dtls", "zrtp",
+            "sip", "sdp", "stun", "turn", "rtp", "srtp", "rtcp", "srtcp", "dtls", "zrtp", "zoom",
         ];
         let vendor_sni = f
             .tls

@@ -12,6 +12,56 @@ const TURN_PORTS: [u16; 4] = [3478, 3479, 5349, 5350];
 const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
 
 impl FlowState {
+    /// Zoom frames its media in its own header, on its ports to its media
+    /// router or bare between peers after a P2P hello; what is inside is
+    /// RTP, told by the media header, not by the first byte. True when the
+    /// datagram was Zoom's.
+    fn on_zoom(&mut self, ctx: &mut Ctx<'_>, ports: Ports, payload: &[u8]) -> bool {
+        let at = ctx.at;
+        let inner = if zoom::PORTS.contains(&ports.server) || zoom::PORTS.contains(&ports.client) {
+            if let Some((kind, id)) = zoom::sfu_hello(payload) {
+                let detail = self.zoom.get_or_insert_with(Default::default);
+                if detail.on_hello(at.packet, kind, id) {
+                    self.protocols.insert(Protocol::Zoom);
+                }
+                return true;
+            }
+            match zoom::parse_media(payload) {
+                Some(p) => p.inner,
+                None => {
+                    let Some(detail) = self.zoom.as_mut().filter(|z| z.sfu_handshake) else {
+                        return false;
+                    };
+                    if payload.first() == Some(&0x05) {
+                        detail.opaque_packets += 1;
+                    }
+                    return true;
+                }
+            }
+        } else if zoom::p2p_hello(payload) {
+            let detail = self.zoom.get_or_insert_with(Default::default);
+            detail.p2p = true;
+            if detail.first_packet == 0 {
+                detail.first_packet = at.packet;
+            }
+            self.protocols.insert(Protocol::Zoom);
+            return true;
+        } else if self.zoom.as_ref().is_some_and(|z| z.p2p) {
+            zoom::parse_p2p_media(payload)
+        } else {
+            return false;
+        };
+        let Some(inner) = inner else { return false };
+        self.protocols.insert(Protocol::Zoom);
+        let detail = self.zoom.get_or_insert_with(Default::default);
+        if let Some(packet) = detail.on_inner(at.packet, inner) {
+            if let Some(h) = rtp::parse_rtp(packet) {
+                self.rtp.on_packet(at, &h, false);
+            }
+        }
+        true
+    }
+
     pub fn on_udp(&mut self, ctx: &mut Ctx<'_>, ports: Ports, payload: &[u8]) {
         self.datagram(ctx, ports, payload, false);
     }
@@ -32,20 +82,8 @@ impl FlowState {
                 return;
             }
         }
-        // Zoom frames its media in its own header on its ports; what is
-        // inside is RTP, told by the media header, not by the first byte.
-        if !relayed && (zoom::PORTS.contains(&ports.server) || zoom::PORTS.contains(&ports.client))
-        {
-            if let Some(p) = zoom::parse_media(payload) {
-                self.protocols.insert(Protocol::Zoom);
-                let detail = self.zoom.get_or_insert_with(Default::default);
-                if let Some(inner) = detail.on_packet(ctx.at.packet, &p) {
-                    if let Some(h) = rtp::parse_rtp(inner) {
-                        self.rtp.on_packet(ctx.at, &h, false);
-                    }
-                }
-                return;
-            }
+        if !relayed && self.on_zoom(ctx, ports, payload) {
+            return;
         }
         match classify(payload) {
             Demux::Stun => {

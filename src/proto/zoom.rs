@@ -46,7 +46,7 @@ fn inner_offset(media: u8) -> Option<(usize, bool)> {
 
 /// Parses a media packet (SFU type 0x05) whose inner RTP/RTCP is version
 /// 2 where its media type says. Hello and control types (0x01-0x04) are
-/// too weak alone and are left to the caller's counting.
+/// too weak alone: see [`sfu_hello`].
 pub fn parse_media(b: &[u8]) -> Option<SfuPacket<'_>> {
     if b.len() < SFU_HEADER + 1 || b[0] != SFU_MEDIA {
         return None;
@@ -56,28 +56,57 @@ pub fn parse_media(b: &[u8]) -> Option<SfuPacket<'_>> {
         0x04 => false,
         _ => return None,
     };
-    let media = b[SFU_HEADER];
-    let (offset, rtcp) = inner_offset(media)?;
-    let packet = b.get(SFU_HEADER + offset..)?;
-    if packet.len() < 8 || packet[0] >> 6 != 2 {
-        return None;
-    }
-    let inner = if rtcp {
-        if !(200..=207).contains(&packet[1]) {
-            return None;
-        }
-        Inner::Rtcp { packet }
-    } else {
-        if packet.len() < 12 {
-            return None;
-        }
-        Inner::Rtp { media, packet }
-    };
+    let inner = parse_inner(&b[SFU_HEADER..])?;
     Some(SfuPacket {
         kind: SFU_MEDIA,
         to_server: Some(to_server),
         inner: Some(inner),
     })
+}
+
+/// A P2P media packet: the media header with nothing before it (nDPI's
+/// zoom.c; zoom_p2p.pcapng), asked only on a flow that opened with the P2P
+/// hello.
+pub fn parse_p2p_media(b: &[u8]) -> Option<Inner<'_>> {
+    parse_inner(b)
+}
+
+/// The SFU hello exchange on Zoom's ports: the client's type 0x01 and the
+/// server's type 0x02 carry the same 16-byte session id after a 3-byte
+/// head (`01 00 02 id…`, `02 00 01 id…`; zoom.pcap). Returns the kind and
+/// the id.
+pub fn sfu_hello(b: &[u8]) -> Option<(u8, &[u8])> {
+    let id = b.get(3..19)?;
+    match b[..3] {
+        [0x01, 0x00, 0x02] => Some((0x01, id)),
+        [0x02, 0x00, 0x01] => Some((0x02, id)),
+        _ => None,
+    }
+}
+
+/// The P2P hello a Zoom client sends its peer (`1f 02 01 00` or the
+/// stream hello `1f 01 01 00`, a 24-byte head and length-prefixed fields,
+/// the peer's address among them as text; nDPI's zoom.c, libprotoident).
+pub fn p2p_hello(b: &[u8]) -> bool {
+    b.len() >= 40 && matches!(b[..4], [0x1f, 0x01 | 0x02, 0x01, 0x00])
+}
+
+/// The media header at the start of `b` and the RTP or RTCP its type
+/// places, which must be version 2.
+fn parse_inner(b: &[u8]) -> Option<Inner<'_>> {
+    let media = *b.first()?;
+    let (offset, rtcp) = inner_offset(media)?;
+    let packet = b.get(offset..)?;
+    if packet.len() < 8 || packet[0] >> 6 != 2 {
+        return None;
+    }
+    if rtcp {
+        (200..=207)
+            .contains(&packet[1])
+            .then_some(Inner::Rtcp { packet })
+    } else {
+        (packet.len() >= 12).then_some(Inner::Rtp { media, packet })
+    }
 }
 
 /// What a flow learnt of Zoom's framing.
@@ -90,15 +119,52 @@ pub struct ZoomDetail {
     #[schemars(with = "Vec<String>")]
     pub media_types: Vec<u8>,
     pub first_packet: u64,
+    /// The client's SFU hello and the server's echo of its session id were
+    /// both seen: Zoom's media router, whatever the packets after carry.
+    pub sfu_handshake: bool,
+    /// Media packets (SFU type 0x05) after the handshake whose inside does
+    /// not read as RTP (data channels, older media headers).
+    pub opaque_packets: u64,
+    /// A peer-to-peer call: the flow opened with Zoom's P2P hello.
+    pub p2p: bool,
+    /// The client's hello session id, until the server echoes it.
+    #[serde(skip)]
+    #[schemars(skip)]
+    hello_id: Option<[u8; 16]>,
 }
 
 impl ZoomDetail {
+    /// Follows the SFU hello exchange; true once the server echoed the
+    /// client's session id.
+    pub fn on_hello(&mut self, packet: u64, kind: u8, id: &[u8]) -> bool {
+        match kind {
+            0x01 if self.hello_id.is_none() => {
+                let mut own = [0u8; 16];
+                own.copy_from_slice(id);
+                self.hello_id = Some(own);
+                if self.first_packet == 0 {
+                    self.first_packet = packet;
+                }
+            }
+            0x02 if self.hello_id.as_ref().is_some_and(|h| h[..] == *id) => {
+                self.sfu_handshake = true;
+            }
+            _ => {}
+        }
+        self.sfu_handshake
+    }
+
     /// Counts one media packet; returns the inner RTP for the RTP state.
     pub fn on_packet<'a>(&mut self, packet: u64, p: &SfuPacket<'a>) -> Option<&'a [u8]> {
-        if self.media_packets + self.rtcp_packets == 0 {
+        self.on_inner(packet, p.inner?)
+    }
+
+    /// Counts one media header's inside (SFU or P2P); returns the RTP.
+    pub fn on_inner<'a>(&mut self, packet: u64, inner: Inner<'a>) -> Option<&'a [u8]> {
+        if self.first_packet == 0 {
             self.first_packet = packet;
         }
-        match p.inner? {
+        match inner {
             Inner::Rtp { media, packet } => {
                 self.media_packets += 1;
                 if self.media_types.len() < 8 && !self.media_types.contains(&media) {
@@ -155,5 +221,32 @@ mod tests {
         for cut in 0..b.len() {
             let _ = parse_media(&b[..cut]);
         }
+    }
+
+    #[test]
+    fn the_sfu_hello_counts_only_when_the_server_echoes_its_id() {
+        let id = [0x7d; 16];
+        let mut client = vec![0x01, 0x00, 0x02];
+        client.extend_from_slice(&id);
+        let mut server = vec![0x02, 0x00, 0x01];
+        server.extend_from_slice(&id);
+        let mut d = ZoomDetail::default();
+        let (kind, got) = sfu_hello(&client).unwrap();
+        assert!(!d.on_hello(5, kind, got));
+        let mut other = server.clone();
+        other[10] ^= 1;
+        let (kind, got) = sfu_hello(&other).unwrap();
+        assert!(!d.on_hello(6, kind, got), "another session's id");
+        let (kind, got) = sfu_hello(&server).unwrap();
+        assert!(d.on_hello(7, kind, got));
+        assert_eq!(d.first_packet, 5);
+        assert!(sfu_hello(&client[..18]).is_none());
+        for cut in 0..client.len() {
+            let _ = sfu_hello(&client[..cut]);
+            let _ = p2p_hello(&client[..cut]);
+        }
+        let mut p2p = vec![0x1f, 0x02, 0x01, 0x00];
+        p2p.resize(60, 0);
+        assert!(p2p_hello(&p2p) && !p2p_hello(&p2p[..39]));
     }
 }

@@ -97,7 +97,12 @@ pub(super) fn judge(
                 .any(|a| *a == f.client || *a == f.server)
             {
                 LegRole::RelayedMedia
-            } else if f.rtp.is_some() || has(f, "dtls") || has(f, "srtcp") || has(f, "rtcp") {
+            } else if f.rtp.is_some()
+                || f.zoom.is_some()
+                || has(f, "dtls")
+                || has(f, "srtcp")
+                || has(f, "rtcp")
+            {
                 LegRole::Media
             } else {
                 LegRole::Ice
@@ -548,9 +553,16 @@ kind: StepKind::Reason,
             evidence: Vec::new(),
         });
         Verdict::ConduitConsistent
+    } else if let Some(f) = legs.iter().find(|f| f.zoom.as_ref().is_some_and(|z| z.p2p)) {
+        reasoning.push(ReasoningStep {
+            kind: StepKind::Reason,
+            step: "Verdict indeterminate: the media goes peer to peer, encrypted by Zoom's own keying, whose keys Zoom's servers hand out over its encrypted signaling; the wire does not show whether the meeting used Zoom's end-to-end encryption, which keeps them from Zoom".into(),
+            evidence: vec![flow_evidence(f, "Zoom P2P hello, then Zoom's media framing".to_string())],
+        });
+        Verdict::Indeterminate
     } else {
         reasoning.push(ReasoningStep {
-kind: StepKind::Reason,
+            kind: StepKind::Reason,
             step: "Verdict indeterminate: the media's key exchange is not visible (SDES over protected signaling, or the call started before the capture)".into(),
             evidence: Vec::new(),
         });

@@ -68,6 +68,12 @@ fn flow_evidence(f: &FlowRecord, detail: String) -> Evidence {
     }
 }
 
+/// A UDP flow an ICE agent (or Zoom's P2P hello) uses to check a path
+/// from its socket: the candidate pairs of one session share that socket.
+fn checks_connectivity(f: &FlowRecord) -> bool {
+    f.transport == Proto::Udp && (f.stun.is_some() || f.zoom.as_ref().is_some_and(|z| z.p2p))
+}
+
 /// Media may start a little before the SDP that announced it is seen
 /// (early media, capture on another segment); this much is tolerated.
 const ANNOUNCE_SLACK: i64 = 5_000_000_000;
@@ -255,7 +261,7 @@ pub fn correlate(
                 }
             }
         }
-        if f.stun.is_some() && f.transport == Proto::Udp {
+        if checks_connectivity(f) {
             let peers = by_ice_socket.entry(f.client).or_default();
             if peers.len() < 16 {
                 peers.push(i);
@@ -283,7 +289,7 @@ pub fn correlate(
         }
     }
     for (i, f) in flows.iter().enumerate() {
-        if carriers[i] || f.stun.is_none() || f.transport != Proto::Udp {
+        if carriers[i] || !checks_connectivity(f) {
             continue;
         }
         for end in [f.client, f.server] {
@@ -457,11 +463,15 @@ pub fn correlate(
         }
         legs.sort_by_key(|f| f.id);
         // Media: RTP, RTCP (a one-way capture may hold only the reports),
-        // their keying, a platform's media framing, or media a TURN relay
-        // carried inside Send/Data indications or ChannelData.
-        const MEDIA: [&str; 7] = ["rtp", "srtp", "rtcp", "srtcp", "dtls", "zrtp", "zoom"];
+        // their keying, Zoom's media framing (its hellos alone are not), or
+        // media a TURN relay carried inside Send/Data indications or
+        // ChannelData.
+        const MEDIA: [&str; 6] = ["rtp", "srtp", "rtcp", "srtcp", "dtls", "zrtp"];
         let media = legs.iter().any(|f| {
             MEDIA.iter().any(|p| has(f, p))
+                || f.zoom
+                    .as_ref()
+                    .is_some_and(|z| z.media_packets + z.rtcp_packets + z.opaque_packets > 0)
                 || f.turn
                     .as_ref()
                     .is_some_and(|t| t.carried.iter().any(|p| MEDIA.contains(p)))
