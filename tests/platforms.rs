@@ -251,6 +251,53 @@ fn zoom_p2p_hello_and_bare_media_are_a_direct_zoom_call() {
     );
 }
 
+/// Telegram's legacy reflectors: pings behind a 16-byte peer tag and
+/// twelve 0xFF bytes to several reflectors from one socket, then media
+/// behind the same tag through one of them: one Telegram call, relayed by
+/// Telegram, whose media the wire cannot judge.
+#[test]
+fn telegram_reflectors_make_one_relayed_telegram_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    let tag = [0x2f; 16];
+    let client = ([192, 168, 1, 77], 28150);
+    let reflectors = [([91, 108, 8, 8], 529), ([91, 108, 16, 1], 529)];
+    for r in reflectors {
+        let mut ping = tag.to_vec();
+        ping.extend_from_slice(&[0xff; 12]);
+        ping.extend_from_slice(&[0xfe, 0xff, 0xff, 0xff]);
+        ping.extend_from_slice(&noise(1, 16));
+        p.udp4(client, r, &ping);
+        p.udp4(r, client, &ping);
+    }
+    for seq in 0..30u32 {
+        let mut media = tag.to_vec();
+        media.extend_from_slice(&noise(seq, 150));
+        p.udp4(client, reflectors[0], &media);
+        p.udp4(reflectors[0], client, &media);
+    }
+    let r = report_json_revealed(&p.save(dir.path(), "telegram.pcap"));
+    let (name, confidence, detail) = platform(&r);
+    assert_eq!((name.as_str(), confidence.as_str()), ("Telegram", "high"));
+    assert!(detail.starts_with("telegram-reflector"), "{detail}");
+    let c = &r["calls"][0];
+    assert_eq!(
+        (c["path"].as_str(), c["verdict"].as_str()),
+        (Some("relayed"), Some("indeterminate"))
+    );
+    assert_eq!(c["relay"]["address"], "91.108.8.8:529");
+    assert_eq!(c["relay"]["vendor"], "Telegram");
+    assert_eq!(c["legs"].as_array().unwrap().len(), 2);
+    let last = c["reasoning"].as_array().unwrap().last().unwrap();
+    assert!(
+        last["step"]
+            .as_str()
+            .unwrap()
+            .contains("(60 packets) travels in the platform's own encrypted framing"),
+        "{last}"
+    );
+}
+
 #[test]
 fn generic_webrtc_and_sip_calls_name_no_platform() {
     for name in [
@@ -349,6 +396,7 @@ fn real_captures_name_their_platform() {
         ),
         ("discord.pcap", "Discord", "discord-"),
         ("telegram_videocall.pcapng", "Telegram", "TURN REALM"),
+        ("telegram.pcap", "Telegram", "telegram-reflector"),
         (
             "stun_msteams_unidir.pcapng",
             "Microsoft Teams",
@@ -537,4 +585,67 @@ fn real_messaging_sessions_name_their_platform() {
             assert!(ev["flow"].as_u64().is_some(), "{name}: {ev}");
         }
     }
+    // Signal's chat is TLS to its service: named by the SNI alone, so a
+    // capture without the handshakes cannot show it.
+    let Some(path) = corpus("signal.pcap") else {
+        return;
+    };
+    let r = report_json(&path);
+    let sessions = messaging(&r);
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    assert_eq!(sessions[0].0, "Signal");
+    assert!(
+        sessions[0]
+            .2
+            .starts_with("server name textsecure-service.whispersystems.org")
+    );
+    assert_eq!(
+        findings(&r, "vendor-without-baa")[0]["subject"],
+        "messaging 1: Signal"
+    );
+}
+
+/// A call whose media goes to Apple's network on FaceTime's media ports,
+/// with no name in the capture: FaceTime, at medium confidence, and a
+/// platform without a BAA.
+#[test]
+fn media_with_apple_on_facetime_ports_is_facetime() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    let apple = ([17, 133, 234, 40], 16393);
+    p.udp4(CLIENT, apple, &stun(0x0001, [3; 12], &[]));
+    for seq in 0..20u16 {
+        let payload = noise(u32::from(seq), 160);
+        p.udp4(CLIENT, apple, &rtp(104, seq, 0x3333, &payload));
+        p.udp4(apple, CLIENT, &rtp(104, seq, 0x4444, &payload));
+    }
+    let r = report_json_revealed(&p.save(dir.path(), "facetime.pcap"));
+    let (name, confidence, detail) = platform(&r);
+    assert_eq!(
+        (name.as_str(), confidence.as_str()),
+        ("FaceTime / iMessage", "medium")
+    );
+    assert!(
+        detail.starts_with(
+            "media server 17.133.234.40:16393 in the platform's published media ranges and ports"
+        ),
+        "{detail}"
+    );
+    assert_eq!(
+        findings(&r, "vendor-without-baa")[0]["subject"],
+        "call 1: FaceTime / iMessage"
+    );
+    // The same address on a web port is Apple, not a FaceTime call.
+    let mut p = Pcap::new(ETHERNET);
+    let web = ([17, 133, 234, 40], 443);
+    p.udp4(CLIENT, web, &stun(0x0001, [3; 12], &[]));
+    for seq in 0..20u16 {
+        p.udp4(
+            CLIENT,
+            web,
+            &rtp(104, seq, 0x3333, &noise(u32::from(seq), 160)),
+        );
+    }
+    let r = report_json_revealed(&p.save(dir.path(), "apple-443.pcap"));
+    assert_eq!(platform(&r).1, "low", "only the address range");
 }

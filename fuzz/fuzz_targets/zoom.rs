@@ -20,4 +20,5 @@ fuzz_target!(|data: &[u8]| {
     let _ = demux::discord_keepalive(data);
     let _ = demux::discord_ip_discovery(data);
     let _ = demux::whatsapp_chat(data);
+    let _ = demux::telegram_reflector(data);
 });

@@ -221,9 +221,12 @@ pub fn may_be_messaging(f: &FlowRecord, vendors: &Vendors) -> bool {
             || f.markers
                 .iter()
                 .any(|m| vendors.is_messaging_marker(m.marker))
-            || f.tls
-                .as_ref()
-                .is_some_and(|t| t.alpn.iter().any(|a| vendors.is_messaging_alpn(a))))
+            || f.tls.as_ref().is_some_and(|t| {
+                t.alpn.iter().any(|a| vendors.is_messaging_alpn(a))
+                    || t.sni
+                        .as_deref()
+                        .is_some_and(|s| vendors.is_messaging_name(s))
+            }))
 }
 
 /// The messaging sessions among `flows` (candidates by [`may_be_messaging`]):
@@ -251,6 +254,7 @@ pub fn messaging_sessions(
                 t.alpn
                     .iter()
                     .any(|a| vendor.messaging_alpn.iter().any(|k| k == a))
+                    || t.sni.as_deref().is_some_and(|s| vendor.names_messaging(s))
             });
         if !opens_as_messaging && !vendor.messaging_ports.contains(&f.server.port()) {
             continue;

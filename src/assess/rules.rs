@@ -31,7 +31,10 @@ impl Assessor {
         {
             self.messaging_flows.push(std::sync::Arc::new(f.clone()));
         }
-        if vendor_sni || f.protocols.iter().any(|p| call_protocols.contains(p)) {
+        if vendor_sni
+            || !f.markers.is_empty()
+            || f.protocols.iter().any(|p| call_protocols.contains(p))
+        {
             if self.call_flows.len() < MAX_CALL_FLOWS {
                 self.call_flows.push(std::sync::Arc::new(f.clone()));
             } else {

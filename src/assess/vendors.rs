@@ -60,6 +60,10 @@ pub struct Vendor {
     /// (`apns-security-v3`).
     #[serde(default)]
     pub messaging_alpn: Vec<String>,
+    /// Server names (SNI, suffix match) of its messaging service
+    /// (`chat.signal.org`): a TLS connection naming one is a session.
+    #[serde(default)]
+    pub messaging_names: Vec<String>,
 }
 
 #[derive(
@@ -89,6 +93,16 @@ struct VendorFile {
 #[derive(Debug, Clone)]
 pub struct Vendors {
     list: Vec<Vendor>,
+}
+
+impl Vendor {
+    /// Whether `sni` is (under) one of its messaging service's names.
+    pub fn names_messaging(&self, sni: &str) -> bool {
+        let sni = sni.trim_end_matches('.').to_ascii_lowercase();
+        self.messaging_names
+            .iter()
+            .any(|n| sni == *n || sni.ends_with(&format!(".{n}")))
+    }
 }
 
 impl Vendors {
@@ -196,6 +210,11 @@ impl Vendors {
 
     pub fn is_messaging_alpn(&self, alpn: &str) -> bool {
         self.by_alpn(alpn).is_some()
+    }
+
+    /// Whether `sni` names a platform's messaging service.
+    pub fn is_messaging_name(&self, sni: &str) -> bool {
+        self.list.iter().any(|v| Vendor::names_messaging(v, sni))
     }
 
     pub fn by_certificate(&self, name: &str) -> Option<&Vendor> {

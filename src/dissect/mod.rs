@@ -51,6 +51,9 @@ pub struct FlowState {
     zrtp: Option<Box<ZrtpDetail>>,
     zoom: Option<Box<ZoomDetail>>,
     markers: Vec<crate::proto::demux::WireMarker>,
+    /// The peer tag of a Telegram reflector exchange, which the call's
+    /// media through that reflector carries too.
+    reflector_tag: Option<Box<[u8; 16]>>,
     tcp: Option<Box<tcp::TcpState>>,
     notes: Vec<String>,
 }

@@ -12,6 +12,31 @@ const TURN_PORTS: [u16; 4] = [3478, 3479, 5349, 5350];
 const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
 
 impl FlowState {
+    /// Telegram's legacy reflector: its pings and answers, then the call's
+    /// media, all behind the same 16-byte peer tag. True when the datagram
+    /// was the reflector's.
+    fn on_reflector(&mut self, ctx: &mut Ctx<'_>, payload: &[u8]) -> bool {
+        use crate::proto::demux;
+        if let Some(tag) = demux::telegram_reflector(payload) {
+            let mut own = [0u8; 16];
+            own.copy_from_slice(tag);
+            self.reflector_tag.get_or_insert_with(|| Box::new(own));
+            demux::mark(&mut self.markers, "telegram-reflector", ctx.at.packet);
+            return true;
+        }
+        match &self.reflector_tag {
+            Some(tag) if payload.len() > 16 && payload[..16] == tag[..] => {
+                demux::mark_relayed_media(
+                    &mut self.markers,
+                    "telegram-relayed-media",
+                    ctx.at.packet,
+                );
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Zoom frames its media in its own header, on its ports to its media
     /// router or bare between peers after a P2P hello; what is inside is
     /// RTP, told by the media header, not by the first byte. True when the
@@ -82,7 +107,7 @@ impl FlowState {
                 return;
             }
         }
-        if !relayed && self.on_zoom(ctx, ports, payload) {
+        if !relayed && (self.on_zoom(ctx, ports, payload) || self.on_reflector(ctx, payload)) {
             return;
         }
         match classify(payload) {

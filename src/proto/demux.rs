@@ -44,6 +44,10 @@ pub struct WireMarker {
     pub marker: &'static str,
     pub first_packet: u64,
     pub packets: u64,
+    /// The packets are call media a platform's relay forwards (Telegram's
+    /// reflectors), not a mere signature.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub relayed_media: bool,
 }
 
 /// Discord's voice keepalive: 8 bytes starting 0x1337cafe (nDPI's
@@ -72,8 +76,26 @@ pub fn whatsapp_chat(stream_start: &[u8]) -> bool {
     }
 }
 
+/// Telegram's legacy (libtgvoip) reflector exchange on UDP: a 16-byte peer
+/// tag, then twelve 0xFF bytes in pings and the reflector's answers (nDPI's
+/// telegram.c; telegram.pcap). Returns the tag: the call's media through
+/// the reflector starts with it too.
+pub fn telegram_reflector(payload: &[u8]) -> Option<&[u8]> {
+    let run = payload.get(16..28)?;
+    (payload.len() >= 32 && run.iter().all(|b| *b == 0xff)).then(|| &payload[..16])
+}
+
 /// Counts one sighting of `marker`, allocating only the first time.
 pub fn mark(list: &mut Vec<WireMarker>, marker: &'static str, packet: u64) {
+    count(list, marker, packet, false);
+}
+
+/// Counts one packet of relayed media in a platform's own framing.
+pub fn mark_relayed_media(list: &mut Vec<WireMarker>, marker: &'static str, packet: u64) {
+    count(list, marker, packet, true);
+}
+
+fn count(list: &mut Vec<WireMarker>, marker: &'static str, packet: u64, relayed_media: bool) {
     if let Some(m) = list.iter_mut().find(|m| m.marker == marker) {
         m.packets += 1;
     } else if list.len() < 4 {
@@ -81,6 +103,7 @@ pub fn mark(list: &mut Vec<WireMarker>, marker: &'static str, packet: u64) {
             marker,
             first_packet: packet,
             packets: 1,
+            relayed_media,
         });
     }
 }
@@ -108,6 +131,13 @@ mod tests {
         assert_eq!(classify(&[]), Demux::Other);
         assert!(discord_keepalive(&[0x13, 0x37, 0xca, 0xfe, 0x0e, 0, 0, 0]));
         assert!(!discord_keepalive(&[0x13, 0x37, 0xca, 0xfe, 0x0e, 0, 0]));
+        let mut ping = vec![0x2f; 16];
+        ping.extend_from_slice(&[0xff; 12]);
+        ping.extend_from_slice(&[0xfe, 0xff, 0xff, 0xff, 1, 2, 3, 4]);
+        assert_eq!(telegram_reflector(&ping), Some(&[0x2f; 16][..]));
+        ping[20] = 0;
+        assert_eq!(telegram_reflector(&ping), None);
+        assert_eq!(telegram_reflector(&ping[..31]), None);
         let mut discovery = vec![0, 2, 0, 0x46, 0, 0, 0, 7];
         discovery.resize(74, 0);
         assert!(discord_ip_discovery(&discovery));

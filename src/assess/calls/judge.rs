@@ -90,7 +90,7 @@ pub(super) fn judge(
             flow: f.id,
             role: if f.sip.is_some() || f.http.as_ref().is_some_and(|h| !h.sdp.is_empty()) {
                 LegRole::Signaling
-            } else if f.turn.is_some() {
+            } else if f.turn.is_some() || f.markers.iter().any(|m| m.relayed_media) {
                 LegRole::Relay
             } else if relayed_addresses
                 .iter()
@@ -326,6 +326,13 @@ pub(super) fn judge(
     let zoom_sfu = legs
         .iter()
         .find(|f| f.zoom.is_some() && crate::proto::zoom::PORTS.contains(&f.server.port()));
+    // A platform's own relay that forwards media in its own framing
+    // (Telegram's reflectors), where no TURN allocation shows.
+    // The one that carried the most of it is the call's relay.
+    let platform_relay = legs
+        .iter()
+        .filter_map(|f| Some((*f, f.markers.iter().find(|m| m.relayed_media)?)))
+        .max_by_key(|(_, m)| m.packets);
     let path = if let Some(f) = relay_leg {
         let s = f.stun.as_ref().unwrap();
         let vendor = s
@@ -364,6 +371,35 @@ pub(super) fn judge(
             relayed_addresses: s.relayed_addresses.clone(),
             realm: s.realm.clone(),
             software: s.software.clone(),
+            vendor,
+            allowed_by,
+            location: None,
+        });
+        CallPath::Relayed
+    } else if let Some((f, m)) = platform_relay {
+        let vendor = vendors.by_marker(m.marker).map(|v| v.name.clone());
+        let allowed_by = policy
+            .allowed_relay(Some(f.server.ip()), None, &[])
+            .map(|r| r.name.clone());
+        let detail = format!(
+            "{} ({} packets from packet {})",
+            m.marker, m.packets, m.first_packet
+        );
+        reasoning.push(ReasoningStep {
+            kind: StepKind::Reason,
+            step: format!(
+                "Path: relayed through {}'s relay {} in the platform's own framing",
+                vendor.as_deref().unwrap_or("the platform"),
+                f.server
+            ),
+            evidence: vec![flow_evidence(f, detail)],
+        });
+        relay = Some(RelayInfo {
+            address: f.server.to_string(),
+            transport: f.transport,
+            relayed_addresses: Vec::new(),
+            realm: None,
+            software: Vec::new(),
             vendor,
             allowed_by,
             location: None,
@@ -527,6 +563,16 @@ kind: StepKind::Reason,
             evidence: Vec::new(),
         });
         Verdict::IntermediaryCanAccess
+    } else if let (true, Some((f, m))) = (media.is_empty(), platform_relay) {
+        reasoning.push(ReasoningStep {
+            kind: StepKind::Reason,
+            step: format!(
+                "Verdict indeterminate: the media ({} packets) travels in the platform's own encrypted framing, not RTP; the wire shows neither its keys nor who holds them",
+                m.packets
+            ),
+            evidence: vec![flow_evidence(f, format!("{} from packet {}", m.marker, m.first_packet))],
+        });
+        Verdict::Indeterminate
     } else if media.is_empty() && !keyed_end_to_end {
         reasoning.push(ReasoningStep {
             kind: StepKind::Reason,

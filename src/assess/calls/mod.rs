@@ -68,10 +68,12 @@ fn flow_evidence(f: &FlowRecord, detail: String) -> Evidence {
     }
 }
 
-/// A UDP flow an ICE agent (or Zoom's P2P hello) uses to check a path
-/// from its socket: the candidate pairs of one session share that socket.
+/// A UDP flow an ICE agent (or Zoom's P2P hello, a platform's pings such
+/// as Telegram's reflector probes) uses to check a path from its socket: the candidate pairs of
+/// one session share that socket.
 fn checks_connectivity(f: &FlowRecord) -> bool {
-    f.transport == Proto::Udp && (f.stun.is_some() || f.zoom.as_ref().is_some_and(|z| z.p2p))
+    f.transport == Proto::Udp
+        && (f.stun.is_some() || f.zoom.as_ref().is_some_and(|z| z.p2p) || !f.markers.is_empty())
 }
 
 /// Media may start a little before the SDP that announced it is seen
@@ -469,6 +471,7 @@ pub fn correlate(
         const MEDIA: [&str; 6] = ["rtp", "srtp", "rtcp", "srtcp", "dtls", "zrtp"];
         let media = legs.iter().any(|f| {
             MEDIA.iter().any(|p| has(f, p))
+                || f.markers.iter().any(|m| m.relayed_media)
                 || f.zoom
                     .as_ref()
                     .is_some_and(|z| z.media_packets + z.rtcp_packets + z.opaque_packets > 0)
