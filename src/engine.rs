@@ -123,6 +123,7 @@ impl Engine {
                 Opening {
                     syn: false,
                     ack: false,
+                    closing: false,
                 },
             ),
             Transport::Tcp {
@@ -137,6 +138,7 @@ impl Engine {
                 Opening {
                     syn: flags.syn,
                     ack: flags.ack,
+                    closing: flags.fin || flags.rst,
                 },
             ),
         };

@@ -58,7 +58,7 @@ impl FlowSink for Pipeline {
 pub struct Analysis {
     pub report: Report,
     /// The redactor of this run: outputs pass through it
-    /// ([`Redactor::scrub`], [`crate::report::redact::ScrubWriter`]).
+    /// ([`Redactor::scrub`], [`Redactor::to_json_writer`]).
     pub redactor: Redactor,
     /// Set when reading stopped early (truncated or corrupt input); the report
     /// covers what was read before it.

@@ -239,7 +239,7 @@ impl Assessor {
             for (server, country, place, leg) in outside {
                 let flow = call.legs[leg].flow;
                 let role = call.legs[leg].role.to_string();
-                let Some(f) = self.call_flows.iter().find(|f| f.id == flow) else {
+                let Some(f) = self.call_flow(flow) else {
                     continue;
                 };
                 let ev = super::evidence(

@@ -102,6 +102,12 @@ impl Assessor {
         self
     }
 
+    /// A call-relevant flow by id (`call_flows` is sorted by then).
+    fn call_flow(&self, id: u64) -> Option<&FlowRecord> {
+        let i = self.call_flows.binary_search_by_key(&id, |f| f.id).ok()?;
+        Some(&self.call_flows[i])
+    }
+
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
@@ -349,7 +355,7 @@ impl Assessor {
             let Some(leg) = call.legs.iter().find(|l| server.address == l.server) else {
                 continue;
             };
-            let Some(f) = self.call_flows.iter().find(|f| f.id == leg.flow) else {
+            let Some(f) = self.call_flow(leg.flow) else {
                 continue;
             };
             let mut values = vec![("server", server.address.clone())];

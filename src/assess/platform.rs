@@ -317,7 +317,7 @@ impl super::Assessor {
             };
             let mut theirs: Vec<String> = Vec::new();
             for leg in call.legs.iter().filter(|l| l.role == LegRole::Relay) {
-                let Some(f) = self.call_flows.iter().find(|f| f.id == leg.flow) else {
+                let Some(f) = self.call_flow(leg.flow) else {
                     continue;
                 };
                 let own = platform_of(&[f], &[], &self.vendors, names).is_some_and(|p| {

@@ -6,7 +6,6 @@ use crate::output::exit::{fail, fail_on};
 use crate::output::format::{Format, render};
 use crate::output::jsonl::JsonlWriter;
 use crate::output::private_file::write_private;
-use crate::report::redact::ScrubWriter;
 use crate::report::summary;
 use crate::session::{Analysis, Watcher};
 use std::io::{IsTerminal, Write};
@@ -79,9 +78,8 @@ fn print(analysis: &Analysis, args: &ReportArgs) -> std::io::Result<()> {
     match format {
         Some(Format::Jsonl) => Ok(()),
         Some(format) => {
-            let mut scrubbed =
-                ScrubWriter::new(std::io::BufWriter::new(&mut stdout), &analysis.redactor);
-            render(format, &analysis.report, &mut scrubbed).and_then(|_| scrubbed.flush())
+            let mut out = std::io::BufWriter::new(&mut stdout);
+            render(format, &analysis.report, &analysis.redactor, &mut out).and_then(|_| out.flush())
         }
         None if args.output.is_none() || std::io::stdout().is_terminal() => {
             let text = summary::render(&analysis.report);

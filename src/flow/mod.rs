@@ -7,6 +7,8 @@ pub mod timeline;
 
 use crate::time::Nanos;
 use hashbrown::HashMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::net::SocketAddr;
 
 /// After FIN from both sides or RST, how long stragglers still join the flow.
@@ -148,6 +150,20 @@ impl<S> Flow<S> {
         self.rst || (self.fin[0] && self.fin[1])
     }
 
+    /// The earliest time this flow could be found expired, as far as its
+    /// state now tells (a FIN or RST schedules an earlier look, see
+    /// [`FlowTable::lookup`]). Always after `now`, so a flow checked too
+    /// early is simply checked again.
+    fn earliest_end(&self, now: Nanos, timeouts: Timeouts) -> Nanos {
+        let at = match self.proto {
+            Proto::Tcp if self.closed() => self.last_ts + TCP_CLOSED_LINGER,
+            Proto::Tcp => self.last_ts + timeouts.tcp,
+            Proto::Udp => self.last_ts + timeouts.udp,
+        };
+        // `expired` wants idle time strictly past the timeout.
+        (at + 1).max(now + 1)
+    }
+
     fn expired(&self, now: Nanos, timeouts: Timeouts) -> Option<End> {
         let idle = now - self.last_ts;
         match self.proto {
@@ -161,15 +177,21 @@ impl<S> Flow<S> {
     }
 }
 
-/// Which side opened the flow, from the first packet seen.
+/// What the packet's TCP flags say: which side opened the flow (from the
+/// first packet seen), and whether it is closing it (FIN or RST).
 pub struct Opening {
     pub syn: bool,
     pub ack: bool,
+    pub closing: bool,
 }
 
 pub struct FlowTable<S> {
     index: HashMap<FlowKey, usize>,
     slots: Vec<Option<Flow<S>>>,
+    /// When each live flow is next worth checking for expiry (time, slot,
+    /// flow id), soonest first: a sweep looks only at flows that may have
+    /// expired, never at the whole table. One entry per live flow.
+    expiry: BinaryHeap<Reverse<(Nanos, usize, u64)>>,
     /// Flows ended by the current sweep (kept to reuse its allocation).
     ended: Vec<(Flow<S>, End)>,
     free: Vec<usize>,
@@ -199,6 +221,7 @@ impl<S> FlowTable<S> {
         FlowTable {
             index: HashMap::new(),
             slots: Vec::new(),
+            expiry: BinaryHeap::new(),
             ended: Vec::new(),
             free: Vec::new(),
             next_id: 0,
@@ -252,6 +275,8 @@ impl<S> FlowTable<S> {
                     state: S::default(),
                     timeline: None,
                 };
+                let check = flow.earliest_end(ts, self.timeouts);
+                let id = flow.id;
                 let slot = match self.free.pop() {
                     Some(i) => {
                         self.slots[i] = Some(flow);
@@ -262,14 +287,22 @@ impl<S> FlowTable<S> {
                         self.slots.len() - 1
                     }
                 };
+                self.expiry.push(Reverse((check, slot, id)));
                 self.index.insert(key, slot);
                 self.peak_live = self.peak_live.max(self.index.len());
                 slot
             }
         };
-        self.slots[slot]
+        let flow = self.slots[slot]
             .as_mut()
-            .expect("indexed slot holds a flow")
+            .expect("indexed slot holds a flow");
+        // A closing TCP connection ends a linger after its last packet,
+        // sooner than its idle timeout: look at it then.
+        if opening.closing {
+            let at = ts.max(flow.last_ts) + TCP_CLOSED_LINGER + 1;
+            self.expiry.push(Reverse((at, slot, flow.id)));
+        }
+        flow
     }
 
     /// Removes flows idle past their timeout (at most once per second of
@@ -279,20 +312,28 @@ impl<S> FlowTable<S> {
             return;
         }
         self.last_sweep = now;
-        let slots = &mut self.slots;
-        let free = &mut self.free;
-        let ended = &mut self.ended;
-        let timeouts = self.timeouts;
-        self.index.retain(|_, &mut slot| {
-            let Some(end) = slots[slot].as_ref().and_then(|f| f.expired(now, timeouts)) else {
-                return true;
-            };
-            if let Some(flow) = slots[slot].take() {
-                free.push(slot);
-                ended.push((flow, end));
+        while let Some(&Reverse((at, slot, id))) = self.expiry.peek() {
+            if at > now {
+                break;
             }
-            false
-        });
+            self.expiry.pop();
+            let Some(flow) = self.slots[slot].as_ref().filter(|f| f.id == id) else {
+                continue; // the flow ended another way
+            };
+            match flow.expired(now, self.timeouts) {
+                Some(end) => {
+                    let flow = self.slots[slot].take().expect("checked above");
+                    self.index
+                        .remove(&FlowKey::new(flow.proto, flow.client, flow.server));
+                    self.free.push(slot);
+                    self.ended.push((flow, end));
+                }
+                None => {
+                    let again = flow.earliest_end(now, self.timeouts);
+                    self.expiry.push(Reverse((again, slot, id)));
+                }
+            }
+        }
         // The index is a hash map: hand the flows on in id order, so the
         // same capture always gives the same report.
         self.ended.sort_unstable_by_key(|(f, _)| f.id);
@@ -317,11 +358,80 @@ impl<S> FlowTable<S> {
     /// Ends every remaining flow, in order of id.
     pub fn drain(&mut self, on_end: &mut dyn FnMut(Flow<S>, End)) {
         self.index.clear();
+        self.expiry.clear();
         self.free.clear();
         let mut flows: Vec<Flow<S>> = self.slots.drain(..).flatten().collect();
         flows.sort_by_key(|f| f.id);
         for flow in flows {
             on_end(flow, End::CaptureEnd);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Nanos = 1_000_000_000;
+
+    fn packet(
+        t: &mut FlowTable<()>,
+        proto: Proto,
+        port: u16,
+        ts: Nanos,
+        closing: bool,
+        ended: &mut Vec<(u64, End, Nanos)>,
+    ) -> u64 {
+        let a: SocketAddr = ([10, 0, 0, 1], port).into();
+        let b: SocketAddr = ([10, 0, 0, 2], 80).into();
+        t.sweep(ts, &mut |f, e| ended.push((f.id, e, ts)));
+        let opening = Opening {
+            syn: false,
+            ack: false,
+            closing,
+        };
+        let f = t.lookup(proto, a, b, opening, ts, 0);
+        f.last_ts = f.last_ts.max(ts);
+        if closing {
+            f.fin = [true; 2];
+        }
+        f.id
+    }
+
+    /// Flows end at the first sweep past their timeout, exactly as a scan
+    /// of the whole table would find them, and never while active.
+    #[test]
+    fn flows_end_at_the_first_sweep_past_their_timeout() {
+        let timeouts = Timeouts {
+            udp: 10 * S,
+            tcp: 30 * S,
+        };
+        let mut t: FlowTable<()> = FlowTable::with_timeouts(timeouts);
+        let mut ended = Vec::new();
+        let udp = packet(&mut t, Proto::Udp, 1000, 0, false, &mut ended);
+        let open_tcp = packet(&mut t, Proto::Tcp, 2000, 0, false, &mut ended);
+        let kept_busy = packet(&mut t, Proto::Udp, 3000, 0, false, &mut ended);
+        let closed_tcp = packet(&mut t, Proto::Tcp, 4000, 0, false, &mut ended);
+        packet(&mut t, Proto::Tcp, 4000, 2 * S, true, &mut ended);
+        // A packet every second keeps one flow alive; the clock ticks on.
+        for second in 1..=40 {
+            packet(&mut t, Proto::Udp, 3000, second * S, false, &mut ended);
+        }
+        let when = |id| {
+            ended
+                .iter()
+                .find(|(f, _, _)| *f == id)
+                .map(|(_, e, at)| (*e, *at))
+        };
+        assert_eq!(when(udp), Some((End::Idle, 11 * S)));
+        assert_eq!(when(closed_tcp), Some((End::Fin, 8 * S)), "2 s + linger");
+        assert_eq!(when(open_tcp), Some((End::Idle, 31 * S)));
+        assert_eq!(when(kept_busy), None);
+        assert_eq!(t.live(), 1);
+        assert_eq!(
+            t.expiry.len(),
+            1,
+            "one entry per live flow, stale ones gone"
+        );
     }
 }

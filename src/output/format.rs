@@ -1,6 +1,7 @@
 //! Output formats and how each renders the report.
 
 use crate::report::model::Report;
+use crate::report::redact::Redactor;
 use crate::report::{html, markdown, ocsf};
 use std::io::Write;
 
@@ -39,24 +40,38 @@ impl Format {
     }
 }
 
-/// Renders the whole report; JSON lines are streamed elsewhere
-/// ([`crate::output::jsonl`]), so `Jsonl` writes nothing here.
-pub fn render(format: Format, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+/// Renders the whole report, outside addresses pseudonymised; JSON lines
+/// are streamed elsewhere ([`crate::output::jsonl`]), so `Jsonl` writes
+/// nothing here.
+pub fn render(
+    format: Format,
+    report: &Report,
+    redactor: &Redactor,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let rendered = match format {
+        Format::Json | Format::Jsonl => None,
+        Format::Md => Some(markdown::render(report)),
+        Format::Html => Some(html::render(report)),
+        Format::Ocsf => Some(ocsf::render(report)),
+    };
+    if let Some(text) = rendered {
+        return out.write_all(redactor.scrub(&text).as_bytes());
+    }
     match format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, report).map_err(|e| {
-                match e.io_error_kind() {
-                    // Keep a closed pipe recognisable (`| head` is not an error).
-                    Some(kind) => std::io::Error::new(kind, e),
-                    None => std::io::Error::other(e),
-                }
-            })?;
+            redactor
+                .to_json_writer(&mut *out, report, true)
+                .map_err(|e| {
+                    match e.io_error_kind() {
+                        // Keep a closed pipe recognisable (`| head` is not an error).
+                        Some(kind) => std::io::Error::new(kind, e),
+                        None => std::io::Error::other(e),
+                    }
+                })?;
             writeln!(out)
         }
-        Format::Jsonl => Ok(()),
-        Format::Md => out.write_all(markdown::render(report).as_bytes()),
-        Format::Html => out.write_all(html::render(report).as_bytes()),
-        Format::Ocsf => out.write_all(ocsf::render(report).as_bytes()),
+        _ => Ok(()),
     }
 }
 

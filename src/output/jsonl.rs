@@ -117,10 +117,13 @@ impl<'w> JsonlWriter<'w> {
         if self.error.is_some() {
             return;
         }
-        let written = serde_json::to_string(&Line { kind, value })
+        let mut json = Vec::new();
+        let written = redactor
+            .to_json_writer(&mut json, &Line { kind, value }, false)
             .map_err(std::io::Error::other)
-            .and_then(|json| {
-                writeln!(self.out, "{}", redactor.scrub(&json))?;
+            .and_then(|()| {
+                json.push(b'\n');
+                self.out.write_all(&json)?;
                 self.out.flush()
             });
         if let Err(e) = written {

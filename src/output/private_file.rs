@@ -3,7 +3,7 @@
 
 use super::format::{Format, render};
 use crate::report::model::Report;
-use crate::report::redact::{Redactor, ScrubWriter};
+use crate::report::redact::Redactor;
 use std::io::Write;
 
 /// Creates (or truncates) an output file readable by the owner only.
@@ -34,7 +34,7 @@ pub fn write_private(
     format: Format,
 ) -> std::io::Result<()> {
     let file = open_private(path)?;
-    let mut writer = ScrubWriter::new(std::io::BufWriter::new(file), redactor);
-    render(format, report, &mut writer)?;
+    let mut writer = std::io::BufWriter::new(file);
+    render(format, report, redactor, &mut writer)?;
     writer.flush()
 }

@@ -101,11 +101,52 @@ impl Redactor {
             return text.to_string();
         }
         let mut out = Vec::with_capacity(text.len());
-        let mut w = ScrubWriter::new(&mut out, self);
-        let _ = w.write_all(text.as_bytes());
-        let _ = w.flush();
-        drop(w);
+        let _ = self.scrub_into(text.as_bytes(), &mut out);
         String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Writes `text` to `out` with every outside address replaced; runs of
+    /// address characters are slices of `text`, so nothing is allocated
+    /// unless an address is rewritten.
+    fn scrub_into<W: ?Sized + Write>(&self, text: &[u8], out: &mut W) -> std::io::Result<()> {
+        let mut plain_from = 0;
+        let mut i = 0;
+        while i < text.len() {
+            if !address_char(text[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < text.len() && address_char(text[i]) {
+                i += 1;
+            }
+            let run = std::str::from_utf8(&text[start..i]).unwrap_or_default();
+            if let Some(new) = self.scrub_run(run) {
+                out.write_all(&text[plain_from..start])?;
+                out.write_all(new.as_bytes())?;
+                plain_from = i;
+            }
+        }
+        out.write_all(&text[plain_from..])
+    }
+
+    /// Serializes `value` as JSON (pretty or compact) into `out`, every
+    /// outside address in its strings pseudonymised on the way: the strings
+    /// are rewritten as serde_json writes them, numbers and structure are
+    /// never scanned, and nothing is held but the string being written.
+    pub fn to_json_writer<W: Write, T: serde::Serialize + ?Sized>(
+        &self,
+        out: W,
+        value: &T,
+        pretty: bool,
+    ) -> serde_json::Result<()> {
+        if pretty {
+            let f = ScrubFormatter::new(serde_json::ser::PrettyFormatter::new(), self);
+            value.serialize(&mut serde_json::Serializer::with_formatter(out, f))
+        } else {
+            let f = ScrubFormatter::new(serde_json::ser::CompactFormatter, self);
+            value.serialize(&mut serde_json::Serializer::with_formatter(out, f))
+        }
     }
 
     /// One run of address characters, rewritten if it holds an outside
@@ -234,80 +275,127 @@ impl Redactor {
     }
 }
 
-/// Writes through to `inner`, rewriting outside addresses on the way, so a
-/// report streamed to a file or a pipe is scrubbed without being held whole.
-pub struct ScrubWriter<'r, W: Write> {
-    inner: W,
-    redactor: &'r Redactor,
-    run: Vec<u8>,
-}
-
 /// Characters an address literal is made of (IPv4, IPv6, port).
 fn address_char(b: u8) -> bool {
     b.is_ascii_hexdigit() || b == b'.' || b == b':'
 }
 
-impl<'r, W: Write> ScrubWriter<'r, W> {
-    pub fn new(inner: W, redactor: &'r Redactor) -> Self {
-        ScrubWriter {
+/// A serde_json formatter that pseudonymises outside addresses in the
+/// strings it writes: each string's (escaped) content is gathered, checked
+/// cheaply (an address needs three dots or two colons) and rewritten only
+/// when it holds one. Raw fragments (flows read back from the spill file)
+/// are scrubbed whole.
+struct ScrubFormatter<'r, F> {
+    inner: F,
+    redactor: &'r Redactor,
+    string: Vec<u8>,
+    in_string: bool,
+}
+
+impl<'r, F> ScrubFormatter<'r, F> {
+    fn new(inner: F, redactor: &'r Redactor) -> Self {
+        ScrubFormatter {
             inner,
             redactor,
-            run: Vec::with_capacity(64),
+            string: Vec::with_capacity(256),
+            in_string: false,
         }
-    }
-
-    /// Writes what is pending and returns the inner writer.
-    pub fn into_inner(mut self) -> std::io::Result<W> {
-        self.flush_run()?;
-        Ok(self.inner)
-    }
-
-    fn flush_run(&mut self) -> std::io::Result<()> {
-        if self.run.is_empty() {
-            return Ok(());
-        }
-        let run = std::str::from_utf8(&self.run).unwrap_or_default();
-        match self.redactor.scrub_run(run) {
-            Some(out) => self.inner.write_all(out.as_bytes())?,
-            None => self.inner.write_all(&self.run)?,
-        }
-        self.run.clear();
-        Ok(())
     }
 }
 
-impl<W: Write> Write for ScrubWriter<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if self.redactor.reveal {
-            return self.inner.write(buf);
-        }
-        let mut plain_from = 0;
-        for (i, &b) in buf.iter().enumerate() {
-            if address_char(b) {
-                if self.run.is_empty() {
-                    self.inner.write_all(&buf[plain_from..i])?;
-                }
-                if self.run.len() == 64 {
-                    // Too long to be an address: pass it through.
-                    self.inner.write_all(&self.run)?;
-                    self.run.clear();
-                }
-                self.run.push(b);
-                plain_from = i + 1;
-            } else if !self.run.is_empty() {
-                self.flush_run()?;
-                plain_from = i;
-            }
-        }
-        if self.run.is_empty() {
-            self.inner.write_all(&buf[plain_from..])?;
-        }
-        Ok(buf.len())
+/// Delegates the formatter methods that write no string content.
+macro_rules! delegate {
+    ($($name:ident($($arg:ident: $ty:ty),*);)*) => {
+        $(fn $name<W: ?Sized + Write>(&mut self, w: &mut W $(, $arg: $ty)*) -> std::io::Result<()> {
+            self.inner.$name(w $(, $arg)*)
+        })*
+    };
+}
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for ScrubFormatter<'_, F> {
+    delegate! {
+        write_null();
+        write_bool(value: bool);
+        write_i8(value: i8);
+        write_i16(value: i16);
+        write_i32(value: i32);
+        write_i64(value: i64);
+        write_i128(value: i128);
+        write_u8(value: u8);
+        write_u16(value: u16);
+        write_u32(value: u32);
+        write_u64(value: u64);
+        write_u128(value: u128);
+        write_f32(value: f32);
+        write_f64(value: f64);
+        write_number_str(value: &str);
+        begin_array();
+        end_array();
+        begin_array_value(first: bool);
+        end_array_value();
+        begin_object();
+        end_object();
+        begin_object_key(first: bool);
+        end_object_key();
+        begin_object_value();
+        end_object_value();
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.flush_run()?;
-        self.inner.flush()
+    fn begin_string<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.in_string = true;
+        self.string.clear();
+        self.inner.begin_string(w)
+    }
+
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        if self.in_string {
+            self.string.extend_from_slice(fragment.as_bytes());
+            Ok(())
+        } else {
+            self.inner.write_string_fragment(w, fragment)
+        }
+    }
+
+    fn write_char_escape<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        escape: serde_json::ser::CharEscape,
+    ) -> std::io::Result<()> {
+        if self.in_string {
+            self.inner.write_char_escape(&mut self.string, escape)
+        } else {
+            self.inner.write_char_escape(w, escape)
+        }
+    }
+
+    fn end_string<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.in_string = false;
+        let s = &self.string;
+        let may_hold_address = !self.redactor.reveal
+            && (s.iter().filter(|&&b| b == b'.').nth(2).is_some()
+                || s.iter().filter(|&&b| b == b':').nth(1).is_some());
+        if may_hold_address {
+            self.redactor.scrub_into(s, w)?;
+        } else {
+            w.write_all(s)?;
+        }
+        self.inner.end_string(w)
+    }
+
+    fn write_raw_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        if self.redactor.reveal {
+            w.write_all(fragment.as_bytes())
+        } else {
+            self.redactor.scrub_into(fragment.as_bytes(), w)
+        }
     }
 }
 

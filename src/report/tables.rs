@@ -5,7 +5,7 @@
 //! written by `analyze` and one rebuilt from a saved report are the same.
 
 use super::model::Report;
-use super::redact::{Redactor, ScrubWriter};
+use super::redact::Redactor;
 use crate::facts::Encrypted;
 use crate::time::parse_rfc3339_micros;
 use serde::Deserialize;
@@ -284,9 +284,11 @@ pub fn write(
     redactor: &Redactor,
 ) -> Result<PathBuf, String> {
     // The tables hold what the JSON report holds, scrubbed the same way.
-    let mut json = ScrubWriter::new(Vec::new(), redactor);
-    serde_json::to_writer(&mut json, report).map_err(|e| e.to_string())?;
-    let view = ReportView::parse(&json.into_inner().map_err(|e| e.to_string())?)?;
+    let mut json = Vec::new();
+    redactor
+        .to_json_writer(&mut json, report, false)
+        .map_err(|e| e.to_string())?;
+    let view = ReportView::parse(&json)?;
     let dir = match sensor {
         Some(s) => dir.join(view.partition(s)),
         None => dir.to_path_buf(),
