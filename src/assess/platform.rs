@@ -229,6 +229,30 @@ pub fn may_be_messaging(f: &FlowRecord, vendors: &Vendors) -> bool {
             }))
 }
 
+/// What a messaging candidate keeps of its flow: the addresses, times and
+/// the signals [`platform_of`] reads of a TCP connection (wire markers,
+/// the TLS handshake), nothing else, so holding many costs little.
+pub fn messaging_view(f: &FlowRecord) -> FlowRecord {
+    FlowRecord {
+        protocols: Vec::new(),
+        stun: None,
+        turn: None,
+        sip: None,
+        rtp: None,
+        rtcp: None,
+        tls: f.tls.clone(),
+        dns: None,
+        quic: None,
+        http: None,
+        zrtp: None,
+        zoom: None,
+        markers: f.markers.clone(),
+        timeline: None,
+        notes: Vec::new(),
+        ..*f
+    }
+}
+
 /// The messaging sessions among `flows` (candidates by [`may_be_messaging`]):
 /// a connection is one when its platform is named and it goes to that
 /// platform's messaging port or opens as its messaging protocol does. The

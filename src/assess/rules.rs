@@ -29,7 +29,8 @@ impl Assessor {
         if super::platform::may_be_messaging(f, &self.vendors)
             && self.messaging_flows.len() < MAX_CALL_FLOWS
         {
-            self.messaging_flows.push(std::sync::Arc::new(f.clone()));
+            self.messaging_flows
+                .push(std::sync::Arc::new(super::platform::messaging_view(f)));
         }
         if vendor_sni
             || !f.markers.is_empty()
