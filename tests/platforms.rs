@@ -127,6 +127,23 @@ fn discords_voice_keepalive_names_discord() {
 }
 
 #[test]
+fn lines_call_setup_names_line() {
+    // LINE's own header (first byte 0xD8-0xDB, a counter, then 06 02).
+    let mut setup = vec![0xdb, 0x64, 0x00, 0xb9, 0x06, 0x02];
+    setup.extend(noise(7, 866));
+    let r = stun_then_media("line.pcap", setup);
+    let (name, confidence, detail) = platform(&r);
+    assert_eq!((name.as_str(), confidence.as_str()), ("LINE", "high"));
+    assert!(detail.starts_with("line-call (1 packets)"), "{detail}");
+    assert_eq!(r["calls"][0]["platform"]["baa"], "no");
+    // One byte of the 06 02 changed: no platform.
+    let mut other = vec![0xdb, 0x64, 0x00, 0xb9, 0x06, 0x03];
+    other.extend(noise(7, 866));
+    let r = stun_then_media("not-line.pcap", other);
+    assert_eq!(platform(&r).0, "none");
+}
+
+#[test]
 fn a_call_on_a_platform_without_a_baa_is_a_finding_on_that_call() {
     let r = stun_then_media("wa.pcap", stun(0x0801, [1; 12], &[]));
     let c = &r["calls"][0];
@@ -395,6 +412,9 @@ fn real_captures_name_their_platform() {
             "Zoom P2P hello and media framing",
         ),
         ("discord.pcap", "Discord", "discord-"),
+        // Starts mid-call, behind two VLAN tags and PPPoE.
+        ("discord_mid_flow.pcap", "Discord", "discord-keepalive"),
+        ("line.pcap", "LINE", "line-call"),
         ("telegram_videocall.pcapng", "Telegram", "TURN REALM"),
         ("telegram.pcap", "Telegram", "telegram-reflector"),
         (

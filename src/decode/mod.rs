@@ -59,12 +59,16 @@ pub fn ip_offset(link: LinkType, frame: &[u8]) -> Result<Option<usize>, &'static
     match link {
         LinkType::ETHERNET => {
             let mut offset = 12;
-            // 802.1Q, 802.1ad (QinQ) and the old 0x9100 tag, up to three deep.
+            // 802.1Q, 802.1ad (QinQ) and the old 0x9100 tag, up to three
+            // deep, then what access and carrier networks put before IP:
+            // a PPPoE session or an MPLS label stack.
             for _ in 0..4 {
                 let ether_type = read_u16(frame, offset).ok_or("ethernet header truncated")?;
                 match ether_type {
                     0x8100 | 0x88a8 | 0x9100 => offset += 4,
                     0x0800 | 0x86dd => return Ok(Some(offset + 2)),
+                    0x8864 => return pppoe_session(frame, offset + 2),
+                    0x8847 | 0x8848 => return mpls(frame, offset + 2),
                     _ => return Ok(None),
                 }
             }
@@ -89,6 +93,40 @@ pub fn ip_offset(link: LinkType, frame: &[u8]) -> Result<Option<usize>, &'static
         LinkType::RAW | LinkType::RAW_BSD | LinkType::IPV4 | LinkType::IPV6 => Ok(Some(0)),
         _ => Err("unsupported link type"),
     }
+}
+
+/// A PPPoE session frame (RFC 2516 §4: version/type, code, session id,
+/// length), then the PPP protocol field (RFC 1661): IPv4 0x0021, IPv6
+/// 0x0057. Other PPP protocols (LCP, IPCP, compressed) are not IP.
+fn pppoe_session(frame: &[u8], at: usize) -> Result<Option<usize>, &'static str> {
+    let header = frame.get(at..at + 8).ok_or("PPPoE header truncated")?;
+    if header[0] != 0x11 || header[1] != 0x00 {
+        return Ok(None);
+    }
+    match u16::from_be_bytes([header[6], header[7]]) {
+        0x0021 | 0x0057 => Ok(Some(at + 8)),
+        _ => Ok(None),
+    }
+}
+
+/// An MPLS label stack (RFC 3032): 4-byte entries until the one with the
+/// bottom-of-stack bit. What follows carries no type; an IP version nibble
+/// of 4 or 6 is taken as IP (as Wireshark and Zeek do), anything else
+/// (pseudowires with a control word, Ethernet over MPLS) is not read.
+fn mpls(frame: &[u8], mut at: usize) -> Result<Option<usize>, &'static str> {
+    // A label stack deeper than 16 entries is not one a network builds.
+    for _ in 0..16 {
+        let entry = frame.get(at..at + 4).ok_or("MPLS label stack truncated")?;
+        at += 4;
+        if entry[2] & 0x01 != 0 {
+            return match frame.get(at).map(|b| b >> 4) {
+                Some(4) | Some(6) => Ok(Some(at)),
+                Some(_) => Ok(None),
+                None => Err("MPLS payload missing"),
+            };
+        }
+    }
+    Ok(None)
 }
 
 fn read_u16(data: &[u8], at: usize) -> Option<u16> {
@@ -270,5 +308,59 @@ fn transport<'a>(src: IpAddr, dst: IpAddr, protocol: u8, payload: &'a [u8]) -> O
             Err(_) => Outcome::Malformed("TCP header truncated or invalid"),
         },
         _ => Outcome::Skipped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MACS: [u8; 12] = [0; 12];
+
+    fn ethernet(types_and_headers: &[&[u8]], ip_first_byte: u8) -> Vec<u8> {
+        let mut frame = MACS.to_vec();
+        for part in types_and_headers {
+            frame.extend_from_slice(part);
+        }
+        frame.push(ip_first_byte);
+        frame
+    }
+
+    #[test]
+    fn ip_is_found_behind_vlan_tags_pppoe_and_mpls() {
+        let vlan: &[u8] = &[0x81, 0x00, 0x02, 0xf5];
+        let pppoe: &[u8] = &[0x88, 0x64, 0x11, 0x00, 0x3d, 0x6d, 0x00, 0x52, 0x00, 0x21];
+        // QinQ then PPPoE, as nDPI's discord_mid_flow.pcap is framed.
+        let frame = ethernet(&[vlan, vlan, pppoe], 0x45);
+        assert_eq!(ip_offset(LinkType::ETHERNET, &frame), Ok(Some(30)));
+        // Two labels, the second at the bottom of the stack.
+        let labels: &[u8] = &[0x88, 0x47, 0x00, 0x01, 0x00, 0x40, 0x00, 0x02, 0x01, 0x40];
+        let frame = ethernet(&[labels], 0x60);
+        assert_eq!(ip_offset(LinkType::ETHERNET, &frame), Ok(Some(22)));
+    }
+
+    #[test]
+    fn what_is_not_ip_behind_pppoe_or_mpls_is_skipped_or_malformed() {
+        // PPP's LCP (0xc021) is not IP.
+        let lcp: &[u8] = &[0x88, 0x64, 0x11, 0x00, 0x00, 0x01, 0x00, 0x10, 0xc0, 0x21];
+        assert_eq!(
+            ip_offset(LinkType::ETHERNET, &ethernet(&[lcp], 0x01)),
+            Ok(None)
+        );
+        // Ethernet over MPLS (a pseudowire's control word starts 0000).
+        let pw: &[u8] = &[0x88, 0x47, 0x00, 0x01, 0x01, 0x40];
+        assert_eq!(
+            ip_offset(LinkType::ETHERNET, &ethernet(&[pw], 0x00)),
+            Ok(None)
+        );
+        // A stack that never ends, and one cut short.
+        let mut endless = MACS.to_vec();
+        endless.extend_from_slice(&[0x88, 0x47]);
+        for _ in 0..20 {
+            endless.extend_from_slice(&[0x00, 0x01, 0x00, 0x40]);
+        }
+        assert_eq!(ip_offset(LinkType::ETHERNET, &endless), Ok(None));
+        let cut = [&MACS[..], &[0x88, 0x64, 0x11]].concat();
+        assert!(ip_offset(LinkType::ETHERNET, &cut).is_err());
     }
 }

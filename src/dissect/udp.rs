@@ -169,7 +169,9 @@ impl FlowState {
                 }
             }
             Demux::High => {
-                if !relayed {
+                if crate::proto::demux::line_call_setup(payload) {
+                    crate::proto::demux::mark(&mut self.markers, "line-call", ctx.at.packet);
+                } else if !relayed {
                     self.on_quic(ctx, payload);
                 }
             }

@@ -56,6 +56,14 @@ pub fn discord_keepalive(payload: &[u8]) -> bool {
     payload.len() == 8 && payload.starts_with(&[0x13, 0x37, 0xca, 0xfe])
 }
 
+/// LINE's call setup (nDPI's line.c, `line.pcap`): LINE frames its call
+/// packets with a first byte of 0xD0-0xDB (an RTP version of 3, which no
+/// standard uses) and a per-direction counter; the large packets that open
+/// a call carry 06 02 at bytes 4-5 and a first byte of 0xD8-0xDB.
+pub fn line_call_setup(payload: &[u8]) -> bool {
+    payload.len() >= 150 && (0xd8..=0xdb).contains(&payload[0]) && payload[4..6] == [0x06, 0x02]
+}
+
 /// Discord's voice IP discovery (its developer documentation, "Voice
 /// Connections"; nDPI's discord.c): 74 bytes, type 1 (request) or 2
 /// (response), length 70, the SSRC, then the address as text and a port.
@@ -146,6 +154,17 @@ mod tests {
         assert!(whatsapp_chat(&[b'E', b'D', 0, 1]));
         assert!(!whatsapp_chat(b"WAIT"), "letters are no version");
         assert!(!whatsapp_chat(b"GET /"));
+        // LINE's first packet of line.pcap's call, then one byte off each
+        // way: the header, the 06 02 bytes, the length.
+        let mut setup = vec![0xdb, 0x64, 0x00, 0xb9, 0x06, 0x02, 0x1b, 0x61];
+        setup.resize(872, 0x5a);
+        assert!(line_call_setup(&setup));
+        assert!(!line_call_setup(&setup[..149]));
+        setup[5] = 0x03;
+        assert!(!line_call_setup(&setup));
+        setup[5] = 0x02;
+        setup[0] = 0xc3;
+        assert!(!line_call_setup(&setup), "a QUIC long header is not LINE");
         let mut marks = Vec::new();
         mark(&mut marks, "discord-keepalive", 8);
         mark(&mut marks, "discord-keepalive", 9);
