@@ -127,6 +127,35 @@ fn discords_voice_keepalive_names_discord() {
 }
 
 #[test]
+fn whatsapps_rtp_extension_profile_names_whatsapp() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    for seq in 0..20u16 {
+        for (from, to, ssrc) in [(CLIENT, SERVER, 0x1111), (SERVER, CLIENT, 0x2222)] {
+            let packet = teleprobe::proto::rtp::build::RtpRepr {
+                payload_type: 120,
+                sequence: seq,
+                ssrc,
+                extension: Some((0xDEBE, [0x10, 0x20, 0, 0])),
+                ..Default::default()
+            }
+            .emit(&noise(u32::from(seq), 100));
+            p.udp4(from, to, &packet);
+        }
+    }
+    let r = report_json_revealed(&p.save(dir.path(), "wa-media.pcap"));
+    let (name, confidence, detail) = platform(&r);
+    assert_eq!((name.as_str(), confidence.as_str()), ("WhatsApp", "high"));
+    assert!(
+        detail.starts_with("whatsapp-rtp-extension (40 packets)"),
+        "{detail}"
+    );
+    // RFC 8285's own profile names nobody.
+    let r = stun_then_media("bede.pcap", vec![]);
+    assert_eq!(platform(&r).0, "none");
+}
+
+#[test]
 fn lines_call_setup_names_line() {
     // LINE's own header (first byte 0xD8-0xDB, a counter, then 06 02).
     let mut setup = vec![0xdb, 0x64, 0x00, 0xb9, 0x06, 0x02];
@@ -391,9 +420,9 @@ fn corpus(name: &str) -> Option<PathBuf> {
 #[test]
 fn real_captures_name_their_platform() {
     let cases = [
-        ("stun_wa_call.pcapng", "WhatsApp", "STUN"),
+        ("stun_wa_call.pcapng", "WhatsApp", "whatsapp-rtp-extension"),
         ("wa_voice.pcap", "WhatsApp", "STUN"),
-        ("wa_video.pcap", "WhatsApp", "STUN"),
+        ("wa_video.pcap", "WhatsApp", "whatsapp-rtp-extension"),
         ("teams.pcap", "Microsoft Teams", "STUN attribute"),
         (
             "skype-conference-call.pcap",

@@ -154,6 +154,13 @@ impl FlowState {
             }
             Demux::Rtp => {
                 if let Some(h) = rtp::parse_rtp(payload) {
+                    if h.extension_profile == Some(WHATSAPP_RTP_EXTENSION) {
+                        crate::proto::demux::mark(
+                            &mut self.markers,
+                            "whatsapp-rtp-extension",
+                            ctx.at.packet,
+                        );
+                    }
                     self.rtp.on_packet(ctx.at, &h, relayed);
                 }
             }
@@ -191,6 +198,11 @@ impl FlowState {
         }
     }
 }
+
+/// WhatsApp's media carries an RTP header extension under its own profile,
+/// 0xDEBE (RFC 8285's one-byte profile, 0xBEDE, byte-swapped; nDPI's
+/// whatsapp.c, `wa_voice.pcap`), which no standard defines.
+const WHATSAPP_RTP_EXTENSION: u16 = 0xDEBE;
 
 /// STUN with a method beyond RFC 7983's 0-3 first byte (WhatsApp's relays
 /// send types 0x0800-0x0805): taken only with the magic cookie and

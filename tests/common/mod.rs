@@ -119,6 +119,7 @@ pub fn rtp(pt: u8, seq: u16, ssrc: u32, payload: &[u8]) -> Vec<u8> {
         sequence: seq,
         timestamp: u32::from(seq) * 160,
         ssrc,
+        extension: None,
     }
     .emit(payload)
 }

@@ -9,6 +9,9 @@ pub struct RtpHeader<'a> {
     pub sequence: u16,
     pub timestamp: u32,
     pub ssrc: u32,
+    /// The header extension's profile (RFC 3550 §5.3.1): 0xBEDE and
+    /// 0x100x are RFC 8285's; others are a stack's own (WhatsApp's 0xDEBE).
+    pub extension_profile: Option<u16>,
     pub payload: &'a [u8],
 }
 
@@ -19,8 +22,10 @@ pub fn parse_rtp(b: &[u8]) -> Option<RtpHeader<'_>> {
     }
     let csrc_count = (b[0] & 0x0F) as usize;
     let mut offset = 12 + csrc_count * 4;
+    let mut extension_profile = None;
     if b[0] & 0x10 != 0 {
         let ext = b.get(offset..offset + 4)?;
+        extension_profile = Some(u16::from_be_bytes([ext[0], ext[1]]));
         let words = u16::from_be_bytes([ext[2], ext[3]]) as usize;
         offset += 4 + words * 4;
     }
@@ -39,6 +44,7 @@ pub fn parse_rtp(b: &[u8]) -> Option<RtpHeader<'_>> {
         sequence: u16::from_be_bytes([b[2], b[3]]),
         timestamp: u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
         ssrc: u32::from_be_bytes([b[8], b[9], b[10], b[11]]),
+        extension_profile,
         payload,
     })
 }
@@ -349,6 +355,7 @@ mod tests {
         assert_eq!(h.sequence, 0x1234);
         assert_eq!(h.ssrc, 0xdeadbeef);
         assert_eq!(h.payload, &[9, 9, 9]);
+        assert_eq!(h.extension_profile, Some(0xBEDE));
         assert!(parse_rtp(&p[..11]).is_none());
         let mut bad_pad = p.clone();
         *bad_pad.last_mut().unwrap() = 200;

@@ -249,6 +249,7 @@ mod tests {
             sequence,
             timestamp: 0,
             ssrc: 0xdee0ee8f,
+            extension_profile: None,
             payload,
         }
     }
