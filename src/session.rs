@@ -160,13 +160,14 @@ pub struct Snapshot {
 impl Session {
     pub fn new(options: &Options) -> Session {
         let vendors = options.vendors.clone().unwrap_or_else(Vendors::built_in);
+        let redactor = Redactor::new(options.reveal, options.policy.clinic_networks.clone());
         Session {
             engine: Engine::with_timeouts(options.timeouts),
             pipeline: Pipeline {
-                redactor: Redactor::new(options.reveal, options.policy.clinic_networks.clone()),
+                redactor: redactor.clone(),
                 assessor: Assessor::new(options.policy.clone(), vendors)
                     .with_geoip(options.geoip.clone()),
-                store: FlowStore::new(),
+                store: FlowStore::new(redactor),
             },
             options: options.clone(),
             error: None,

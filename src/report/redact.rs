@@ -284,7 +284,7 @@ fn address_char(b: u8) -> bool {
 /// strings it writes: each string's (escaped) content is gathered, checked
 /// cheaply (an address needs three dots or two colons) and rewritten only
 /// when it holds one. Raw fragments (flows read back from the spill file)
-/// are scrubbed whole.
+/// were written through it already and pass unchanged.
 struct ScrubFormatter<'r, F> {
     inner: F,
     redactor: &'r Redactor,
@@ -386,16 +386,14 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for ScrubFormatte
         self.inner.end_string(w)
     }
 
+    /// Raw fragments are the flows the store spilled, which it wrote
+    /// through this formatter with this run's redactor: copied as they are.
     fn write_raw_fragment<W: ?Sized + Write>(
         &mut self,
         w: &mut W,
         fragment: &str,
     ) -> std::io::Result<()> {
-        if self.redactor.reveal {
-            w.write_all(fragment.as_bytes())
-        } else {
-            self.redactor.scrub_into(fragment.as_bytes(), w)
-        }
+        w.write_all(fragment.as_bytes())
     }
 }
 

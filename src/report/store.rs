@@ -1,37 +1,70 @@
-//! Where finished flows wait for the report. The most recent flows stay in
-//! memory; past `MEMORY_LIMIT` they are written as JSON lines to an unnamed,
-//! owner-only temporary file and streamed back into the report, so memory
-//! stays flat however long the capture.
+//! Where finished flows wait for the report. Flows a call may draw on
+//! later (signaling, media, ICE, keying, platform markers) stay in memory;
+//! the rest are written at once, past `MEMORY_LIMIT` held flows, as
+//! pseudonymised JSON lines to an unnamed, owner-only temporary file, and
+//! copied from it into the report unchanged, so memory stays flat however
+//! long the capture and each spilled flow is serialized once. It must
+//! never hold a spilled flow's record, nor write one unredacted.
 
 use super::model::FlowRecord;
+use super::redact::Redactor;
 use crate::engine::FlowSink;
 use serde::ser::{Error as _, SerializeSeq};
 use serde::{Serialize, Serializer};
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
 
-const MEMORY_LIMIT: usize = 20_000;
+/// Flows held whole before the store starts writing them out. About 6 KB
+/// each (timelines, TLS and DNS detail): 4,096 keep a few tens of MB.
+const MEMORY_LIMIT: usize = 4_096;
 
-#[derive(Default)]
+/// Protocols of the flows a call is made of: they stay in memory (ladders,
+/// OCSF endpoints) until they alone fill half the limit.
+const CALL_PROTOCOLS: [&str; 12] = [
+    "sip",
+    "sdp",
+    "rtp",
+    "srtp",
+    "rtcp",
+    "srtcp",
+    "stun",
+    "turn",
+    "dtls",
+    "zrtp",
+    "zoom",
+    "websocket",
+];
+
+fn call_material(f: &FlowRecord) -> bool {
+    !f.markers.is_empty() || f.protocols.iter().any(|p| CALL_PROTOCOLS.contains(p))
+}
+
 pub struct FlowStore {
     memory: Vec<FlowRecord>,
     spill: Option<BufWriter<File>>,
     spilled: u64,
     /// Set when the spill file could not be written; the report says so.
     pub spill_error: Option<String>,
-    limit: Option<usize>,
+    limit: usize,
+    /// Spilled flows are written as the report will show them.
+    redactor: Redactor,
 }
 
 impl FlowStore {
-    pub fn new() -> FlowStore {
-        FlowStore::default()
+    pub fn new(redactor: Redactor) -> FlowStore {
+        FlowStore::with_limit(MEMORY_LIMIT, redactor)
     }
 
-    /// A store that spills after `limit` flows (tests use a small one).
-    pub fn with_limit(limit: usize) -> FlowStore {
+    /// A store that starts writing out after `limit` flows (tests use a
+    /// small one).
+    pub fn with_limit(limit: usize, redactor: Redactor) -> FlowStore {
         FlowStore {
-            limit: Some(limit),
-            ..FlowStore::default()
+            memory: Vec::new(),
+            spill: None,
+            spilled: 0,
+            spill_error: None,
+            limit,
+            redactor,
         }
     }
 
@@ -59,37 +92,59 @@ impl FlowStore {
         self.memory.sort_by_key(|f| f.id);
     }
 
-    fn spill_all(&mut self) {
+    fn open_spill(&mut self) -> Option<&mut BufWriter<File>> {
         if self.spill.is_none() {
             match tempfile::tempfile() {
                 Ok(file) => self.spill = Some(BufWriter::new(file)),
                 Err(e) => {
                     self.spill_error =
                         Some(format!("cannot create a temporary file for flows: {e}"));
-                    return;
+                    return None;
                 }
             }
         }
-        let Some(writer) = self.spill.as_mut() else {
+        self.spill.as_mut()
+    }
+
+    /// Writes out every held flow that is no call's material, or all of
+    /// them when call material alone fills half the limit.
+    fn spill_some(&mut self) {
+        let keep_calls = self.memory.iter().filter(|f| call_material(f)).count() < self.limit / 2;
+        let (kept, out): (Vec<FlowRecord>, Vec<FlowRecord>) = std::mem::take(&mut self.memory)
+            .into_iter()
+            .partition(|f| keep_calls && call_material(f));
+        self.memory = kept;
+        let redactor = self.redactor.clone();
+        let Some(writer) = self.open_spill() else {
+            self.memory.extend(out);
             return;
         };
-        for record in self.memory.drain(..) {
-            let written = serde_json::to_writer(&mut *writer, &record)
+        let mut written = 0;
+        let mut failure = None;
+        for record in &out {
+            let result = redactor
+                .to_json_writer(&mut *writer, record, false)
                 .map_err(std::io::Error::other)
                 .and_then(|_| writer.write_all(b"\n"));
-            if let Err(e) = written {
-                self.spill_error = Some(format!("cannot write flows to a temporary file: {e}"));
-                return;
+            if let Err(e) = result {
+                failure = Some(format!("cannot write flows to a temporary file: {e}"));
+                break;
             }
-            self.spilled += 1;
+            written += 1;
+        }
+        self.spilled += written;
+        if let Some(e) = failure {
+            // What could not be written stays in memory, and is reported.
+            self.spill_error = Some(e);
+            self.memory.extend(out.into_iter().skip(written as usize));
         }
     }
 }
 
 impl FlowSink for FlowStore {
     fn flow(&mut self, record: FlowRecord) {
-        if self.memory.len() >= self.limit.unwrap_or(MEMORY_LIMIT) && self.spill_error.is_none() {
-            self.spill_all();
+        if self.memory.len() >= self.limit && self.spill_error.is_none() {
+            self.spill_some();
         }
         self.memory.push(record);
     }
@@ -168,7 +223,7 @@ mod tests {
 
     #[test]
     fn spills_and_streams_back_every_flow() {
-        let mut store = FlowStore::with_limit(3);
+        let mut store = FlowStore::with_limit(3, Redactor::new(true, Vec::new()));
         for id in 1..=10 {
             store.flow(record(id));
         }
@@ -184,5 +239,30 @@ mod tests {
             .map(|f| f["id"].as_u64().unwrap())
             .collect();
         assert_eq!(ids, (1..=10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn call_material_stays_and_spilled_flows_are_pseudonymised_once() {
+        let redactor = Redactor::new(false, Vec::new());
+        let mut store = FlowStore::with_limit(8, redactor.clone());
+        for id in 1..=16 {
+            let mut r = record(id);
+            r.server = std::net::SocketAddr::from(([203, 0, 113, 9], 443));
+            if id % 4 == 0 {
+                r.protocols = vec!["rtp"];
+            }
+            store.flow(r);
+        }
+        store.finish_writing();
+        assert_eq!(store.len(), 16);
+        // Media flows were held through both spills, the others written out.
+        let held: Vec<u64> = store.in_memory().iter().map(|f| f.id).collect();
+        assert_eq!(held, [4, 8, 12, 15, 16]);
+        let mut out = Vec::new();
+        redactor.to_json_writer(&mut out, &store, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(!text.contains("203.0.113.9"), "{text}");
+        let pseudonym = redactor.address("203.0.113.9".parse().unwrap()).to_string();
+        assert_eq!(text.matches(&pseudonym).count(), 16, "{text}");
     }
 }
