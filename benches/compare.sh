@@ -1,52 +1,92 @@
 #!/usr/bin/env bash
-# Side-by-side throughput: teleprobe against ndpiReader (single thread) and
-# tshark (conversation table) on one large capture built by repeating real
-# captures with shifted addresses. Prints packets per second, the ratios and
-# peak memory. Usage: benches/compare.sh [TARGET_MB] (default 300).
+# Side by side, as ratios: teleprobe against the libpcap read floor
+# (tcpdump -r -w /dev/null), ndpiReader on one thread and tshark's UDP
+# conversation table, on two corpora grown from the shared nDPI captures
+# and captures/: many flows (each repetition a new set of addresses) and
+# few flows (repetitions keep their addresses). Each round runs every tool
+# once, in turn (A/B pairs on the same warm page cache); medians of the
+# rounds are printed. Then teleprobe's peak memory on the first sixth and
+# on all of the many-flow corpus (and four times it with MEMORY_X4=1):
+# flat memory means the two are close.
+#
+# Usage: benches/compare.sh [TARGET_MB (400)] [ROUNDS (7)]
+# Needs: ndpiReader (libndpi-bin), tshark, tcpdump, capinfos; built with the
+# `dist` profile (fat LTO), as packages are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target_mb=${1:-300}
+target_mb=${1:-400}
+rounds=${2:-7}
 corpus=../shared/captures/ndpi
 data=benches/data
 mkdir -p "$data"
-command -v ndpiReader >/dev/null && command -v tshark >/dev/null || {
-    echo "needs ndpiReader and tshark: apt-get install -y libndpi-bin tshark" >&2
-    exit 2
-}
-# The tables feature (polars) does not touch the packet path: leave it out
-# of the benchmark build, which then takes minutes less.
-cargo build --release --quiet --no-default-features --bin teleprobe --example grow_capture
-big="$data/large-${target_mb}mb.pcap"
-[ -f "$big" ] || target/release/examples/grow_capture "$big" "$target_mb" "$corpus"/*.pcap "$corpus"/*.pcapng captures/*.pcap captures/*.pcapng
-half="$data/large-$((target_mb / 2))mb.pcap"
-[ -f "$half" ] || target/release/examples/grow_capture "$half" $((target_mb / 2)) "$corpus"/*.pcap "$corpus"/*.pcapng captures/*.pcap captures/*.pcapng
-packets=$(capinfos -M -c "$big" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}')
+for tool in ndpiReader tshark tcpdump capinfos; do
+    command -v "$tool" >/dev/null || {
+        echo "needs $tool: apt-get install -y libndpi-bin tshark tcpdump" >&2
+        exit 2
+    }
+done
+# The tables feature (polars) does not touch the packet path.
+cargo build --profile dist --quiet --no-default-features --bin teleprobe --example grow_capture
+bin=target/dist/teleprobe
+grow=target/dist/examples/grow_capture
+inputs=("$corpus"/*.pcap "$corpus"/*.pcapng captures/*.pcap captures/*.pcapng)
+many="$data/many-${target_mb}mb.pcap"
+few="$data/few-${target_mb}mb.pcap"
+sixth="$data/many-$((target_mb / 6))mb.pcap"
+[ -f "$many" ] || "$grow" "$many" "$target_mb" "${inputs[@]}"
+[ -f "$sixth" ] || "$grow" "$sixth" $((target_mb / 6)) "${inputs[@]}"
+[ -f "$few" ] || GROW_SAME_ADDRESSES=1 "$grow" "$few" "$target_mb" "${inputs[@]}"
 
-# Warm the page cache so every tool reads from memory.
-cat "$big" "$half" >/dev/null
+packets() { capinfos -M -c "$1" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}'; }
 
-run() { # name, command...: prints seconds and peak RSS (KiB)
+# One timed run: appends "seconds peak_kib" to $data/$name.times.
+timed() {
     local name=$1; shift
-    /usr/bin/time -f "%e %M" -o "$data/time.$name" "$@" >/dev/null 2>&1 || true
-    read -r secs rss < "$data/time.$name"
-    echo "$name $secs $rss"
+    /usr/bin/time -f "%e %M" -o "$data/time.last" "$@" >/dev/null 2>&1 || true
+    cat "$data/time.last" >> "$data/$name.times"
 }
-echo "capture: $big, $packets packets, $(du -m "$big" | cut -f1) MB"
-{
-    run teleprobe target/release/teleprobe analyze --quiet -o /dev/null "$big"
-    run ndpiReader ndpiReader -q -n 1 -i "$big"
-    run tshark tshark -n -r "$big" -q -z conv,udp
-    run teleprobe-half target/release/teleprobe analyze --quiet -o /dev/null "$half"
-} | awk -v packets="$packets" '
-    { secs[$1] = $2; rss[$1] = $3; order[NR] = $1 }
-    END {
-        printf "%-16s %10s %14s %12s\n", "tool", "seconds", "packets/s", "peak RSS MB"
-        for (i = 1; i <= 3; i++) {
-            t = order[i]
-            printf "%-16s %10.2f %14.0f %12.1f\n", t, secs[t], packets / secs[t], rss[t] / 1024
-        }
-        printf "\nteleprobe is %.1fx ndpiReader and %.1fx tshark (packets per second)\n",
-            secs["ndpiReader"] / secs["teleprobe"], secs["tshark"] / secs["teleprobe"]
-        printf "peak RSS: %.1f MB on the full capture, %.1f MB on half of it\n",
-            rss["teleprobe"] / 1024, rss["teleprobe-half"] / 1024
-    }'
+median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+
+compare() { # corpus label, capture
+    local label=$1 cap=$2 n
+    n=$(packets "$cap")
+    rm -f "$data"/*.times
+    cat "$cap" >/dev/null # warm the page cache
+    for _ in $(seq "$rounds"); do
+        timed floor tcpdump -r "$cap" -w /dev/null
+        timed teleprobe "$bin" analyze --quiet -o /dev/null "$cap"
+        timed ndpiReader ndpiReader -q -n 1 -i "$cap"
+    done
+    # tshark is an order of magnitude slower: three runs are enough.
+    for _ in 1 2 3; do timed tshark tshark -n -r "$cap" -q -z conv,udp; done
+    echo
+    echo "== $label: $cap, $n packets, $(du -m "$cap" | cut -f1) MB, medians of $rounds rounds"
+    printf "%-12s %9s %12s %10s\n" tool seconds packets/s "peak MB"
+    for t in floor teleprobe ndpiReader tshark; do
+        local s m
+        s=$(cut -d' ' -f1 "$data/$t.times" | median)
+        m=$(cut -d' ' -f2 "$data/$t.times" | median)
+        echo "$t $s $m" >> "$data/$label.summary"
+        printf "%-12s %9.2f %12.0f %10.1f\n" "$t" "$s" "$(echo "$n / $s" | bc -l)" "$(echo "$m / 1024" | bc -l)"
+    done
+    awk '{s[$1] = $2} END {
+        printf "teleprobe: %.2fx ndpiReader, %.1fx tshark, %.2fx the libpcap read floor\n",
+            s["ndpiReader"] / s["teleprobe"], s["tshark"] / s["teleprobe"], s["teleprobe"] / s["floor"]
+    }' "$data/$label.summary"
+    rm -f "$data/$label.summary"
+}
+
+compare "many flows" "$many"
+compare "few flows" "$few"
+
+peak() { /usr/bin/time -f "%M" "$bin" analyze --quiet -o /dev/null "$1" 2>&1 >/dev/null | tail -1; }
+echo
+echo "== teleprobe peak memory (many flows)"
+a=$(peak "$sixth"); b=$(peak "$many")
+printf "first sixth %.1f MB, all %.1f MB (%.2fx)\n" "$(echo "$a / 1024" | bc -l)" "$(echo "$b / 1024" | bc -l)" "$(echo "$b / $a" | bc -l)"
+if [ -n "${MEMORY_X4:-}" ]; then
+    x4="$data/many-$((target_mb * 4))mb.pcap"
+    [ -f "$x4" ] || "$grow" "$x4" $((target_mb * 4)) "${inputs[@]}"
+    c=$(peak "$x4")
+    printf "four times %.1f MB (%.2fx the corpus)\n" "$(echo "$c / 1024" | bc -l)" "$(echo "$c / $b" | bc -l)"
+fi

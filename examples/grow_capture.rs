@@ -3,6 +3,9 @@
 //! and a steady clock (1 ms between packets, so idle flows expire as they
 //! would on a real link).
 //!
+//! With GROW_SAME_ADDRESSES=1 the repetitions keep their addresses: the
+//! same flows go on (a few long flows instead of many short ones).
+//!
 //! Usage: grow_capture OUT.pcap TARGET_MB INPUT...
 
 use std::io::{BufWriter, Write};
@@ -48,13 +51,15 @@ fn main() {
             out.write_all(&w.to_le_bytes()).unwrap();
         }
     }
+    let shift = std::env::var_os("GROW_SAME_ADDRESSES").is_none();
     let (mut written, mut ts_us, mut rep, mut packets) =
         (24u64, 1_700_000_000_000_000u64, 0u32, 0u64);
     while written < target {
         for f in &frames {
             let mut f = f.clone();
             // Shift both addresses by the repetition number.
-            if f[12..14] == [0x08, 0x00] && f.len() >= 34 {
+            if !shift {
+            } else if f[12..14] == [0x08, 0x00] && f.len() >= 34 {
                 for at in [14 + 12 + 1, 14 + 16 + 1] {
                     f[at] = f[at].wrapping_add(rep as u8);
                     f[at + 1] = f[at + 1].wrapping_add((rep >> 8) as u8);

@@ -59,7 +59,7 @@ impl FlowStore {
     /// small one).
     pub fn with_limit(limit: usize, redactor: Redactor) -> FlowStore {
         FlowStore {
-            memory: Vec::new(),
+            memory: Vec::with_capacity(limit.min(MEMORY_LIMIT)),
             spill: None,
             spilled: 0,
             spill_error: None,
@@ -107,36 +107,41 @@ impl FlowStore {
     }
 
     /// Writes out every held flow that is no call's material, or all of
-    /// them when call material alone fills half the limit.
+    /// them when call material alone fills half the limit. In place: a
+    /// spill must not need memory of its own.
     fn spill_some(&mut self) {
         let keep_calls = self.memory.iter().filter(|f| call_material(f)).count() < self.limit / 2;
-        let (kept, out): (Vec<FlowRecord>, Vec<FlowRecord>) = std::mem::take(&mut self.memory)
-            .into_iter()
-            .partition(|f| keep_calls && call_material(f));
-        self.memory = kept;
-        let redactor = self.redactor.clone();
-        let Some(writer) = self.open_spill() else {
-            self.memory.extend(out);
+        if self.open_spill().is_none() {
+            return;
+        }
+        let (Some(writer), redactor, spilled) =
+            (self.spill.as_mut(), &self.redactor, &mut self.spilled)
+        else {
             return;
         };
-        let mut written = 0;
         let mut failure = None;
-        for record in &out {
+        self.memory.retain(|record| {
+            if failure.is_some() || (keep_calls && call_material(record)) {
+                return true;
+            }
             let result = redactor
                 .to_json_writer(&mut *writer, record, false)
                 .map_err(std::io::Error::other)
                 .and_then(|_| writer.write_all(b"\n"));
-            if let Err(e) = result {
-                failure = Some(format!("cannot write flows to a temporary file: {e}"));
-                break;
+            match result {
+                Ok(()) => {
+                    *spilled += 1;
+                    false
+                }
+                Err(e) => {
+                    // What could not be written stays in memory, and is reported.
+                    failure = Some(format!("cannot write flows to a temporary file: {e}"));
+                    true
+                }
             }
-            written += 1;
-        }
-        self.spilled += written;
-        if let Some(e) = failure {
-            // What could not be written stays in memory, and is reported.
-            self.spill_error = Some(e);
-            self.memory.extend(out.into_iter().skip(written as usize));
+        });
+        if failure.is_some() {
+            self.spill_error = failure;
         }
     }
 }
