@@ -87,28 +87,30 @@ pub struct FlowRecord {
     /// Protocols seen on the flow, from a fixed vocabulary, in vocabulary order.
     #[schemars(with = "Vec<crate::proto::Protocol>")]
     pub protocols: Vec<&'static str>,
+    // The details are boxed: a record holds only those its flow has, so a
+    // DNS flow's record is a few hundred bytes, not two kilobytes.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stun: Option<StunDetail>,
+    pub stun: Option<Box<StunDetail>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub turn: Option<TurnDetail>,
+    pub turn: Option<Box<TurnDetail>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sip: Option<SipDetail>,
+    pub sip: Option<Box<SipDetail>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rtp: Option<RtpDetail>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rtcp: Option<RtcpDetail>,
+    pub rtcp: Option<Box<RtcpDetail>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<TlsDetail>,
+    pub tls: Option<Box<TlsDetail>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub dns: Option<DnsDetail>,
+    pub dns: Option<Box<DnsDetail>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub quic: Option<QuicDetail>,
+    pub quic: Option<Box<QuicDetail>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub http: Option<HttpDetail>,
+    pub http: Option<Box<HttpDetail>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zrtp: Option<ZrtpDetail>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub zoom: Option<ZoomDetail>,
+    pub zoom: Option<Box<ZoomDetail>>,
     /// Platforms' own fixed packets seen (Discord's voice keepalive).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub markers: Vec<WireMarker>,
