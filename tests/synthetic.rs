@@ -257,6 +257,22 @@ fn truncated_and_garbage_files() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("truncated"));
 
+    // A record claiming 2^31 bytes, after two good packets, in a file of a
+    // few hundred: the file is truncated there (the buffer is not grown to
+    // the claim), and what came before is reported.
+    let mut absurd = p.bytes[..24 + 2 * (16 + 14 + 20 + 8 + 172)].to_vec();
+    absurd.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
+    absurd.extend_from_slice(&0x8000_0000u32.to_le_bytes());
+    absurd.extend_from_slice(&0x8000_0000u32.to_le_bytes());
+    absurd.extend_from_slice(&[0xab; 64]);
+    let path = dir.path().join("absurd.pcap");
+    std::fs::write(&path, &absurd).unwrap();
+    let out = run(&["analyze", "--json", "--quiet", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["capture"]["packets"], 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("truncated"));
+
     let garbage = dir.path().join("garbage.pcap");
     std::fs::write(&garbage, b"this is not a capture file at all").unwrap();
     let out = run(&["analyze", garbage.to_str().unwrap()]);

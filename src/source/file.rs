@@ -9,6 +9,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 
 const READ_BUFFER: usize = 1 << 20;
+const MIN_READ_BUFFER: usize = 64 << 10;
 /// Largest block we accept; pcapng allows more, but no real capture needs it.
 const MAX_BLOCK: usize = 64 << 20;
 
@@ -51,7 +52,12 @@ impl FileSource {
         input: Box<dyn Read + Send>,
         total: Option<u64>,
     ) -> Result<FileSource, SourceError> {
-        let reader = create_reader(READ_BUFFER, input).map_err(|e| match e {
+        // A small file needs no megabyte of buffer (the buffer grows when
+        // a block needs it).
+        let buffer_size = total.map_or(READ_BUFFER, |t| {
+            (t as usize).clamp(MIN_READ_BUFFER, READ_BUFFER)
+        });
+        let reader = create_reader(buffer_size, input).map_err(|e| match e {
             PcapError::Eof | PcapError::Incomplete(_) | PcapError::HeaderNotRecognized => {
                 SourceError::NotACapture {
                     path: path.to_string(),
@@ -69,7 +75,7 @@ impl FileSource {
             legacy_nanos: false,
             consumed: 0,
             total,
-            buffer_size: READ_BUFFER,
+            buffer_size,
         })
     }
 
@@ -209,6 +215,15 @@ impl PacketSource for FileSource {
                     });
                 }
                 Err(PcapError::BufferTooSmall) => {
+                    // A block larger than what is left of the file is a
+                    // damaged length, not a reason to grow the buffer.
+                    let left = self.total.map(|t| t.saturating_sub(self.consumed));
+                    if left.is_some_and(|left| left <= self.buffer_size as u64) {
+                        return Err(SourceError::Truncated {
+                            path: self.path.clone(),
+                            offset: self.consumed,
+                        });
+                    }
                     if self.buffer_size >= MAX_BLOCK {
                         return Err(
                             self.corrupt(format!("a block claims more than {MAX_BLOCK} bytes"))
