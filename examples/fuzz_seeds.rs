@@ -86,7 +86,9 @@ fn main() {
         if let Ok(head) = std::fs::read(path) {
             add("pcap", head[..head.len().min(MAX_INPUT)].to_vec());
         }
-        let Ok(packets) = read_all(path) else { continue };
+        let Ok(packets) = read_all(path) else {
+            continue;
+        };
         let frames: Vec<&[u8]> = packets.iter().take(40).map(|p| &p.data[..]).collect();
         if let Some(first) = packets.first() {
             if let Some(input) = engine_input(first.link, &frames) {
@@ -99,10 +101,21 @@ fn main() {
                 continue;
             };
             let (udp, ports, payload) = match d.transport {
-                Transport::Udp { src_port, dst_port, payload } => (true, (src_port, dst_port), payload),
-                Transport::Tcp { src_port, dst_port, payload, .. } => (false, (src_port, dst_port), payload),
+                Transport::Udp {
+                    src_port,
+                    dst_port,
+                    payload,
+                } => (true, (src_port, dst_port), payload),
+                Transport::Tcp {
+                    src_port,
+                    dst_port,
+                    payload,
+                    ..
+                } => (false, (src_port, dst_port), payload),
             };
-            let Some(target) = target_of(udp, ports, payload) else { continue };
+            let Some(target) = target_of(udp, ports, payload) else {
+                continue;
+            };
             let payload = &payload[..payload.len().min(MAX_INPUT)];
             if target == "sip" {
                 if let Some(at) = payload.windows(4).position(|w| w == b"\r\n\r\n") {

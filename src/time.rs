@@ -18,7 +18,7 @@ impl Timestamp {
 
 impl std::fmt::Display for Timestamp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&rfc3339(self.0))
+        write_rfc3339(self.0, f)
     }
 }
 
@@ -31,18 +31,46 @@ impl serde::Serialize for Timestamp {
 }
 
 pub fn rfc3339(nanos: Nanos) -> String {
+    let mut text = String::with_capacity(27);
+    let _ = write_rfc3339(nanos, &mut text);
+    text
+}
+
+/// Writes `nanos` as RFC 3339 with microseconds. Reports write millions of
+/// timestamps: years 0-9999 are put digit by digit into a buffer on the
+/// stack, without the formatting machinery or an allocation.
+fn write_rfc3339(nanos: Nanos, out: &mut impl std::fmt::Write) -> std::fmt::Result {
     let secs = nanos.div_euclid(1_000_000_000);
-    let frac = nanos.rem_euclid(1_000_000_000);
+    let micros = (nanos.rem_euclid(1_000_000_000) / 1000) as u32;
     let days = secs.div_euclid(86_400);
-    let sod = secs.rem_euclid(86_400);
+    let sod = secs.rem_euclid(86_400) as u32;
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
-        sod / 3600,
-        (sod / 60) % 60,
-        sod % 60,
-        frac / 1000
-    )
+    let (h, min, sec) = (sod / 3600, (sod / 60) % 60, sod % 60);
+    // Nanoseconds in an i64 reach only the years 1677-2262; kept general.
+    if !(0..=9999).contains(&y) {
+        return write!(
+            out,
+            "{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{sec:02}.{micros:06}Z"
+        );
+    }
+    let mut text = *b"0000-00-00T00:00:00.000000Z";
+    for (at, len, value) in [
+        (0, 4, y as u32),
+        (5, 2, m),
+        (8, 2, d),
+        (11, 2, h),
+        (14, 2, min),
+        (17, 2, sec),
+        (20, 6, micros),
+    ] {
+        let mut v = value;
+        for digit in text[at..at + len].iter_mut().rev() {
+            *digit = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    }
+    // Only ASCII digits and separators were written.
+    out.write_str(std::str::from_utf8(&text).map_err(|_| std::fmt::Error)?)
 }
 
 /// Microseconds since the epoch of a timestamp written by [`rfc3339`].
@@ -96,6 +124,14 @@ mod tests {
         assert_eq!(
             super::rfc3339(951_782_400 * 1_000_000_000),
             "2000-02-29T00:00:00.000000Z"
+        );
+        // Before 1970, and the ends of the clock (a damaged capture's).
+        assert_eq!(super::rfc3339(-1_000), "1969-12-31T23:59:59.999999Z");
+        assert_eq!(super::rfc3339(i64::MAX), "2262-04-11T23:47:16.854775Z");
+        assert_eq!(super::rfc3339(i64::MIN), "1677-09-21T00:12:43.145224Z");
+        assert_eq!(
+            super::Timestamp(1_700_000_000_123_456_789).to_string(),
+            "2023-11-14T22:13:20.123456Z"
         );
     }
 }

@@ -39,21 +39,93 @@ pub fn push_unique_value<T: PartialEq>(list: &mut Vec<T>, value: T, cap: usize) 
     }
 }
 
-/// Serializes a typed value (an address) as the text the schema documents:
-/// facts stay typed, only the formats write text.
-pub fn as_text<T: std::fmt::Display, S: serde::Serializer>(
-    value: &T,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.collect_str(value)
+/// What rewrites addresses as the facts are serialized: the report's
+/// pseudonymiser, set for one serialization on this thread by
+/// [`use_address_map`]. Without one, addresses are written as they are.
+pub trait AddressMap {
+    fn map(&self, ip: std::net::IpAddr) -> std::net::IpAddr;
 }
 
-/// [`as_text`] for each value of a list.
-pub fn as_texts<T: std::fmt::Display, S: serde::Serializer>(
-    values: &[T],
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.collect_seq(values.iter().map(|v| v.to_string()))
+thread_local! {
+    static ADDRESS_MAP: std::cell::RefCell<Option<std::sync::Arc<dyn AddressMap>>> =
+        const { std::cell::RefCell::new(None) };
+    static VERBATIM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Puts `map` in force on this thread until the guard is dropped.
+pub fn use_address_map(map: std::sync::Arc<dyn AddressMap>) -> AddressMapGuard {
+    AddressMapGuard(ADDRESS_MAP.with(|m| m.borrow_mut().replace(map)))
+}
+
+/// Restores the map that was in force before [`use_address_map`].
+pub struct AddressMapGuard(Option<std::sync::Arc<dyn AddressMap>>);
+
+impl Drop for AddressMapGuard {
+    fn drop(&mut self) {
+        let previous = self.0.take();
+        ADDRESS_MAP.with(|m| *m.borrow_mut() = previous);
+    }
+}
+
+/// Whether the string being written is an address the map already
+/// rewrote (a formatter that scans strings for addresses must then copy
+/// it as it is, or it would rewrite the pseudonym again). Reading clears it.
+pub fn take_verbatim() -> bool {
+    VERBATIM.with(|v| v.replace(false))
+}
+
+/// A typed address the map can rewrite.
+pub trait Address: std::fmt::Display + Copy {
+    fn mapped(self, map: &dyn AddressMap) -> Self;
+}
+
+impl Address for std::net::IpAddr {
+    fn mapped(self, map: &dyn AddressMap) -> Self {
+        map.map(self)
+    }
+}
+
+impl Address for std::net::SocketAddr {
+    fn mapped(self, map: &dyn AddressMap) -> Self {
+        std::net::SocketAddr::new(map.map(self.ip()), self.port())
+    }
+}
+
+/// An address as text, through the address map when one is in force.
+fn address_text<T: Address, S: serde::Serializer>(value: T, s: S) -> Result<S::Ok, S::Error> {
+    let mapped = ADDRESS_MAP.with(|m| m.borrow().as_ref().map(|map| value.mapped(&**map)));
+    let Some(mapped) = mapped else {
+        return s.collect_str(&value);
+    };
+    VERBATIM.with(|v| v.set(true));
+    let result = s.collect_str(&mapped);
+    VERBATIM.with(|v| v.set(false));
+    result
+}
+
+/// Serializes a typed address as the text the schema documents: facts
+/// stay typed, only the formats write text (pseudonymised by the map).
+pub fn as_text<T: Address, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    address_text(*value, s)
+}
+
+/// [`as_text`] for each address of a list.
+pub fn as_texts<T: Address, S: serde::Serializer>(values: &[T], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(values.len()))?;
+    for v in values {
+        seq.serialize_element(&AsText(*v))?;
+    }
+    seq.end()
+}
+
+/// An address that serializes as [`as_text`] does.
+struct AsText<T>(T);
+
+impl<T: Address> serde::Serialize for AsText<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        address_text(self.0, s)
+    }
 }
 
 /// Numbers (STUN attribute types, Zoom media types) as `0x4000` / `0x0f`,
@@ -72,12 +144,12 @@ pub fn is_zero(n: &u64) -> bool {
 }
 
 /// [`as_text`] for an optional value (`null` when absent).
-pub fn as_optional_text<T: std::fmt::Display, S: serde::Serializer>(
+pub fn as_optional_text<T: Address, S: serde::Serializer>(
     value: &Option<T>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
     match value {
-        Some(v) => s.collect_str(v),
+        Some(v) => s.serialize_some(&AsText(*v)),
         None => s.serialize_none(),
     }
 }

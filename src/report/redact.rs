@@ -24,7 +24,13 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub struct Redactor {
     key: [u8; 32],
     reveal: bool,
-    clinic: Vec<Cidr>,
+    clinic: std::sync::Arc<[Cidr]>,
+}
+
+impl crate::proto::record::AddressMap for Redactor {
+    fn map(&self, ip: IpAddr) -> IpAddr {
+        self.address(ip)
+    }
 }
 
 impl Redactor {
@@ -48,7 +54,7 @@ impl Redactor {
         Redactor {
             key,
             reveal,
-            clinic,
+            clinic: clinic.into(),
         }
     }
 
@@ -140,6 +146,10 @@ impl Redactor {
         value: &T,
         pretty: bool,
     ) -> serde_json::Result<()> {
+        // Typed addresses are pseudonymised as they are written (no text
+        // scan, no parse); other strings are scanned by the formatter.
+        let _map = (!self.reveal)
+            .then(|| crate::proto::record::use_address_map(std::sync::Arc::new(self.clone())));
         if pretty {
             let f = ScrubFormatter::new(serde_json::ser::PrettyFormatter::new(), self);
             value.serialize(&mut serde_json::Serializer::with_formatter(out, f))
@@ -375,7 +385,9 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for ScrubFormatte
     fn end_string<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         self.in_string = false;
         let s = &self.string;
+        let verbatim = crate::proto::record::take_verbatim();
         let may_hold_address = !self.redactor.reveal
+            && !verbatim
             && (s.iter().filter(|&&b| b == b'.').nth(2).is_some()
                 || s.iter().filter(|&&b| b == b':').nth(1).is_some());
         if may_hold_address {
