@@ -301,6 +301,42 @@ impl Engine {
     }
 }
 
+/// Runs the engine over frames packed in one byte string, the form the
+/// `engine` fuzz target and its regression tests feed: the first byte
+/// picks the link type, then each frame follows its one-byte length.
+/// Returns the flows that ended.
+pub fn run_packed_frames(data: &[u8]) -> Vec<FlowRecord> {
+    use crate::source::{LinkType, RawPacket};
+    let links = [
+        LinkType::ETHERNET,
+        LinkType::RAW,
+        LinkType::LINUX_SLL,
+        LinkType::LINUX_SLL2,
+        LinkType::NULL,
+    ];
+    let mut flows = Vec::new();
+    let Some((&selector, mut rest)) = data.split_first() else {
+        return flows;
+    };
+    let link = links[selector as usize % links.len()];
+    let mut engine = Engine::new();
+    let mut ts = 0;
+    while let Some((&len, tail)) = rest.split_first() {
+        let (frame, next) = tail.split_at((len as usize).min(tail.len()));
+        ts += 1_000_000;
+        let packet = RawPacket {
+            ts,
+            link,
+            data: frame,
+            orig_len: frame.len() as u32,
+        };
+        engine.packet(packet, &mut flows);
+        rest = next;
+    }
+    let _ = engine.finish(&mut flows);
+    flows
+}
+
 #[cfg(test)]
 mod tests {
     //! The engine on frames built in memory: typed facts out, no capture

@@ -88,7 +88,7 @@ pub fn plausible(b: &[u8]) -> bool {
     let questions = if opcode == 0 || opcode == 2 {
         (1..=16).contains(&qd)
     } else {
-        qd <= 16 && qd + an > 0
+        qd <= 16 && (qd > 0 || an > 0)
     };
     opcode <= 6 && questions && an <= 256
 }
