@@ -88,6 +88,9 @@ pub enum Command {
         /// Capture files (pcap or pcapng); several are merged in timestamp order; `-` reads standard input
         #[arg(required = true, value_name = "CAPTURE")]
         captures: Vec<String>,
+        /// Threads: with 2 or more the files are read and parsed on a thread of their own, ahead of the analysis (the report is the same); default: the cores available, at most 2
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
         #[command(flatten)]
         report: ReportArgs,
     },

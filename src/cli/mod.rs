@@ -24,7 +24,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Runs one command line to its exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Analyze { captures, report } => analyze(&captures, &report),
+        Command::Analyze {
+            captures,
+            threads,
+            report,
+        } => analyze(&captures, threads, &report),
         Command::Live {
             interface,
             filter,
@@ -87,9 +91,18 @@ pub fn run(cli: Cli) -> ExitCode {
 /// (exit code 2).
 type Outcome = Result<ExitCode, String>;
 
-fn analyze(captures: &[String], args: &ReportArgs) -> Outcome {
+/// More threads than this find nothing more to do: one reads, one analyses.
+const MAX_THREADS: usize = 2;
+
+fn analyze(captures: &[String], threads: Option<usize>, args: &ReportArgs) -> Outcome {
     let options = args.options()?;
-    let source = open_files(captures).map_err(|e| e.to_string())?;
+    let threads = threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS))
+    });
+    let mut source = open_files(captures).map_err(|e| e.to_string())?;
+    if threads >= 2 {
+        source = Box::new(crate::source::ReadAhead::new(source));
+    }
     let analysis = run_analysis(source, captures, &options, args)?;
     Ok(outputs::write(&analysis, args, true))
 }

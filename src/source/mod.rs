@@ -7,10 +7,12 @@ mod file;
 pub mod live;
 mod merge;
 pub mod privileges;
+mod readahead;
 pub mod record;
 
 pub use file::FileSource;
 pub use merge::MergedSource;
+pub use readahead::ReadAhead;
 
 use std::fmt;
 
