@@ -54,7 +54,8 @@ compare() { # corpus label, capture
     cat "$cap" >/dev/null # warm the page cache
     for _ in $(seq "$rounds"); do
         timed floor tcpdump -r "$cap" -w /dev/null
-        timed teleprobe "$bin" analyze --quiet -o /dev/null "$cap"
+        timed teleprobe "$bin" analyze --threads 1 --quiet -o /dev/null "$cap"
+        timed teleprobe-2t "$bin" analyze --threads 2 --quiet -o /dev/null "$cap"
         timed ndpiReader ndpiReader -q -n 1 -i "$cap"
     done
     # tshark is an order of magnitude slower: three runs are enough.
@@ -62,7 +63,7 @@ compare() { # corpus label, capture
     echo
     echo "== $label: $cap, $n packets, $(du -m "$cap" | cut -f1) MB, medians of $rounds rounds"
     printf "%-12s %9s %12s %10s\n" tool seconds packets/s "peak MB"
-    for t in floor teleprobe ndpiReader tshark; do
+    for t in floor teleprobe teleprobe-2t ndpiReader tshark; do
         local s m
         s=$(cut -d' ' -f1 "$data/$t.times" | median)
         m=$(cut -d' ' -f2 "$data/$t.times" | median)
@@ -70,8 +71,9 @@ compare() { # corpus label, capture
         printf "%-12s %9.2f %12.0f %10.1f\n" "$t" "$s" "$(echo "$n / $s" | bc -l)" "$(echo "$m / 1024" | bc -l)"
     done
     awk '{s[$1] = $2} END {
-        printf "teleprobe: %.2fx ndpiReader, %.1fx tshark, %.2fx the libpcap read floor\n",
+        printf "teleprobe, one thread: %.2fx ndpiReader, %.1fx tshark, %.2fx the libpcap read floor\n",
             s["ndpiReader"] / s["teleprobe"], s["tshark"] / s["teleprobe"], s["teleprobe"] / s["floor"]
+        printf "teleprobe, two threads: %.2fx ndpiReader\n", s["ndpiReader"] / s["teleprobe-2t"]
     }' "$data/$label.summary"
     rm -f "$data/$label.summary"
 }
@@ -79,7 +81,7 @@ compare() { # corpus label, capture
 compare "many flows" "$many"
 compare "few flows" "$few"
 
-peak() { /usr/bin/time -f "%M" "$bin" analyze --quiet -o /dev/null "$1" 2>&1 >/dev/null | tail -1; }
+peak() { /usr/bin/time -f "%M" "$bin" analyze --threads 1 --quiet -o /dev/null "$1" 2>&1 >/dev/null | tail -1; }
 echo
 echo "== teleprobe peak memory (many flows)"
 a=$(peak "$sixth"); b=$(peak "$many")
