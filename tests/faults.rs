@@ -1,0 +1,68 @@
+//! Faults on the way out: what the user sees when the report cannot be
+//! written, and that no report is ever left half-written under its name.
+
+mod common;
+
+use common::*;
+use std::os::unix::fs::PermissionsExt;
+
+fn capture() -> String {
+    format!("{}/captures/sip-trunk.pcap", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn a_full_disk_is_an_error_naming_the_file() {
+    let out = run(&["analyze", "--quiet", "-o", "/dev/full", &capture()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot write /dev/full"), "{stderr}");
+    assert!(stderr.contains("No space left"), "{stderr}");
+}
+
+#[test]
+fn a_report_replaces_the_old_one_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    std::fs::write(&report, "the previous report\n").unwrap();
+    std::fs::set_permissions(&report, std::fs::Permissions::from_mode(0o644)).unwrap();
+    // Killed mid-write (the file-size limit sends SIGXFSZ at 4 KiB): the
+    // previous report stays as it was.
+    let killed = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -f 8; exec '{}' analyze --quiet -o '{}' '{}'",
+            env!("CARGO_BIN_EXE_teleprobe"),
+            report.display(),
+            capture()
+        ))
+        .output()
+        .unwrap();
+    assert!(!killed.status.success());
+    assert_eq!(
+        std::fs::read_to_string(&report).unwrap(),
+        "the previous report\n"
+    );
+    // A finished write replaces it whole, owner-only, and leaves nothing beside it.
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let name = entry.unwrap().file_name();
+        if name != "report.json" {
+            std::fs::remove_file(dir.path().join(name)).unwrap();
+        }
+    }
+    run_ok(&[
+        "analyze",
+        "--quiet",
+        "-o",
+        report.to_str().unwrap(),
+        &capture(),
+    ]);
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["calls"].as_array().unwrap().len(), 24);
+    let mode = std::fs::metadata(&report).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["report.json"]);
+}
