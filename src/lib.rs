@@ -26,5 +26,6 @@ pub mod session;
 pub mod source;
 #[cfg(feature = "tables")]
 pub mod summarize;
+pub mod text;
 pub mod time;
 pub mod tui;

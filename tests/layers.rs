@@ -1,6 +1,6 @@
 //! The layering of `src/`: each module imports only the layers below it,
 //!
-//!   macros, time, ranges ← source ← decode ← flow ← proto ← facts ← dissect ← engine
+//!   macros, time, ranges, text ← source ← decode ← flow ← proto ← facts ← dissect ← engine
 //!   ← assess ← report ← session ← {output, tui, summarize} ← cli
 //!
 //! so the engine side never learns how reports are written, and a protocol
@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Layers from the bottom; modules of one layer may import each other.
 const LAYERS: &[&[&str]] = &[
-    &["macros", "time", "ranges"],
+    &["macros", "time", "ranges", "text"],
     &["source"],
     &["decode"],
     &["flow"],

@@ -49,7 +49,6 @@ pub trait AddressMap {
 thread_local! {
     static ADDRESS_MAP: std::cell::RefCell<Option<std::sync::Arc<dyn AddressMap>>> =
         const { std::cell::RefCell::new(None) };
-    static VERBATIM: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Puts `map` in force on this thread until the guard is dropped.
@@ -65,13 +64,6 @@ impl Drop for AddressMapGuard {
         let previous = self.0.take();
         ADDRESS_MAP.with(|m| *m.borrow_mut() = previous);
     }
-}
-
-/// Whether the string being written is an address the map already
-/// rewrote (a formatter that scans strings for addresses must then copy
-/// it as it is, or it would rewrite the pseudonym again). Reading clears it.
-pub fn take_verbatim() -> bool {
-    VERBATIM.with(|v| v.replace(false))
 }
 
 /// A typed address the map can rewrite.
@@ -95,12 +87,11 @@ impl Address for std::net::SocketAddr {
 fn address_text<T: Address, S: serde::Serializer>(value: T, s: S) -> Result<S::Ok, S::Error> {
     let mapped = ADDRESS_MAP.with(|m| m.borrow().as_ref().map(|map| value.mapped(&**map)));
     let Some(mapped) = mapped else {
-        return s.collect_str(&value);
+        return with_text(value, |text| s.serialize_str(text));
     };
-    VERBATIM.with(|v| v.set(true));
-    let result = s.collect_str(&mapped);
-    VERBATIM.with(|v| v.set(false));
-    result
+    // Rewritten already: a formatter scanning for addresses must not
+    // rewrite the pseudonym again.
+    with_text(mapped, |text| crate::text::serialize_verbatim(s, text))
 }
 
 /// Serializes a typed address as the text the schema documents: facts

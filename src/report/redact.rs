@@ -351,8 +351,10 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for ScrubFormatte
         end_object_value();
     }
 
+    /// A string is gathered for the scan only when it may need one: not
+    /// when revealing, not when its type marked it verbatim.
     fn begin_string<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.in_string = true;
+        self.in_string = !crate::text::take_verbatim() && !self.redactor.reveal;
         self.string.clear();
         self.inner.begin_string(w)
     }
@@ -383,13 +385,12 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for ScrubFormatte
     }
 
     fn end_string<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
-        self.in_string = false;
+        if !std::mem::take(&mut self.in_string) {
+            return self.inner.end_string(w);
+        }
         let s = &self.string;
-        let verbatim = crate::proto::record::take_verbatim();
-        let may_hold_address = !self.redactor.reveal
-            && !verbatim
-            && (s.iter().filter(|&&b| b == b'.').nth(2).is_some()
-                || s.iter().filter(|&&b| b == b':').nth(1).is_some());
+        let may_hold_address = s.iter().filter(|&&b| b == b'.').nth(2).is_some()
+            || s.iter().filter(|&&b| b == b':').nth(1).is_some();
         if may_hold_address {
             self.redactor.scrub_into(s, w)?;
         } else {
