@@ -38,3 +38,25 @@ fn engine_inputs_that_crashed_it() {
         eprintln!("{name}: survived");
     }
 }
+
+/// A Process Information Block claiming 9 bytes: pcap-parser subtracted
+/// its 12-byte header from that and overflowed.
+#[test]
+fn pcap_inputs_that_crashed_the_reader() {
+    use teleprobe::source::{FileSource, PacketSource};
+    for (name, bytes) in inputs("pcap") {
+        let total = bytes.len() as u64;
+        let input = Box::new(std::io::Cursor::new(bytes));
+        let Ok(mut source) = FileSource::from_reader(&name, input, Some(total)) else {
+            continue;
+        };
+        let mut packets = 0;
+        let end = loop {
+            match source.next_packet(&mut |_| packets += 1) {
+                Ok(true) => {}
+                end => break end,
+            }
+        };
+        assert!(end.is_err(), "{name}: {packets} packets, then {end:?}");
+    }
+}

@@ -26,6 +26,8 @@ pub struct FileSource {
     interfaces: Vec<Interface>,
     /// Legacy pcap: one link type for the file, micro or nanosecond stamps.
     legacy_nanos: bool,
+    /// The byte order of the current pcapng section, once its header is read.
+    section_big_endian: Option<bool>,
     consumed: u64,
     total: Option<u64>,
     buffer_size: usize,
@@ -73,6 +75,7 @@ impl FileSource {
             reader,
             interfaces: Vec::new(),
             legacy_nanos: false,
+            section_big_endian: None,
             consumed: 0,
             total,
             buffer_size,
@@ -102,12 +105,35 @@ fn ticks_to_nanos(ticks: u64, resolution: u64, offset_secs: i64) -> Nanos {
     (nanos.min(i64::MAX as u128) as i64).saturating_add(offset_secs.saturating_mul(1_000_000_000))
 }
 
+/// Every pcapng block is at least 12 bytes (type, length, length again).
+/// pcap-parser 0.17 subtracts those 12 from a smaller length before it
+/// checks it for some block types (the Process Information Block), which
+/// overflows: such a block is called corrupt here, before the parser sees
+/// it. A section header is the parser's to check (its own byte order).
+fn undersized_block(data: &[u8], big_endian: bool) -> Option<String> {
+    let header: [u8; 8] = data.get(..8)?.try_into().ok()?;
+    if header[..4] == [0x0a, 0x0d, 0x0d, 0x0a] {
+        return None;
+    }
+    let length = [header[4], header[5], header[6], header[7]];
+    let length = match big_endian {
+        true => u32::from_be_bytes(length),
+        false => u32::from_le_bytes(length),
+    };
+    (length < 12).then(|| format!("a pcapng block claims {length} bytes, less than its header"))
+}
+
 impl PacketSource for FileSource {
     fn next_packet(
         &mut self,
         on_packet: &mut dyn FnMut(RawPacket<'_>),
     ) -> Result<bool, SourceError> {
         loop {
+            if let Some(big_endian) = self.section_big_endian {
+                if let Some(reason) = undersized_block(self.reader.data(), big_endian) {
+                    return Err(self.corrupt(reason));
+                }
+            }
             match self.reader.next() {
                 Ok((offset, block)) => {
                     // (timestamp, link, frame, captured length, length on the wire)
@@ -138,7 +164,8 @@ impl PacketSource for FileSource {
                                 frame.origlen,
                             ))
                         }
-                        PcapBlockOwned::NG(Block::SectionHeader(_)) => {
+                        PcapBlockOwned::NG(Block::SectionHeader(shb)) => {
+                            self.section_big_endian = Some(shb.big_endian());
                             self.interfaces.clear();
                             None
                         }
