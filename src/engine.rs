@@ -144,6 +144,9 @@ impl Engine {
         };
         let src = SocketAddr::new(decoded.src, src_port);
         let dst = SocketAddr::new(decoded.dst, dst_port);
+        flows.make_room(proto, src, dst, &mut |flow, end| {
+            sink.flow(FlowState::record(flow, end, shared))
+        });
         let flow: &mut Flow<FlowState> = flows.lookup(proto, src, dst, opening, pkt.ts, number);
         let dir = flow.direction(src);
         let d = dir.index();
@@ -271,6 +274,13 @@ impl Engine {
         self.flows
             .drain(&mut |flow, end: End| sink.flow(FlowState::record(flow, end, shared)));
         shared.dialogs.drain(&mut |d| sink.dialog(d));
+        if self.flows.evicted > 0 {
+            self.stats.notes.push(format!(
+                "{} flows ended early (end: evicted) to keep at most {} live at once",
+                self.flows.evicted,
+                crate::flow::MAX_LIVE_FLOWS
+            ));
+        }
         if shared.dialogs.dropped > 0 {
             self.stats.notes.push(format!(
                 "{} SIP dialogs not followed: more than the table holds at once",

@@ -82,7 +82,7 @@ pub struct FlowRecord {
     pub last_packet: u64,
     pub client_to_server: Counters,
     pub server_to_client: Counters,
-    /// How the flow ended: `fin`, `rst`, `idle`, `capture-end`, or `live` in a snapshot of a flow still running.
+    /// How the flow ended: `fin`, `rst`, `idle`, `capture-end`, `evicted` (ended early: the flow table was full), or `live` in a snapshot of a flow still running.
     pub end: End,
     /// Protocols seen on the flow, from a fixed vocabulary, in vocabulary order.
     #[schemars(with = "Vec<crate::proto::Protocol>")]

@@ -100,6 +100,8 @@ pub enum End {
     Rst,
     Idle,
     CaptureEnd,
+    // Handed on early to make room: the table held `MAX_LIVE_FLOWS`.
+    Evicted,
     // Not ended: a snapshot of a flow still in progress (live views).
     Live,
 }
@@ -111,6 +113,7 @@ impl End {
             End::Rst => "rst",
             End::Idle => "idle",
             End::CaptureEnd => "capture-end",
+            End::Evicted => "evicted",
             End::Live => "live",
         }
     }
@@ -198,11 +201,23 @@ pub struct FlowTable<S> {
     next_id: u64,
     last_sweep: Nanos,
     pub peak_live: usize,
+    /// Flows ended early to keep the table within its bound.
+    pub evicted: u64,
+    max_live: usize,
     timeouts: Timeouts,
 }
 
 /// How often (capture time) idle flows are looked for.
 const SWEEP_EVERY: Nanos = 1_000_000_000;
+
+/// Live flows the table holds at most (a few hundred bytes each, more for
+/// flows with protocol state): a flood of new 5-tuples makes room by
+/// ending the flows seen least recently instead of growing memory.
+pub const MAX_LIVE_FLOWS: usize = 262_144;
+
+/// Heap entries a search for the flow to evict may bring up to date
+/// before it takes the soonest due one as it stands.
+const RESCHEDULE_LIMIT: usize = 1024;
 
 impl<S> Default for FlowTable<S> {
     fn default() -> Self {
@@ -227,7 +242,56 @@ impl<S> FlowTable<S> {
             next_id: 0,
             last_sweep: 0,
             peak_live: 0,
+            evicted: 0,
+            max_live: MAX_LIVE_FLOWS,
             timeouts,
+        }
+    }
+
+    /// A table that holds at most `max_live` flows (tests use a small one).
+    pub fn with_bound(mut self, max_live: usize) -> FlowTable<S> {
+        self.max_live = max_live.max(1);
+        self
+    }
+
+    /// When the table is full and the packet's flow is not in it, ends the
+    /// flow whose expiry is due soonest (the one seen least recently, as
+    /// far as the table knows) and hands it to `on_end` as evicted.
+    pub fn make_room(
+        &mut self,
+        proto: Proto,
+        src: SocketAddr,
+        dst: SocketAddr,
+        on_end: &mut dyn FnMut(Flow<S>, End),
+    ) {
+        if self.index.len() < self.max_live
+            || self.index.contains_key(&FlowKey::new(proto, src, dst))
+        {
+            return;
+        }
+        // The heap holds when each flow was last scheduled for a check; a
+        // flow busy since then is rescheduled (lazily, as a sweep would)
+        // rather than evicted, so a flood cannot push out a running call.
+        let mut rescheduled = 0;
+        while let Some(Reverse((at, slot, id))) = self.expiry.pop() {
+            let Some(flow) = self.slots[slot].as_ref().filter(|f| f.id == id) else {
+                continue; // the flow ended another way
+            };
+            let due = flow.earliest_end(Nanos::MIN + 1, self.timeouts);
+            if due > at && rescheduled < RESCHEDULE_LIMIT {
+                rescheduled += 1;
+                self.expiry.push(Reverse((due, slot, id)));
+                continue;
+            }
+            {
+                let flow = self.slots[slot].take().expect("checked above");
+                self.index
+                    .remove(&FlowKey::new(flow.proto, flow.client, flow.server));
+                self.free.push(slot);
+                self.evicted += 1;
+                on_end(flow, End::Evicted);
+                return;
+            }
         }
     }
 
@@ -396,6 +460,45 @@ mod tests {
             f.fin = [true; 2];
         }
         f.id
+    }
+
+    /// A full table ends the flow due soonest to admit a new one; a flow
+    /// busy since it was scheduled is not the one, nor is a packet of a
+    /// flow already in the table a reason to evict.
+    #[test]
+    fn a_full_table_evicts_the_flow_seen_least_recently() {
+        let mut t: FlowTable<()> = FlowTable::with_timeouts(Timeouts::default()).with_bound(3);
+        let mut ended = Vec::new();
+        let b: SocketAddr = ([10, 0, 0, 2], 80).into();
+        let mut send = |t: &mut FlowTable<()>, port: u16, ts: Nanos| {
+            let a: SocketAddr = ([10, 0, 0, 1], port).into();
+            t.make_room(Proto::Udp, a, b, &mut |f, e| ended.push((f.id, e)));
+            let opening = Opening {
+                syn: false,
+                ack: false,
+                closing: false,
+            };
+            let f = t.lookup(Proto::Udp, a, b, opening, ts, 0);
+            f.last_ts = f.last_ts.max(ts);
+            f.id
+        };
+        let call = send(&mut t, 1000, 0);
+        let idle = send(&mut t, 1001, 1);
+        let other = send(&mut t, 1002, 2);
+        // The call goes on; a flood of new flows arrives.
+        send(&mut t, 1000, 3);
+        assert_eq!(send(&mut t, 1000, 4), call, "no eviction for a known flow");
+        let first = send(&mut t, 2000, 5);
+        let second = send(&mut t, 2001, 6);
+        assert_eq!(t.live(), 3);
+        assert_eq!(t.evicted, 2);
+        let evicted: Vec<u64> = ended.iter().map(|(id, _)| *id).collect();
+        assert_eq!(evicted, [idle, other]);
+        assert!(ended.iter().all(|(_, e)| *e == End::Evicted));
+        let live: Vec<u64> = t.iter().map(|f| f.id).collect();
+        for id in [call, first, second] {
+            assert!(live.contains(&id), "{id} in {live:?}");
+        }
     }
 
     /// Flows end at the first sweep past their timeout, exactly as a scan
