@@ -74,6 +74,13 @@ impl Engine {
         }
     }
 
+    /// An engine whose flow table holds at most `max_live` flows (tests
+    /// use a small one; the default is `flow::MAX_LIVE_FLOWS`).
+    pub fn with_flow_bound(mut self, max_live: usize) -> Engine {
+        self.flows.set_bound(max_live);
+        self
+    }
+
     pub fn live_flows(&self) -> usize {
         self.flows.live()
     }
@@ -278,7 +285,7 @@ impl Engine {
             self.stats.notes.push(format!(
                 "{} flows ended early (end: evicted) to keep at most {} live at once",
                 self.flows.evicted,
-                crate::flow::MAX_LIVE_FLOWS
+                self.flows.bound()
             ));
         }
         if shared.dialogs.dropped > 0 {
@@ -390,6 +397,59 @@ mod tests {
             body.len()
         )
         .into_bytes()
+    }
+
+    /// A flood of new 5-tuples in one second: the table stays at its
+    /// bound, every flow still comes out (the early ones as evicted), the
+    /// capture says how many, and the call that was running is not one.
+    #[test]
+    fn a_flood_of_flows_is_bounded_and_loses_none() {
+        let mut engine = Engine::new().with_flow_bound(100);
+        let mut out = Collected::default();
+        let mut at = 0;
+        let mut send = |engine: &mut Engine, out: &mut Collected, frame: Vec<u8>| {
+            at += 1_000_000;
+            let packet = RawPacket {
+                ts: at,
+                link: LinkType::ETHERNET,
+                data: &frame,
+                orig_len: frame.len() as u32,
+            };
+            engine.packet(packet, out);
+        };
+        let call = (([10, 0, 0, 5], 40000), ([10, 0, 0, 9], 40002));
+        for seq in 0..1000u16 {
+            let rtp = RtpRepr {
+                sequence: seq,
+                ssrc: 7,
+                ..Default::default()
+            }
+            .emit(&[0xd5; 160]);
+            send(&mut engine, &mut out, udp(call.0, call.1, &rtp));
+            let port = 1024 + seq;
+            send(
+                &mut engine,
+                &mut out,
+                udp(([192, 0, 2, 1], port), ([10, 0, 0, 9], 53), b"x"),
+            );
+            assert!(engine.live_flows() <= 100);
+        }
+        let (info, _) = engine.finish(&mut out);
+        assert_eq!(out.flows.len(), 1001, "every flow is handed on");
+        let evicted = out.flows.iter().filter(|f| f.end == End::Evicted).count();
+        assert_eq!(evicted, 901);
+        let media = out.flows.iter().find(|f| f.client.port() == 40000).unwrap();
+        assert_eq!(
+            media.end,
+            End::CaptureEnd,
+            "the running call was never evicted"
+        );
+        assert_eq!(media.client_to_server.packets, 1000);
+        assert!(
+            info.notes
+                .iter()
+                .any(|n| n.starts_with("901 flows ended early"))
+        );
     }
 
     #[test]

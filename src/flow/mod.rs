@@ -248,10 +248,20 @@ impl<S> FlowTable<S> {
         }
     }
 
+    /// How many live flows the table holds at most.
+    pub fn bound(&self) -> usize {
+        self.max_live
+    }
+
     /// A table that holds at most `max_live` flows (tests use a small one).
     pub fn with_bound(mut self, max_live: usize) -> FlowTable<S> {
-        self.max_live = max_live.max(1);
+        self.set_bound(max_live);
         self
+    }
+
+    /// Holds at most `max_live` flows from now on.
+    pub fn set_bound(&mut self, max_live: usize) {
+        self.max_live = max_live.max(1);
     }
 
     /// When the table is full and the packet's flow is not in it, ends the
