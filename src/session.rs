@@ -26,6 +26,9 @@ pub struct Options {
     pub reveal: bool,
     pub policy: Policy,
     pub vendors: Option<Vendors>,
+    /// With 2 or more, the redact-assess-store pipeline runs on a thread of
+    /// its own when nothing watches the session (the report is the same).
+    pub threads: usize,
     /// Write the packets seen to pcapng (live capture's `-w`).
     pub record: Option<crate::source::record::RecordOptions>,
     /// Idle timeouts that end flows.
@@ -52,6 +55,96 @@ impl FlowSink for Pipeline {
     fn dialog(&mut self, mut record: DialogRecord) {
         self.redactor.apply_dialog(&mut record);
         self.assessor.observe_dialog(record);
+    }
+}
+
+/// Where the pipeline runs: here, or on a thread of its own that takes the
+/// ended flows and dialogs in order, in batches (`Options::threads` of 2 or
+/// more, when nothing watches the session while it runs: the live views
+/// read the pipeline as it goes). Either way it sees the same records in
+/// the same order, so the report is the same.
+enum Stage {
+    // Boxed: the pipeline (assessor, store) is large, the worker's end small.
+    Here(Box<Pipeline>),
+    Worker(Worker),
+}
+
+/// What the engine hands on, as the worker receives it.
+enum Ended {
+    Flow(FlowRecord),
+    Dialog(DialogRecord),
+}
+
+/// Records handed to the worker at once: few enough to keep both threads
+/// busy, many enough that the channel costs nothing per record.
+const HAND_OVER: usize = 256;
+
+struct Worker {
+    batch: Vec<Ended>,
+    to_worker: std::sync::mpsc::SyncSender<Vec<Ended>>,
+    done: std::thread::JoinHandle<Pipeline>,
+}
+
+impl Worker {
+    fn start(mut pipeline: Pipeline) -> Worker {
+        let (to_worker, batches) = std::sync::mpsc::sync_channel::<Vec<Ended>>(16);
+        let done = std::thread::Builder::new()
+            .name("teleprobe-assess".into())
+            .spawn(move || {
+                for batch in batches {
+                    for ended in batch {
+                        match ended {
+                            Ended::Flow(record) => pipeline.flow(record),
+                            Ended::Dialog(record) => pipeline.dialog(record),
+                        }
+                    }
+                }
+                pipeline
+            })
+            .expect("the operating system refused a thread for the assessment");
+        Worker {
+            batch: Vec::with_capacity(HAND_OVER),
+            to_worker,
+            done,
+        }
+    }
+
+    fn push(&mut self, ended: Ended) {
+        self.batch.push(ended);
+        if self.batch.len() >= HAND_OVER {
+            self.hand_over();
+        }
+    }
+
+    fn hand_over(&mut self) {
+        let full = std::mem::replace(&mut self.batch, Vec::with_capacity(HAND_OVER));
+        // A worker that is gone panicked: `join` says so.
+        let _ = self.to_worker.send(full);
+    }
+
+    /// The pipeline, once the worker has taken every record.
+    fn join(mut self) -> Pipeline {
+        self.hand_over();
+        drop(self.to_worker);
+        self.done
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
+}
+
+impl FlowSink for Stage {
+    fn flow(&mut self, record: FlowRecord) {
+        match self {
+            Stage::Here(pipeline) => pipeline.flow(record),
+            Stage::Worker(worker) => worker.push(Ended::Flow(record)),
+        }
+    }
+
+    fn dialog(&mut self, record: DialogRecord) {
+        match self {
+            Stage::Here(pipeline) => pipeline.dialog(record),
+            Stage::Worker(worker) => worker.push(Ended::Dialog(record)),
+        }
     }
 }
 
@@ -88,6 +181,9 @@ pub fn analyze_source(
         source.progress().1,
     );
     let mut session = Session::new(options);
+    if options.threads >= 2 && watcher.is_none() {
+        session = session.with_pipeline_on_worker();
+    }
     loop {
         match session.step(source.as_mut()) {
             Ok(true) => {
@@ -138,7 +234,7 @@ pub trait Watcher {
 /// and the TUI all drive one.
 pub struct Session {
     pub engine: Engine,
-    pipeline: Pipeline,
+    pipeline: Stage,
     options: Options,
     pub error: Option<SourceError>,
     /// Writes the packets seen to pcapng (`live -w`).
@@ -163,12 +259,12 @@ impl Session {
         let redactor = Redactor::new(options.reveal, options.policy.clinic_networks.clone());
         Session {
             engine: Engine::with_timeouts(options.timeouts),
-            pipeline: Pipeline {
+            pipeline: Stage::Here(Box::new(Pipeline {
                 redactor: redactor.clone(),
                 assessor: Assessor::new(options.policy.clone(), vendors)
                     .with_geoip(options.geoip.clone()),
                 store: FlowStore::new(redactor),
-            },
+            })),
             options: options.clone(),
             error: None,
             recorder: options
@@ -216,14 +312,34 @@ impl Session {
         self.engine.clock()
     }
 
+    /// The pipeline, for the views that read it while packets arrive. A
+    /// session whose pipeline runs on a worker has no such view: only
+    /// `analyze_source` without a watcher moves it there, and nothing else
+    /// reaches that session until it finishes.
+    fn here(&self) -> &Pipeline {
+        match &self.pipeline {
+            Stage::Here(pipeline) => pipeline,
+            Stage::Worker(_) => unreachable!("a watched session keeps its pipeline here"),
+        }
+    }
+
+    /// The session with its pipeline on a thread of its own.
+    fn with_pipeline_on_worker(self) -> Session {
+        let pipeline = match self.pipeline {
+            Stage::Here(pipeline) => Stage::Worker(Worker::start(*pipeline)),
+            worker => worker,
+        };
+        Session { pipeline, ..self }
+    }
+
     /// How many flows have ended and been assessed so far.
     pub fn flows_observed(&self) -> u64 {
-        self.pipeline.assessor.observed()
+        self.here().assessor.observed()
     }
 
     /// The run's redactor: whatever is written passes through it.
     pub fn redactor(&self) -> &Redactor {
-        &self.pipeline.redactor
+        &self.here().redactor
     }
 
     /// The calls and findings settled by now: none of their flows is still
@@ -265,13 +381,14 @@ impl Session {
     /// The assessment of the ended flows so far plus `running` ones (redacted
     /// here), on a copy: nothing ends, the pipeline goes on untouched.
     fn assess_with_running(&self, running: &mut [FlowRecord]) -> crate::assess::Assessment {
-        let mut assessor = self.pipeline.assessor.clone();
+        let pipeline = self.here();
+        let mut assessor = pipeline.assessor.clone();
         for record in running.iter_mut() {
-            self.pipeline.redactor.apply(record);
+            pipeline.redactor.apply(record);
             assessor.observe(record);
         }
         for mut dialog in self.engine.live_dialogs() {
-            self.pipeline.redactor.apply_dialog(&mut dialog);
+            pipeline.redactor.apply_dialog(&mut dialog);
             assessor.observe_dialog(dialog);
         }
         assessor.finish(&self.engine.dns_names())
@@ -287,7 +404,7 @@ impl Session {
             summary,
             ..
         } = self.assess_with_running(&mut live);
-        let mut flows: Vec<FlowRecord> = self.pipeline.store.in_memory().to_vec();
+        let mut flows: Vec<FlowRecord> = self.here().store.in_memory().to_vec();
         flows.extend(live);
         flows.sort_by_key(|f| f.id);
         Snapshot {
@@ -333,7 +450,10 @@ impl Session {
             assessor,
             mut store,
             redactor,
-        } = self.pipeline;
+        } = match self.pipeline {
+            Stage::Here(pipeline) => *pipeline,
+            Stage::Worker(worker) => worker.join(),
+        };
         store.sort();
         store.finish_writing();
         if let Some(e) = &store.spill_error {

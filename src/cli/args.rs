@@ -88,7 +88,7 @@ pub enum Command {
         /// Capture files (pcap or pcapng); several are merged in timestamp order; `-` reads standard input
         #[arg(required = true, value_name = "CAPTURE")]
         captures: Vec<String>,
-        /// Threads: with 2 or more the files are read and parsed on a thread of their own, ahead of the analysis (the report is the same); default: the cores available, at most 2
+        /// Threads: with 2, the files are read ahead of the engine and the flows that ended are assessed and stored beside it (the report is the same); default: the cores available, at most 2
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
         #[command(flatten)]
@@ -221,6 +221,7 @@ impl ReportArgs {
             });
         Ok(Options {
             progress: !self.quiet,
+            threads: 1,
             reveal: self.reveal,
             policy: policy.unwrap_or_default(),
             vendors,

@@ -91,14 +91,17 @@ pub fn run(cli: Cli) -> ExitCode {
 /// (exit code 2).
 type Outcome = Result<ExitCode, String>;
 
-/// More threads than this find nothing more to do: one reads, one analyses.
+/// More threads than this find little more to do: with two, the engine
+/// follows the packets while helpers read the files ahead of it and
+/// redact, assess and store the flows that ended.
 const MAX_THREADS: usize = 2;
 
 fn analyze(captures: &[String], threads: Option<usize>, args: &ReportArgs) -> Outcome {
-    let options = args.options()?;
+    let mut options = args.options()?;
     let threads = threads.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS))
     });
+    options.threads = threads;
     let mut source = open_files(captures).map_err(|e| e.to_string())?;
     if threads >= 2 {
         source = Box::new(crate::source::ReadAhead::new(source));
