@@ -45,6 +45,13 @@ fn platform(r: &serde_json::Value) -> (String, String, String) {
     )
 }
 
+/// Asserts the one call's platform, confidence and how its evidence begins.
+fn assert_platform(r: &serde_json::Value, expected: &str, confidence: &str, evidence: &str) {
+    let (name, how_sure, detail) = platform(r);
+    assert_eq!((name.as_str(), how_sure.as_str()), (expected, confidence));
+    assert!(detail.starts_with(evidence), "{detail}");
+}
+
 /// A capture name, the STUN message type and attributes, the platform
 /// expected and how its evidence must begin.
 type Signature = (
@@ -117,12 +124,7 @@ fn each_wire_signature_names_its_platform() {
 fn discords_voice_keepalive_names_discord() {
     let keepalive = vec![0x13, 0x37, 0xca, 0xfe, 0x0e, 0, 0, 0];
     let r = stun_then_media("discord.pcap", keepalive);
-    let (name, confidence, detail) = platform(&r);
-    assert_eq!((name.as_str(), confidence.as_str()), ("Discord", "high"));
-    assert!(
-        detail.starts_with("discord-keepalive (1 packets)"),
-        "{detail}"
-    );
+    assert_platform(&r, "Discord", "high", "discord-keepalive (1 packets)");
     assert_eq!(r["calls"][0]["platform"]["baa"], "no");
 }
 
@@ -144,11 +146,11 @@ fn whatsapps_rtp_extension_profile_names_whatsapp() {
         }
     }
     let r = report_json_revealed(&p.save(dir.path(), "wa-media.pcap"));
-    let (name, confidence, detail) = platform(&r);
-    assert_eq!((name.as_str(), confidence.as_str()), ("WhatsApp", "high"));
-    assert!(
-        detail.starts_with("whatsapp-rtp-extension (40 packets)"),
-        "{detail}"
+    assert_platform(
+        &r,
+        "WhatsApp",
+        "high",
+        "whatsapp-rtp-extension (40 packets)",
     );
     // RFC 8285's own profile names nobody.
     let r = stun_then_media("bede.pcap", vec![]);
@@ -161,9 +163,7 @@ fn lines_call_setup_names_line() {
     let mut setup = vec![0xdb, 0x64, 0x00, 0xb9, 0x06, 0x02];
     setup.extend(noise(7, 866));
     let r = stun_then_media("line.pcap", setup);
-    let (name, confidence, detail) = platform(&r);
-    assert_eq!((name.as_str(), confidence.as_str()), ("LINE", "high"));
-    assert!(detail.starts_with("line-call (1 packets)"), "{detail}");
+    assert_platform(&r, "LINE", "high", "line-call (1 packets)");
     assert_eq!(r["calls"][0]["platform"]["baa"], "no");
     // One byte of the 06 02 changed: no platform.
     let mut other = vec![0xdb, 0x64, 0x00, 0xb9, 0x06, 0x03];
@@ -223,12 +223,7 @@ fn zoom_media_framing_is_zoom_and_ends_at_its_router() {
         }
     }
     let r = report_json_revealed(&p.save(dir.path(), "zoom.pcap"));
-    let (name, confidence, detail) = platform(&r);
-    assert_eq!((name.as_str(), confidence.as_str()), ("Zoom", "high"));
-    assert!(
-        detail.starts_with("Zoom media framing on UDP 8801"),
-        "{detail}"
-    );
+    assert_platform(&r, "Zoom", "high", "Zoom media framing on UDP 8801");
     let c = &r["calls"][0];
     assert_eq!(
         (c["path"].as_str(), c["verdict"].as_str()),
@@ -271,11 +266,11 @@ fn zoom_p2p_hello_and_bare_media_are_a_direct_zoom_call() {
         }
     }
     let r = report_json_revealed(&p.save(dir.path(), "zoom-p2p.pcap"));
-    let (name, confidence, detail) = platform(&r);
-    assert_eq!((name.as_str(), confidence.as_str()), ("Zoom", "high"));
-    assert!(
-        detail.starts_with("Zoom P2P hello and media framing on UDP 46757"),
-        "{detail}"
+    assert_platform(
+        &r,
+        "Zoom",
+        "high",
+        "Zoom P2P hello and media framing on UDP 46757",
     );
     let c = &r["calls"][0];
     assert_eq!(
@@ -323,9 +318,7 @@ fn telegram_reflectors_make_one_relayed_telegram_call() {
         p.udp4(reflectors[0], client, &media);
     }
     let r = report_json_revealed(&p.save(dir.path(), "telegram.pcap"));
-    let (name, confidence, detail) = platform(&r);
-    assert_eq!((name.as_str(), confidence.as_str()), ("Telegram", "high"));
-    assert!(detail.starts_with("telegram-reflector"), "{detail}");
+    assert_platform(&r, "Telegram", "high", "telegram-reflector");
     let c = &r["calls"][0];
     assert_eq!(
         (c["path"].as_str(), c["verdict"].as_str()),
