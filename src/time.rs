@@ -26,12 +26,8 @@ crate::schema_as_string!(Timestamp);
 
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match rfc3339_on_stack(self.0) {
-            Some(text) => {
-                crate::text::serialize_verbatim(s, std::str::from_utf8(&text).unwrap_or_default())
-            }
-            None => s.collect_str(self),
-        }
+        let text = rfc3339_on_stack(self.0);
+        crate::text::serialize_verbatim(s, std::str::from_utf8(&text).unwrap_or_default())
     }
 }
 
@@ -43,46 +39,28 @@ pub fn rfc3339(nanos: Nanos) -> String {
 
 /// Writes `nanos` as RFC 3339 with microseconds.
 fn write_rfc3339(nanos: Nanos, out: &mut impl std::fmt::Write) -> std::fmt::Result {
-    match rfc3339_on_stack(nanos) {
-        // Only ASCII digits and separators were written.
-        Some(text) => out.write_str(std::str::from_utf8(&text).map_err(|_| std::fmt::Error)?),
-        None => {
-            let (y, m, d, h, min, sec, micros) = fields(nanos);
-            write!(
-                out,
-                "{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{sec:02}.{micros:06}Z"
-            )
-        }
-    }
+    let text = rfc3339_on_stack(nanos);
+    // Only ASCII digits and separators were written.
+    out.write_str(std::str::from_utf8(&text).map_err(|_| std::fmt::Error)?)
 }
 
-/// The calendar fields of `nanos`: year, month, day, hour, minute, second,
-/// microsecond.
-fn fields(nanos: Nanos) -> (i64, u32, u32, u32, u32, u32, u32) {
+/// Reports write millions of timestamps: each is put digit by digit into
+/// a buffer on the stack, without the formatting machinery or an
+/// allocation. Nanoseconds in an i64 reach only the years 1677-2262, so
+/// the year always has four digits.
+fn rfc3339_on_stack(nanos: Nanos) -> [u8; 27] {
     let secs = nanos.div_euclid(1_000_000_000);
     let micros = (nanos.rem_euclid(1_000_000_000) / 1000) as u32;
     let sod = secs.rem_euclid(86_400) as u32;
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    (y, m, d, sod / 3600, (sod / 60) % 60, sod % 60, micros)
-}
-
-/// Reports write millions of timestamps: years 0-9999 are put digit by
-/// digit into a buffer on the stack, without the formatting machinery or
-/// an allocation. Nanoseconds in an i64 reach only the years 1677-2262;
-/// `None` is kept for the general case.
-fn rfc3339_on_stack(nanos: Nanos) -> Option<[u8; 27]> {
-    let (y, m, d, h, min, sec, micros) = fields(nanos);
-    if !(0..=9999).contains(&y) {
-        return None;
-    }
     let mut text = *b"0000-00-00T00:00:00.000000Z";
     for (at, len, value) in [
         (0, 4, y as u32),
         (5, 2, m),
         (8, 2, d),
-        (11, 2, h),
-        (14, 2, min),
-        (17, 2, sec),
+        (11, 2, sod / 3600),
+        (14, 2, (sod / 60) % 60),
+        (17, 2, sod % 60),
         (20, 6, micros),
     ] {
         let mut v = value;
@@ -91,7 +69,7 @@ fn rfc3339_on_stack(nanos: Nanos) -> Option<[u8; 27]> {
             v /= 10;
         }
     }
-    Some(text)
+    text
 }
 
 /// Microseconds since the epoch of a timestamp written by [`rfc3339`].
