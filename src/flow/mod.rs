@@ -253,13 +253,7 @@ impl<S> FlowTable<S> {
         self.max_live
     }
 
-    /// A table that holds at most `max_live` flows (tests use a small one).
-    pub fn with_bound(mut self, max_live: usize) -> FlowTable<S> {
-        self.set_bound(max_live);
-        self
-    }
-
-    /// Holds at most `max_live` flows from now on.
+    /// Holds at most `max_live` flows from now on (tests use a small bound).
     pub fn set_bound(&mut self, max_live: usize) {
         self.max_live = max_live.max(1);
     }
@@ -293,16 +287,21 @@ impl<S> FlowTable<S> {
                 self.expiry.push(Reverse((due, slot, id)));
                 continue;
             }
-            {
-                let flow = self.slots[slot].take().expect("checked above");
-                self.index
-                    .remove(&FlowKey::new(flow.proto, flow.client, flow.server));
-                self.free.push(slot);
-                self.evicted += 1;
-                on_end(flow, End::Evicted);
-                return;
-            }
+            let flow = self.remove(slot);
+            self.evicted += 1;
+            on_end(flow, End::Evicted);
+            return;
         }
+    }
+
+    /// Takes the flow in `slot` out of the table (its heap entries go stale
+    /// and are skipped when they come up).
+    fn remove(&mut self, slot: usize) -> Flow<S> {
+        let flow = self.slots[slot].take().expect("a live flow's slot");
+        self.index
+            .remove(&FlowKey::new(flow.proto, flow.client, flow.server));
+        self.free.push(slot);
+        flow
     }
 
     pub fn live(&self) -> usize {
@@ -396,10 +395,7 @@ impl<S> FlowTable<S> {
             };
             match flow.expired(now, self.timeouts) {
                 Some(end) => {
-                    let flow = self.slots[slot].take().expect("checked above");
-                    self.index
-                        .remove(&FlowKey::new(flow.proto, flow.client, flow.server));
-                    self.free.push(slot);
+                    let flow = self.remove(slot);
                     self.ended.push((flow, end));
                 }
                 None => {
@@ -477,7 +473,8 @@ mod tests {
     /// flow already in the table a reason to evict.
     #[test]
     fn a_full_table_evicts_the_flow_seen_least_recently() {
-        let mut t: FlowTable<()> = FlowTable::with_timeouts(Timeouts::default()).with_bound(3);
+        let mut t: FlowTable<()> = FlowTable::with_timeouts(Timeouts::default());
+        t.set_bound(3);
         let mut ended = Vec::new();
         let b: SocketAddr = ([10, 0, 0, 2], 80).into();
         let mut send = |t: &mut FlowTable<()>, port: u16, ts: Nanos| {
