@@ -92,18 +92,18 @@ impl FlowStore {
         self.memory.sort_by_key(|f| f.id);
     }
 
-    fn open_spill(&mut self) -> Option<&mut BufWriter<File>> {
-        if self.spill.is_none() {
-            match tempfile::tempfile() {
-                Ok(file) => self.spill = Some(BufWriter::new(file)),
-                Err(e) => {
-                    self.spill_error =
-                        Some(format!("cannot create a temporary file for flows: {e}"));
-                    return None;
-                }
+    /// Creates the spill file on first use; says so in `spill_error` when
+    /// it cannot.
+    fn open_spill(&mut self) {
+        if self.spill.is_some() {
+            return;
+        }
+        match tempfile::tempfile() {
+            Ok(file) => self.spill = Some(BufWriter::new(file)),
+            Err(e) => {
+                self.spill_error = Some(format!("cannot create a temporary file for flows: {e}"));
             }
         }
-        self.spill.as_mut()
     }
 
     /// Writes out every held flow that is no call's material, or all of
@@ -111,9 +111,7 @@ impl FlowStore {
     /// spill must not need memory of its own.
     fn spill_some(&mut self) {
         let keep_calls = self.memory.iter().filter(|f| call_material(f)).count() < self.limit / 2;
-        if self.open_spill().is_none() {
-            return;
-        }
+        self.open_spill();
         let (Some(writer), redactor, spilled) =
             (self.spill.as_mut(), &self.redactor, &mut self.spilled)
         else {
