@@ -68,10 +68,7 @@ impl ReadAhead {
                             break;
                         }
                     }
-                    let links = inner.link_types();
-                    if batch.links != links {
-                        batch.links = links;
-                    }
+                    batch.links = inner.link_types();
                     batch.progress = inner.progress();
                     let last = batch.end.is_some();
                     if full_tx.send(batch).is_err() || last {
@@ -122,9 +119,7 @@ impl PacketSource for ReadAhead {
             }
             match self.full.recv() {
                 Ok(batch) => {
-                    if self.links != batch.links {
-                        self.links.clone_from(&batch.links);
-                    }
+                    self.links.clone_from(&batch.links);
                     self.progress = batch.progress;
                     self.current = Some(batch);
                     self.next = 0;
