@@ -14,6 +14,7 @@ pub mod rtp;
 pub mod sip;
 pub mod stun;
 pub mod tls;
+pub mod wifi;
 pub mod zoom;
 pub mod zrtp;
 
