@@ -10,6 +10,10 @@ use crate::flow::timeline::Timeline;
 use crate::flow::{Dir, End, Flow, FlowTable, Opening, Proto, Timeouts};
 use crate::proto::Seen;
 use crate::proto::sip::dialog::Carrier;
+use crate::proto::wifi::{
+    self,
+    state::{Mark, Wireless, WirelessReport},
+};
 use crate::source::{LinkType, RawPacket};
 use crate::time::Nanos;
 use crate::time::Timestamp;
@@ -50,6 +54,7 @@ pub struct Engine {
     clock: Nanos,
     reassembler: Reassembler,
     shared: Correlations,
+    wireless: Wireless,
     pub stats: Stats,
 }
 
@@ -70,6 +75,7 @@ impl Engine {
             clock: 0,
             reassembler: Reassembler::new(),
             shared: Correlations::default(),
+            wireless: Wireless::default(),
             stats: Stats::default(),
         }
     }
@@ -108,6 +114,9 @@ impl Engine {
             sink.flow(FlowState::record(flow, end, shared))
         });
         shared.dialogs.sweep(pkt.ts, &mut |d| sink.dialog(d));
+        if wifi::link::is_wireless(pkt.link) {
+            return self.wireless_frame(pkt, number, sink);
+        }
         let decoded = match decode::decode(pkt.link, pkt.data, pkt.ts, &mut self.reassembler) {
             Outcome::Packet(d) => d,
             Outcome::FragmentHeld => return None,
@@ -120,103 +129,84 @@ impl Engine {
                 return None;
             }
         };
-        let (proto, src_port, dst_port, opening) = match decoded.transport {
-            Transport::Udp {
-                src_port, dst_port, ..
-            } => (
-                Proto::Udp,
-                src_port,
-                dst_port,
-                Opening {
-                    syn: false,
-                    ack: false,
-                    closing: false,
-                },
-            ),
-            Transport::Tcp {
-                src_port,
-                dst_port,
-                flags,
-                ..
-            } => (
-                Proto::Tcp,
-                src_port,
-                dst_port,
-                Opening {
-                    syn: flags.syn,
-                    ack: flags.ack,
-                    closing: flags.fin || flags.rst,
-                },
-            ),
-        };
-        let src = SocketAddr::new(decoded.src, src_port);
-        let dst = SocketAddr::new(decoded.dst, dst_port);
-        flows.make_room(proto, src, dst, &mut |flow, end| {
-            sink.flow(FlowState::record(flow, end, shared))
-        });
-        let flow: &mut Flow<FlowState> = flows.lookup(proto, src, dst, opening, pkt.ts, number);
-        let dir = flow.direction(src);
-        let d = dir.index();
-        flow.packets[d] += 1;
-        flow.bytes[d] += pkt.orig_len as u64;
-        flow.last_ts = flow.last_ts.max(pkt.ts);
-        flow.last_packet = number;
-        let mut ctx = Ctx {
-            at: Seen {
-                packet: number,
-                ts: pkt.ts,
-                dir,
-            },
-            carrier: Carrier {
-                flow: flow.id,
-                transport: proto,
-                source: src,
-                destination: dst,
-            },
-            shared,
-        };
-        let ports = if dir == Dir::ClientToServer {
-            Ports {
-                client: src_port,
-                server: dst_port,
-            }
-        } else {
-            Ports {
-                client: dst_port,
-                server: src_port,
+        ip_packet(flows, shared, decoded, pkt, number, sink)
+    }
+
+    /// An 802.11 frame: the wireless state reads it; the IP packets of an
+    /// unprotected data frame (each subframe of an A-MSDU) go on to the
+    /// flows as a wired frame's would.
+    fn wireless_frame(
+        &mut self,
+        pkt: RawPacket<'_>,
+        number: u64,
+        sink: &mut dyn FlowSink,
+    ) -> Option<(u64, bool)> {
+        let radio = match wifi::link::mac_frame(pkt.link, pkt.data) {
+            Ok(radio) => radio,
+            Err(_) => {
+                self.stats.malformed += 1;
+                self.wireless.counts.malformed += 1;
+                return None;
             }
         };
-        match decoded.transport {
-            Transport::Udp { payload, .. } => flow.state.on_udp(&mut ctx, ports, payload),
-            Transport::Tcp {
-                seq,
-                flags,
-                payload,
-                ..
-            } => {
-                if flags.fin {
-                    flow.fin[d] = true;
+        let at = Mark {
+            packet: number,
+            ts: pkt.ts,
+        };
+        let malformed = self.wireless.counts.malformed;
+        let Some(payload) = self.wireless.frame(&radio, at) else {
+            if self.wireless.counts.malformed > malformed {
+                self.stats.malformed += 1;
+            } else {
+                self.stats.other += 1;
+            }
+            return None;
+        };
+        let mut result = None;
+        let mut carried_ip = false;
+        let single = (!payload.amsdu).then_some(payload.body);
+        let subframes = payload
+            .amsdu
+            .then(|| wifi::mac::amsdu_subframes(payload.body))
+            .into_iter()
+            .flatten();
+        for msdu in single.into_iter().chain(subframes) {
+            let Some((wifi::mac::ETHERTYPE_IPV4 | wifi::mac::ETHERTYPE_IPV6, ip)) =
+                wifi::mac::snap(msdu)
+            else {
+                continue;
+            };
+            carried_ip = true;
+            let decoded = match decode::decode(LinkType::RAW, ip, pkt.ts, &mut self.reassembler) {
+                Outcome::Packet(d) => d,
+                Outcome::Malformed(_) => {
+                    self.stats.malformed += 1;
+                    continue;
                 }
-                if flags.rst {
-                    flow.rst = true;
-                }
-                flow.state.on_tcp(&mut ctx, ports, seq, flags, payload);
+                _ => continue,
+            };
+            if let Some((station, sent)) = payload.station {
+                self.wireless
+                    .address(station, if sent { decoded.src } else { decoded.dst });
             }
+            result = ip_packet(
+                &mut self.flows,
+                &mut self.shared,
+                decoded,
+                pkt,
+                number,
+                sink,
+            );
         }
-        let telehealth = flow.state.telehealth_so_far();
-        if telehealth {
-            let timeline = flow.timeline.get_or_insert_with(|| {
-                // Packets before the flow was recognised count at its start.
-                let mut t = Box::new(Timeline::new(flow.first_ts));
-                t.add(
-                    flow.first_ts,
-                    flow.bytes[0] + flow.bytes[1] - pkt.orig_len as u64,
-                );
-                t
-            });
-            timeline.add(pkt.ts, pkt.orig_len as u64);
+        if !carried_ip {
+            self.stats.other += 1;
         }
-        Some((flow.id, telehealth))
+        result
+    }
+
+    /// What the capture's 802.11 frames showed (empty for wired captures).
+    pub fn wireless(&self) -> WirelessReport {
+        self.wireless.report()
     }
 
     /// Capture time now (see [`Engine::advance`]).
@@ -316,6 +306,116 @@ impl Engine {
         };
         (info, self.dns_names())
     }
+}
+
+/// One IP packet of a frame, into its flow: the flow table and the
+/// cross-flow state are passed apart from the engine, as the decoded view
+/// still borrows its reassembler.
+fn ip_packet(
+    flows: &mut FlowTable<FlowState>,
+    shared: &mut Correlations,
+    decoded: decode::Decoded<'_>,
+    pkt: RawPacket<'_>,
+    number: u64,
+    sink: &mut dyn FlowSink,
+) -> Option<(u64, bool)> {
+    let (proto, src_port, dst_port, opening) = match decoded.transport {
+        Transport::Udp {
+            src_port, dst_port, ..
+        } => (
+            Proto::Udp,
+            src_port,
+            dst_port,
+            Opening {
+                syn: false,
+                ack: false,
+                closing: false,
+            },
+        ),
+        Transport::Tcp {
+            src_port,
+            dst_port,
+            flags,
+            ..
+        } => (
+            Proto::Tcp,
+            src_port,
+            dst_port,
+            Opening {
+                syn: flags.syn,
+                ack: flags.ack,
+                closing: flags.fin || flags.rst,
+            },
+        ),
+    };
+    let src = SocketAddr::new(decoded.src, src_port);
+    let dst = SocketAddr::new(decoded.dst, dst_port);
+    flows.make_room(proto, src, dst, &mut |flow, end| {
+        sink.flow(FlowState::record(flow, end, shared))
+    });
+    let flow: &mut Flow<FlowState> = flows.lookup(proto, src, dst, opening, pkt.ts, number);
+    let dir = flow.direction(src);
+    let d = dir.index();
+    flow.packets[d] += 1;
+    flow.bytes[d] += pkt.orig_len as u64;
+    flow.last_ts = flow.last_ts.max(pkt.ts);
+    flow.last_packet = number;
+    let mut ctx = Ctx {
+        at: Seen {
+            packet: number,
+            ts: pkt.ts,
+            dir,
+        },
+        carrier: Carrier {
+            flow: flow.id,
+            transport: proto,
+            source: src,
+            destination: dst,
+        },
+        shared,
+    };
+    let ports = if dir == Dir::ClientToServer {
+        Ports {
+            client: src_port,
+            server: dst_port,
+        }
+    } else {
+        Ports {
+            client: dst_port,
+            server: src_port,
+        }
+    };
+    match decoded.transport {
+        Transport::Udp { payload, .. } => flow.state.on_udp(&mut ctx, ports, payload),
+        Transport::Tcp {
+            seq,
+            flags,
+            payload,
+            ..
+        } => {
+            if flags.fin {
+                flow.fin[d] = true;
+            }
+            if flags.rst {
+                flow.rst = true;
+            }
+            flow.state.on_tcp(&mut ctx, ports, seq, flags, payload);
+        }
+    }
+    let telehealth = flow.state.telehealth_so_far();
+    if telehealth {
+        let timeline = flow.timeline.get_or_insert_with(|| {
+            // Packets before the flow was recognised count at its start.
+            let mut t = Box::new(Timeline::new(flow.first_ts));
+            t.add(
+                flow.first_ts,
+                flow.bytes[0] + flow.bytes[1] - pkt.orig_len as u64,
+            );
+            t
+        });
+        timeline.add(pkt.ts, pkt.orig_len as u64);
+    }
+    Some((flow.id, telehealth))
 }
 
 /// Runs the engine over frames packed in one byte string, the form the

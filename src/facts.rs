@@ -27,6 +27,10 @@ pub use crate::proto::sip::{
 };
 pub use crate::proto::stun::{ChannelBinding, StunDetail, TurnDetail};
 pub use crate::proto::tls::{CertificateDetail, TlsDetail};
+pub use crate::proto::wifi::state::{
+    ClassChange, ClientRecord, DeauthRecord, EapMethod, EapRecord, Frames, HandshakeRecord,
+    NetworkRecord, WirelessFrames, WirelessReport, WpsRecord,
+};
 pub use crate::proto::zoom::ZoomDetail;
 pub use crate::proto::zrtp::ZrtpDetail;
 

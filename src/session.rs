@@ -446,8 +446,9 @@ impl Session {
             names
         };
         capture.truncated = self.error.as_ref().map(|e| e.to_string());
+        let mut wireless = self.engine.wireless();
         let Pipeline {
-            assessor,
+            mut assessor,
             mut store,
             redactor,
         } = match self.pipeline {
@@ -459,7 +460,11 @@ impl Session {
         if let Some(e) = &store.spill_error {
             capture.notes.push(e.clone());
         }
-        let assessment = assessor.finish(&dns_names);
+        crate::assess::wireless::mark_clinic(&mut wireless, &assessor.policy().wireless);
+        redactor.apply_wireless(&mut wireless);
+        assessor.observe_wireless(&wireless);
+        let mut assessment = assessor.finish(&dns_names);
+        crate::assess::wireless::annotate_calls(&mut assessment.calls, &wireless);
         Analysis {
             redactor,
             report: Report {
@@ -476,6 +481,7 @@ impl Session {
                 messaging: assessment.messaging,
                 findings: assessment.findings,
                 summary: assessment.summary,
+                wireless,
             },
             error: self.error,
         }

@@ -12,6 +12,7 @@ pub mod platform;
 pub mod policy;
 mod rules;
 pub mod vendors;
+pub mod wireless;
 
 use crate::facts::{DialogRecord, DnsName, FlowRecord};
 use catalogue::{FindingId, Severity, rule};

@@ -5,6 +5,7 @@
 //! default.
 
 use super::catalogue::{FindingId, RULES, Severity};
+use crate::proto::wifi::classify::Class;
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -32,6 +33,53 @@ pub struct Policy {
     /// reach (with `--geoip`); empty means any.
     #[serde(default, deserialize_with = "country_codes")]
     pub allowed_countries: Vec<String>,
+    #[serde(default)]
+    pub wireless: WirelessPolicy,
+}
+
+/// What the clinic's Wi-Fi must be.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WirelessPolicy {
+    #[serde(
+        default = "default_wireless_class",
+        deserialize_with = "wireless_class"
+    )]
+    pub minimum_class: Class,
+    /// The clinic's SSIDs; empty means every network is judged.
+    #[serde(default)]
+    pub clinic_ssids: Vec<String>,
+}
+
+impl Default for WirelessPolicy {
+    fn default() -> Self {
+        WirelessPolicy {
+            minimum_class: default_wireless_class(),
+            clinic_ssids: Vec::new(),
+        }
+    }
+}
+
+impl WirelessPolicy {
+    /// Whether a network of this SSID (as captured) is the clinic's.
+    pub fn is_clinic(&self, ssid: Option<&str>) -> bool {
+        self.clinic_ssids.is_empty()
+            || ssid.is_some_and(|s| self.clinic_ssids.iter().any(|c| c == s))
+    }
+}
+
+fn default_wireless_class() -> Class {
+    Class::Wpa2Enterprise
+}
+
+fn wireless_class<'de, D: Deserializer<'de>>(d: D) -> Result<Class, D::Error> {
+    let name = String::deserialize(d)?;
+    Class::from_name(&name).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "unknown wireless class `{name}`; known classes, weakest first: {}",
+            Class::ALL.map(Class::name).join(", ")
+        ))
+    })
 }
 
 fn country_codes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {

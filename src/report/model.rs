@@ -34,6 +34,10 @@ pub struct Report {
     pub messaging: Vec<MessagingSession>,
     /// What the assessment found, most severe first (catalogue in DOMAIN.md).
     pub findings: Vec<Finding>,
+    /// Wi-Fi networks and clients of an 802.11 (monitor-mode) capture;
+    /// absent for wired captures.
+    #[serde(default, skip_serializing_if = "WirelessReport::is_empty")]
+    pub wireless: WirelessReport,
     pub summary: Summary,
 }
 

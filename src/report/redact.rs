@@ -14,7 +14,7 @@
 
 use super::model::FlowRecord;
 use crate::assess::policy::Cidr;
-use crate::facts::{DialogRecord, SdpRecord, SipIdentity};
+use crate::facts::{DialogRecord, SdpRecord, SipIdentity, WirelessReport};
 use sha2::{Digest, Sha256};
 use std::hash::{BuildHasher, Hasher};
 use std::io::Write;
@@ -226,6 +226,41 @@ impl Redactor {
         for m in &mut sdp.media {
             if let Some(u) = m.ice_ufrag.as_mut() {
                 *u = self.pseudonym("user", u);
+            }
+        }
+    }
+
+    /// Redacts the wireless layer's identifiers: MAC addresses, SSIDs,
+    /// EAP identities (the user part; the realm names the organisation).
+    /// The same value maps to the same pseudonym everywhere, so networks
+    /// and clients stay joinable.
+    pub fn apply_wireless(&self, w: &mut WirelessReport) {
+        if self.reveal {
+            return;
+        }
+        let mac = |m: &mut String| *m = self.pseudonym("mac", m);
+        let ssid = |s: &mut String| *s = self.pseudonym("ssid", s);
+        for n in &mut w.networks {
+            mac(&mut n.bssid);
+            n.ssid.iter_mut().for_each(ssid);
+            n.owe_transition_bssid.iter_mut().for_each(mac);
+            n.other_ssids_answered.iter_mut().for_each(ssid);
+        }
+        for c in &mut w.clients {
+            mac(&mut c.mac);
+            c.bssid.iter_mut().for_each(mac);
+            c.ssid.iter_mut().for_each(ssid);
+            c.probed_ssids.iter_mut().for_each(ssid);
+            let Some(eap) = c.eap.as_mut() else { continue };
+            // An anonymous identity ("anonymous@realm") reveals nobody.
+            if eap.identity_kind == Some("anonymous") {
+                continue;
+            }
+            if let Some(id) = eap.identity.as_mut() {
+                *id = match id.split_once('@') {
+                    Some((user, realm)) => format!("{}@{realm}", self.pseudonym("user", user)),
+                    None => self.pseudonym("user", id),
+                };
             }
         }
     }

@@ -33,6 +33,12 @@ impl LinkType {
     pub const LINUX_SLL2: LinkType = LinkType(276);
     /// DLT_RAW as some BSDs number it.
     pub const RAW_BSD: LinkType = LinkType(12);
+    /// 802.11 monitor mode: bare, Prism, radiotap, AVS, PPI headers.
+    pub const IEEE802_11: LinkType = LinkType(105);
+    pub const PRISM: LinkType = LinkType(119);
+    pub const RADIOTAP: LinkType = LinkType(127);
+    pub const AVS: LinkType = LinkType(163);
+    pub const PPI: LinkType = LinkType(192);
 
     pub fn name(self) -> &'static str {
         match self {
@@ -44,6 +50,11 @@ impl LinkType {
             Self::IPV4 => "ipv4",
             Self::IPV6 => "ipv6",
             Self::LINUX_SLL2 => "linux-sll2",
+            Self::IEEE802_11 => "802.11",
+            Self::PRISM => "802.11-prism",
+            Self::RADIOTAP => "802.11-radiotap",
+            Self::AVS => "802.11-avs",
+            Self::PPI => "ppi",
             _ => "unsupported",
         }
     }

@@ -34,7 +34,11 @@ fn suites(oui: [u8; 3], list: &[u8], out: &mut Vec<u8>) {
 /// RSN capabilities.
 pub fn rsne(pairwise: &[u8], akms: &[u8], capabilities: u16) -> Vec<u8> {
     let oui = [0x00, 0x0f, 0xac];
-    let group = if pairwise.contains(&2) { 2 } else { pairwise[0] };
+    let group = if pairwise.contains(&2) {
+        2
+    } else {
+        pairwise[0]
+    };
     let mut body = vec![1, 0];
     body.extend_from_slice(&oui);
     body.push(group);
@@ -118,7 +122,14 @@ pub fn auth(from: Mac, to: Mac, bssid: Mac, algorithm: u16, seq: u16, status: u1
 
 /// A deauthentication (12) or disassociation (10) frame with a reason;
 /// `protected` sets the Protected bit, as PMF does.
-pub fn deauth(subtype: u8, from: Mac, to: Mac, bssid: Mac, reason: u16, protected: bool) -> Vec<u8> {
+pub fn deauth(
+    subtype: u8,
+    from: Mac,
+    to: Mac,
+    bssid: Mac,
+    reason: u16,
+    protected: bool,
+) -> Vec<u8> {
     let fc1 = if protected { 0x40 } else { 0 };
     header(subtype << 4, fc1, to, from, bssid, &reason.to_le_bytes())
 }
@@ -178,12 +189,14 @@ pub fn eap(code: u8, method: Option<u8>, data: &[u8]) -> Vec<u8> {
 /// Message `n` of the 4-way handshake (RSN descriptor, HMAC-SHA1/AES),
 /// message 1 with a PMKID KDE when `pmkid`.
 pub fn eapol_key(n: u8, pmkid: bool) -> Vec<u8> {
+    // Message 4 is Secure in RSN; message 3 also has encrypted key data.
     let info: u16 = 0x0002
         | 0x0008
         | match n {
             1 => 0x0080,
-            2 | 4 => 0x0100,
-            _ => 0x0080 | 0x0100 | 0x0040 | 0x0200,
+            2 => 0x0100,
+            4 => 0x0100 | 0x0200,
+            _ => 0x0080 | 0x0100 | 0x0040 | 0x0200 | 0x1000,
         };
     let mut k = vec![2];
     k.extend_from_slice(&info.to_be_bytes());
@@ -192,11 +205,17 @@ pub fn eapol_key(n: u8, pmkid: bool) -> Vec<u8> {
     let nonce = if n == 4 { [0u8; 32] } else { [n; 32] };
     k.extend_from_slice(&nonce);
     k.extend_from_slice(&[0; 16 + 8 + 8 + 16]);
-    let mut data = Vec::new();
-    if pmkid {
-        data.extend_from_slice(&[0xdd, 20, 0x00, 0x0f, 0xac, 0x04]);
-        data.extend_from_slice(&[0xab; 16]);
-    }
+    let data = match n {
+        1 if pmkid => {
+            let mut kde = vec![0xdd, 20, 0x00, 0x0f, 0xac, 0x04];
+            kde.extend_from_slice(&[0xab; 16]);
+            kde
+        }
+        // Message 2 carries the station's RSN element.
+        2 => rsne(&[4], &[2], 0),
+        3 => vec![0x5a; 56],
+        _ => Vec::new(),
+    };
     k.extend_from_slice(&(data.len() as u16).to_be_bytes());
     k.extend_from_slice(&data);
     eapol(3, &k)
@@ -249,4 +268,92 @@ pub fn ppi(frame: &[u8], fcs: bool, frequency: u16, signal: i8) -> Vec<u8> {
     h.extend_from_slice(&common);
     h.extend_from_slice(frame);
     h
+}
+
+/// The radiotap frames (with FCS) of a small clinic scene, with their
+/// capture times in microseconds: a WPA2-Personal network (PMF off) whose
+/// tablet's handshake leaks a PMKID and which suffers a deauthentication
+/// flood; an open twin of the same name carrying a cleartext RTP call; a
+/// WPA2-Enterprise network whose laptop shows its user name and is
+/// offered EAP-MD5; a phone probing for its home network. The sample
+/// capture `captures/wifi-clinic.pcap` and the wireless tests are made
+/// from it.
+pub fn clinic_scene() -> Vec<(u64, Vec<u8>)> {
+    const PSK_AP: Mac = [0x00, 0x1a, 0x2b, 0x00, 0x00, 0x01];
+    const TWIN_AP: Mac = [0x00, 0x1a, 0x2b, 0x00, 0x00, 0x02];
+    const EAP_AP: Mac = [0x00, 0x1a, 0x2b, 0x00, 0x00, 0x03];
+    const TABLET: Mac = [0x3c, 0x22, 0xfb, 0x00, 0x00, 0x10];
+    const PHONE: Mac = [0x3c, 0x22, 0xfb, 0x00, 0x00, 0x11];
+    const LAPTOP: Mac = [0x3c, 0x22, 0xfb, 0x00, 0x00, 0x12];
+    const PROBER: Mac = [0x3c, 0x22, 0xfb, 0x00, 0x00, 0x13];
+    let mut frames = Vec::new();
+    let mut at = 1_700_000_000_000_000u64;
+    let mut put = |gap_us: u64, frame: &[u8]| {
+        at += gap_us;
+        frames.push((at, radiotap(&with_fcs(frame), true, Some(2437), Some(-52))));
+    };
+    let eapol = |body: Vec<u8>| snap(0x888e, &body);
+    let psk = ssid_and(b"ClinicStaff", &rsne(&[4], &[2], 0));
+    put(1000, &beacon(PSK_AP, true, &psk));
+    put(1000, &assoc_request(PSK_AP, TABLET, &psk));
+    put(
+        1000,
+        &data(PSK_AP, TABLET, false, &eapol(eapol_key(1, true))),
+    );
+    put(
+        1000,
+        &data(PSK_AP, TABLET, true, &eapol(eapol_key(2, false))),
+    );
+    put(1000, &protected_data(PSK_AP, TABLET, true));
+    put(1000, &beacon(TWIN_AP, false, &element(0, b"ClinicStaff")));
+    for seq in 0..20u16 {
+        for (ssrc, up) in [(0xfeed, true), (0xbeef, false)] {
+            let rtp = crate::proto::rtp::build::RtpRepr {
+                sequence: seq,
+                ssrc,
+                ..Default::default()
+            }
+            .emit(&[0xd5; 160]);
+            let (phone, far) = (([192, 168, 7, 20], 40000), ([203, 0, 113, 9], 50000));
+            let (src, dst) = if up { (phone, far) } else { (far, phone) };
+            put(
+                if up { 20_000 } else { 100 },
+                &data(TWIN_AP, PHONE, up, &ipv4_udp(src, dst, &rtp)),
+            );
+        }
+    }
+    let enterprise = ssid_and(b"ClinicSecure", &rsne(&[4], &[1], 0x00c0));
+    put(1000, &beacon(EAP_AP, true, &enterprise));
+    put(
+        1000,
+        &data(
+            EAP_AP,
+            LAPTOP,
+            true,
+            &eapol(eap(2, Some(1), b"dr.jones@clinic.example")),
+        ),
+    );
+    put(
+        1000,
+        &data(EAP_AP, LAPTOP, false, &eapol(eap(1, Some(4), &[16; 17]))),
+    );
+    put(
+        1000,
+        &data(EAP_AP, LAPTOP, false, &eapol(eap(3, None, b""))),
+    );
+    for _ in 0..50 {
+        put(10_000, &deauth(12, PSK_AP, BROADCAST, PSK_AP, 7, false));
+    }
+    put(1000, &probe_request(PROBER, b"SmithFamilyHome"));
+    frames
+}
+
+/// LLC/SNAP, then an IPv4/UDP packet (checksums computed).
+pub fn ipv4_udp(src: ([u8; 4], u16), dst: ([u8; 4], u16), payload: &[u8]) -> Vec<u8> {
+    let mut ip = Vec::new();
+    let built = etherparse::PacketBuilder::ipv4(src.0, dst.0, 64)
+        .udp(src.1, dst.1)
+        .write(&mut ip, payload);
+    debug_assert!(built.is_ok());
+    snap(0x0800, &ip)
 }

@@ -346,7 +346,13 @@ pub fn airodump(s: &Security) -> String {
     }
     let ciphers: Vec<&Rsn> = all.iter().copied().chain(s.wpa.iter()).collect();
     let has = |n: u32| ciphers.iter().any(|r| r.pairwise.has(n) || r.group.has(n));
-    for (n, name) in [(4, "CCMP"), (3, "WRAP"), (2, "TKIP"), (5, "WEP104"), (1, "WEP40")] {
+    for (n, name) in [
+        (4, "CCMP"),
+        (3, "WRAP"),
+        (2, "TKIP"),
+        (5, "WEP104"),
+        (1, "WEP40"),
+    ] {
         if has(n) {
             cipher.push(name);
         }
@@ -422,13 +428,19 @@ mod tests {
         assert_eq!(psk.modifiers, ["tkip"]);
         let ent = classify_body(true, &build::wpa_ie(2, &[1]));
         assert_eq!(ent.class, Class::WpaEnterprise);
-        assert_eq!(airodump(&announcement(&build::wpa_ie(2, &[2]), true).security), "WPA, TKIP, PSK");
+        assert_eq!(
+            airodump(&announcement(&build::wpa_ie(2, &[2]), true).security),
+            "WPA, TKIP, PSK"
+        );
     }
 
     #[test]
     fn row_4_owe() {
         let c = classify_body(true, &rsn(&[4], &[18], 0x00c0));
-        assert_eq!(names(&c), ("owe".into(), vec!["owe"], vec![], Some("required")));
+        assert_eq!(
+            names(&c),
+            ("owe".into(), vec!["owe"], vec![], Some("required"))
+        );
     }
 
     #[test]
@@ -436,13 +448,24 @@ mod tests {
         let c = classify_body(true, &rsn(&[9], &[12], 0x00c0));
         assert_eq!(c.class, Class::Wpa3Enterprise192);
         let ft = classify_body(true, &rsn(&[9], &[13], 0x00c0));
-        assert_eq!((ft.class, ft.modifiers.clone()), (Class::Wpa3Enterprise192, vec!["ft".to_string()]));
+        assert_eq!(
+            (ft.class, ft.modifiers.clone()),
+            (Class::Wpa3Enterprise192, vec!["ft".to_string()])
+        );
     }
 
     #[test]
     fn row_6_enterprise_wpa2_wpa3_and_transition() {
         let wpa2 = classify_body(true, &rsn(&[4], &[1], 0));
-        assert_eq!(names(&wpa2), ("wpa2-enterprise".into(), vec!["wpa2-enterprise"], vec![], Some("none")));
+        assert_eq!(
+            names(&wpa2),
+            (
+                "wpa2-enterprise".into(),
+                vec!["wpa2-enterprise"],
+                vec![],
+                Some("none")
+            )
+        );
         let wpa3 = classify_body(true, &rsn(&[4], &[5], 0x00c0));
         assert_eq!(wpa3.class, Class::Wpa3Enterprise);
         let mixed = classify_body(true, &rsn(&[4], &[1, 5], 0x0080));
@@ -456,21 +479,43 @@ mod tests {
             )
         );
         // SHA-256 802.1X without PMF required is not WPA3-Enterprise.
-        assert_eq!(classify_body(true, &rsn(&[4], &[5], 0x0080)).class, Class::Wpa2Enterprise);
+        assert_eq!(
+            classify_body(true, &rsn(&[4], &[5], 0x0080)).class,
+            Class::Wpa2Enterprise
+        );
         // AKM 1 with PMF required stays WPA2-Enterprise (pmf says required).
         let strict = classify_body(true, &rsn(&[4], &[1], 0x00c0));
-        assert_eq!((strict.class, strict.pmf), (Class::Wpa2Enterprise, Some(Pmf::Required)));
-        assert_eq!(airodump(&announcement(&rsn(&[4], &[1], 0), true).security), "WPA2, CCMP, MGT");
+        assert_eq!(
+            (strict.class, strict.pmf),
+            (Class::Wpa2Enterprise, Some(Pmf::Required))
+        );
+        assert_eq!(
+            airodump(&announcement(&rsn(&[4], &[1], 0), true).security),
+            "WPA2, CCMP, MGT"
+        );
     }
 
     #[test]
     fn row_7_sae_and_its_transition_mode() {
         let sae = classify_body(true, &rsn(&[4], &[8], 0x00c0));
-        assert_eq!(names(&sae), ("wpa3-sae".into(), vec!["wpa3-sae"], vec![], Some("required")));
+        assert_eq!(
+            names(&sae),
+            (
+                "wpa3-sae".into(),
+                vec!["wpa3-sae"],
+                vec![],
+                Some("required")
+            )
+        );
         let transition = classify_body(true, &rsn(&[4], &[2, 8], 0x0080));
         assert_eq!(
             names(&transition),
-            ("wpa2-psk".into(), vec!["wpa2-psk", "wpa3-sae"], vec!["transition".into()], Some("capable"))
+            (
+                "wpa2-psk".into(),
+                vec!["wpa2-psk", "wpa3-sae"],
+                vec!["transition".into()],
+                Some("capable")
+            )
         );
         let mut h2e = rsn(&[4], &[8], 0x00c0);
         h2e.extend(build::element(244, &[0x20]));
@@ -484,11 +529,17 @@ mod tests {
     #[test]
     fn row_8_wpa2_personal_with_wpa1_and_tkip() {
         let c = classify_body(true, &rsn(&[4], &[2], 0));
-        assert_eq!(names(&c), ("wpa2-psk".into(), vec!["wpa2-psk"], vec![], Some("none")));
+        assert_eq!(
+            names(&c),
+            ("wpa2-psk".into(), vec!["wpa2-psk"], vec![], Some("none"))
+        );
         let mut mixed = rsn(&[4, 2], &[2], 0);
         mixed.extend(build::wpa_ie(2, &[2]));
         let m = classify_body(true, &mixed);
-        assert_eq!((m.class, m.modifiers.clone()), (Class::WpaPsk, vec!["tkip".to_string()]));
+        assert_eq!(
+            (m.class, m.modifiers.clone()),
+            (Class::WpaPsk, vec!["tkip".to_string()])
+        );
         assert_eq!(m.offered, [Class::WpaPsk, Class::Wpa2Psk]);
     }
 
@@ -498,7 +549,10 @@ mod tests {
         dpp.extend_from_slice(&[0x50, 0x6f, 0x9a, 2]);
         dpp[1] = (dpp.len() - 2) as u8;
         let c = classify_body(true, &dpp);
-        assert_eq!((c.class, c.modifiers.clone()), (Class::Wpa3Sae, vec!["dpp".to_string()]));
+        assert_eq!(
+            (c.class, c.modifiers.clone()),
+            (Class::Wpa3Sae, vec!["dpp".to_string()])
+        );
         let mut cckm = dpp.clone();
         let n = cckm.len();
         cckm[n - 4..].copy_from_slice(&[0x00, 0x40, 0x96, 0]);
@@ -520,7 +574,12 @@ mod tests {
         let c = classify_body(true, &compat);
         assert_eq!(
             names(&c),
-            ("wpa2-psk".into(), vec!["wpa2-psk", "wpa3-sae"], vec!["override(wpa3-sae)".into()], Some("none"))
+            (
+                "wpa2-psk".into(),
+                vec!["wpa2-psk", "wpa3-sae"],
+                vec!["override(wpa3-sae)".into()],
+                Some("none")
+            )
         );
     }
 }

@@ -55,7 +55,9 @@ pub fn parse(body: &[u8]) -> Result<Eapol<'_>, &'static str> {
         return Err("EAPOL version not 1-3");
     }
     let length = usize::from(u16::from_be_bytes([header[2], header[3]]));
-    let payload = body.get(4..4 + length).ok_or("EAPOL length beyond the frame")?;
+    let payload = body
+        .get(4..4 + length)
+        .ok_or("EAPOL length beyond the frame")?;
     Ok(match header[1] {
         0 => Eapol::Eap(eap(payload)?),
         1 => Eapol::Start,
@@ -96,6 +98,7 @@ const PAIRWISE: u16 = 1 << 3;
 const INSTALL: u16 = 1 << 6;
 const ACK: u16 = 1 << 7;
 const MIC: u16 = 1 << 8;
+const SECURE: u16 = 1 << 9;
 
 fn key(body: &[u8]) -> Result<Key, &'static str> {
     // descriptor 1, info 2, key length 2, replay 8, nonce 32, IV 16,
@@ -107,7 +110,8 @@ fn key(body: &[u8]) -> Result<Key, &'static str> {
     let message = match (info & PAIRWISE != 0, info & (ACK | MIC | INSTALL)) {
         (false, _) => None,
         (true, ACK) => Some(1),
-        (true, MIC) if !nonce_zero => Some(2),
+        // Message 4: Secure in RSN, a zero nonce in WPA (airodump's test).
+        (true, MIC) if !nonce_zero && info & SECURE == 0 => Some(2),
         (true, MIC) => Some(4),
         (true, bits) if bits == ACK | MIC | INSTALL => Some(3),
         _ => None,
@@ -225,7 +229,10 @@ mod tests {
             assert_eq!(k.pmkid, n == 1);
             assert_eq!((k.descriptor, k.descriptor_version), (2, 2));
         }
-        assert!(!matches!(parse(&build::eapol_key(1, false)), Ok(Eapol::Key(Key { pmkid: true, .. }))));
+        assert!(!matches!(
+            parse(&build::eapol_key(1, false)),
+            Ok(Eapol::Key(Key { pmkid: true, .. }))
+        ));
     }
 
     #[test]
@@ -240,16 +247,25 @@ mod tests {
             })
         );
         let success = build::eap(EAP_SUCCESS, None, b"");
-        assert!(matches!(parse(&success), Ok(Eapol::Eap(Eap { code: 3, .. }))));
+        assert!(matches!(
+            parse(&success),
+            Ok(Eapol::Eap(Eap { code: 3, .. }))
+        ));
         assert!(parse(&[4, 0, 0, 0]).is_err(), "version 4");
         assert!(parse(&[2, 0, 0, 9, 1]).is_err(), "length past the end");
-        assert!(parse(&[1, 0, 0, 4, 2, 0, 0, 2]).is_err(), "EAP length below 4");
+        assert!(
+            parse(&[1, 0, 0, 4, 2, 0, 0, 2]).is_err(),
+            "EAP length below 4"
+        );
         assert!(parse(&[2, 3, 0, 4, 2, 0, 0, 4]).is_err(), "key too short");
     }
 
     #[test]
     fn identities_say_what_they_reveal() {
-        assert_eq!(identity_kind(b"anonymous@clinic.example"), Identity::Anonymous);
+        assert_eq!(
+            identity_kind(b"anonymous@clinic.example"),
+            Identity::Anonymous
+        );
         assert_eq!(identity_kind(b"@clinic.example"), Identity::Anonymous);
         assert_eq!(identity_kind(b""), Identity::Anonymous);
         assert_eq!(identity_kind(b"dr.jones@clinic.example"), Identity::User);

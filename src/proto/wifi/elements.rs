@@ -300,7 +300,10 @@ mod tests {
         assert!(version_only.pairwise.has(CIPHER_CCMP) && version_only.akms.has(1));
         // Cut inside the AKM list: the count promises more than is there.
         let cut = rsn(&full[2..full.len() - 4]).unwrap();
-        assert!(cut.akms.is_empty(), "a count beyond the element is not read");
+        assert!(
+            cut.akms.is_empty(),
+            "a count beyond the element is not read"
+        );
         for end in [2, 6, 12, 14, 22] {
             assert!(rsn(&full[2..2 + end]).is_some(), "cut at {end}");
         }
@@ -335,7 +338,13 @@ mod tests {
         let rsne = build::rsne(&[4], &[8], 0x00c0);
         body.extend(build::vendor(WFA, 0x29, &rsne[2..]));
         let s = announcement(&body, true).security;
-        assert_eq!(s.wps, Some(Wps { configured: true, locked: true }));
+        assert_eq!(
+            s.wps,
+            Some(Wps {
+                configured: true,
+                locked: true
+            })
+        );
         assert_eq!(s.owe_twin, Some([2, 0, 0, 0, 0, 9]));
         assert!(s.sae_h2e && !s.sae_pk);
         assert!(s.overrides[0].unwrap().akms.has(8));

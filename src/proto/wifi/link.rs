@@ -8,11 +8,11 @@
 
 use crate::source::LinkType;
 
-pub const IEEE802_11: LinkType = LinkType(105);
-pub const PRISM: LinkType = LinkType(119);
-pub const RADIOTAP: LinkType = LinkType(127);
-pub const AVS: LinkType = LinkType(163);
-pub const PPI: LinkType = LinkType(192);
+const IEEE802_11: LinkType = LinkType::IEEE802_11;
+const PRISM: LinkType = LinkType::PRISM;
+const RADIOTAP: LinkType = LinkType::RADIOTAP;
+const AVS: LinkType = LinkType::AVS;
+const PPI: LinkType = LinkType::PPI;
 
 /// Whether frames of this link type are 802.11 MAC frames behind a header.
 pub fn is_wireless(link: LinkType) -> bool {
@@ -259,7 +259,10 @@ mod tests {
         assert_eq!(radio.signal_dbm, Some(-41));
         // Without the flag the last four bytes stay, even when they are a CRC.
         let unflagged = build::radiotap(&build::with_fcs(FRAME), false, None, None);
-        assert_eq!(mac_frame(RADIOTAP, &unflagged).unwrap().frame.len(), FRAME.len() + 4);
+        assert_eq!(
+            mac_frame(RADIOTAP, &unflagged).unwrap().frame.len(),
+            FRAME.len() + 4
+        );
     }
 
     #[test]

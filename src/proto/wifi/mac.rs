@@ -237,13 +237,19 @@ mod tests {
     fn addresses_follow_the_ds_bits() {
         let up = build::data(AP, STA, true, &[]);
         let h = Header::parse(&up, false).unwrap();
-        assert_eq!((h.kind, h.bssid(), h.station()), (Kind::Data, Some(AP), Some(STA)));
+        assert_eq!(
+            (h.kind, h.bssid(), h.station()),
+            (Kind::Data, Some(AP), Some(STA))
+        );
         let down = build::data(AP, STA, false, &[]);
         let h = Header::parse(&down, false).unwrap();
         assert_eq!((h.bssid(), h.station()), (Some(AP), Some(STA)));
         let beacon = build::management(subtype::BEACON, BROADCAST, AP, AP, &[0; 12]);
         let h = Header::parse(&beacon, false).unwrap();
-        assert_eq!((h.kind, h.subtype, h.bssid()), (Kind::Management, 8, Some(AP)));
+        assert_eq!(
+            (h.kind, h.subtype, h.bssid()),
+            (Kind::Management, 8, Some(AP))
+        );
         assert_eq!(h.body.len(), 12);
     }
 

@@ -65,7 +65,11 @@ impl Deauths {
             None => self.protected += 1,
         }
         let (count, last) = self.burst;
-        self.burst = if at.ts - last > SECOND { (1, at.ts) } else { (count + 1, at.ts) };
+        self.burst = if at.ts - last > SECOND {
+            (1, at.ts)
+        } else {
+            (count + 1, at.ts)
+        };
         let (count, start) = self.window;
         self.window = if at.ts - start > 10 * SECOND {
             (1, at.ts)
@@ -295,7 +299,9 @@ impl Wireless {
                 }
                 let a = announcement(&body[12..], caps & 0x0010 != 0);
                 let beacon = h.subtype == subtype::BEACON;
-                let Some(n) = self.network(bssid, at) else { return };
+                let Some(n) = self.network(bssid, at) else {
+                    return;
+                };
                 if beacon {
                     n.beacons += 1;
                 } else {
@@ -338,7 +344,11 @@ impl Wireless {
                 n.announced = Some(n.announced.map_or((at, at), |(first, _)| (first, at)));
             }
             subtype::ASSOC_REQUEST | subtype::REASSOC_REQUEST => {
-                let skip = if h.subtype == subtype::ASSOC_REQUEST { 4 } else { 10 };
+                let skip = if h.subtype == subtype::ASSOC_REQUEST {
+                    4
+                } else {
+                    10
+                };
                 let Some(elements) = body.get(skip..) else {
                     self.counts.malformed += 1;
                     return;
@@ -447,7 +457,9 @@ impl Wireless {
             self.counts.malformed += 1;
             return;
         };
-        let Some(n) = self.network(bssid, at) else { return };
+        let Some(n) = self.network(bssid, at) else {
+            return;
+        };
         match frame {
             Eapol::Eap(_) => {
                 n.eap.get_or_insert(at);
@@ -464,9 +476,10 @@ impl Wireless {
             Eapol::Key(k) => {
                 if let Some(m) = k.message {
                     let bit = 1u8 << (m - 1);
-                    c.handshake = Some(c.handshake.map_or((bit, at, at), |(bits, first, _)| {
-                        (bits | bit, first, at)
-                    }));
+                    c.handshake = Some(
+                        c.handshake
+                            .map_or((bit, at, at), |(bits, first, _)| (bits | bit, first, at)),
+                    );
                 }
                 if k.pmkid {
                     c.pmkid.get_or_insert(at);
@@ -480,7 +493,11 @@ impl Wireless {
     /// Records an IP address a station used (from the IP engine).
     pub fn address(&mut self, station: Mac, ip: IpAddr) {
         if let Some(&i) = self.client_index.get(&station) {
-            crate::proto::record::push_unique_value(&mut self.clients[i].addresses, ip, MAX_ADDRESSES);
+            crate::proto::record::push_unique_value(
+                &mut self.clients[i].addresses,
+                ip,
+                MAX_ADDRESSES,
+            );
         }
     }
 }
@@ -573,6 +590,8 @@ pub struct NetworkRecord {
     pub frequency_mhz: Option<u16>,
     /// The weakest class the network offers (WIFI.md §4).
     pub class: &'static str,
+    /// The policy names this SSID as the clinic's (or names none).
+    pub clinic: bool,
     /// `observed` (from beacons or probe responses) or `inferred`.
     pub confidence: &'static str,
     /// Why an inferred class is what it is.
@@ -761,21 +780,57 @@ impl Network {
             return (classify::classify(s), "observed", None);
         }
         let (class, why) = if let Some(at) = self.eap {
-            (Class::Wpa2Enterprise, format!("EAP exchanged (frame {})", at.packet))
+            (
+                Class::Wpa2Enterprise,
+                format!("EAP exchanged (frame {})", at.packet),
+            )
         } else if let Some((at, version)) = self.keys {
             match version {
-                1 => (Class::WpaPsk, format!("EAPOL-Key descriptor version 1, HMAC-MD5/RC4 (frame {})", at.packet)),
-                2 | 3 => (Class::Wpa2Psk, format!("EAPOL-Key without EAP, descriptor version {version} (frame {})", at.packet)),
-                _ => (Class::RsnUnknown, format!("EAPOL-Key with an AKM-defined descriptor (frame {})", at.packet)),
+                1 => (
+                    Class::WpaPsk,
+                    format!(
+                        "EAPOL-Key descriptor version 1, HMAC-MD5/RC4 (frame {})",
+                        at.packet
+                    ),
+                ),
+                2 | 3 => (
+                    Class::Wpa2Psk,
+                    format!(
+                        "EAPOL-Key without EAP, descriptor version {version} (frame {})",
+                        at.packet
+                    ),
+                ),
+                _ => (
+                    Class::RsnUnknown,
+                    format!(
+                        "EAPOL-Key with an AKM-defined descriptor (frame {})",
+                        at.packet
+                    ),
+                ),
             }
         } else if let Some(at) = self.sealed_wep.1 {
-            (Class::Wep, format!("protected data with a WEP header (frame {})", at.packet))
+            (
+                Class::Wep,
+                format!("protected data with a WEP header (frame {})", at.packet),
+            )
         } else if let Some(at) = self.sealed_rsn.1 {
-            (Class::RsnUnknown, format!("protected data with an RSN cipher header (frame {})", at.packet))
+            (
+                Class::RsnUnknown,
+                format!(
+                    "protected data with an RSN cipher header (frame {})",
+                    at.packet
+                ),
+            )
         } else if let Some((at, _)) = self.cleartext.1 {
-            (Class::Open, format!("unprotected data frames (frame {})", at.packet))
+            (
+                Class::Open,
+                format!("unprotected data frames (frame {})", at.packet),
+            )
         } else {
-            (Class::RsnUnknown, "no beacon, data or EAPOL frame of this network".to_string())
+            (
+                Class::RsnUnknown,
+                "no beacon, data or EAPOL frame of this network".to_string(),
+            )
         };
         (
             Classification {
@@ -796,11 +851,25 @@ impl Network {
         let mut akms = Vec::new();
         let mut pairwise = Vec::new();
         let mut group = Vec::new();
-        for r in s.rsn.iter().chain(s.wpa.iter()).chain(s.overrides.iter().flatten()) {
+        for r in s
+            .rsn
+            .iter()
+            .chain(s.wpa.iter())
+            .chain(s.overrides.iter().flatten())
+        {
             for list in [
-                (&mut akms, classify::suite_names(&r.akms, classify::akm_name)),
-                (&mut pairwise, classify::suite_names(&r.pairwise, classify::cipher_name)),
-                (&mut group, classify::suite_names(&r.group, classify::cipher_name)),
+                (
+                    &mut akms,
+                    classify::suite_names(&r.akms, classify::akm_name),
+                ),
+                (
+                    &mut pairwise,
+                    classify::suite_names(&r.pairwise, classify::cipher_name),
+                ),
+                (
+                    &mut group,
+                    classify::suite_names(&r.group, classify::cipher_name),
+                ),
             ] {
                 for name in list.1 {
                     if !list.0.contains(&name) {
@@ -817,6 +886,7 @@ impl Network {
             channel: self.channel,
             frequency_mhz: self.frequency,
             class: c.class.name(),
+            clinic: false,
             confidence,
             inferred_from,
             offered: c.offered.iter().map(|c| c.name()).collect(),
@@ -855,7 +925,10 @@ impl Network {
                 })
                 .collect(),
             clients,
-            unprotected_data: self.cleartext.1.map(|(a, b)| Frames::of(a, b, self.cleartext.0)),
+            unprotected_data: self
+                .cleartext
+                .1
+                .map(|(a, b)| Frames::of(a, b, self.cleartext.0)),
             protected_data: self.sealed_rsn.0 + self.sealed_wep.0,
             wep_data: self.sealed_wep.0,
             deauthentications: DeauthRecord {
@@ -867,7 +940,11 @@ impl Network {
                     .iter()
                     .map(|(code, n)| (format!("{code} ({})", reason_name(*code)), *n))
                     .collect(),
-                floods: d.floods.iter().map(|(a, b, n)| Frames::of(*a, *b, *n)).collect(),
+                floods: d
+                    .floods
+                    .iter()
+                    .map(|(a, b, n)| Frames::of(*a, *b, *n))
+                    .collect(),
                 floods_not_listed: d.floods_not_listed,
             },
             signal_dbm: self.signal.map(|(lo, hi)| [lo, hi]),
@@ -884,18 +961,24 @@ impl Client {
             bssid: self.bssid.as_ref().map(mac::mac_text),
             ssid,
             associated_packet: self.associated.map(|a| a.packet),
-            akms: chosen.map_or_else(Vec::new, |r| classify::suite_names(&r.akms, classify::akm_name)),
-            pairwise_ciphers: chosen
-                .map_or_else(Vec::new, |r| classify::suite_names(&r.pairwise, classify::cipher_name)),
+            akms: chosen.map_or_else(Vec::new, |r| {
+                classify::suite_names(&r.akms, classify::akm_name)
+            }),
+            pairwise_ciphers: chosen.map_or_else(Vec::new, |r| {
+                classify::suite_names(&r.pairwise, classify::cipher_name)
+            }),
             pmf: chosen.map(|r| Pmf::of(r).name()),
             authentication: self.authentication.map(authentication_name),
             eap: self.eap.as_ref().map(|e| EapRecord {
                 identity: e.identity.as_ref().map(|(id, _)| escaped(id)),
-                identity_kind: e.identity.as_ref().map(|(id, _)| match eapol::identity_kind(id) {
-                    Identity::Anonymous => "anonymous",
-                    Identity::Imsi => "imsi",
-                    Identity::User => "user",
-                }),
+                identity_kind: e
+                    .identity
+                    .as_ref()
+                    .map(|(id, _)| match eapol::identity_kind(id) {
+                        Identity::Anonymous => "anonymous",
+                        Identity::Imsi => "imsi",
+                        Identity::User => "user",
+                    }),
                 identity_packet: e.identity.as_ref().map(|(_, at)| at.packet),
                 methods: e
                     .methods
@@ -907,7 +990,9 @@ impl Client {
                         timestamp: Timestamp(at.ts),
                     })
                     .collect(),
-                outcome: e.outcome.map(|(ok, _)| if ok { "success" } else { "failure" }),
+                outcome: e
+                    .outcome
+                    .map(|(ok, _)| if ok { "success" } else { "failure" }),
                 outcome_packet: e.outcome.map(|(_, at)| at.packet),
             }),
             handshake: self.handshake.map(|(bits, first, last)| HandshakeRecord {
@@ -941,7 +1026,9 @@ impl Wireless {
             .iter()
             // A BSSID only ever named by a station's frames (an IBSS, a
             // station mistaken for an AP) with nothing to say is left out.
-            .filter(|n| n.security.is_some() || members.contains_key(&n.bssid) || n.deauths.frames > 0)
+            .filter(|n| {
+                n.security.is_some() || members.contains_key(&n.bssid) || n.deauths.frames > 0
+            })
             .map(|n| n.record(members.get(&n.bssid).copied().unwrap_or(0)))
             .collect();
         networks.sort_by(|a, b| a.bssid.cmp(&b.bssid));
@@ -991,12 +1078,22 @@ mod tests {
     #[test]
     fn a_class_is_inferred_from_eap_when_no_beacon_was_captured() {
         let mut w = Wireless::default();
-        let id = build::data(AP, STA, true, &build::snap(0x888e, &build::eap(2, Some(1), b"nurse7@clinic.example")));
+        let id = build::data(
+            AP,
+            STA,
+            true,
+            &build::snap(0x888e, &build::eap(2, Some(1), b"nurse7@clinic.example")),
+        );
         feed(&mut w, &[id]);
         let r = w.report();
         let n = &r.networks[0];
         assert_eq!((n.class, n.confidence), ("wpa2-enterprise", "inferred"));
-        assert!(n.inferred_from.as_deref().unwrap().contains("EAP exchanged (frame 1)"));
+        assert!(
+            n.inferred_from
+                .as_deref()
+                .unwrap()
+                .contains("EAP exchanged (frame 1)")
+        );
         let eap = r.clients[0].eap.as_ref().unwrap();
         assert_eq!(eap.identity.as_deref(), Some("nurse7@clinic.example"));
         assert_eq!(eap.identity_kind, Some("user"));
@@ -1017,8 +1114,14 @@ mod tests {
         }
         let r = w.report();
         let d = &r.networks[0].deauthentications;
-        assert_eq!((d.frames, d.broadcast, d.protected), (1_000_000, 1_000_000, 0));
-        assert_eq!(d.reasons["7 (class 3 frame from nonassociated station)"], 1_000_000);
+        assert_eq!(
+            (d.frames, d.broadcast, d.protected),
+            (1_000_000, 1_000_000, 0)
+        );
+        assert_eq!(
+            d.reasons["7 (class 3 frame from nonassociated station)"],
+            1_000_000
+        );
         assert_eq!(d.floods.len(), 10, "one flood per burst");
         assert_eq!(d.floods[0].first_packet, 11);
         assert!(r.clients.is_empty());
