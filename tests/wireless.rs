@@ -10,7 +10,6 @@ mod common;
 
 use common::*;
 use teleprobe::proto::wifi::build;
-use teleprobe::proto::wifi::mac::BROADCAST;
 
 const PSK_AP: [u8; 6] = [0x00, 0x1a, 0x2b, 0x00, 0x00, 0x01];
 const TWIN_AP: [u8; 6] = [0x00, 0x1a, 0x2b, 0x00, 0x00, 0x02];

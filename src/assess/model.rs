@@ -237,6 +237,23 @@ pub struct Evidence {
     pub detail: String,
 }
 
+impl Evidence {
+    /// Where to look, for people: "flow 3, packets 7–46", or for the
+    /// wireless layer, which has no IP flow (flow 0), "802.11 frames 7–46".
+    pub fn place(&self) -> String {
+        let frames = if self.first_packet == self.last_packet {
+            self.first_packet.to_string()
+        } else {
+            format!("{}–{}", self.first_packet, self.last_packet)
+        };
+        if self.flow == 0 {
+            format!("802.11 frame(s) {frames}")
+        } else {
+            format!("flow {}, packets {frames}", self.flow)
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Summary {
     /// Number of findings per severity (all five keys present).

@@ -237,6 +237,9 @@ pub fn render(report: &Report) -> String {
         }
         let _ = write!(out, "</table>");
     }
+    if !report.wireless.is_empty() {
+        wireless_tables(&mut out, report);
+    }
     let contacted: Vec<_> = super::markdown::merely_contacted(report).collect();
     if !contacted.is_empty() {
         let _ = write!(
@@ -325,16 +328,7 @@ pub fn render(report: &Report) -> String {
         let _ = write!(out, "{}", sequence_svg(call, flows));
         let _ = write!(out, "<ol>");
         for step in &call.reasoning {
-            let refs: Vec<String> = step
-                .evidence
-                .iter()
-                .map(|e| {
-                    format!(
-                        "flow {} packets {}–{}",
-                        e.flow, e.first_packet, e.last_packet
-                    )
-                })
-                .collect();
+            let refs: Vec<String> = step.evidence.iter().map(|e| e.place()).collect();
             let _ = write!(
                 out,
                 "<li>{}{}</li>",
@@ -366,14 +360,7 @@ pub fn render(report: &Report) -> String {
             esc(f.remedy)
         );
         for e in &f.evidence {
-            let _ = write!(
-                out,
-                "<li>flow {}, packets {}–{}: {}</li>",
-                e.flow,
-                e.first_packet,
-                e.last_packet,
-                esc(&e.detail)
-            );
+            let _ = write!(out, "<li>{}: {}</li>", esc(&e.place()), esc(&e.detail));
         }
         let _ = write!(out, "</ul></div>");
     }
@@ -389,4 +376,52 @@ pub fn render(report: &Report) -> String {
         "<li>anything outside this capture's time window and capture point</li></ul></body></html>"
     );
     out
+}
+
+/// The "Wireless networks" and "Wireless clients" tables; open and WEP
+/// networks are marked critical.
+fn wireless_tables(out: &mut String, report: &Report) {
+    use super::wireless::{CLIENT_COLUMNS, NETWORK_COLUMNS, client_row, network_row};
+    let head = |columns: &[&str]| {
+        columns
+            .iter()
+            .map(|c| format!("<th>{}</th>", esc(c)))
+            .collect::<String>()
+    };
+    let _ = write!(
+        out,
+        "<h2>Wireless networks</h2><table><tr>{}</tr>",
+        head(&NETWORK_COLUMNS)
+    );
+    for n in &report.wireless.networks {
+        let row = network_row(report, n);
+        let cells: String = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i == 1 && matches!(n.class, "open" | "wep") {
+                    format!("<td><b class=\"critical\">{}</b></td>", esc(c))
+                } else {
+                    format!("<td>{}</td>", esc(c))
+                }
+            })
+            .collect();
+        let _ = write!(out, "<tr>{cells}</tr>");
+    }
+    let _ = write!(out, "</table>");
+    if !report.wireless.clients.is_empty() {
+        let _ = write!(
+            out,
+            "<h3>Wireless clients</h3><table><tr>{}</tr>",
+            head(&CLIENT_COLUMNS)
+        );
+        for c in &report.wireless.clients {
+            let cells: String = client_row(report, c)
+                .iter()
+                .map(|c| format!("<td>{}</td>", esc(c)))
+                .collect();
+            let _ = write!(out, "<tr>{cells}</tr>");
+        }
+        let _ = write!(out, "</table>");
+    }
 }

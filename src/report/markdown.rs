@@ -245,6 +245,9 @@ pub fn render(report: &Report) -> String {
             v.seen_by.first().map(String::as_str).unwrap_or("")
         );
     }
+    if !report.wireless.is_empty() {
+        wireless_tables(&mut out, report);
+    }
     let severe: Vec<_> = report
         .findings
         .iter()
@@ -315,16 +318,7 @@ pub fn render(report: &Report) -> String {
         }
         let _ = writeln!(out, "```\n\nReasoning:\n");
         for (i, step) in call.reasoning.iter().enumerate() {
-            let refs: Vec<String> = step
-                .evidence
-                .iter()
-                .map(|e| {
-                    format!(
-                        "flow {} packets {}-{}",
-                        e.flow, e.first_packet, e.last_packet
-                    )
-                })
-                .collect();
+            let refs: Vec<String> = step.evidence.iter().map(|e| e.place()).collect();
             let _ = writeln!(
                 out,
                 "{}. {}{}",
@@ -359,10 +353,8 @@ pub fn render(report: &Report) -> String {
         for e in &f.evidence {
             let _ = writeln!(
                 out,
-                "- Evidence: flow {}, packets {}–{} ({} → {}): {}",
-                e.flow,
-                e.first_packet,
-                e.last_packet,
+                "- Evidence: {} ({} → {}): {}",
+                e.place(),
                 e.first_timestamp,
                 e.last_timestamp,
                 e.detail
@@ -387,4 +379,25 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(out, "- {l}");
     }
     out
+}
+
+/// The "Wireless networks" and "Wireless clients" tables.
+fn wireless_tables(out: &mut String, report: &Report) {
+    use super::wireless::{CLIENT_COLUMNS, NETWORK_COLUMNS, client_row, network_row};
+    let _ = writeln!(out, "\n## Wireless networks\n");
+    let _ = writeln!(out, "| {} |", NETWORK_COLUMNS.join(" | "));
+    let _ = writeln!(out, "|{}", "---|".repeat(NETWORK_COLUMNS.len()));
+    for n in &report.wireless.networks {
+        let row = network_row(report, n).map(|c| cell(&c));
+        let _ = writeln!(out, "| {} |", row.join(" | "));
+    }
+    if !report.wireless.clients.is_empty() {
+        let _ = writeln!(out, "\n### Wireless clients\n");
+        let _ = writeln!(out, "| {} |", CLIENT_COLUMNS.join(" | "));
+        let _ = writeln!(out, "|{}", "---|".repeat(CLIENT_COLUMNS.len()));
+        for c in &report.wireless.clients {
+            let row = client_row(report, c).map(|c| cell(&c));
+            let _ = writeln!(out, "| {} |", row.join(" | "));
+        }
+    }
 }

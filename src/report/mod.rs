@@ -10,3 +10,4 @@ pub mod store;
 pub mod summary;
 #[cfg(feature = "tables")]
 pub mod tables;
+pub mod wireless;

@@ -149,10 +149,8 @@ fn findings(out: &mut String, report: &Report) {
             let more = f.evidence.len() as u64 - 1 + f.more_evidence;
             let _ = writeln!(
                 out,
-                "         flow #{} packets {}-{}: {}{}",
-                e.flow,
-                e.first_packet,
-                e.last_packet,
+                "         {}: {}{}",
+                e.place(),
                 e.detail,
                 if more > 0 {
                     format!(" (+{more} more)")
@@ -169,6 +167,35 @@ fn findings(out: &mut String, report: &Report) {
             let _ = writeln!(
                 out,
                 "{name}: {baa}\n    calls {calls}; messaging sessions {messaging}; servers {servers}"
+            );
+        }
+    }
+    if !report.wireless.is_empty() {
+        let _ = writeln!(out, "\n== Wireless networks");
+        for n in &report.wireless.networks {
+            let [name, class, pmf, airodump, channel, clients, findings] =
+                super::wireless::network_row(report, n);
+            let _ = writeln!(
+                out,
+                "{name}: {class}\n    PMF {pmf}; {airodump}; channel {channel}; clients {clients}{}",
+                if findings.is_empty() {
+                    String::new()
+                } else {
+                    format!("; findings: {findings}")
+                }
+            );
+        }
+        for c in &report.wireless.clients {
+            let [station, network, chose, eap, handshake, findings] =
+                super::wireless::client_row(report, c);
+            let _ = writeln!(
+                out,
+                "  station {station} on {network}: chose {chose}; EAP {eap}; handshake {handshake}{}",
+                if findings.is_empty() {
+                    String::new()
+                } else {
+                    format!("; findings: {findings}")
+                }
             );
         }
     }

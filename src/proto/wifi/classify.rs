@@ -372,9 +372,6 @@ pub fn airodump(s: &Security) -> String {
             auth.push(name);
         }
     }
-    if enc == ["OPN"] {
-        auth.push("OPN");
-    }
     [enc.join(" "), cipher.join(" "), auth.join(" ")]
         .into_iter()
         .filter(|c| !c.is_empty())
@@ -419,6 +416,7 @@ mod tests {
     fn row_2_wep() {
         assert_eq!(classify_body(true, &[]).class, Class::Wep);
         assert_eq!(airodump(&announcement(&[], true).security), "WEP, WEP");
+        assert_eq!(airodump(&announcement(&[], false).security), "OPN");
     }
 
     #[test]

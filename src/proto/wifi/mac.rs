@@ -124,11 +124,11 @@ impl<'a> Header<'a> {
         self.flags & 0x08 != 0
     }
 
-    fn to_ds(&self) -> bool {
+    fn towards_ap(&self) -> bool {
         self.flags & 0x01 != 0
     }
 
-    fn from_ds(&self) -> bool {
+    fn leaving_ap(&self) -> bool {
         self.flags & 0x02 != 0
     }
 
@@ -141,7 +141,7 @@ impl<'a> Header<'a> {
     /// in management frames, A1 towards the AP, A2 from it; none in the
     /// four-address frames of a WDS or mesh.
     pub fn bssid(&self) -> Option<Mac> {
-        match (self.to_ds(), self.from_ds()) {
+        match (self.towards_ap(), self.leaving_ap()) {
             (false, false) => Some(self.addr3),
             (true, false) => Some(self.addr1),
             (false, true) => Some(self.addr2),
@@ -152,7 +152,7 @@ impl<'a> Header<'a> {
     /// The station on the far side of the AP: the sender towards the AP,
     /// the receiver from it. `None` when it is a group address.
     pub fn station(&self) -> Option<Mac> {
-        let station = match (self.to_ds(), self.from_ds()) {
+        let station = match (self.towards_ap(), self.leaving_ap()) {
             (true, false) => self.addr2,
             (false, true) => self.addr1,
             (false, false) if self.addr2 != self.addr3 => self.addr2,

@@ -313,22 +313,21 @@ impl Wireless {
                 n.frequency = radio.frequency_mhz.or(n.frequency);
                 n.channel = a.channel.or(n.channel);
                 match a.ssid {
-                    Some(ssid) if !ssid.is_empty() && ssid.iter().any(|&b| b != 0) => {
-                        if n.ssid.as_deref() != Some(ssid) {
-                            if n.ssid.is_none() {
-                                n.ssid = Some(ssid.to_vec());
-                            } else if !beacon
-                                && n.answered.len() < MAX_ANSWERED
-                                && !n.answered.iter().any(|s| s == ssid)
-                            {
-                                // One BSSID answering for other SSIDs:
-                                // karma/mana behaviour.
-                                n.answered.push(ssid.to_vec());
-                            }
-                        }
+                    Some(ssid) if ssid.is_empty() || ssid.iter().all(|&b| b == 0) => {
+                        n.hidden |= beacon;
                     }
-                    _ if beacon => n.hidden = true,
-                    _ => {}
+                    None => n.hidden |= beacon,
+                    Some(ssid) if n.ssid.is_none() => n.ssid = Some(ssid.to_vec()),
+                    // One BSSID answering probes for other SSIDs: karma/mana.
+                    Some(ssid)
+                        if !beacon
+                            && n.ssid.as_deref() != Some(ssid)
+                            && n.answered.len() < MAX_ANSWERED
+                            && !n.answered.iter().any(|s| s == ssid) =>
+                    {
+                        n.answered.push(ssid.to_vec());
+                    }
+                    Some(_) => {}
                 }
                 if n.security.as_ref() != Some(&a.security) {
                     let class = classify::classify(&a.security).class;
@@ -504,18 +503,16 @@ impl Wireless {
 
 fn eap(state: &mut EapState, e: Eap<'_>, at: Mark) {
     match (e.code, e.method) {
-        (eapol::EAP_RESPONSE, Some(eapol::EAP_IDENTITY)) => {
-            if state.identity.is_none() {
-                let identity = &e.data[..e.data.len().min(MAX_IDENTITY)];
-                state.identity = Some((identity.to_vec(), at));
-            }
+        (eapol::EAP_RESPONSE, Some(eapol::EAP_IDENTITY)) if state.identity.is_none() => {
+            let identity = &e.data[..e.data.len().min(MAX_IDENTITY)];
+            state.identity = Some((identity.to_vec(), at));
         }
         (eapol::EAP_REQUEST | eapol::EAP_RESPONSE, Some(m))
-            if m != eapol::EAP_IDENTITY && m != eapol::EAP_NAK && m != 2 =>
+            if !matches!(m, eapol::EAP_IDENTITY | eapol::EAP_NAK | 2)
+                && state.methods.len() < 8
+                && !state.methods.iter().any(|(n, _)| *n == m) =>
         {
-            if state.methods.len() < 8 && !state.methods.iter().any(|(n, _)| *n == m) {
-                state.methods.push((m, at));
-            }
+            state.methods.push((m, at));
         }
         (eapol::EAP_SUCCESS, _) => state.outcome = Some((true, at)),
         (eapol::EAP_FAILURE, _) => state.outcome = Some((false, at)),
@@ -759,6 +756,18 @@ pub fn reason_name(code: u16) -> &'static str {
     }
 }
 
+/// The channel number of a centre frequency (2.4, 5 and 6 GHz bands).
+fn channel_of(mhz: u16) -> Option<u8> {
+    let channel = match mhz {
+        2484 => 14,
+        2412..=2472 => (mhz - 2407) / 5,
+        5000..=5895 => (mhz - 5000) / 5,
+        5955..=7115 => (mhz - 5950) / 5,
+        _ => return None,
+    };
+    u8::try_from(channel).ok()
+}
+
 fn authentication_name(algorithm: u16) -> &'static str {
     match algorithm {
         0 => "open-system",
@@ -883,7 +892,7 @@ impl Network {
             bssid: mac::mac_text(&self.bssid),
             ssid: self.ssid.as_deref().map(escaped),
             hidden: self.hidden,
-            channel: self.channel,
+            channel: self.channel.or(self.frequency.and_then(channel_of)),
             frequency_mhz: self.frequency,
             class: c.class.name(),
             clinic: false,

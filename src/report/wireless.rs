@@ -1,0 +1,112 @@
+//! The "Wireless networks" and "Wireless clients" rows every human report
+//! shows (text summary, Markdown, HTML, TUI): one row per network (class,
+//! PMF, clients, findings) and per client, built once here so the formats
+//! cannot disagree. Reads the redacted report only.
+
+use super::model::{ClientRecord, NetworkRecord, Report};
+
+/// A network as people name it: SSID (BSSID).
+pub fn network_name(n: &NetworkRecord) -> String {
+    format!("{} ({})", n.ssid.as_deref().unwrap_or("<hidden>"), n.bssid)
+}
+
+/// The finding ids whose subject names `who`.
+fn findings_about(report: &Report, who: &str) -> String {
+    let mut ids: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.subject.contains(who))
+        .map(|f| f.id.name())
+        .collect();
+    ids.dedup();
+    ids.join(", ")
+}
+
+pub const NETWORK_COLUMNS: [&str; 7] = [
+    "network", "class", "PMF", "airodump", "channel", "clients", "findings",
+];
+
+pub fn network_row(report: &Report, n: &NetworkRecord) -> [String; 7] {
+    let mut class = n.class.to_string();
+    if !n.modifiers.is_empty() {
+        class += &format!(" +{}", n.modifiers.join(" +"));
+    }
+    if n.confidence != "observed" {
+        class += &format!(
+            " (inferred: {})",
+            n.inferred_from.as_deref().unwrap_or("frames")
+        );
+    }
+    [
+        network_name(n),
+        class,
+        n.pmf.unwrap_or("-").to_string(),
+        if n.airodump.is_empty() {
+            "-".into()
+        } else {
+            n.airodump.clone()
+        },
+        n.channel.map_or("-".into(), |c| c.to_string()),
+        n.clients.to_string(),
+        findings_about(report, &n.bssid),
+    ]
+}
+
+pub const CLIENT_COLUMNS: [&str; 6] = [
+    "station",
+    "network",
+    "chose",
+    "EAP",
+    "handshake",
+    "findings",
+];
+
+pub fn client_row(report: &Report, c: &ClientRecord) -> [String; 6] {
+    let network = match (&c.ssid, &c.bssid) {
+        (Some(s), Some(b)) => format!("{s} ({b})"),
+        (None, Some(b)) => b.clone(),
+        _ => "-".into(),
+    };
+    let eap = c.eap.as_ref().map_or("-".into(), |e| {
+        let methods: Vec<&str> = e.methods.iter().map(|m| m.method).collect();
+        format!(
+            "{}{}{}",
+            e.identity
+                .as_deref()
+                .map_or(String::new(), |i| format!("identity {i}; ")),
+            if methods.is_empty() {
+                "no method seen".into()
+            } else {
+                methods.join(", ")
+            },
+            e.outcome.map_or(String::new(), |o| format!("; {o}"))
+        )
+    });
+    let handshake = c.handshake.as_ref().map_or("-".into(), |h| {
+        format!(
+            "messages {}{}",
+            h.messages
+                .iter()
+                .map(u8::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            if h.pmkid_packet.is_some() {
+                " + PMKID"
+            } else {
+                ""
+            }
+        )
+    });
+    [
+        c.mac.clone(),
+        network,
+        if c.akms.is_empty() {
+            "-".into()
+        } else {
+            c.akms.join(", ")
+        },
+        eap,
+        handshake,
+        findings_about(report, &c.mac),
+    ]
+}
