@@ -11,9 +11,7 @@ fn main() -> std::io::Result<()> {
         .unwrap_or_else(|| "captures/wifi-clinic.pcap".to_string());
     let mut bytes = Vec::new();
     // pcap header: magic, version 2.4, zone, sigfigs, snaplen, link type.
-    for word in [0xa1b2_c3d4u32] {
-        bytes.extend_from_slice(&word.to_le_bytes());
-    }
+    bytes.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     bytes.extend_from_slice(&2u16.to_le_bytes());
     bytes.extend_from_slice(&4u16.to_le_bytes());
     for word in [0u32, 0, 65_535, 127] {
