@@ -11,6 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use teleprobe::decode::{Outcome, Reassembler, Transport, decode};
+use teleprobe::engine::{PACKED_WIRED, PACKED_WIRELESS};
 use teleprobe::proto::demux::{Demux, classify};
 use teleprobe::source::{LinkType, read_all};
 
@@ -46,14 +47,14 @@ fn target_of(udp: bool, ports: (u16, u16), payload: &[u8]) -> Option<&'static st
 
 /// The engine target's framing: a link selector byte, then frames of at
 /// most 255 bytes, each after its length byte.
-fn engine_input(link: LinkType, frames: &[&[u8]]) -> Option<Vec<u8>> {
-    let selector = match link {
-        LinkType::ETHERNET => 0,
-        LinkType::RAW => 1,
-        LinkType::LINUX_SLL => 2,
-        LinkType::LINUX_SLL2 => 3,
-        LinkType::NULL => 4,
-        _ => return None,
+fn engine_input(link: LinkType, frames: &[&[u8]]) -> Option<(&'static str, Vec<u8>)> {
+    let (target, selector) = if let Some(i) = PACKED_WIRED.iter().position(|l| *l == link) {
+        ("engine", i as u8)
+    } else {
+        (
+            "wifi",
+            PACKED_WIRELESS.iter().position(|l| *l == link)? as u8,
+        )
     };
     let mut out = vec![selector];
     for f in frames {
@@ -64,7 +65,7 @@ fn engine_input(link: LinkType, frames: &[&[u8]]) -> Option<Vec<u8>> {
             break;
         }
     }
-    Some(out)
+    Some((target, out))
 }
 
 fn main() {
@@ -91,8 +92,8 @@ fn main() {
         };
         let frames: Vec<&[u8]> = packets.iter().take(40).map(|p| &p.data[..]).collect();
         if let Some(first) = packets.first() {
-            if let Some(input) = engine_input(first.link, &frames) {
-                add("engine", input);
+            if let Some((target, input)) = engine_input(first.link, &frames) {
+                add(target, input);
             }
         }
         let mut pool = Reassembler::new();

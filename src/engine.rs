@@ -418,22 +418,32 @@ fn ip_packet(
     Some((flow.id, telehealth))
 }
 
+/// Link types of the `engine` fuzz target's packed frames (wired).
+pub const PACKED_WIRED: [LinkType; 5] = [
+    LinkType::ETHERNET,
+    LinkType::RAW,
+    LinkType::LINUX_SLL,
+    LinkType::LINUX_SLL2,
+    LinkType::NULL,
+];
+
+/// Link types of the `wifi` fuzz target's packed frames.
+pub const PACKED_WIRELESS: [LinkType; 5] = [
+    LinkType::IEEE802_11,
+    LinkType::PRISM,
+    LinkType::RADIOTAP,
+    LinkType::AVS,
+    LinkType::PPI,
+];
+
 /// Runs the engine over frames packed in one byte string, the form the
-/// `engine` fuzz target and its regression tests feed: the first byte
-/// picks the link type, then each frame follows its one-byte length.
-/// Returns the flows that ended.
-pub fn run_packed_frames(data: &[u8]) -> Vec<FlowRecord> {
-    use crate::source::{LinkType, RawPacket};
-    let links = [
-        LinkType::ETHERNET,
-        LinkType::RAW,
-        LinkType::LINUX_SLL,
-        LinkType::LINUX_SLL2,
-        LinkType::NULL,
-    ];
+/// `engine` and `wifi` fuzz targets and their regression tests feed: the
+/// first byte picks one of `links`, then each frame follows its one-byte
+/// length. Returns the flows that ended and what the 802.11 layer saw.
+pub fn run_packed_frames(links: &[LinkType], data: &[u8]) -> (Vec<FlowRecord>, WirelessReport) {
     let mut flows = Vec::new();
     let Some((&selector, mut rest)) = data.split_first() else {
-        return flows;
+        return (flows, WirelessReport::default());
     };
     let link = links[selector as usize % links.len()];
     let mut engine = Engine::new();
@@ -451,7 +461,7 @@ pub fn run_packed_frames(data: &[u8]) -> Vec<FlowRecord> {
         rest = next;
     }
     let _ = engine.finish(&mut flows);
-    flows
+    (flows, engine.wireless())
 }
 
 #[cfg(test)]

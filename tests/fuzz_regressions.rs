@@ -34,8 +34,25 @@ fn dns_inputs_that_crashed_the_parser() {
 #[test]
 fn engine_inputs_that_crashed_it() {
     for (name, bytes) in inputs("engine") {
-        let _ = teleprobe::engine::run_packed_frames(&bytes);
+        let _ = teleprobe::engine::run_packed_frames(&teleprobe::engine::PACKED_WIRED, &bytes);
         eprintln!("{name}: survived");
+    }
+}
+
+/// An SSID element of 255 bytes (an SSID is at most 32): the target's
+/// bound on SSID text failed; such an element is now no SSID.
+#[test]
+fn wifi_inputs_that_crashed_it() {
+    for (name, bytes) in inputs("wifi") {
+        let (_, wireless) =
+            teleprobe::engine::run_packed_frames(&teleprobe::engine::PACKED_WIRELESS, &bytes);
+        assert!(
+            wireless
+                .networks
+                .iter()
+                .all(|n| n.ssid.as_ref().is_none_or(|s| s.len() <= 32 * 4)),
+            "{name}"
+        );
     }
 }
 

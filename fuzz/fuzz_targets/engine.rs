@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = teleprobe::engine::run_packed_frames(data);
+    let _ = teleprobe::engine::run_packed_frames(&teleprobe::engine::PACKED_WIRED, data);
 });

@@ -230,10 +230,16 @@ pub fn announcement(body: &[u8], privacy: bool) -> Announcement<'_> {
         },
         ..Announcement::default()
     };
+    let mut ssid_seen = false;
     for (id, value) in elements(body) {
         let s = &mut a.security;
         match id {
-            SSID if a.ssid.is_none() => a.ssid = Some(value),
+            // The first SSID element only; one longer than 32 bytes
+            // (802.11-2020 §9.4.2.2) is no SSID.
+            SSID if !ssid_seen => {
+                ssid_seen = true;
+                a.ssid = (value.len() <= 32).then_some(value);
+            }
             DS_PARAMETER => a.channel = value.first().copied(),
             RSN => s.rsn = s.rsn.or(rsn(value)),
             MOBILITY_DOMAIN => s.mobility_domain = true,
@@ -324,6 +330,9 @@ mod tests {
         let mut body = build::element(SSID, b"clinic");
         body.extend(build::element(SSID, b"other"));
         body.extend(build::element(DS_PARAMETER, &[6]));
+        let mut long = build::element(SSID, &[b'x'; 33]);
+        long.extend(build::element(SSID, b"second"));
+        assert_eq!(announcement(&long, false).ssid, None, "33 bytes is no SSID");
         body.extend_from_slice(&[RSN, 40, 1, 0]);
         let a = announcement(&body, false);
         assert_eq!((a.ssid, a.channel), (Some(&b"clinic"[..]), Some(6)));
