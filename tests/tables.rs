@@ -121,3 +121,53 @@ fn csv_tables_are_written_owner_only() {
         2
     );
 }
+
+/// The wireless tables: one row per network and station of an 802.11
+/// capture, with the JSON report's class, PMF and findings; present and
+/// empty for a wired capture.
+#[test]
+fn networks_and_clients_tables_match_the_json_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let wifi = capture("wifi-clinic.pcap");
+    let report: serde_json::Value = serde_json::from_slice(&run_ok(&[
+        "analyze",
+        "--quiet",
+        "--json",
+        "--parquet",
+        dir.path().to_str().unwrap(),
+        wifi.to_str().unwrap(),
+    ]))
+    .unwrap();
+    let networks = teleprobe_tables::read_parquet(&dir.path().join("networks.parquet")).unwrap();
+    let json_networks = report["wireless"]["networks"].as_array().unwrap();
+    assert_eq!(networks.height(), json_networks.len());
+    assert_eq!(networks.height(), 3);
+    let bssid = networks.column("bssid").unwrap().str().unwrap();
+    let class = networks.column("class").unwrap().str().unwrap();
+    let findings = networks.column("findings").unwrap().str().unwrap();
+    for (i, n) in json_networks.iter().enumerate() {
+        assert_eq!(bssid.get(i), n["bssid"].as_str());
+        assert_eq!(class.get(i), n["class"].as_str());
+    }
+    let open = (0..3).find(|&i| class.get(i) == Some("open")).unwrap();
+    assert!(findings.get(open).unwrap().contains("wifi-open-network"));
+    assert!(!bssid.get(open).unwrap().contains("00:1a:2b"), "pseudonymised");
+    let clients = teleprobe_tables::read_parquet(&dir.path().join("clients.parquet")).unwrap();
+    assert_eq!(clients.height(), 4);
+    let pmkid = clients.column("pmkid").unwrap().bool().unwrap();
+    assert_eq!((0..4).filter(|&i| pmkid.get(i) == Some(true)).count(), 1);
+    let methods = clients.column("eap_methods").unwrap().str().unwrap();
+    assert!((0..4).any(|i| methods.get(i) == Some("MD5")));
+
+    let wired = tempfile::tempdir().unwrap();
+    run_ok(&[
+        "analyze",
+        "--quiet",
+        "--csv",
+        wired.path().to_str().unwrap(),
+        capture("dns.pcap").to_str().unwrap(),
+    ]);
+    let header = std::fs::read_to_string(wired.path().join("networks.csv")).unwrap();
+    assert!(header.starts_with("capture,sensor,bssid,ssid,class"));
+    assert_eq!(header.lines().count(), 1, "header only");
+}

@@ -10,7 +10,8 @@ use crate::facts::Encrypted;
 use crate::time::parse_rfc3339_micros;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
-use teleprobe_tables::{CallRow, FindingRow, FlowRow, Format};
+pub use teleprobe_tables::Rows;
+use teleprobe_tables::{CallRow, ClientRow, FindingRow, FlowRow, Format, NetworkRow};
 
 /// The fields of a `teleprobe.report/1` JSON report the tables use.
 #[derive(Deserialize)]
@@ -20,6 +21,80 @@ pub struct ReportView {
     flows: Vec<FlowView>,
     calls: Vec<CallView>,
     findings: Vec<FindingView>,
+    #[serde(default)]
+    wireless: WirelessView,
+}
+
+#[derive(Deserialize, Default)]
+struct WirelessView {
+    networks: Vec<NetworkView>,
+    clients: Vec<ClientView>,
+}
+
+#[derive(Deserialize)]
+struct FramesView {
+    first_timestamp: String,
+    last_timestamp: String,
+    count: u64,
+}
+
+#[derive(Deserialize)]
+struct DeauthView {
+    frames: u64,
+    floods: Vec<FramesView>,
+}
+
+#[derive(Deserialize)]
+struct NetworkView {
+    bssid: String,
+    ssid: Option<String>,
+    class: String,
+    confidence: String,
+    offered: Vec<String>,
+    modifiers: Vec<String>,
+    pmf: Option<String>,
+    akms: Vec<String>,
+    pairwise_ciphers: Vec<String>,
+    channel: Option<u64>,
+    clients: u64,
+    beacons: u64,
+    unprotected_data: Option<FramesView>,
+    deauthentications: DeauthView,
+    seen: FramesView,
+}
+
+#[derive(Deserialize)]
+struct EapView {
+    identity: Option<String>,
+    methods: Vec<EapMethodView>,
+    outcome: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct EapMethodView {
+    method: String,
+}
+
+#[derive(Deserialize)]
+struct HandshakeView {
+    messages: Vec<u8>,
+    pmkid_packet: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct ClientView {
+    mac: String,
+    bssid: Option<String>,
+    ssid: Option<String>,
+    akms: Vec<String>,
+    pmf: Option<String>,
+    authentication: Option<String>,
+    eap: Option<EapView>,
+    handshake: Option<HandshakeView>,
+    addresses: Vec<String>,
+    probed_ssids: Vec<String>,
+    deauthentications: u64,
+    seen: FramesView,
 }
 
 #[derive(Deserialize)]
@@ -113,13 +188,6 @@ struct FindingView {
     reference: String,
     evidence: Vec<EvidenceView>,
     more_evidence: u64,
-}
-
-/// The three tables of one report.
-pub struct Rows {
-    pub flows: Vec<FlowRow>,
-    pub calls: Vec<CallRow>,
-    pub findings: Vec<FindingRow>,
 }
 
 fn micros(t: &str) -> i64 {
@@ -265,10 +333,90 @@ impl ReportView {
                 }
             })
             .collect();
+        let about = |who: &str| {
+            let mut ids: Vec<&str> = self
+                .findings
+                .iter()
+                .filter(|f| f.subject.contains(who))
+                .map(|f| f.id.as_str())
+                .collect();
+            ids.dedup();
+            ids.join(",")
+        };
+        let networks = self
+            .wireless
+            .networks
+            .iter()
+            .map(|n| NetworkRow {
+                capture: capture.clone(),
+                sensor: sensor.to_string(),
+                bssid: n.bssid.clone(),
+                ssid: n.ssid.clone(),
+                class: n.class.clone(),
+                confidence: n.confidence.clone(),
+                offered: n.offered.join(","),
+                modifiers: n.modifiers.join(","),
+                pmf: n.pmf.clone(),
+                akms: n.akms.join(","),
+                pairwise_ciphers: n.pairwise_ciphers.join(","),
+                channel: n.channel,
+                clients: n.clients,
+                beacons: n.beacons,
+                unprotected_data_frames: n.unprotected_data.as_ref().map_or(0, |d| d.count),
+                deauthentications: n.deauthentications.frames,
+                deauthentication_floods: n.deauthentications.floods.len() as u64,
+                first_us: micros(&n.seen.first_timestamp),
+                last_us: micros(&n.seen.last_timestamp),
+                findings: about(&n.bssid),
+            })
+            .collect();
+        let clients = self
+            .wireless
+            .clients
+            .iter()
+            .map(|c| ClientRow {
+                capture: capture.clone(),
+                sensor: sensor.to_string(),
+                mac: c.mac.clone(),
+                bssid: c.bssid.clone(),
+                ssid: c.ssid.clone(),
+                akms: c.akms.join(","),
+                pmf: c.pmf.clone(),
+                authentication: c.authentication.clone(),
+                eap_identity: c.eap.as_ref().and_then(|e| e.identity.clone()),
+                eap_methods: c.eap.as_ref().map_or(String::new(), |e| {
+                    e.methods
+                        .iter()
+                        .map(|m| m.method.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                }),
+                eap_outcome: c.eap.as_ref().and_then(|e| e.outcome.clone()),
+                handshake_messages: c.handshake.as_ref().map_or(String::new(), |h| {
+                    h.messages
+                        .iter()
+                        .map(u8::to_string)
+                        .collect::<Vec<_>>()
+                        .join(",")
+                }),
+                pmkid: c
+                    .handshake
+                    .as_ref()
+                    .is_some_and(|h| h.pmkid_packet.is_some()),
+                addresses: c.addresses.join(","),
+                probed_ssids: c.probed_ssids.join(","),
+                deauthentications: c.deauthentications,
+                first_us: micros(&c.seen.first_timestamp),
+                last_us: micros(&c.seen.last_timestamp),
+                findings: about(&c.mac),
+            })
+            .collect();
         Rows {
             flows,
             calls,
             findings,
+            networks,
+            clients,
         }
     }
 }
@@ -299,7 +447,6 @@ pub fn write(
     } else {
         Format::Csv
     };
-    teleprobe_tables::write_all(&dir, format, &rows.flows, &rows.calls, &rows.findings)
-        .map_err(|e| e.to_string())?;
+    teleprobe_tables::write_all(&dir, format, &rows).map_err(|e| e.to_string())?;
     Ok(dir)
 }

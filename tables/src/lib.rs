@@ -74,6 +74,57 @@ pub struct FindingRow {
     pub first_us: i64,
 }
 
+/// One Wi-Fi network (BSS) of an 802.11 capture.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkRow {
+    pub capture: String,
+    pub sensor: String,
+    pub bssid: String,
+    pub ssid: Option<String>,
+    pub class: String,
+    pub confidence: String,
+    /// Comma-separated, weakest first.
+    pub offered: String,
+    pub modifiers: String,
+    pub pmf: Option<String>,
+    pub akms: String,
+    pub pairwise_ciphers: String,
+    pub channel: Option<u64>,
+    pub clients: u64,
+    pub beacons: u64,
+    pub unprotected_data_frames: u64,
+    pub deauthentications: u64,
+    pub deauthentication_floods: u64,
+    pub first_us: i64,
+    pub last_us: i64,
+    pub findings: String,
+}
+
+/// One Wi-Fi station.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClientRow {
+    pub capture: String,
+    pub sensor: String,
+    pub mac: String,
+    pub bssid: Option<String>,
+    pub ssid: Option<String>,
+    pub akms: String,
+    pub pmf: Option<String>,
+    pub authentication: Option<String>,
+    pub eap_identity: Option<String>,
+    pub eap_methods: String,
+    pub eap_outcome: Option<String>,
+    /// Handshake messages captured, e.g. "1,2".
+    pub handshake_messages: String,
+    pub pmkid: bool,
+    pub addresses: String,
+    pub probed_ssids: String,
+    pub deauthentications: u64,
+    pub first_us: i64,
+    pub last_us: i64,
+    pub findings: String,
+}
+
 fn text<R>(rows: &[R], name: &str, f: impl Fn(&R) -> &str) -> Column {
     Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
 }
@@ -83,6 +134,14 @@ fn count<R>(rows: &[R], name: &str, f: impl Fn(&R) -> u64) -> Column {
 }
 
 fn optional<R>(rows: &[R], name: &str, f: impl Fn(&R) -> Option<&str>) -> Column {
+    Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+}
+
+fn optional_count<R>(rows: &[R], name: &str, f: impl Fn(&R) -> Option<u64>) -> Column {
+    Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+}
+
+fn flag<R>(rows: &[R], name: &str, f: impl Fn(&R) -> bool) -> Column {
     Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
 }
 
@@ -165,24 +224,91 @@ pub fn findings_frame(rows: &[FindingRow]) -> PolarsResult<DataFrame> {
     )
 }
 
+pub fn networks_frame(rows: &[NetworkRow]) -> PolarsResult<DataFrame> {
+    DataFrame::new(
+        rows.len(),
+        vec![
+            text(rows, "capture", |r| &r.capture),
+            text(rows, "sensor", |r| &r.sensor),
+            text(rows, "bssid", |r| &r.bssid),
+            optional(rows, "ssid", |r| r.ssid.as_deref()),
+            text(rows, "class", |r| &r.class),
+            text(rows, "confidence", |r| &r.confidence),
+            text(rows, "offered", |r| &r.offered),
+            text(rows, "modifiers", |r| &r.modifiers),
+            optional(rows, "pmf", |r| r.pmf.as_deref()),
+            text(rows, "akms", |r| &r.akms),
+            text(rows, "pairwise_ciphers", |r| &r.pairwise_ciphers),
+            optional_count(rows, "channel", |r| r.channel),
+            count(rows, "clients", |r| r.clients),
+            count(rows, "beacons", |r| r.beacons),
+            count(rows, "unprotected_data_frames", |r| {
+                r.unprotected_data_frames
+            }),
+            count(rows, "deauthentications", |r| r.deauthentications),
+            count(rows, "deauthentication_floods", |r| {
+                r.deauthentication_floods
+            }),
+            datetime(rows, "first_timestamp", |r| r.first_us)?,
+            datetime(rows, "last_timestamp", |r| r.last_us)?,
+            text(rows, "findings", |r| &r.findings),
+        ],
+    )
+}
+
+pub fn clients_frame(rows: &[ClientRow]) -> PolarsResult<DataFrame> {
+    DataFrame::new(
+        rows.len(),
+        vec![
+            text(rows, "capture", |r| &r.capture),
+            text(rows, "sensor", |r| &r.sensor),
+            text(rows, "mac", |r| &r.mac),
+            optional(rows, "bssid", |r| r.bssid.as_deref()),
+            optional(rows, "ssid", |r| r.ssid.as_deref()),
+            text(rows, "akms", |r| &r.akms),
+            optional(rows, "pmf", |r| r.pmf.as_deref()),
+            optional(rows, "authentication", |r| r.authentication.as_deref()),
+            optional(rows, "eap_identity", |r| r.eap_identity.as_deref()),
+            text(rows, "eap_methods", |r| &r.eap_methods),
+            optional(rows, "eap_outcome", |r| r.eap_outcome.as_deref()),
+            text(rows, "handshake_messages", |r| &r.handshake_messages),
+            flag(rows, "pmkid", |r| r.pmkid),
+            text(rows, "addresses", |r| &r.addresses),
+            text(rows, "probed_ssids", |r| &r.probed_ssids),
+            count(rows, "deauthentications", |r| r.deauthentications),
+            datetime(rows, "first_timestamp", |r| r.first_us)?,
+            datetime(rows, "last_timestamp", |r| r.last_us)?,
+            text(rows, "findings", |r| &r.findings),
+        ],
+    )
+}
+
+/// The rows of one report, one list per table.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    pub flows: Vec<FlowRow>,
+    pub calls: Vec<CallRow>,
+    pub findings: Vec<FindingRow>,
+    pub networks: Vec<NetworkRow>,
+    pub clients: Vec<ClientRow>,
+}
+
 pub enum Format {
     Parquet,
     Csv,
 }
 
-/// Writes `flows`, `calls` and `findings` (`.parquet` or `.csv`) into `dir`.
-pub fn write_all(
-    dir: &Path,
-    format: Format,
-    flows: &[FlowRow],
-    calls: &[CallRow],
-    findings: &[FindingRow],
-) -> PolarsResult<()> {
+/// Writes flows, calls, findings, networks and clients (`.parquet` or
+/// `.csv`) into `dir`. The wireless tables are written for every capture,
+/// empty for wired ones, so a partitioned dataset always has them.
+pub fn write_all(dir: &Path, format: Format, rows: &Rows) -> PolarsResult<()> {
     std::fs::create_dir_all(dir)?;
     let frames = [
-        ("flows", flows_frame(flows)?),
-        ("calls", calls_frame(calls)?),
-        ("findings", findings_frame(findings)?),
+        ("flows", flows_frame(&rows.flows)?),
+        ("calls", calls_frame(&rows.calls)?),
+        ("findings", findings_frame(&rows.findings)?),
+        ("networks", networks_frame(&rows.networks)?),
+        ("clients", clients_frame(&rows.clients)?),
     ];
     for (name, mut df) in frames {
         match format {
