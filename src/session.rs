@@ -251,6 +251,8 @@ pub struct Snapshot {
     pub packets: u64,
     pub bytes: u64,
     pub live_flows: usize,
+    /// Wi-Fi networks and clients so far (redacted).
+    pub wireless: crate::facts::WirelessReport,
 }
 
 impl Session {
@@ -352,7 +354,7 @@ impl Session {
     pub fn settled(&self) -> (Vec<Call>, Vec<Finding>, bool) {
         let mut live = self.engine.live_telehealth_records();
         let running: HashSet<u64> = live.iter().map(|r| r.id).collect();
-        let assessment = self.assess_with_running(&mut live);
+        let assessment = self.assess_with_running(&mut live, &self.wireless_so_far());
         let (mut calls, mut findings) = (assessment.calls, assessment.findings);
         let cutoff = (self.engine.clock() - self.options.timeouts.udp) / 1000;
         let quiet = |t: &crate::time::Timestamp| t.micros() <= cutoff;
@@ -380,9 +382,14 @@ impl Session {
 
     /// The assessment of the ended flows so far plus `running` ones (redacted
     /// here), on a copy: nothing ends, the pipeline goes on untouched.
-    fn assess_with_running(&self, running: &mut [FlowRecord]) -> crate::assess::Assessment {
+    fn assess_with_running(
+        &self,
+        running: &mut [FlowRecord],
+        wireless: &crate::facts::WirelessReport,
+    ) -> crate::assess::Assessment {
         let pipeline = self.here();
         let mut assessor = pipeline.assessor.clone();
+        assessor.observe_wireless(wireless);
         for record in running.iter_mut() {
             pipeline.redactor.apply(record);
             assessor.observe(record);
@@ -391,19 +398,31 @@ impl Session {
             pipeline.redactor.apply_dialog(&mut dialog);
             assessor.observe_dialog(dialog);
         }
-        assessor.finish(&self.engine.dns_names())
+        let mut assessment = assessor.finish(&self.engine.dns_names());
+        crate::assess::wireless::annotate_calls(&mut assessment.calls, wireless);
+        assessment
+    }
+
+    /// The wireless report so far, marked and redacted as the report's is.
+    fn wireless_so_far(&self) -> crate::facts::WirelessReport {
+        let pipeline = self.here();
+        let mut wireless = self.engine.wireless();
+        crate::assess::wireless::mark_clinic(&mut wireless, &pipeline.assessor.policy().wireless);
+        pipeline.redactor.apply_wireless(&mut wireless);
+        wireless
     }
 
     /// Assesses the flows so far (at most `limit` of the running ones) without
     /// ending anything.
     pub fn snapshot(&self, limit: usize) -> Snapshot {
         let mut live = self.engine.live_records(limit);
+        let wireless = self.wireless_so_far();
         let crate::assess::Assessment {
             calls,
             findings,
             summary,
             ..
-        } = self.assess_with_running(&mut live);
+        } = self.assess_with_running(&mut live, &wireless);
         let mut flows: Vec<FlowRecord> = self.here().store.in_memory().to_vec();
         flows.extend(live);
         flows.sort_by_key(|f| f.id);
@@ -415,6 +434,7 @@ impl Session {
             packets: self.engine.stats.packets,
             bytes: self.engine.stats.bytes,
             live_flows: self.engine.live_flows(),
+            wireless,
         }
     }
 

@@ -151,7 +151,10 @@ fn networks_and_clients_tables_match_the_json_report() {
     }
     let open = (0..3).find(|&i| class.get(i) == Some("open")).unwrap();
     assert!(findings.get(open).unwrap().contains("wifi-open-network"));
-    assert!(!bssid.get(open).unwrap().contains("00:1a:2b"), "pseudonymised");
+    assert!(
+        !bssid.get(open).unwrap().contains("00:1a:2b"),
+        "pseudonymised"
+    );
     let clients = teleprobe_tables::read_parquet(&dir.path().join("clients.parquet")).unwrap();
     assert_eq!(clients.height(), 4);
     let pmkid = clients.column("pmkid").unwrap().bool().unwrap();

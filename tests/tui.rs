@@ -312,3 +312,26 @@ fn flow_rate_sparklines_follow_successive_snapshots() {
     key(&mut app, &model, KeyCode::Char('1'));
     assert!(screen(&app, &model).contains("pkt rate"));
 }
+
+/// The Wi-Fi view lists the networks of an 802.11 capture with their class
+/// and findings, pseudonymised, and the selected network's clients.
+#[test]
+fn the_wifi_view_shows_networks_and_their_clients() {
+    let model = snapshot(&["wifi-clinic.pcap"]);
+    assert_eq!(model.wireless.networks.len(), 3);
+    let mut app = App::default();
+    app.key(
+        ratatui::crossterm::event::KeyEvent::from(ratatui::crossterm::event::KeyCode::Char('5')),
+        &model,
+    );
+    assert_eq!(app.tab, Tab::Wireless);
+    let open = model.wireless.networks.iter().position(|n| n.class == "open").unwrap();
+    app.selected[4] = open;
+    let text = screen(&app, &model);
+    assert!(text.contains("Wi-Fi networks (3)"), "{text}");
+    assert!(text.contains("wpa2-enterprise") && text.contains("wpa2-psk"));
+    assert!(text.contains("wifi-open-network"));
+    assert!(!text.contains("ClinicStaff"), "SSIDs are pseudonymised");
+    let phone = model.wireless.clients.iter().find(|c| !c.addresses.is_empty()).unwrap();
+    assert!(text.contains(&format!("{}: chose -", phone.mac)), "{text}");
+}

@@ -394,7 +394,7 @@ fn wireless_tables(out: &mut String, report: &Report) {
         head(&NETWORK_COLUMNS)
     );
     for n in &report.wireless.networks {
-        let row = network_row(report, n);
+        let row = network_row(&report.findings, n);
         let cells: String = row
             .iter()
             .enumerate()
@@ -416,7 +416,7 @@ fn wireless_tables(out: &mut String, report: &Report) {
             head(&CLIENT_COLUMNS)
         );
         for c in &report.wireless.clients {
-            let cells: String = client_row(report, c)
+            let cells: String = client_row(&report.findings, c)
                 .iter()
                 .map(|c| format!("<td>{}</td>", esc(c)))
                 .collect();

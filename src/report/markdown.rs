@@ -388,7 +388,7 @@ fn wireless_tables(out: &mut String, report: &Report) {
     let _ = writeln!(out, "| {} |", NETWORK_COLUMNS.join(" | "));
     let _ = writeln!(out, "|{}", "---|".repeat(NETWORK_COLUMNS.len()));
     for n in &report.wireless.networks {
-        let row = network_row(report, n).map(|c| cell(&c));
+        let row = network_row(&report.findings, n).map(|c| cell(&c));
         let _ = writeln!(out, "| {} |", row.join(" | "));
     }
     if !report.wireless.clients.is_empty() {
@@ -396,7 +396,7 @@ fn wireless_tables(out: &mut String, report: &Report) {
         let _ = writeln!(out, "| {} |", CLIENT_COLUMNS.join(" | "));
         let _ = writeln!(out, "|{}", "---|".repeat(CLIENT_COLUMNS.len()));
         for c in &report.wireless.clients {
-            let row = client_row(report, c).map(|c| cell(&c));
+            let row = client_row(&report.findings, c).map(|c| cell(&c));
             let _ = writeln!(out, "| {} |", row.join(" | "));
         }
     }

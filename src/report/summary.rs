@@ -174,7 +174,7 @@ fn findings(out: &mut String, report: &Report) {
         let _ = writeln!(out, "\n== Wireless networks");
         for n in &report.wireless.networks {
             let [name, class, pmf, airodump, channel, clients, findings] =
-                super::wireless::network_row(report, n);
+                super::wireless::network_row(&report.findings, n);
             let _ = writeln!(
                 out,
                 "{name}: {class}\n    PMF {pmf}; {airodump}; channel {channel}; clients {clients}{}",
@@ -187,7 +187,7 @@ fn findings(out: &mut String, report: &Report) {
         }
         for c in &report.wireless.clients {
             let [station, network, chose, eap, handshake, findings] =
-                super::wireless::client_row(report, c);
+                super::wireless::client_row(&report.findings, c);
             let _ = writeln!(
                 out,
                 "  station {station} on {network}: chose {chose}; EAP {eap}; handshake {handshake}{}",

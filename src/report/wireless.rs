@@ -3,7 +3,7 @@
 //! PMF, clients, findings) and per client, built once here so the formats
 //! cannot disagree. Reads the redacted report only.
 
-use super::model::{ClientRecord, NetworkRecord, Report};
+use super::model::{ClientRecord, Finding, NetworkRecord};
 
 /// A network as people name it: SSID (BSSID).
 pub fn network_name(n: &NetworkRecord) -> String {
@@ -11,9 +11,8 @@ pub fn network_name(n: &NetworkRecord) -> String {
 }
 
 /// The finding ids whose subject names `who`.
-fn findings_about(report: &Report, who: &str) -> String {
-    let mut ids: Vec<&str> = report
-        .findings
+fn findings_about(findings: &[Finding], who: &str) -> String {
+    let mut ids: Vec<&str> = findings
         .iter()
         .filter(|f| f.subject.contains(who))
         .map(|f| f.id.name())
@@ -26,7 +25,7 @@ pub const NETWORK_COLUMNS: [&str; 7] = [
     "network", "class", "PMF", "airodump", "channel", "clients", "findings",
 ];
 
-pub fn network_row(report: &Report, n: &NetworkRecord) -> [String; 7] {
+pub fn network_row(findings: &[Finding], n: &NetworkRecord) -> [String; 7] {
     let mut class = n.class.to_string();
     if !n.modifiers.is_empty() {
         class += &format!(" +{}", n.modifiers.join(" +"));
@@ -48,7 +47,7 @@ pub fn network_row(report: &Report, n: &NetworkRecord) -> [String; 7] {
         },
         n.channel.map_or("-".into(), |c| c.to_string()),
         n.clients.to_string(),
-        findings_about(report, &n.bssid),
+        findings_about(findings, &n.bssid),
     ]
 }
 
@@ -61,7 +60,7 @@ pub const CLIENT_COLUMNS: [&str; 6] = [
     "findings",
 ];
 
-pub fn client_row(report: &Report, c: &ClientRecord) -> [String; 6] {
+pub fn client_row(findings: &[Finding], c: &ClientRecord) -> [String; 6] {
     let network = match (&c.ssid, &c.bssid) {
         (Some(s), Some(b)) => format!("{s} ({b})"),
         (None, Some(b)) => b.clone(),
@@ -107,6 +106,6 @@ pub fn client_row(report: &Report, c: &ClientRecord) -> [String; 6] {
         },
         eap,
         handshake,
-        findings_about(report, &c.mac),
+        findings_about(findings, &c.mac),
     ]
 }

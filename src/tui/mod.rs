@@ -20,13 +20,15 @@ pub enum Tab {
     Flows,
     Findings,
     Ladder,
+    Wireless,
 }
 
-pub const TABS: [(Tab, &str); 4] = [
+pub const TABS: [(Tab, &str); 5] = [
     (Tab::Calls, "1 Calls"),
     (Tab::Flows, "2 Flows"),
     (Tab::Findings, "3 Findings"),
     (Tab::Ladder, "4 Call ladder"),
+    (Tab::Wireless, "5 Wi-Fi"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +59,7 @@ pub struct Status {
 #[derive(Debug, Clone)]
 pub struct App {
     pub tab: Tab,
-    pub selected: [usize; 4],
+    pub selected: [usize; 5],
     pub filter: String,
     pub filtering: bool,
     pub help: bool,
@@ -75,7 +77,7 @@ impl Default for App {
     fn default() -> Self {
         App {
             tab: Tab::Calls,
-            selected: [0; 4],
+            selected: [0; 5],
             filter: String::new(),
             filtering: false,
             help: false,
@@ -135,6 +137,7 @@ impl App {
             Tab::Calls | Tab::Ladder => model.calls.len(),
             Tab::Flows => view::visible_flows(self, model).len(),
             Tab::Findings => view::visible_findings(self, model).len(),
+            Tab::Wireless => model.wireless.networks.len(),
         }
     }
 
@@ -183,7 +186,7 @@ impl App {
             KeyCode::BackTab | KeyCode::Left => {
                 self.tab = TABS[(self.index() + TABS.len() - 1) % TABS.len()].0
             }
-            KeyCode::Char(c @ '1'..='4') => self.tab = TABS[c as usize - '1' as usize].0,
+            KeyCode::Char(c @ '1'..='5') => self.tab = TABS[c as usize - '1' as usize].0,
             KeyCode::Enter if self.tab == Tab::Calls => self.tab = Tab::Ladder,
             KeyCode::Down | KeyCode::Char('j') => {
                 self.selected[i] = (self.selected[i] + 1).min(rows.saturating_sub(1))

@@ -163,6 +163,7 @@ fn ui_loop(shared: &Arc<Mutex<Shared>>, stop: &Arc<AtomicBool>) -> std::io::Resu
             packets: 0,
             bytes: 0,
             live_flows: 0,
+            wireless: Default::default(),
         });
         loop {
             let (model, mut status) = match shared.lock() {

@@ -134,6 +134,7 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Snapshot, status: &Status) {
         Tab::Flows => flows(frame, body, app, model),
         Tab::Findings => findings(frame, body, app, model),
         Tab::Ladder => ladder(frame, body, app, model),
+        Tab::Wireless => wireless(frame, body, app, model),
     }
     status_bar(frame, bar, app, model, status);
     if app.help {
@@ -358,10 +359,7 @@ fn findings(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
                 lines.push(Line::from(format!("{k}: {v}")));
             }
             for e in &f.evidence {
-                lines.push(Line::from(format!(
-                    "flow #{} packets {}-{}: {}",
-                    e.flow, e.first_packet, e.last_packet, e.detail
-                )));
+                lines.push(Line::from(format!("{}: {}", e.place(), e.detail)));
             }
             lines
         }
@@ -371,6 +369,84 @@ fn findings(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
         Paragraph::new(lines)
             .wrap(Wrap { trim: true })
             .block(Block::bordered().title(" Evidence ")),
+        detail,
+    );
+}
+
+/// Wi-Fi networks (class, PMF, clients, findings) and the selected
+/// network's clients: what an 802.11 capture shows.
+fn wireless(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
+    use crate::report::wireless::{CLIENT_COLUMNS, NETWORK_COLUMNS, client_row, network_row};
+    let [list, detail] =
+        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+    let w = &model.wireless;
+    let rows: Vec<Row> = w
+        .networks
+        .iter()
+        .map(|n| {
+            let cells = network_row(&model.findings, n);
+            let style = match n.class {
+                "open" | "wep" => Style::default().fg(Color::Red),
+                c if c.contains("psk") || c == "owe" => Style::default().fg(Color::Yellow),
+                _ => Style::default(),
+            };
+            Row::new(cells.into_iter().map(Cell::from).collect::<Vec<_>>()).style(style)
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Min(24),
+            Constraint::Length(22),
+            Constraint::Length(9),
+            Constraint::Length(18),
+            Constraint::Length(7),
+            Constraint::Length(7),
+            Constraint::Min(20),
+        ],
+    )
+    .header(Row::new(NETWORK_COLUMNS).style(Style::default().add_modifier(Modifier::BOLD)))
+    .block(Block::bordered().title(format!(" Wi-Fi networks ({}) ", w.networks.len())))
+    .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
+    let mut state = TableState::default().with_selected(Some(app.selected[4]));
+    frame.render_stateful_widget(table, list, &mut state);
+    let selected = w.networks.get(app.selected[4]);
+    let lines: Vec<Line> = match selected {
+        None if w.networks.is_empty() => vec![Line::from(
+            "No 802.11 frames: capture on a monitor-mode interface (radiotap) to see networks.",
+        )],
+        None => vec![],
+        Some(n) => {
+            let mut lines = vec![Line::from(Span::styled(
+                format!(
+                    "{} — {}",
+                    crate::report::wireless::network_name(n),
+                    CLIENT_COLUMNS[1..].join(", ")
+                ),
+                Style::default().add_modifier(Modifier::BOLD),
+            ))];
+            for c in w
+                .clients
+                .iter()
+                .filter(|c| c.bssid.as_ref() == Some(&n.bssid))
+            {
+                let [station, _, chose, eap, handshake, findings] = client_row(&model.findings, c);
+                lines.push(Line::from(format!(
+                    "{station}: chose {chose}; EAP {eap}; handshake {handshake}{}",
+                    if findings.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {findings}")
+                    }
+                )));
+            }
+            lines
+        }
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .block(Block::bordered().title(" Clients ")),
         detail,
     );
 }
@@ -471,7 +547,7 @@ fn help(frame: &mut Frame) {
         h,
     );
     let text = vec![
-        Line::from("1-4, Tab, ←/→   switch view (calls, flows, findings, ladder)"),
+        Line::from("1-5, Tab, ←/→   switch view (calls, flows, findings, ladder, Wi-Fi)"),
         Line::from("↑/↓, j/k        move; PgUp/PgDn; g/G top/bottom"),
         Line::from("Enter           calls: open the call's ladder"),
         Line::from("/               filter rows (Enter keeps, Esc clears)"),
