@@ -325,13 +325,23 @@ fn the_wifi_view_shows_networks_and_their_clients() {
         &model,
     );
     assert_eq!(app.tab, Tab::Wireless);
-    let open = model.wireless.networks.iter().position(|n| n.class == "open").unwrap();
+    let open = model
+        .wireless
+        .networks
+        .iter()
+        .position(|n| n.class == "open")
+        .unwrap();
     app.selected[4] = open;
     let text = screen(&app, &model);
     assert!(text.contains("Wi-Fi networks (3)"), "{text}");
     assert!(text.contains("wpa2-enterprise") && text.contains("wpa2-psk"));
     assert!(text.contains("wifi-open-network"));
     assert!(!text.contains("ClinicStaff"), "SSIDs are pseudonymised");
-    let phone = model.wireless.clients.iter().find(|c| !c.addresses.is_empty()).unwrap();
+    let phone = model
+        .wireless
+        .clients
+        .iter()
+        .find(|c| !c.addresses.is_empty())
+        .unwrap();
     assert!(text.contains(&format!("{}: chose -", phone.mac)), "{text}");
 }

@@ -269,3 +269,214 @@ fn bad_wireless_input_is_counted_not_fatal() {
     // The RSNE whose element length is shorter than it claims ends the walk.
     assert_eq!(network(&r, "00:1a:2b:00:00:01")["class"], "wep");
 }
+
+/// What teleprobe's parsers read off every frame of the sample captures
+/// equals what tshark read (captures/*.tshark.tsv, made by
+/// captures/record/wifi-oracle.sh): BSSID, SSID, Privacy, the RSN
+/// element's AKMs, ciphers and PMF bits, the WPA element's, EAPOL-Key
+/// message numbers, EAP types and identities, reason codes.
+#[test]
+fn element_and_eapol_parsing_agrees_with_tshark() {
+    use teleprobe::proto::wifi::elements::{Rsn, Suites, announcement};
+    use teleprobe::proto::wifi::mac::{Header, Kind, mac_text, snap};
+    use teleprobe::proto::wifi::{eapol, link};
+    // tshark prints a suite of another organisation (DPP's 50-6F-9A:02,
+    // Cisco's 00-40-96:00) as its bare type number.
+    let numbers = |s: &Suites| {
+        let mut n: Vec<String> = s.numbers().map(|n| n.to_string()).collect();
+        if s.dpp {
+            n.push("2".into());
+        }
+        n.extend((0..s.other).map(|_| "0".to_string()));
+        n.sort();
+        n.join(",")
+    };
+    let sorted = |field: &str| {
+        let mut v: Vec<&str> = field.split(',').filter(|s| !s.is_empty()).collect();
+        v.sort();
+        v.join(",")
+    };
+    let mut compared = 0;
+    for name in ["wifi-security-classes", "wifi-clinic"] {
+        let oracle = std::fs::read_to_string(capture(&format!("{name}.tshark.tsv"))).unwrap();
+        let packets =
+            teleprobe::source::read_all(capture(&format!("{name}.pcap")).to_str().unwrap())
+                .unwrap();
+        let rows: Vec<Vec<&str>> = oracle.lines().map(|l| l.split('\t').collect()).collect();
+        assert_eq!(
+            rows.len(),
+            packets.len(),
+            "{name}: one oracle line per frame"
+        );
+        for (p, t) in packets.iter().zip(&rows) {
+            let at = format!("{name} frame {}", t[0]);
+            let radio = link::mac_frame(p.link, &p.data).unwrap();
+            let h = Header::parse(radio.frame, radio.padded).unwrap();
+            assert_eq!(
+                h.bssid().map(|b| mac_text(&b)).as_deref(),
+                Some(t[1]),
+                "{at}"
+            );
+            let mut ours = vec![String::new(); 15];
+            if h.kind == Kind::Management && matches!(h.subtype, 0 | 5 | 8) {
+                let (privacy, elements) = match h.subtype {
+                    0 => (
+                        u16::from_le_bytes([h.body[0], h.body[1]]) & 0x10 != 0,
+                        &h.body[4..],
+                    ),
+                    _ => (
+                        u16::from_le_bytes([h.body[10], h.body[11]]) & 0x10 != 0,
+                        &h.body[12..],
+                    ),
+                };
+                let a = announcement(elements, privacy);
+                ours[2] = a.ssid.filter(|s| !s.is_empty()).map_or(String::new(), |s| {
+                    s.iter().map(|b| format!("{b:02x}")).collect()
+                });
+                ours[3] = u8::from(privacy).to_string();
+                if let Some(Rsn {
+                    akms,
+                    pairwise,
+                    group,
+                    ..
+                }) = a.security.rsn
+                {
+                    let rsn = a.security.rsn.unwrap();
+                    ours[4] = numbers(&akms);
+                    ours[5] = numbers(&pairwise);
+                    ours[6] = numbers(&group);
+                    ours[7] = u8::from(rsn.mfp_capable()).to_string();
+                    ours[8] = u8::from(rsn.mfp_required()).to_string();
+                }
+                if let Some(wpa) = a.security.wpa {
+                    ours[9] = numbers(&wpa.akms);
+                    ours[10] = numbers(&wpa.pairwise);
+                }
+                for i in 2..=10 {
+                    let theirs = if i == 2 && t[2] == "<MISSING>" {
+                        ""
+                    } else {
+                        t[i]
+                    };
+                    assert_eq!(ours[i], sorted(theirs), "{at} column {i}");
+                }
+                compared += 1;
+            }
+            if let Some((0x888e, body)) = (h.kind == Kind::Data).then(|| snap(h.body)).flatten() {
+                match eapol::parse(body).unwrap() {
+                    eapol::Eapol::Key(k) => assert_eq!(
+                        k.message.map(|m| m.to_string()).as_deref(),
+                        Some(t[11]),
+                        "{at}"
+                    ),
+                    eapol::Eapol::Eap(e) => {
+                        assert_eq!(
+                            e.method.map_or(String::new(), |m| m.to_string()),
+                            t[12],
+                            "{at}"
+                        );
+                        if e.method == Some(1) {
+                            assert_eq!(std::str::from_utf8(e.data).unwrap(), t[13], "{at}");
+                        }
+                    }
+                    _ => {}
+                }
+                compared += 1;
+            }
+            if h.kind == Kind::Management && h.subtype == 12 {
+                let reason = u16::from_le_bytes([h.body[0], h.body[1]]);
+                assert_eq!(format!("0x{reason:04x}"), t[14], "{at}");
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 24 + 3 + 6 + 50, "{compared} frames compared");
+}
+
+/// Every row and modifier of WIFI.md's decision table, one beacon each
+/// (examples/wifi_capture.rs), classified as the table says.
+#[test]
+fn every_row_of_the_decision_table() {
+    let r = report_json_revealed(&capture("wifi-security-classes.pcap"));
+    let expected: [(&str, &str, &[&str], Option<&str>); 24] = [
+        ("open", "open", &[], None),
+        ("open-owe", "open", &["transition"], None),
+        ("<hidden OWE>", "owe", &[], Some("required")),
+        ("wep", "wep", &[], None),
+        ("wpa-psk", "wpa-psk", &["tkip"], None),
+        ("wpa-eap", "wpa-enterprise", &["tkip"], None),
+        ("wpa2-psk", "wpa2-psk", &[], Some("none")),
+        ("wpa2-wpa-mixed", "wpa-psk", &["tkip"], Some("none")),
+        ("wpa2-eap", "wpa2-enterprise", &[], Some("none")),
+        ("wpa2-eap-pmf", "wpa2-enterprise", &[], Some("required")),
+        ("wpa3-eap", "wpa3-enterprise", &[], Some("required")),
+        (
+            "wpa3-eap-transition",
+            "wpa2-enterprise",
+            &["transition"],
+            Some("capable"),
+        ),
+        ("wpa3-eap-192", "wpa3-enterprise-192", &[], Some("required")),
+        ("wpa3-sae", "wpa3-sae", &[], Some("required")),
+        (
+            "wpa3-sae-transition",
+            "wpa2-psk",
+            &["transition"],
+            Some("capable"),
+        ),
+        ("sae-no-pmf", "wpa3-sae", &[], Some("capable")),
+        (
+            "wpa3-compat",
+            "wpa2-psk",
+            &["override(wpa3-sae)"],
+            Some("capable"),
+        ),
+        ("ft-psk", "wpa2-psk", &["ft"], Some("none")),
+        ("psk-sha256", "wpa2-psk", &[], Some("capable")),
+        ("dpp", "wpa3-sae", &["dpp"], Some("required")),
+        ("cckm", "rsn-unknown", &[], Some("none")),
+        ("wep-group", "wpa2-psk", &["wep-group"], Some("none")),
+        ("sae-h2e", "wpa3-sae", &["h2e"], Some("required")),
+        ("wps-open", "wpa2-psk", &[], Some("none")),
+    ];
+    let networks = r["wireless"]["networks"].as_array().unwrap();
+    assert_eq!(networks.len(), expected.len());
+    for (i, (ssid, class, modifiers, pmf)) in expected.iter().enumerate() {
+        let n = network(&r, &format!("02:00:00:00:00:{:02x}", i + 1));
+        assert_eq!(n["ssid"].as_str().unwrap_or("<hidden OWE>"), *ssid);
+        assert_eq!(n["class"], *class, "{ssid}");
+        assert_eq!(n["modifiers"], serde_json::json!(modifiers), "{ssid}");
+        assert_eq!(n["pmf"].as_str(), *pmf, "{ssid}");
+        assert_eq!(n["confidence"], "observed");
+    }
+    let ids = |ssid: &str| -> Vec<String> {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| {
+                f["subject"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{ssid} ("))
+            })
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(ids("sae-no-pmf").contains(&"wifi-pmf-not-required".to_string()));
+    assert!(!ids("wpa3-sae").contains(&"wifi-pmf-not-required".to_string()));
+    assert!(ids("wpa3-sae").contains(&"wifi-wpa3-personal".to_string()));
+    assert!(ids("<hidden>").contains(&"wifi-owe-unauthenticated".to_string()));
+    assert!(ids("<hidden>").contains(&"wifi-hidden-ssid".to_string()));
+    assert!(ids("wps-open").contains(&"wifi-wps-enabled".to_string()));
+    assert!(ids("wpa3-sae-transition").contains(&"wifi-transition-mode".to_string()));
+    assert!(ids("wpa-eap").contains(&"wifi-wpa1-or-tkip".to_string()));
+    assert!(ids("wep").contains(&"wifi-wep".to_string()));
+    // The open network that points at its OWE twin is not an evil twin,
+    // and no open network here carried data.
+    assert!(!r["findings"].to_string().contains("wifi-evil-twin"));
+    assert!(!r["findings"].to_string().contains("wifi-open-network"));
+    // WPA3-Enterprise meets the default minimum; WPA2-Personal does not.
+    assert!(!ids("wpa3-eap").contains(&"wifi-below-minimum-class".to_string()));
+    assert!(ids("wpa2-psk").contains(&"wifi-below-minimum-class".to_string()));
+}
