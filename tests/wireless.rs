@@ -480,3 +480,75 @@ fn every_row_of_the_decision_table() {
     assert!(!ids("wpa3-eap").contains(&"wifi-below-minimum-class".to_string()));
     assert!(ids("wpa2-psk").contains(&"wifi-below-minimum-class".to_string()));
 }
+
+/// Real 802.1X exchanges between hostapd and wpa_supplicant
+/// (captures/record/wifi-eap.sh): EAP-TLS over TLS 1.2 shows the
+/// clinician's certificate, PEAP hides its user behind an anonymous
+/// identity, EAP-MD5 is weak; each with the frame tshark numbers.
+#[test]
+fn real_eap_tls_peap_and_md5_exchanges() {
+    let path = capture("wifi-eap-methods.pcap");
+    let r = report_json_revealed(&path);
+    let n = &r["wireless"]["networks"][0];
+    assert_eq!(
+        (n["class"].as_str(), n["pmf"].as_str()),
+        (Some("wpa2-enterprise"), Some("capable"))
+    );
+    let clients = r["wireless"]["clients"].as_array().unwrap();
+    assert_eq!(clients.len(), 3);
+    let eap = |mac: &str| &clients.iter().find(|c| c["mac"] == mac).unwrap()["eap"];
+    let tls = eap("02:00:5e:00:02:10");
+    assert_eq!(tls["methods"][0]["method"], "EAP-TLS");
+    assert_eq!(tls["outcome"], "success");
+    assert_eq!(
+        tls["client_certificate"],
+        "CN=Dr. Jane Jones, Email=dr.jones@clinic.example"
+    );
+    assert_eq!(
+        tls["client_certificate_packet"], 12,
+        "tshark: Certificate in frame 12"
+    );
+    assert_eq!(tls["server_certificate"], "CN=radius.clinic.example");
+    let peap = eap("02:00:5e:00:02:11");
+    assert_eq!(
+        (
+            peap["identity_kind"].as_str(),
+            peap["methods"][0]["method"].as_str()
+        ),
+        (Some("anonymous"), Some("PEAP"))
+    );
+    assert!(peap["client_certificate"].is_null());
+    let md5 = eap("02:00:5e:00:02:12");
+    assert_eq!(
+        (
+            md5["identity"].as_str(),
+            md5["methods"][0]["method"].as_str()
+        ),
+        (Some("nurse7"), Some("MD5"))
+    );
+    let subjects = |id: &str| -> Vec<String> {
+        findings(&r, id)
+            .iter()
+            .map(|f| f["subject"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(subjects("wifi-eap-certificate-exposed").len(), 1);
+    assert!(subjects("wifi-eap-certificate-exposed")[0].starts_with("02:00:5e:00:02:10"));
+    assert_eq!(subjects("wifi-eap-weak-method").len(), 1);
+    assert_eq!(
+        subjects("wifi-eap-identity-exposed").len(),
+        2,
+        "not the anonymous PEAP one"
+    );
+    // Redacted: the certificate's subject and the user names are gone.
+    let out = String::from_utf8(run_ok(&[
+        "analyze",
+        "--json",
+        "--quiet",
+        path.to_str().unwrap(),
+    ]))
+    .unwrap();
+    for secret in ["Jane Jones", "dr.jones", "nurse7"] {
+        assert!(!out.contains(secret), "{secret}");
+    }
+}

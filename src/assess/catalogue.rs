@@ -81,6 +81,7 @@ pub enum FindingId {
     WifiHiddenSsid,
     WifiWeakerAkmChosen,
     WifiBelowMinimumClass,
+    WifiEapCertificateExposed,
 }
 
 impl FindingId {
@@ -126,6 +127,7 @@ impl FindingId {
             FindingId::WifiHiddenSsid => "wifi-hidden-ssid",
             FindingId::WifiWeakerAkmChosen => "wifi-weaker-akm-chosen",
             FindingId::WifiBelowMinimumClass => "wifi-below-minimum-class",
+            FindingId::WifiEapCertificateExposed => "wifi-eap-certificate-exposed",
         }
     }
 
@@ -145,7 +147,7 @@ pub struct Rule {
     pub remedy: &'static str,
 }
 
-pub static RULES: [Rule; 39] = [
+pub static RULES: [Rule; 40] = [
     Rule {
         id: FindingId::MediaCleartext,
         severity: Severity::Critical,
@@ -457,6 +459,14 @@ pub static RULES: [Rule; 39] = [
         explanation: "A network the policy names as the clinic's (or any network, when it names none) offers a security class weaker than the policy's minimum (default WPA2-Enterprise).",
         reference: "45 CFR 164.312(e)(1); 45 CFR 164.308(a)(1)(ii)(B)",
         remedy: "Raise the network's security to the minimum class, or correct the policy's clinic_ssids.",
+    },
+    Rule {
+        id: FindingId::WifiEapCertificateExposed,
+        severity: Severity::Medium,
+        title: "EAP-TLS client certificate readable",
+        explanation: "EAP-TLS with TLS 1.2 or earlier sends the station's certificate in the clear: its subject (a person's name, e-mail or device) is readable by anyone in range, even when the outer identity is anonymous.",
+        reference: "RFC 5216 §2.1.4; RFC 9190 (EAP-TLS 1.3)",
+        remedy: "Use EAP-TLS with TLS 1.3 (RFC 9190), which encrypts the client certificate, or TLS 1.2 with privacy (RFC 5216 §2.1.4).",
     },
 ];
 

@@ -122,6 +122,20 @@ impl Assessor {
                         _ => {}
                     }
                 }
+                if let (Some(subject), Some(p)) =
+                    (&eap.client_certificate, eap.client_certificate_packet)
+                {
+                    self.report(
+                        FindingId::WifiEapCertificateExposed,
+                        who.clone(),
+                        &[("subject", subject.clone())],
+                        frame(
+                            p,
+                            &c.seen,
+                            format!("client certificate in the clear from {}: {subject}", c.mac),
+                        ),
+                    );
+                }
                 for m in eap
                     .methods
                     .iter()

@@ -252,6 +252,10 @@ impl Redactor {
             c.ssid.iter_mut().for_each(ssid);
             c.probed_ssids.iter_mut().for_each(ssid);
             let Some(eap) = c.eap.as_mut() else { continue };
+            // A client certificate's subject names its holder.
+            if let Some(subject) = eap.client_certificate.as_mut() {
+                *subject = self.pseudonym("subject", subject);
+            }
             // An anonymous identity ("anonymous@realm") reveals nobody.
             if eap.identity_kind == Some("anonymous") {
                 continue;

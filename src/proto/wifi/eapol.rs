@@ -152,6 +152,48 @@ fn has_pmkid_kde(mut data: &[u8]) -> bool {
     false
 }
 
+/// EAP methods that carry TLS: EAP-TLS, TTLS, PEAP, FAST, TEAP.
+pub fn carries_tls(method: u8) -> bool {
+    matches!(method, 13 | 21 | 25 | 43 | 55)
+}
+
+/// The TLS bytes of an EAP-TLS-family message (RFC 5216 §3.1): a flags
+/// byte (L: a 4-byte TLS message length follows; M: more fragments; S:
+/// start), then TLS records, perhaps a fragment of them. Returns the TLS
+/// bytes and whether more fragments follow.
+pub fn tls_fragment(data: &[u8]) -> Option<(&[u8], bool)> {
+    let (&flags, rest) = data.split_first()?;
+    let rest = if flags & 0x80 != 0 {
+        rest.get(4..)?
+    } else {
+        rest
+    };
+    Some((rest, flags & 0x40 != 0))
+}
+
+/// The subject of the first certificate in a flight of TLS handshake
+/// records (TLS 1.2 and earlier send certificates in the clear): records
+/// of type 22 are joined, then read message by message.
+pub fn flight_certificate(tls: &[u8]) -> Option<crate::proto::tls::CertificateInfo> {
+    use crate::proto::tls::{certificate_info, leaf_certificate, tls_handshake, tls_record};
+    let mut handshake = Vec::new();
+    let mut rest = tls;
+    while let Ok(record) = tls_record(rest) {
+        if record.content == 22 {
+            handshake.extend_from_slice(record.fragment);
+        }
+        rest = &rest[record.len()..];
+    }
+    let mut messages = handshake.as_slice();
+    while let Some((kind, body, len)) = tls_handshake(messages) {
+        if kind == 11 {
+            return leaf_certificate(body).and_then(certificate_info);
+        }
+        messages = &messages[len..];
+    }
+    None
+}
+
 /// The name of an EAP method, as tshark and Kismet call it.
 pub fn method_name(method: u8) -> &'static str {
     match method {

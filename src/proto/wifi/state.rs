@@ -122,7 +122,15 @@ struct EapState {
     identity: Option<(Vec<u8>, Mark)>,
     methods: Vec<(u8, Mark)>,
     outcome: Option<(bool, Mark)>,
+    /// TLS bytes of a tunnel method's current flight, per side (0: the
+    /// station, 1: the authentication server), until a certificate is read.
+    flights: [Vec<u8>; 2],
+    /// Certificate subjects read (station's, server's), with their frame.
+    certificates: [Option<(String, Mark)>; 2],
 }
+
+/// TLS bytes held per side of an EAP tunnel while its flight arrives.
+const MAX_FLIGHT: usize = 64 * 1024;
 
 struct Client {
     mac: Mac,
@@ -502,6 +510,14 @@ impl Wireless {
 }
 
 fn eap(state: &mut EapState, e: Eap<'_>, at: Mark) {
+    if let Some(m) = e.method.filter(|&m| eapol::carries_tls(m)) {
+        if !state.methods.iter().any(|(n, _)| *n == m) && state.methods.len() < 8 {
+            state.methods.push((m, at));
+        }
+        let side = usize::from(e.code == eapol::EAP_REQUEST);
+        tunnel(state, side, e.data, at);
+        return;
+    }
     match (e.code, e.method) {
         (eapol::EAP_RESPONSE, Some(eapol::EAP_IDENTITY)) if state.identity.is_none() => {
             let identity = &e.data[..e.data.len().min(MAX_IDENTITY)];
@@ -514,10 +530,35 @@ fn eap(state: &mut EapState, e: Eap<'_>, at: Mark) {
         {
             state.methods.push((m, at));
         }
+        (eapol::EAP_REQUEST | eapol::EAP_RESPONSE, Some(m)) if eapol::carries_tls(m) => {}
         (eapol::EAP_SUCCESS, _) => state.outcome = Some((true, at)),
         (eapol::EAP_FAILURE, _) => state.outcome = Some((false, at)),
         _ => {}
     }
+}
+
+/// Gathers one side's TLS flight of a tunnel method and reads the first
+/// certificate in it once the flight is whole (no more fragments).
+fn tunnel(state: &mut EapState, side: usize, data: &[u8], at: Mark) {
+    if state.certificates[side].is_some() {
+        return;
+    }
+    let Some((tls, more)) = eapol::tls_fragment(data) else {
+        return;
+    };
+    let flight = &mut state.flights[side];
+    if flight.len() + tls.len() > MAX_FLIGHT {
+        flight.clear();
+        return;
+    }
+    flight.extend_from_slice(tls);
+    if more {
+        return;
+    }
+    if let Some(cert) = eapol::flight_certificate(flight) {
+        state.certificates[side] = Some((cert.subject, at));
+    }
+    *flight = Vec::new();
 }
 
 // ---- What the report shows ----
@@ -697,6 +738,12 @@ pub struct EapRecord {
     /// `success` or `failure`.
     pub outcome: Option<&'static str>,
     pub outcome_packet: Option<u64>,
+    /// The station's certificate subject, sent in the clear by EAP-TLS
+    /// with TLS 1.2 or earlier (pseudonymised unless `--reveal`).
+    pub client_certificate: Option<String>,
+    pub client_certificate_packet: Option<u64>,
+    /// The authentication (RADIUS) server's certificate subject.
+    pub server_certificate: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -1003,6 +1050,9 @@ impl Client {
                     .outcome
                     .map(|(ok, _)| if ok { "success" } else { "failure" }),
                 outcome_packet: e.outcome.map(|(_, at)| at.packet),
+                client_certificate: e.certificates[0].as_ref().map(|(s, _)| s.clone()),
+                client_certificate_packet: e.certificates[0].as_ref().map(|(_, at)| at.packet),
+                server_certificate: e.certificates[1].as_ref().map(|(s, _)| s.clone()),
             }),
             handshake: self.handshake.map(|(bits, first, last)| HandshakeRecord {
                 messages: (1..=4).filter(|m| bits & (1 << (m - 1)) != 0).collect(),
