@@ -398,9 +398,7 @@ impl Session {
             pipeline.redactor.apply_dialog(&mut dialog);
             assessor.observe_dialog(dialog);
         }
-        let mut assessment = assessor.finish(&self.engine.dns_names());
-        crate::assess::wireless::annotate_calls(&mut assessment.calls, wireless);
-        assessment
+        assessor.finish(&self.engine.dns_names())
     }
 
     /// The wireless report so far, marked and redacted as the report's is.
@@ -483,8 +481,7 @@ impl Session {
         crate::assess::wireless::mark_clinic(&mut wireless, &assessor.policy().wireless);
         redactor.apply_wireless(&mut wireless);
         assessor.observe_wireless(&wireless);
-        let mut assessment = assessor.finish(&dns_names);
-        crate::assess::wireless::annotate_calls(&mut assessment.calls, &wireless);
+        let assessment = assessor.finish(&dns_names);
         Analysis {
             redactor,
             report: Report {

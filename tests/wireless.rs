@@ -73,6 +73,7 @@ fn a_clinic_scene_gives_its_networks_clients_findings_and_call() {
     let twin = network(&r, "00:1a:2b:00:00:02");
     assert_eq!(twin["class"], "open");
     assert_eq!(twin["unprotected_data"]["count"], 40);
+    assert_eq!(twin["deauthentications"]["frames"], 12);
     let secure = network(&r, "00:1a:2b:00:00:03");
     assert_eq!(
         (secure["class"].as_str(), secure["pmf"].as_str()),
@@ -142,6 +143,20 @@ fn a_clinic_scene_gives_its_networks_clients_findings_and_call() {
     assert_eq!(below.len(), 2, "{below:?}");
     assert!(below.iter().all(|s| !s.contains(":03)")));
 
+    // An open twin of a protected network is critical; a flood that hit
+    // a network while a call ran on it is high, the other medium.
+    assert_eq!(twin_finding[0]["severity"], "critical");
+    let floods = findings(&r, "wifi-deauth-flood");
+    let severity_of = |bssid: &str| {
+        floods
+            .iter()
+            .find(|f| f["subject"].as_str().unwrap().contains(bssid))
+            .map(|f| f["severity"].as_str().unwrap().to_string())
+    };
+    assert_eq!(severity_of("00:1a:2b:00:00:02").as_deref(), Some("high"));
+    assert_eq!(severity_of("00:1a:2b:00:00:01").as_deref(), Some("medium"));
+    assert_eq!(phone["deauthentications"], 12);
+
     // The call on the open network carries that network in its reasoning.
     let calls = r["calls"].as_array().unwrap();
     assert_eq!(calls.len(), 1);
@@ -156,6 +171,17 @@ fn a_clinic_scene_gives_its_networks_clients_findings_and_call() {
             .contains("was on Wi-Fi network ClinicStaff (00:1a:2b:00:00:02), class open")
             && s.contains("readable by anyone in radio range")),
         "{steps:?}"
+    );
+    assert!(
+        steps.iter().any(|s| s.starts_with("12 deauthentication/disassociation frames hit ClinicStaff (00:1a:2b:00:00:02) during the call")),
+        "{steps:?}"
+    );
+    assert!(
+        calls[0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "wifi-deauth-flood")
     );
 }
 

@@ -62,6 +62,9 @@ pub struct Assessor {
     calls_truncated: u64,
     /// Flows observed so far.
     observed: u64,
+    /// The capture's wireless networks and clients (redacted), to place
+    /// calls' devices on them.
+    wireless: Option<std::sync::Arc<crate::facts::WirelessReport>>,
 }
 
 const MAX_CALL_FLOWS: usize = 10_000;
@@ -94,6 +97,7 @@ impl Assessor {
             not_listed: BTreeMap::new(),
             calls_truncated: 0,
             observed: 0,
+            wireless: None,
         }
     }
 
@@ -152,6 +156,19 @@ impl Assessor {
             f.evidence.push(ev);
         } else {
             f.more_evidence += 1;
+        }
+    }
+
+    /// Raises the severity of the finding (id, subject) to at least
+    /// `severity`, when the evidence makes it graver than the catalogue's
+    /// default; a policy override of that id stands.
+    fn raise(&mut self, id: FindingId, subject: &str, severity: Severity) {
+        if self.policy.severity.keys().any(|k| k.0 == id) {
+            return;
+        }
+        if let Some(&i) = self.index.get(&(id, subject.to_string())) {
+            let f = &mut self.findings[i];
+            f.severity = f.severity.max(severity);
         }
     }
 
@@ -372,6 +389,7 @@ impl Assessor {
                 ev,
             );
         }
+        self.wireless_calls(&mut found_calls);
         self.findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)

@@ -5,7 +5,7 @@
 //! identity redaction did not.
 
 use super::Assessor;
-use super::catalogue::FindingId;
+use super::catalogue::{FindingId, Severity};
 use super::model::{Call, Evidence, ReasoningStep, StepKind};
 use super::policy::WirelessPolicy;
 use crate::facts::{Frames, NetworkRecord, WirelessReport};
@@ -52,6 +52,9 @@ pub fn mark_clinic(report: &mut WirelessReport, policy: &WirelessPolicy) {
 impl Assessor {
     /// Applies the wireless rules to a capture's (redacted) networks and clients.
     pub fn observe_wireless(&mut self, w: &WirelessReport) {
+        if !w.clients.is_empty() {
+            self.wireless = Some(std::sync::Arc::new(w.clone()));
+        }
         for n in &w.networks {
             self.network(n);
         }
@@ -434,9 +437,10 @@ impl Assessor {
                     continue;
                 }
                 let announced = n.announced.as_ref().unwrap_or(&n.seen);
+                let who = subject(n);
                 self.report(
                     FindingId::WifiEvilTwin,
-                    subject(n),
+                    who.clone(),
                     &[
                         ("class", n.class.to_string()),
                         ("strongest_class_for_ssid", strongest.name().into()),
@@ -457,35 +461,44 @@ impl Assessor {
                         ),
                     ),
                 );
+                // An open or WEP twin of a protected network is the
+                // classic evil twin: clients that join it are readable.
+                if matches!(class(n.class), Class::Open | Class::Wep) {
+                    self.raise(FindingId::WifiEvilTwin, &who, Severity::Critical);
+                }
             }
         }
     }
 }
 
-/// Adds to each call the wireless network its devices were seen on.
-pub fn annotate_calls(calls: &mut [Call], w: &WirelessReport) {
-    if w.clients.is_empty() {
-        return;
-    }
-    let mut on: BTreeMap<IpAddr, (&crate::facts::ClientRecord, Option<&NetworkRecord>)> =
-        BTreeMap::new();
-    for c in &w.clients {
-        let network = w
-            .networks
-            .iter()
-            .find(|n| Some(&n.bssid) == c.bssid.as_ref());
-        for ip in &c.addresses {
-            on.insert(*ip, (c, network));
+impl Assessor {
+    /// Adds to each call the wireless network its devices were seen on,
+    /// and the deauthentication floods that hit that network while the
+    /// call ran (which makes those floods high: a call may have dropped).
+    pub(super) fn wireless_calls(&mut self, calls: &mut [Call]) {
+        let Some(w) = self.wireless.take() else {
+            return;
+        };
+        let mut on: BTreeMap<IpAddr, (&crate::facts::ClientRecord, Option<&NetworkRecord>)> =
+            BTreeMap::new();
+        for c in &w.clients {
+            let network = w
+                .networks
+                .iter()
+                .find(|n| Some(&n.bssid) == c.bssid.as_ref());
+            for ip in &c.addresses {
+                on.insert(*ip, (c, network));
+            }
         }
-    }
-    for call in calls {
-        let mut seen: Vec<IpAddr> = Vec::new();
-        let mut steps = Vec::new();
-        for leg in &call.legs {
-            for side in [&leg.client, &leg.server] {
-                let Some(ip) = side.parse::<SocketAddr>().map(|a| a.ip()).ok() else {
-                    continue;
-                };
+        for call in calls {
+            let mut seen: Vec<IpAddr> = Vec::new();
+            let mut steps = Vec::new();
+            let addresses = call
+                .legs
+                .iter()
+                .flat_map(|leg| [&leg.client, &leg.server])
+                .filter_map(|side| side.parse::<SocketAddr>().ok().map(|a| a.ip()));
+            for ip in addresses {
                 let Some((client, network)) = on.get(&ip) else {
                     continue;
                 };
@@ -493,31 +506,51 @@ pub fn annotate_calls(calls: &mut [Call], w: &WirelessReport) {
                     continue;
                 }
                 seen.push(ip);
-                let step = match network {
-                    Some(n) => {
-                        let judgement = match class(n.class) {
-                            Class::Open => ": its traffic is readable by anyone in radio range",
-                            Class::Wep => ": WEP protects nothing",
-                            c if c.personal() => ": one shared passphrase guards it",
-                            _ => "",
-                        };
-                        format!(
-                            "Device {ip} was on Wi-Fi network {} ({}), class {} ({}){judgement}",
-                            n.ssid.as_deref().unwrap_or("<hidden>"),
-                            n.bssid,
-                            n.class,
-                            n.confidence
-                        )
-                    }
-                    None => format!("Device {ip} was a Wi-Fi station ({})", client.mac),
+                let Some(n) = network else {
+                    steps.push(ReasoningStep {
+                        step: format!("Device {ip} was a Wi-Fi station ({})", client.mac),
+                        evidence: vec![frames(&client.seen, format!("station {}", client.mac))],
+                        kind: StepKind::Reason,
+                    });
+                    continue;
+                };
+                let judgement = match class(n.class) {
+                    Class::Open => ": its traffic is readable by anyone in radio range",
+                    Class::Wep => ": WEP protects nothing",
+                    c if c.personal() => ": one shared passphrase guards it",
+                    _ => "",
                 };
                 steps.push(ReasoningStep {
-                    step,
+                    step: format!(
+                        "Device {ip} was on Wi-Fi network {}, class {} ({}){judgement}",
+                        subject(n),
+                        n.class,
+                        n.confidence
+                    ),
                     evidence: vec![frames(&client.seen, format!("station {}", client.mac))],
                     kind: StepKind::Reason,
                 });
+                let during =
+                    n.deauthentications.floods.iter().filter(|f| {
+                        f.first_timestamp <= call.end && f.last_timestamp >= call.start
+                    });
+                for flood in during {
+                    steps.push(ReasoningStep {
+                        step: format!(
+                            "{} deauthentication/disassociation frames hit {} during the call: the device may have been disconnected",
+                            flood.count,
+                            subject(n)
+                        ),
+                        evidence: vec![frames(flood, "deauthentication flood".into())],
+                        kind: StepKind::Reason,
+                    });
+                    self.raise(FindingId::WifiDeauthFlood, &subject(n), Severity::High);
+                    if !call.findings.contains(&FindingId::WifiDeauthFlood) {
+                        call.findings.push(FindingId::WifiDeauthFlood);
+                    }
+                }
             }
+            call.reasoning.extend(steps);
         }
-        call.reasoning.extend(steps);
     }
 }

@@ -273,7 +273,8 @@ pub fn ppi(frame: &[u8], fcs: bool, frequency: u16, signal: i8) -> Vec<u8> {
 /// The radiotap frames (with FCS) of a small clinic scene, with their
 /// capture times in microseconds: a WPA2-Personal network (PMF off) whose
 /// tablet's handshake leaks a PMKID and which suffers a deauthentication
-/// flood; an open twin of the same name carrying a cleartext RTP call; a
+/// flood; an open twin of the same name carrying a cleartext RTP call,
+/// interrupted by a burst of deauthentications at the phone; a
 /// WPA2-Enterprise network whose laptop shows its user name and is
 /// offered EAP-MD5; a phone probing for its home network. The sample
 /// capture `captures/wifi-clinic.pcap` and the wireless tests are made
@@ -307,6 +308,12 @@ pub fn clinic_scene() -> Vec<(u64, Vec<u8>)> {
     put(1000, &protected_data(PSK_AP, TABLET, true));
     put(1000, &beacon(TWIN_AP, false, &element(0, b"ClinicStaff")));
     for seq in 0..20u16 {
+        if seq == 10 {
+            // Mid-call, a burst of forged deauthentications at the phone.
+            for _ in 0..12 {
+                put(5_000, &deauth(12, TWIN_AP, PHONE, TWIN_AP, 7, false));
+            }
+        }
         for (ssrc, up) in [(0xfeed, true), (0xbeef, false)] {
             let rtp = crate::proto::rtp::build::RtpRepr {
                 sequence: seq,
