@@ -82,7 +82,7 @@ pub struct ReportArgs {
 pub enum Command {
     /// Analyse pcap/pcapng files: calls and verdicts, findings, flows and their protocols
     #[command(
-        after_help = "Examples:\n  teleprobe analyze captures/webrtc-aiortc.pcap\n  teleprobe analyze --json -o report.json a.pcapng b.pcapng\n  teleprobe analyze - < capture.pcap\n  teleprobe analyze --policy clinic.toml --fail-on high capture.pcapng   # scripted audit\n\nExit codes: 0 done; 1 a finding at or above --fail-on; 2 unusable input or arguments (the report of what was read is still written).\nThe default policy is data/policy.toml in the source tree; print it with `teleprobe print-policy`."
+        after_help = "Examples:\n  teleprobe analyze captures/webrtc-aiortc.pcap\n  teleprobe analyze --json -o report.json a.pcapng b.pcapng\n  teleprobe analyze - < capture.pcap\n  teleprobe analyze --policy clinic.toml --fail-on high capture.pcapng   # scripted audit\n  teleprobe analyze -o wifi.html monitor-mode.pcapng   # 802.11 (radiotap, PPI, Prism, AVS): networks, clients, wifi-* findings\n\nExit codes: 0 done; 1 a finding at or above --fail-on; 2 unusable input or arguments (the report of what was read is still written).\nThe default policy is data/policy.toml in the source tree; print it with `teleprobe print-policy`."
     )]
     Analyze {
         /// Capture files (pcap or pcapng); several are merged in timestamp order; `-` reads standard input
@@ -96,7 +96,7 @@ pub enum Command {
     },
     /// Capture live from an interface until Ctrl-C, then report as `analyze` does
     #[command(
-        after_help = "Examples:\n  sudo teleprobe live -i eth0 -o report.json\n  sudo teleprobe live -i eth0 --user nobody -o /tmp/report.json 'udp or tcp port 5060 or tcp port 5061'\n  teleprobe live -i lo --json 'udp port 3478'\n\nCapturing needs root or the capabilities: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v teleprobe).\nReceived and dropped packet counts are in capture.interface_stats and on the status line."
+        after_help = "Examples:\n  sudo teleprobe live -i eth0 -o report.json\n  sudo teleprobe live -i eth0 --user nobody -o /tmp/report.json 'udp or tcp port 5060 or tcp port 5061'\n  teleprobe live -i lo --json 'udp port 3478'\n  sudo teleprobe live -i wlan0mon -o wifi.html   # a monitor-mode interface: Wi-Fi networks and clients\n\nCapturing needs root or the capabilities: sudo setcap cap_net_raw,cap_net_admin=eip $(command -v teleprobe).\nReceived and dropped packet counts are in capture.interface_stats and on the status line."
     )]
     Live {
         /// Interface to capture on (see `teleprobe devices`)
@@ -131,7 +131,7 @@ pub enum Command {
     },
     /// Watch calls, flows and findings in the terminal, live or from a file
     #[command(
-        after_help = "Examples:\n  sudo teleprobe tui -i eth0 --filter 'udp or tcp port 5061'\n  teleprobe tui captures/webrtc-aiortc-turn.pcap\n  teleprobe tui --realtime -o report.json call.pcapng\n\nKeys: 1-4 or Tab switch view, ↑/↓ move, Enter opens a call's ladder, / filters, s sorts flows, ? help, q quits."
+        after_help = "Examples:\n  sudo teleprobe tui -i eth0 --filter 'udp or tcp port 5061'\n  teleprobe tui captures/webrtc-aiortc-turn.pcap\n  teleprobe tui --realtime -o report.json call.pcapng\n\nKeys: 1-5 or Tab switch view (5: Wi-Fi networks), ↑/↓ move, Enter opens a call's ladder, / filters, s sorts flows, ? help, q quits."
     )]
     Tui {
         /// Capture live from this interface instead of reading files
