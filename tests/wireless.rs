@@ -578,3 +578,78 @@ fn real_eap_tls_peap_and_md5_exchanges() {
         assert!(!out.contains(secret), "{secret}");
     }
 }
+
+/// The remaining rules on a capture built for them: a station that chose
+/// PSK on a WPA3 transition network, an IMSI identity, a network seen only
+/// through WEP-protected data (class inferred), and the policy's clinic
+/// SSIDs narrowing which networks must meet the minimum class.
+#[test]
+fn weaker_akm_imsi_inferred_wep_and_clinic_ssids() {
+    const AP: [u8; 6] = [0x02, 0, 0, 0, 0, 0x31];
+    const WEP_AP: [u8; 6] = [0x02, 0, 0, 0, 0, 0x32];
+    const STA: [u8; 6] = [0x02, 0, 0, 0, 0, 0x41];
+    const SIM: [u8; 6] = [0x02, 0, 0, 0, 0, 0x42];
+    const OLD: [u8; 6] = [0x02, 0, 0, 0, 0, 0x43];
+    let mut p = Pcap::new(127);
+    let mut put = |frame: Vec<u8>| p.frame(&build::radiotap(&frame, false, None, None));
+    let transition = build::ssid_and(b"Lobby", &build::rsne(&[4], &[2, 8], 0x0080));
+    put(build::beacon(AP, true, &transition));
+    let chose_psk = build::ssid_and(b"Lobby", &build::rsne(&[4], &[2], 0x0080));
+    put(build::assoc_request(AP, STA, &chose_psk));
+    let imsi = build::eap(
+        2,
+        Some(1),
+        b"1310150123456789@wlan.mnc015.mcc310.3gppnetwork.org",
+    );
+    put(build::data(AP, SIM, true, &build::snap(0x888e, &imsi)));
+    put(build::protected_data(WEP_AP, OLD, false));
+    let dir = tempfile::tempdir().unwrap();
+    let path = p.save(dir.path(), "rules.pcap");
+    let r = report_json_revealed(&path);
+    let weaker = findings(&r, "wifi-weaker-akm-chosen");
+    assert_eq!(weaker.len(), 1);
+    assert_eq!(weaker[0]["evidence"][0]["first_packet"], 2);
+    assert_eq!(weaker[0]["values"]["chosen"], "PSK");
+    let imsi = findings(&r, "wifi-eap-imsi-exposed");
+    assert_eq!(imsi.len(), 1);
+    assert!(
+        findings(&r, "wifi-eap-identity-exposed").is_empty(),
+        "an IMSI is its own finding"
+    );
+    let wep = network(&r, "02:00:00:00:00:32");
+    assert_eq!(
+        (wep["class"].as_str(), wep["confidence"].as_str()),
+        (Some("wep"), Some("inferred"))
+    );
+    assert!(
+        wep["inferred_from"]
+            .as_str()
+            .unwrap()
+            .contains("WEP header (frame 4)")
+    );
+    assert_eq!(findings(&r, "wifi-wep").len(), 1);
+    // Every network is judged against the minimum by default; naming the
+    // clinic's SSIDs leaves the others out.
+    assert_eq!(findings(&r, "wifi-below-minimum-class").len(), 2);
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[wireless]\nclinic_ssids = [\"Lobby\"]\nminimum_class = \"wpa3-sae\"\n",
+    )
+    .unwrap();
+    let narrowed = report_json_with(&path, &["--reveal", "--policy", policy.to_str().unwrap()]);
+    let below = findings(&narrowed, "wifi-below-minimum-class");
+    assert_eq!(below.len(), 1);
+    assert!(below[0]["subject"].as_str().unwrap().starts_with("Lobby ("));
+    assert_eq!(below[0]["values"]["minimum_class"], "wpa3-sae");
+    // A class the policy does not know is an error that lists the known ones.
+    std::fs::write(&policy, "[wireless]\nminimum_class = \"wpa4\"\n").unwrap();
+    let out = run(&[
+        "analyze",
+        "--policy",
+        policy.to_str().unwrap(),
+        path.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown wireless class `wpa4`"));
+}
