@@ -603,6 +603,27 @@ fn weaker_akm_imsi_inferred_wep_and_clinic_ssids() {
     );
     put(build::data(AP, SIM, true, &build::snap(0x888e, &imsi)));
     put(build::protected_data(WEP_AP, OLD, false));
+    // Unprotected IP on the WPA3 transition network; then its beacon drops
+    // to open (CRYPTODROP), and a third BSSID answers probes for two other
+    // names (karma).
+    let udp = build::ipv4_udp(([10, 1, 0, 5], 5000), ([10, 1, 0, 1], 53), b"query");
+    put(build::data(AP, STA, true, &udp));
+    const DROP: [u8; 6] = [0x02, 0, 0, 0, 0, 0x34];
+    put(build::beacon(
+        DROP,
+        true,
+        &build::ssid_and(b"Ward", &build::rsne(&[4], &[2], 0)),
+    ));
+    put(build::beacon(DROP, false, &build::element(0, b"Ward")));
+    const KARMA: [u8; 6] = [0x02, 0, 0, 0, 0, 0x33];
+    for name in [&b"Guest"[..], b"HomeNet", b"CoffeeShop"] {
+        put(build::probe_response(
+            KARMA,
+            STA,
+            false,
+            &build::element(0, name),
+        ));
+    }
     let dir = tempfile::tempdir().unwrap();
     let path = p.save(dir.path(), "rules.pcap");
     let r = report_json_revealed(&path);
@@ -628,9 +649,24 @@ fn weaker_akm_imsi_inferred_wep_and_clinic_ssids() {
             .contains("WEP header (frame 4)")
     );
     assert_eq!(findings(&r, "wifi-wep").len(), 1);
+    let unprotected = findings(&r, "wifi-unprotected-data-in-rsn");
+    assert_eq!(unprotected.len(), 1);
+    assert_eq!(unprotected[0]["evidence"][0]["first_packet"], 5);
+    let twins: Vec<String> = findings(&r, "wifi-evil-twin")
+        .iter()
+        .map(|f| format!("{} {}", f["subject"], f["evidence"][0]["detail"]))
+        .collect();
+    assert!(twins.iter().any(|t| t.contains("02:00:00:00:00:34") && t.contains("dropped from wpa2-psk to open")), "{twins:?}");
+    assert!(
+        twins
+            .iter()
+            .any(|t| t.contains("02:00:00:00:00:33")
+                && t.contains("answered probes for 2 other names")),
+        "{twins:?}"
+    );
     // Every network is judged against the minimum by default; naming the
     // clinic's SSIDs leaves the others out.
-    assert_eq!(findings(&r, "wifi-below-minimum-class").len(), 2);
+    assert_eq!(findings(&r, "wifi-below-minimum-class").len(), 4);
     let policy = dir.path().join("policy.toml");
     std::fs::write(
         &policy,
