@@ -35,6 +35,8 @@ pub struct Options {
     pub timeouts: Timeouts,
     /// Databases that give servers their operator and country (`--geoip`).
     pub geoip: std::sync::Arc<crate::assess::geo::GeoIp>,
+    /// Tracker hosts: the built-in list plus `--trackers` files.
+    pub trackers: std::sync::Arc<crate::assess::trackers::Trackers>,
 }
 
 /// Where finished flows go: redaction first, so the assessment and every
@@ -264,7 +266,8 @@ impl Session {
             pipeline: Stage::Here(Box::new(Pipeline {
                 redactor: redactor.clone(),
                 assessor: Assessor::new(options.policy.clone(), vendors)
-                    .with_geoip(options.geoip.clone()),
+                    .with_geoip(options.geoip.clone())
+                    .with_trackers(options.trackers.clone()),
                 store: FlowStore::new(redactor),
             })),
             options: options.clone(),

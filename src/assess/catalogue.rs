@@ -82,6 +82,9 @@ pub enum FindingId {
     WifiWeakerAkmChosen,
     WifiBelowMinimumClass,
     WifiEapCertificateExposed,
+    TrackerDuringCall,
+    TrackerOutsideVisit,
+    TrackerCleartext,
 }
 
 impl FindingId {
@@ -128,6 +131,9 @@ impl FindingId {
             FindingId::WifiWeakerAkmChosen => "wifi-weaker-akm-chosen",
             FindingId::WifiBelowMinimumClass => "wifi-below-minimum-class",
             FindingId::WifiEapCertificateExposed => "wifi-eap-certificate-exposed",
+            FindingId::TrackerDuringCall => "tracker-during-call",
+            FindingId::TrackerOutsideVisit => "tracker-outside-visit",
+            FindingId::TrackerCleartext => "tracker-cleartext",
         }
     }
 
@@ -147,7 +153,7 @@ pub struct Rule {
     pub remedy: &'static str,
 }
 
-pub static RULES: [Rule; 40] = [
+pub static RULES: [Rule; 43] = [
     Rule {
         id: FindingId::MediaCleartext,
         severity: Severity::Critical,
@@ -467,6 +473,30 @@ pub static RULES: [Rule; 40] = [
         explanation: "EAP-TLS with TLS 1.2 or earlier sends the station's certificate in the clear: its subject (a person's name, e-mail or device) is readable by anyone in range, even when the outer identity is anonymous.",
         reference: "RFC 5216 §2.1.4; RFC 9190 (EAP-TLS 1.3)",
         remedy: "Use EAP-TLS with TLS 1.3 (RFC 9190), which encrypts the client certificate, or TLS 1.2 with privacy (RFC 5216 §2.1.4).",
+    },
+    Rule {
+        id: FindingId::TrackerDuringCall,
+        severity: Severity::High,
+        title: "A third-party tracker was contacted around a visit",
+        explanation: "A device taking part in a call contacted a tracking service (advertising, session replay, analytics...) shortly before, during or after it: the tracker learns that this device used the telehealth service at that time, which HHS treats as a disclosure of PHI without a BAA.",
+        reference: "HHS OCR bulletin on online tracking technologies (2022, updated 2024); 45 CFR 164.502(e); 45 CFR 164.308(a)(1)(ii)(A)",
+        remedy: "Remove the tag or SDK from visit pages and the telehealth app, or obtain a BAA with the vendor.",
+    },
+    Rule {
+        id: FindingId::TrackerOutsideVisit,
+        severity: Severity::Info,
+        title: "A third-party tracker was contacted, not during a visit",
+        explanation: "A device contacted a tracking service, but not within the window around any call in this capture. Unauthenticated pages are outside the OCR bulletin's reach since AHA v. Becerra (2024); authenticated pages and apps are not.",
+        reference: "HHS OCR bulletin on online tracking technologies; AHA v. Becerra, N.D. Tex. 4:23-cv-01110-P (2024)",
+        remedy: "Check whether the page or app is part of the patient journey (portal, scheduling).",
+    },
+    Rule {
+        id: FindingId::TrackerCleartext,
+        severity: Severity::High,
+        title: "Request to a tracker over plain HTTP",
+        explanation: "A request to a tracking service crossed the network unencrypted: the page it was sent from and its parameters are readable on the path, besides reaching the tracker.",
+        reference: "45 CFR 164.312(e)(1); HHS OCR bulletin on online tracking technologies",
+        remedy: "Remove the tag, or at least load it over HTTPS only.",
     },
 ];
 

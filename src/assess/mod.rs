@@ -11,6 +11,8 @@ pub mod model;
 pub mod platform;
 pub mod policy;
 mod rules;
+pub mod trackers;
+mod tracking;
 pub mod vendors;
 pub mod wireless;
 
@@ -65,6 +67,10 @@ pub struct Assessor {
     /// The capture's wireless networks and clients (redacted), to place
     /// calls' devices on them.
     wireless: Option<std::sync::Arc<crate::facts::WirelessReport>>,
+    /// Tracker hosts (built in, plus `--trackers`).
+    trackers: std::sync::Arc<trackers::Trackers>,
+    /// Flows' contacts with tracker hosts, tied to calls at the end.
+    contacts: Vec<tracking::Contact>,
 }
 
 const MAX_CALL_FLOWS: usize = 10_000;
@@ -98,6 +104,8 @@ impl Assessor {
             calls_truncated: 0,
             observed: 0,
             wireless: None,
+            trackers: Default::default(),
+            contacts: Vec::new(),
         }
     }
 
@@ -111,6 +119,12 @@ impl Assessor {
     fn call_flow(&self, id: u64) -> Option<&FlowRecord> {
         let i = self.call_flows.binary_search_by_key(&id, |f| f.id).ok()?;
         Some(&self.call_flows[i])
+    }
+
+    /// Uses `trackers` instead of the built-in tracker list.
+    pub fn with_trackers(mut self, trackers: std::sync::Arc<trackers::Trackers>) -> Assessor {
+        self.trackers = trackers;
+        self
     }
 
     pub fn policy(&self) -> &Policy {
@@ -163,13 +177,26 @@ impl Assessor {
     /// `severity`, when the evidence makes it graver than the catalogue's
     /// default; a policy override of that id stands.
     fn raise(&mut self, id: FindingId, subject: &str, severity: Severity) {
-        if self.policy.severity.keys().any(|k| k.0 == id) {
-            return;
-        }
-        if let Some(&i) = self.index.get(&(id, subject.to_string())) {
-            let f = &mut self.findings[i];
+        if let Some(f) = self.overridable(id, subject) {
             f.severity = f.severity.max(severity);
         }
+    }
+
+    /// Sets the severity of the finding (id, subject) from its evidence
+    /// (a tracker's category); a policy override of that id stands.
+    fn set_severity(&mut self, id: FindingId, subject: &str, severity: Severity) {
+        if let Some(f) = self.overridable(id, subject) {
+            f.severity = severity;
+        }
+    }
+
+    /// The finding (id, subject), unless the policy fixes that id's severity.
+    fn overridable(&mut self, id: FindingId, subject: &str) -> Option<&mut Finding> {
+        if self.policy.severity.keys().any(|k| k.0 == id) {
+            return None;
+        }
+        let i = *self.index.get(&(id, subject.to_string()))?;
+        self.findings.get_mut(i)
     }
 
     fn saw_vendor(&mut self, name: &str, how: String, flow: u64) {
@@ -390,6 +417,7 @@ impl Assessor {
             );
         }
         self.wireless_calls(&mut found_calls);
+        self.tracker_findings(&mut found_calls);
         self.findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)

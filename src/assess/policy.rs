@@ -35,6 +35,31 @@ pub struct Policy {
     pub allowed_countries: Vec<String>,
     #[serde(default)]
     pub wireless: WirelessPolicy,
+    #[serde(default)]
+    pub trackers: TrackerPolicy,
+}
+
+/// How trackers are tied to visits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrackerPolicy {
+    /// Seconds before a call starts and after it ends within which a
+    /// device's tracker contact belongs to the call (a waiting-room page
+    /// before, a survey after).
+    #[serde(default = "default_tracker_window")]
+    pub window_seconds: u32,
+}
+
+impl Default for TrackerPolicy {
+    fn default() -> Self {
+        TrackerPolicy {
+            window_seconds: default_tracker_window(),
+        }
+    }
+}
+
+fn default_tracker_window() -> u32 {
+    600
 }
 
 /// What the clinic's Wi-Fi must be.

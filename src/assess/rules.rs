@@ -15,6 +15,7 @@ impl Assessor {
     /// Applies the per-flow rules to a finished (redacted) flow.
     pub fn observe(&mut self, f: &FlowRecord) {
         self.observed += 1;
+        self.observe_trackers(f);
         // Flows that can be part of a call: signaling, ICE, relays, media,
         // and encrypted web signaling to a known platform (by SNI).
         let call_protocols = [

@@ -46,6 +46,11 @@ pub struct ReportArgs {
     /// Extra or overriding vendor definitions (TOML, same format as the built-in list)
     #[arg(long, value_name = "FILE")]
     pub vendors: Option<String>,
+    /// More tracker hosts: this project's TOML format (data/trackers.toml),
+    /// ABP host rules (||host^, e.g. EasyPrivacy's tracking servers), one
+    /// host per line, or Disconnect's services.json; repeat for several
+    #[arg(long, value_name = "FILE")]
+    pub trackers: Vec<String>,
     /// MaxMind-format database (GeoLite2-ASN, GeoLite2-Country or City,
     /// DB-IP, ip-location-db) giving servers and relays their operator and
     /// country; repeat for several
@@ -228,7 +233,28 @@ impl ReportArgs {
             record: None,
             timeouts: self.timeouts(),
             geoip: std::sync::Arc::new(crate::assess::geo::GeoIp::open(&self.geoip)?),
+            trackers: std::sync::Arc::new(self.tracker_list()?),
         })
+    }
+
+    /// The built-in tracker list plus the user's files, each recorded with
+    /// its SHA-256 so the report says exactly which list it used.
+    fn tracker_list(&self) -> Result<crate::assess::trackers::Trackers, String> {
+        use sha2::Digest;
+        let mut all = crate::assess::trackers::Trackers::built_in();
+        for path in &self.trackers {
+            let bytes =
+                std::fs::read(path).map_err(|e| format!("cannot read tracker list {path}: {e}"))?;
+            let text = String::from_utf8_lossy(&bytes);
+            let list = crate::assess::trackers::Trackers::parse(&text)
+                .map_err(|e| format!("tracker list {path}: {e}"))?;
+            let digest: String = sha2::Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            all.extend(list, format!("{path} (sha256 {digest}, user-supplied)"));
+        }
+        Ok(all)
     }
 
     pub fn timeouts(&self) -> Timeouts {

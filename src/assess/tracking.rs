@@ -1,0 +1,203 @@
+//! The tracker rules: a DNS query, TLS or QUIC server name, or cleartext
+//! HTTP request naming a tracker host (assess/trackers.rs) is a contact;
+//! a contact by a call's device within the policy's window around the call
+//! is `tracker-during-call` (the OCR bulletin's case), any other is
+//! `tracker-outside-visit`, and a cleartext HTTP one is also
+//! `tracker-cleartext`. A call's own platform is never its tracker, and a
+//! multi-purpose host of a platform outside any call is that platform's
+//! product, not tracking.
+//! Works on redacted records; keeps at most `MAX_CONTACTS` contacts.
+
+use super::catalogue::{FindingId, Severity};
+use super::model::{Call, Evidence, ReasoningStep, StepKind};
+use super::trackers::Confidence;
+use super::{Assessor, evidence};
+use crate::facts::FlowRecord;
+use std::net::{IpAddr, SocketAddr};
+
+const MAX_CONTACTS: usize = 10_000;
+
+/// One flow's contact with a tracker host.
+#[derive(Debug, Clone)]
+pub(super) struct Contact {
+    host: String,
+    tracker: usize,
+    /// `dns`, `tls`, `quic` or `http`.
+    via: &'static str,
+    device: IpAddr,
+    evidence: Evidence,
+    /// A cleartext HTTP request: method and path (query strings are never kept).
+    request: Option<String>,
+    /// The platform (vendor list) the host also belongs to, if any.
+    vendor: Option<String>,
+}
+
+impl Assessor {
+    /// Notes the tracker hosts a finished flow names.
+    pub(super) fn observe_trackers(&mut self, f: &FlowRecord) {
+        let mut names: Vec<(&str, &'static str, u64, Option<String>)> = Vec::new();
+        for q in f.dns.iter().flat_map(|d| &d.queries) {
+            names.push((&q.name, "dns", q.packet, None));
+        }
+        if let Some(sni) = f.tls.as_ref().and_then(|t| t.sni.as_deref()) {
+            names.push((sni, "tls", f.first_packet, None));
+        }
+        if let Some(sni) = f.quic.as_ref().and_then(|q| q.sni.as_deref()) {
+            names.push((sni, "quic", f.first_packet, None));
+        }
+        for r in f.http.iter().flat_map(|h| &h.requests) {
+            if let Some(host) = r.host.as_deref() {
+                let host = host.split(':').next().unwrap_or(host);
+                names.push((
+                    host,
+                    "http",
+                    r.packet,
+                    Some(format!("{} {}", r.method, r.path)),
+                ));
+            }
+        }
+        for (host, via, packet, request) in names {
+            let Some(tracker) = self.trackers.index_of(host) else {
+                continue;
+            };
+            let vendor = self.vendors.by_name(host).map(|v| v.name.clone());
+            if self.contacts.len() >= MAX_CONTACTS {
+                *self.not_listed.entry("tracker-contacts").or_default() += 1;
+                return;
+            }
+            let detail = format!("{via} names {host}");
+            self.contacts.push(Contact {
+                host: host.to_ascii_lowercase(),
+                tracker,
+                via,
+                device: f.client.ip(),
+                evidence: evidence(f, packet, packet, detail),
+                request,
+                vendor,
+            });
+        }
+    }
+
+    /// Ties each contact to the calls its device took part in within the
+    /// window, and reports them.
+    pub(super) fn tracker_findings(&mut self, calls: &mut [Call]) {
+        let window = i64::from(self.policy.trackers.window_seconds) * 1_000_000_000;
+        let contacts = std::mem::take(&mut self.contacts);
+        for c in &contacts {
+            let t = self.trackers.get(c.tracker).clone();
+            let at = c.evidence.first_timestamp;
+            let base = t.category.severity();
+            // A host that also serves the vendor's product is one step less sure.
+            let severity = match t.confidence {
+                Confidence::Dedicated => base,
+                Confidence::MultiPurpose => lower(base),
+            };
+            let values = |extra: Vec<(&'static str, String)>| -> Vec<(&'static str, String)> {
+                let mut v = vec![
+                    ("host", c.host.clone()),
+                    ("organization", t.org.clone()),
+                    ("product", t.product.clone()),
+                    ("category", t.category.name().to_string()),
+                    (
+                        "confidence",
+                        match t.confidence {
+                            Confidence::Dedicated => "dedicated".into(),
+                            Confidence::MultiPurpose => "multi-purpose".into(),
+                        },
+                    ),
+                    ("seen_in", c.via.to_string()),
+                    ("device", c.device.to_string()),
+                ];
+                v.extend(extra);
+                v
+            };
+            if let Some(request) = &c.request {
+                let subject = format!("{} {}", c.host, request);
+                self.report(
+                    FindingId::TrackerCleartext,
+                    subject,
+                    &values(vec![("request", request.clone())]),
+                    c.evidence.clone(),
+                );
+            }
+            let mut during = false;
+            for call in calls.iter_mut() {
+                let device_in_call = call.legs.iter().any(|l| {
+                    [&l.client, &l.server]
+                        .iter()
+                        .any(|s| s.parse::<SocketAddr>().is_ok_and(|a| a.ip() == c.device))
+                });
+                let in_window = at.0 >= call.start.0 - window && at.0 <= call.end.0 + window;
+                // The call's own platform is not tracking its call.
+                let own_platform = c.vendor.is_some()
+                    && call.platform.as_ref().map(|p| &p.name) == c.vendor.as_ref();
+                if !device_in_call || !in_window || own_platform {
+                    continue;
+                }
+                during = true;
+                let offset = (at.0 - call.start.0) / 1_000_000_000;
+                let when = if at.0 < call.start.0 {
+                    format!("{} s before the call started", -offset)
+                } else if at.0 <= call.end.0 {
+                    format!("{offset} s into the call")
+                } else {
+                    format!(
+                        "{} s after the call ended",
+                        (at.0 - call.end.0) / 1_000_000_000
+                    )
+                };
+                let subject = format!("call {}: {}", call.id, c.host);
+                self.report(
+                    FindingId::TrackerDuringCall,
+                    subject.clone(),
+                    &values(vec![("call", call.id.to_string()), ("when", when.clone())]),
+                    c.evidence.clone(),
+                );
+                self.set_severity(FindingId::TrackerDuringCall, &subject, severity);
+                if !call.findings.contains(&FindingId::TrackerDuringCall) {
+                    call.findings.push(FindingId::TrackerDuringCall);
+                }
+                if call
+                    .reasoning
+                    .iter()
+                    .filter(|s| s.step.starts_with("Tracker "))
+                    .count()
+                    < 8
+                {
+                    call.reasoning.push(ReasoningStep {
+                        step: format!(
+                            "Tracker {} ({} {}, {}) contacted by device {}, {when}",
+                            c.host,
+                            t.org,
+                            t.product,
+                            t.category.name(),
+                            c.device
+                        ),
+                        evidence: vec![c.evidence.clone()],
+                        kind: StepKind::Reason,
+                    });
+                }
+            }
+            // Outside any call, a multi-purpose host of a platform is that
+            // platform's product (platform-contacted covers it), not tracking.
+            let platform_product = c.vendor.is_some() && t.confidence == Confidence::MultiPurpose;
+            if !during && !platform_product {
+                self.report(
+                    FindingId::TrackerOutsideVisit,
+                    c.host.clone(),
+                    &values(Vec::new()),
+                    c.evidence.clone(),
+                );
+            }
+        }
+    }
+}
+
+fn lower(s: Severity) -> Severity {
+    match s {
+        Severity::Critical => Severity::High,
+        Severity::High => Severity::Medium,
+        Severity::Medium => Severity::Low,
+        Severity::Low | Severity::Info => Severity::Info,
+    }
+}
