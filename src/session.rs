@@ -37,6 +37,14 @@ pub struct Options {
     pub geoip: std::sync::Arc<crate::assess::geo::GeoIp>,
     /// Tracker hosts: the built-in list plus `--trackers` files.
     pub trackers: std::sync::Arc<crate::assess::trackers::Trackers>,
+    /// The data files given (policy, vendors, trackers) with their SHA-256,
+    /// for the evidence block; built-in data is added by the session.
+    pub inputs: Vec<crate::report::model::InputDigest>,
+    /// When the analysis runs (the CLI sets it; tests leave it out so
+    /// reports compare equal).
+    pub analysed_at: Option<crate::time::Timestamp>,
+    /// Reports will be signed (`--sign`): the evidence block says so.
+    pub signed: bool,
 }
 
 /// Where finished flows go: redaction first, so the assessment and every
@@ -467,6 +475,15 @@ impl Session {
             names
         };
         capture.truncated = self.error.as_ref().map(|e| e.to_string());
+        let captures = source
+            .file_digests()
+            .into_iter()
+            .map(|d| crate::report::model::CaptureDigest {
+                path: d.path,
+                bytes: d.bytes,
+                sha256: d.sha256,
+            })
+            .collect();
         let mut wireless = self.engine.wireless();
         let Pipeline {
             mut assessor,
@@ -485,6 +502,27 @@ impl Session {
         redactor.apply_wireless(&mut wireless);
         assessor.observe_wireless(&wireless);
         let assessment = assessor.finish(&dns_names);
+        let evidence = crate::report::model::EvidenceBlock {
+            captures,
+            inputs: evidence_inputs(&self.options),
+            tool: crate::report::model::ToolInfo {
+                name: "teleprobe".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                features: if cfg!(feature = "tables") {
+                    vec!["tables".into()]
+                } else {
+                    Vec::new()
+                },
+            },
+            analysed_at: self.options.analysed_at,
+            pseudonym_key_commitment: redactor.key_commitment(),
+            signature: if self.options.signed {
+                "minisign"
+            } else {
+                "none"
+            }
+            .into(),
+        };
         Analysis {
             redactor,
             report: Report {
@@ -502,10 +540,31 @@ impl Session {
                 findings: assessment.findings,
                 summary: assessment.summary,
                 wireless,
+                evidence,
             },
             error: self.error,
         }
     }
+}
+
+/// The data the assessment judged with: the files given, and the built-in
+/// lists for what no file replaced (the vendor and tracker files given
+/// extend the built-in lists, so those are always listed).
+fn evidence_inputs(options: &Options) -> Vec<crate::report::model::InputDigest> {
+    use sha2::Digest;
+    let built_in = |kind: &str, text: &str| crate::report::model::InputDigest {
+        kind: kind.into(),
+        source: "built-in".into(),
+        sha256: crate::source::digest::hex(&sha2::Sha256::digest(text.as_bytes())),
+    };
+    let mut inputs = Vec::new();
+    if !options.inputs.iter().any(|i| i.kind == "policy") {
+        inputs.push(built_in("policy", crate::assess::policy::DEFAULT_POLICY));
+    }
+    inputs.push(built_in("vendors", crate::assess::vendors::BUILT_IN));
+    inputs.push(built_in("trackers", crate::assess::trackers::BUILT_IN));
+    inputs.extend(options.inputs.iter().cloned());
+    inputs
 }
 
 fn progress_bar(enabled: bool, total: Option<u64>) -> Option<ProgressBar> {

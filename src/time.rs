@@ -10,6 +10,21 @@ pub type Nanos = i64;
 pub struct Timestamp(pub Nanos);
 
 impl Timestamp {
+    /// The wall clock now; `SOURCE_DATE_EPOCH` (seconds), when set, stands
+    /// in for it so a run can be reproduced byte for byte.
+    pub fn now() -> Timestamp {
+        if let Some(secs) = std::env::var("SOURCE_DATE_EPOCH")
+            .ok()
+            .and_then(|s| s.parse::<i64>().ok())
+        {
+            return Timestamp(secs.saturating_mul(1_000_000_000));
+        }
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Timestamp(i64::try_from(since.as_nanos()).unwrap_or(i64::MAX))
+    }
+
     /// Microseconds since the epoch, as the tables store them.
     pub fn micros(self) -> i64 {
         self.0.div_euclid(1000)

@@ -8,7 +8,7 @@
 
 use serde::Deserialize;
 
-const BUILT_IN: &str = include_str!("../../data/trackers.toml");
+pub const BUILT_IN: &str = include_str!("../../data/trackers.toml");
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, schemars::JsonSchema,

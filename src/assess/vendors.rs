@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-const BUILT_IN: &str = include_str!("../../data/vendors.toml");
+pub const BUILT_IN: &str = include_str!("../../data/vendors.toml");
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]

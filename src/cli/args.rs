@@ -56,6 +56,11 @@ pub struct ReportArgs {
     /// country; repeat for several
     #[arg(long, value_name = "FILE")]
     pub geoip: Vec<String>,
+    /// Sign each report file written with -o: FILE.minisig beside it
+    /// (minisign format; make a key with `teleprobe keygen`; an encrypted
+    /// key's password comes from TELEPROBE_KEY_PASSWORD)
+    #[arg(long, value_name = "KEY")]
+    pub sign: Option<String>,
     /// Exit with status 1 when a finding at or above this severity exists
     #[arg(long, value_name = "SEVERITY", value_enum)]
     pub fail_on: Option<FailOn>,
@@ -173,6 +178,33 @@ pub enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<String>,
     },
+    /// Make an Ed25519 key pair for signing reports (minisign format)
+    #[command(
+        after_help = "Examples:\n  teleprobe keygen -o ~/.teleprobe/report.key\n  TELEPROBE_KEY_PASSWORD=... teleprobe keygen -o report.key   # password-protected\n  teleprobe analyze --sign report.key -o report.json capture.pcapng\n  minisign -Vm report.json -p report.key.pub                  # Debian's minisign verifies it too\n\nWrites KEY (secret, owner-only) and KEY.pub (give it to whoever checks reports)."
+    )]
+    Keygen {
+        /// Where to write the secret key (the public key goes to KEY.pub)
+        #[arg(short, long, value_name = "KEY")]
+        output: String,
+        /// Replace an existing key
+        #[arg(long)]
+        force: bool,
+    },
+    /// Check a signed report: its signature, and the captures it names against their recorded SHA-256
+    #[command(
+        after_help = "Examples:\n  teleprobe verify -p report.key.pub report.json\n  teleprobe verify -p report.key.pub report.json capture.pcapng\n\nExit codes: 0 every check passed; 1 a check failed (the report, its signature or a capture was altered, or another key signed it); 2 unusable input."
+    )]
+    Verify {
+        /// The report file (REPORT.minisig must be beside it)
+        #[arg(value_name = "REPORT")]
+        report: String,
+        /// Capture files to check against the report's evidence block
+        #[arg(value_name = "CAPTURE")]
+        captures: Vec<String>,
+        /// The signer's public key (KEY.pub from `teleprobe keygen`)
+        #[arg(short = 'p', long = "pubkey", value_name = "KEY.pub")]
+        public_key: String,
+    },
     /// List the interfaces live capture can open
     Devices,
     /// Print the built-in default policy, to copy and edit
@@ -209,6 +241,13 @@ fn load<T>(path: &str, what: &str, parse: fn(&str) -> Result<T, String>) -> Resu
 
 impl ReportArgs {
     pub fn options(&self) -> Result<Options, String> {
+        if let Some(key) = &self.sign {
+            if self.output.is_none() {
+                return Err("--sign signs the report file: give one with -o FILE".into());
+            }
+            // A key that cannot be used fails now, not after a long replay.
+            crate::output::signing::Signer::load(std::path::Path::new(key))?;
+        }
         let policy = self
             .policy
             .as_deref()
@@ -234,7 +273,30 @@ impl ReportArgs {
             timeouts: self.timeouts(),
             geoip: std::sync::Arc::new(crate::assess::geo::GeoIp::open(&self.geoip)?),
             trackers: std::sync::Arc::new(self.tracker_list()?),
+            inputs: self.input_digests()?,
+            analysed_at: Some(crate::time::Timestamp::now()),
+            signed: self.sign.is_some(),
         })
+    }
+
+    /// The policy, vendor and tracker files given, with their SHA-256.
+    fn input_digests(&self) -> Result<Vec<crate::report::model::InputDigest>, String> {
+        use sha2::Digest;
+        let mut files: Vec<(&str, &str)> = Vec::new();
+        files.extend(self.policy.iter().map(|p| ("policy", p.as_str())));
+        files.extend(self.vendors.iter().map(|p| ("vendors", p.as_str())));
+        files.extend(self.trackers.iter().map(|p| ("trackers", p.as_str())));
+        files
+            .into_iter()
+            .map(|(kind, path)| {
+                let bytes = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+                Ok(crate::report::model::InputDigest {
+                    kind: kind.into(),
+                    source: path.into(),
+                    sha256: crate::source::digest::hex(&sha2::Sha256::digest(&bytes)),
+                })
+            })
+            .collect()
     }
 
     /// The built-in tracker list plus the user's files, each recorded with

@@ -78,6 +78,12 @@ pub fn run(cli: Cli) -> ExitCode {
             json,
             output,
         } => summarize::run(&inputs, json, output.as_deref()),
+        Command::Keygen { output, force } => keygen(&output, force),
+        Command::Verify {
+            report,
+            captures,
+            public_key,
+        } => verify(&report, &captures, &public_key),
         Command::Devices => list_devices(),
         Command::PrintPolicy => {
             print!("{}", crate::assess::policy::DEFAULT_POLICY);
@@ -225,4 +231,39 @@ fn run_analysis(
         }
         _ => Ok(analysis),
     }
+}
+
+fn keygen(output: &str, force: bool) -> Outcome {
+    let path = std::path::Path::new(output);
+    let (id, public) = crate::output::signing::keygen(path, force)?;
+    let protected =
+        std::env::var(crate::output::signing::PASSWORD_VAR).is_ok_and(|p| !p.is_empty());
+    println!(
+        "secret key: {output} (owner-only{})\npublic key: {} (key id {id})\n{public}",
+        if protected {
+            ", password-protected"
+        } else {
+            ", no password: keep it safe, or set TELEPROBE_KEY_PASSWORD and run again"
+        },
+        crate::output::signing::public_path(path).display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// PASS/FAIL per check; exit 1 when any failed.
+fn verify(report: &str, captures: &[String], public_key: &str) -> Outcome {
+    let captures: Vec<std::path::PathBuf> = captures.iter().map(std::path::PathBuf::from).collect();
+    let checks = crate::output::signing::verify(
+        std::path::Path::new(report),
+        std::path::Path::new(public_key),
+        &captures,
+    )?;
+    for c in &checks {
+        println!("{} {}", if c.passed { "PASS" } else { "FAIL" }, c.what);
+    }
+    Ok(if checks.iter().all(|c| c.passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

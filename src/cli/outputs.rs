@@ -35,6 +35,13 @@ pub fn write(analysis: &Analysis, args: &ReportArgs, streamed: bool) -> ExitCode
                 "cannot write {path}: {e}; choose a writable path with -o"
             ));
         }
+        if let Some(key) = &args.sign {
+            let signed = crate::output::signing::Signer::load(std::path::Path::new(key))
+                .and_then(|signer| signer.sign(std::path::Path::new(path)));
+            if let Err(e) = signed {
+                return fail(&e);
+            }
+        }
     }
     #[cfg(feature = "tables")]
     for (dir, parquet) in [(&args.parquet, true), (&args.csv, false)] {

@@ -8,3 +8,4 @@ pub mod exit;
 pub mod format;
 pub mod jsonl;
 pub mod private_file;
+pub mod signing;

@@ -61,3 +61,20 @@ pub fn write_private(
     temporary.persist(target).map_err(|e| e.error)?;
     Ok(())
 }
+
+/// Writes `bytes` to an owner-only file, through a temporary file renamed
+/// into place (keys, signatures).
+pub fn write_bytes_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".teleprobe-")
+        .suffix(".partial")
+        .tempfile_in(folder)?;
+    temporary.write_all(bytes)?;
+    temporary.as_file().sync_all()?;
+    temporary.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

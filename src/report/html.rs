@@ -371,10 +371,14 @@ pub fn render(report: &Report) -> String {
     for l in limits {
         let _ = write!(out, "<li>{}</li>", esc(l));
     }
-    let _ = writeln!(
+    let _ = write!(
         out,
-        "<li>anything outside this capture's time window and capture point</li></ul></body></html>"
+        "<li>anything outside this capture's time window and capture point</li></ul><h2>Evidence</h2><ul>"
     );
+    for line in super::markdown::evidence_lines(report) {
+        let _ = write!(out, "<li>{}</li>", esc(&line));
+    }
+    let _ = writeln!(out, "</ul></body></html>");
     out
 }
 

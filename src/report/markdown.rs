@@ -378,7 +378,39 @@ pub fn render(report: &Report) -> String {
     for l in limits {
         let _ = writeln!(out, "- {l}");
     }
+    let _ = writeln!(out, "\n## Evidence\n");
+    for line in evidence_lines(report) {
+        let _ = writeln!(out, "- {line}");
+    }
     out
+}
+
+/// The evidence block as lines people read: what to recompute with
+/// `sha256sum`, which data judged, how to check the signature.
+pub fn evidence_lines(report: &Report) -> Vec<String> {
+    let e = &report.evidence;
+    let mut lines: Vec<String> = e
+        .captures
+        .iter()
+        .map(|c| {
+            format!(
+                "capture {}: {} bytes, SHA-256 {}",
+                c.path, c.bytes, c.sha256
+            )
+        })
+        .collect();
+    for i in &e.inputs {
+        lines.push(format!("{} ({}): SHA-256 {}", i.kind, i.source, i.sha256));
+    }
+    lines.push(format!("tool: {} {}", e.tool.name, e.tool.version));
+    if let Some(c) = &e.pseudonym_key_commitment {
+        lines.push(format!("pseudonym key commitment: {c}"));
+    }
+    lines.push(match e.signature.as_str() {
+        "none" => "signature: none (sign reports with --sign KEY; check them with teleprobe verify)".into(),
+        _ => "signature: minisign, in FILE.minisig beside this report (teleprobe verify -p KEY.pub FILE)".into(),
+    });
+    lines
 }
 
 /// The "Wireless networks" and "Wireless clients" tables.

@@ -38,7 +38,55 @@ pub struct Report {
     /// absent for wired captures.
     #[serde(default, skip_serializing_if = "WirelessReport::is_empty")]
     pub wireless: WirelessReport,
+    /// What a reviewer needs to check this report later: the capture
+    /// files' SHA-256, the tool, the data it judged with, the pseudonym key
+    /// commitment (`teleprobe verify`; 45 CFR 164.312(b), (c)).
+    pub evidence: EvidenceBlock,
     pub summary: Summary,
+}
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct EvidenceBlock {
+    /// Each capture file read: its path as given, size and SHA-256 (of the
+    /// whole file, as `sha256sum` prints it). Empty for live captures
+    /// (the recording written with `-w` is hashed instead when given).
+    pub captures: Vec<CaptureDigest>,
+    /// The data the assessment used, each with its SHA-256: the policy,
+    /// the vendor and tracker lists (built in or given).
+    pub inputs: Vec<InputDigest>,
+    pub tool: ToolInfo,
+    /// When the analysis ran (UTC), if the run recorded it.
+    pub analysed_at: Option<crate::time::Timestamp>,
+    /// SHA-256("teleprobe pseudonym key v1" ‖ key) of this run's pseudonym
+    /// key; absent with `--reveal`.
+    pub pseudonym_key_commitment: Option<String>,
+    /// How the report is signed: `none`, or `minisign` (a detached
+    /// signature beside each report file, FILE.minisig).
+    pub signature: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq, Eq)]
+pub struct CaptureDigest {
+    pub path: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema, PartialEq, Eq)]
+pub struct InputDigest {
+    /// `policy`, `vendors` or `trackers`.
+    pub kind: String,
+    /// The file given, or `built-in`.
+    pub source: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+    /// Cargo features the binary was built with.
+    pub features: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -58,6 +58,19 @@ impl Redactor {
         }
     }
 
+    /// A commitment to this run's pseudonym key: whoever holds the key can
+    /// show it is the one that made the report's pseudonyms; the report
+    /// alone reveals nothing of it. `None` with `--reveal`.
+    pub fn key_commitment(&self) -> Option<String> {
+        if self.reveal {
+            return None;
+        }
+        let mut h = Sha256::new();
+        h.update(b"teleprobe pseudonym key v1");
+        h.update(self.key);
+        Some(crate::source::digest::hex(&h.finalize()))
+    }
+
     fn digest(&self, kind: &str, value: &[u8]) -> [u8; 32] {
         let mut h = Sha256::new();
         h.update(self.key);

@@ -31,6 +31,7 @@ pub struct FileSource {
     consumed: u64,
     total: Option<u64>,
     buffer_size: usize,
+    digest: super::digest::DigestHandle,
 }
 
 impl FileSource {
@@ -46,7 +47,11 @@ impl FileSource {
             let len = file.metadata().map(|m| m.len()).ok();
             (Box::new(BufReader::with_capacity(1 << 16, file)), len)
         };
-        Self::from_reader(path, input, total)
+        // Hashed as read: the pcap reader pulls every byte through this.
+        let (input, digest) = super::digest::HashingReader::new(input);
+        let mut source = Self::from_reader(path, Box::new(input), total)?;
+        source.digest = digest;
+        Ok(source)
     }
 
     pub fn from_reader(
@@ -79,6 +84,7 @@ impl FileSource {
             consumed: 0,
             total,
             buffer_size,
+            digest: Default::default(),
         })
     }
 
@@ -267,6 +273,10 @@ impl PacketSource for FileSource {
                 }
             }
         }
+    }
+
+    fn file_digests(&self) -> Vec<super::digest::FileDigest> {
+        vec![self.digest.finish(&self.path)]
     }
 
     fn link_types(&self) -> Vec<LinkType> {

@@ -94,6 +94,10 @@ impl PacketSource for MergedSource {
         }
     }
 
+    fn file_digests(&self) -> Vec<super::digest::FileDigest> {
+        self.files.iter().flat_map(|f| f.file_digests()).collect()
+    }
+
     fn link_types(&self) -> Vec<LinkType> {
         let mut all: Vec<LinkType> = self.files.iter().flat_map(|f| f.link_types()).collect();
         all.sort();

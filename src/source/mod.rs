@@ -3,6 +3,7 @@
 //! the same engine through [`PacketSource`]. A source hands out borrowed
 //! packets; it never copies a packet it can lend.
 
+pub mod digest;
 mod file;
 pub mod live;
 mod merge;
@@ -211,5 +212,11 @@ pub trait PacketSource {
     /// Received/dropped counters of a live capture; files have none.
     fn capture_stats(&mut self) -> Option<live::CaptureStats> {
         None
+    }
+
+    /// SHA-256 of each input file (whole), for the evidence block; live
+    /// captures have none.
+    fn file_digests(&self) -> Vec<digest::FileDigest> {
+        Vec::new()
     }
 }

@@ -24,6 +24,8 @@ struct Batch {
     progress: (u64, Option<u64>),
     /// Set on the last batch: how reading ended.
     end: Option<Result<(), SourceError>>,
+    /// Set on the last batch: the inputs' digests.
+    digests: Vec<super::digest::FileDigest>,
 }
 
 pub struct ReadAhead {
@@ -34,6 +36,7 @@ pub struct ReadAhead {
     links: Vec<LinkType>,
     progress: (u64, Option<u64>),
     finished: bool,
+    digests: Vec<super::digest::FileDigest>,
 }
 
 impl ReadAhead {
@@ -71,6 +74,9 @@ impl ReadAhead {
                     batch.links = inner.link_types();
                     batch.progress = inner.progress();
                     let last = batch.end.is_some();
+                    if last {
+                        batch.digests = inner.file_digests();
+                    }
                     if full_tx.send(batch).is_err() || last {
                         return;
                     }
@@ -85,6 +91,7 @@ impl ReadAhead {
             links: Vec::new(),
             progress,
             finished: false,
+            digests: Vec::new(),
         }
     }
 }
@@ -113,6 +120,7 @@ impl PacketSource for ReadAhead {
             if let Some(mut done) = self.current.take() {
                 if let Some(end) = done.end.take() {
                     self.finished = true;
+                    self.digests = std::mem::take(&mut done.digests);
                     return end.map(|()| false);
                 }
                 let _ = self.empty.send(done);
@@ -138,6 +146,10 @@ impl PacketSource for ReadAhead {
 
     fn link_types(&self) -> Vec<LinkType> {
         self.links.clone()
+    }
+
+    fn file_digests(&self) -> Vec<super::digest::FileDigest> {
+        self.digests.clone()
     }
 
     fn progress(&self) -> (u64, Option<u64>) {
