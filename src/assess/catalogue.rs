@@ -85,6 +85,9 @@ pub enum FindingId {
     TrackerDuringCall,
     TrackerOutsideVisit,
     TrackerCleartext,
+    CallRecorded,
+    RecordingMetadataCleartext,
+    RecordingMediaCleartext,
 }
 
 impl FindingId {
@@ -134,6 +137,9 @@ impl FindingId {
             FindingId::TrackerDuringCall => "tracker-during-call",
             FindingId::TrackerOutsideVisit => "tracker-outside-visit",
             FindingId::TrackerCleartext => "tracker-cleartext",
+            FindingId::CallRecorded => "call-recorded",
+            FindingId::RecordingMetadataCleartext => "recording-metadata-cleartext",
+            FindingId::RecordingMediaCleartext => "recording-media-cleartext",
         }
     }
 
@@ -153,7 +159,7 @@ pub struct Rule {
     pub remedy: &'static str,
 }
 
-pub static RULES: [Rule; 43] = [
+pub static RULES: [Rule; 46] = [
     Rule {
         id: FindingId::MediaCleartext,
         severity: Severity::Critical,
@@ -497,6 +503,30 @@ pub static RULES: [Rule; 43] = [
         explanation: "A request to a tracking service crossed the network unencrypted: the page it was sent from and its parameters are readable on the path, besides reaching the tracker.",
         reference: "45 CFR 164.312(e)(1); HHS OCR bulletin on online tracking technologies",
         remedy: "Remove the tag, or at least load it over HTTPS only.",
+    },
+    Rule {
+        id: FindingId::CallRecorded,
+        severity: Severity::Medium,
+        title: "A call was recorded by a recording server",
+        explanation: "A SIPREC recording session sent a copy of the call's media and its participants' identities to a recording server: the recorder's operator receives PHI and is a business associate (high when the recorder is outside the clinic's networks).",
+        reference: "45 CFR 164.502(e); 45 CFR 164.504(e); RFC 7866",
+        remedy: "Confirm a BAA with the recorder's operator and that recording is required and disclosed; record only what policy requires.",
+    },
+    Rule {
+        id: FindingId::RecordingMetadataCleartext,
+        severity: Severity::High,
+        title: "Recording metadata in the clear",
+        explanation: "A recording session's metadata (participants' numbers, SIP URIs, names, often the recorded call's original headers) crossed the network without TLS.",
+        reference: "45 CFR 164.312(e)(1); 45 CFR 164.514(b)(2)(i)(A),(D); RFC 7865",
+        remedy: "Run the recording session over SIP/TLS to the recording server.",
+    },
+    Rule {
+        id: FindingId::RecordingMediaCleartext,
+        severity: Severity::High,
+        title: "Recording media sent without encryption",
+        explanation: "The copy of the call's media sent to the recording server is plain RTP (critical when the recorded call itself was encrypted: the recording undoes its protection).",
+        reference: "45 CFR 164.312(e)(2)(ii); RFC 7866 §12",
+        remedy: "Enable SRTP on the recording session (SBCs and recorders support it).",
     },
 ];
 

@@ -10,6 +10,7 @@ pub mod geo;
 pub mod model;
 pub mod platform;
 pub mod policy;
+mod recording;
 mod rules;
 pub mod trackers;
 mod tracking;
@@ -418,6 +419,7 @@ impl Assessor {
         }
         self.wireless_calls(&mut found_calls);
         self.tracker_findings(&mut found_calls);
+        self.recording_findings(&mut found_calls);
         self.findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)

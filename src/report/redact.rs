@@ -299,6 +299,16 @@ impl Redactor {
         }
         if let Some(sip) = record.sip.as_mut() {
             self.identities(&mut sip.identities);
+            // A recording's metadata names the recorded call's people as
+            // its SIP headers do, and maps to the same pseudonyms.
+            if let Some(r) = sip.recording.as_mut() {
+                for aor in &mut r.aors {
+                    *aor = self.uri(aor);
+                }
+                for name in &mut r.names {
+                    *name = self.pseudonym("name", name);
+                }
+            }
             for sdp in &mut sip.sdp {
                 self.sdp(sdp);
             }

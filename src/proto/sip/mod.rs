@@ -4,6 +4,7 @@
 pub mod dialog;
 mod parse;
 pub mod sdp;
+pub mod siprec;
 pub mod state;
 
 pub use dialog::{DialogMessage, DialogRecord, DialogSdp, DialogState};

@@ -26,6 +26,10 @@ pub struct SipDetail {
     pub first_packet: u64,
     /// The first 64 messages in order, like sngrep's call flow.
     pub messages: Vec<SipMessageRecord>,
+    /// A recording session (SIPREC) opened on this flow: the signals and
+    /// what its metadata names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<super::siprec::RecordingDetail>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -135,6 +139,11 @@ impl SipDetail {
         });
         for_each_user_agent(m, |ua| push_unique(&mut s.user_agents, ua, 8));
         s.authorization |= carries_authorization(m);
+        if s.recording.is_none()
+            && let Some(r) = super::siprec::recording(m, at.packet).filter(|r| r.is_recording())
+        {
+            s.recording = Some(r);
+        }
         if let Some(sdp) = sdp {
             if s.sdp.len() < 16 {
                 s.sdp.push(sdp.record.clone());
@@ -153,14 +162,9 @@ pub struct CarriedSdp {
 impl CarriedSdp {
     /// The SDP body of `m`, when it has one that parses.
     pub fn of(at: Seen, m: &SipMessage<'_>) -> Option<CarriedSdp> {
-        let is_sdp = m
-            .content_type()
-            .is_some_and(|c| c.to_ascii_lowercase().contains("sdp"))
-            || m.body.starts_with(b"v=0");
-        if m.body.is_empty() || !is_sdp {
-            return None;
-        }
-        let (record, announced) = describe_sdp(at, m.body, message_code(m))?;
+        // The SDP may be one part of a multipart body (a recording session).
+        let body = super::siprec::sdp_body(m)?;
+        let (record, announced) = describe_sdp(at, body, message_code(m))?;
         Some(CarriedSdp {
             record: SdpRecord {
                 call_id: m.call_id().map(str::to_string),

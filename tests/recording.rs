@@ -1,0 +1,227 @@
+//! Recorded calls: a clinic phone's call in the clear, and the SIPREC
+//! recording session an SBC opens to a recording server outside the
+//! clinic, with its metadata and RTP copies (headers and bodies written
+//! from RFC 7866/7865 and the shapes real recorders send). The recording
+//! session is tied to the call it records, the findings carry the
+//! recorder and the signals, and the metadata's names stay pseudonymised.
+
+mod common;
+
+use common::*;
+
+const PHONE: [u8; 4] = [10, 0, 0, 5];
+const CARRIER: [u8; 4] = [198, 51, 100, 7];
+const SBC: [u8; 4] = [10, 0, 0, 1];
+const SRS: [u8; 4] = [203, 0, 113, 50];
+
+fn sdp(ip: &str, ports: &[u16], direction: &str) -> String {
+    let mut s = format!("v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n");
+    for (i, port) in ports.iter().enumerate() {
+        s += &format!(
+            "m=audio {port} RTP/AVP 0\r\na=label:{}\r\n{direction}",
+            i + 1
+        );
+    }
+    s
+}
+
+fn sip(
+    start: &str,
+    call_id: &str,
+    cseq: &str,
+    from: &str,
+    extra: &str,
+    content_type: &str,
+    body: &str,
+) -> Vec<u8> {
+    format!(
+        "{start}\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK{call_id}\r\nFrom: {from};tag=a1\r\nTo: <sip:dest@example.net>\r\nCall-ID: {call_id}\r\nCSeq: {cseq}\r\n{extra}Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+fn scene() -> Pcap {
+    let mut p = Pcap::new(ETHERNET);
+    let patient = "\"Jane Patient\" <sip:+15551230001@clinic.example>";
+    // The recorded call: clear SIP and RTP between the phone and a carrier.
+    p.udp4(
+        (PHONE, 5060),
+        (CARRIER, 5060),
+        &sip(
+            "INVITE sip:dest@example.net SIP/2.0",
+            "cs-1",
+            "1 INVITE",
+            patient,
+            "",
+            "application/sdp",
+            &sdp("10.0.0.5", &[20000], ""),
+        ),
+    );
+    p.udp4(
+        (CARRIER, 5060),
+        (PHONE, 5060),
+        &sip(
+            "SIP/2.0 200 OK",
+            "cs-1",
+            "1 INVITE",
+            patient,
+            "",
+            "application/sdp",
+            &sdp("198.51.100.7", &[40000], ""),
+        ),
+    );
+    // The SBC opens the recording session to the recorder.
+    let metadata = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<recording xmlns='urn:ietf:params:xml:ns:recording:1'>\r\n<datamode>complete</datamode>\r\n<session session_id=\"s1\"><sipSessionID>ab30317f1a784dc48ff824d0d3715d86</sipSessionID></session>\r\n<participant participant_id=\"p1\"><nameID aor=\"sip:+15551230001@clinic.example\"><name xml:lang=\"en\">Jane Patient</name></nameID></participant>\r\n<participant participant_id=\"p2\"><nameID aor=\"sip:dest@example.net\"/></participant>\r\n<stream stream_id=\"t1\" session_id=\"s1\"><label>1</label></stream>\r\n</recording>\r\n";
+    let body = format!(
+        "--foobar\r\nContent-Type: application/sdp\r\n\r\n{}\r\n--foobar\r\nContent-Type: application/rs-metadata+xml\r\nContent-Disposition: recording-session\r\n\r\n{metadata}\r\n--foobar--\r\n",
+        sdp("10.0.0.1", &[30000, 30002], "a=sendonly\r\n")
+    );
+    let src = "<sip:sbc@clinic.example>";
+    p.udp4(
+        (SBC, 5060),
+        (SRS, 5060),
+        &sip(
+            "INVITE sip:srs@recorder.example SIP/2.0",
+            "rs-1",
+            "1 INVITE",
+            src,
+            "Require: siprec\r\nContact: <sip:sbc@10.0.0.1>;+sip.src\r\n",
+            "multipart/mixed;boundary=foobar",
+            &body,
+        ),
+    );
+    p.udp4(
+        (SRS, 5060),
+        (SBC, 5060),
+        &sip(
+            "SIP/2.0 200 OK",
+            "rs-1",
+            "1 INVITE",
+            src,
+            "",
+            "application/sdp",
+            &sdp("203.0.113.50", &[40000, 40002], "a=recvonly\r\n"),
+        ),
+    );
+    for seq in 0..50u16 {
+        let voice = rtp(0, seq, 0x1111, &[0xd5; 160]);
+        p.udp4((PHONE, 20000), (CARRIER, 40000), &voice);
+        p.udp4(
+            (CARRIER, 40000),
+            (PHONE, 20000),
+            &rtp(0, seq, 0x2222, &[0xd5; 160]),
+        );
+        // The copies, one way, to the recorder.
+        p.udp4((SBC, 30000), (SRS, 40000), &voice);
+        p.udp4(
+            (SBC, 30002),
+            (SRS, 40002),
+            &rtp(0, seq, 0x2222, &[0xd5; 160]),
+        );
+    }
+    p
+}
+
+#[test]
+fn a_siprec_session_is_tied_to_the_call_it_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = scene().save(dir.path(), "recorded.pcap");
+    let r = report_json_revealed(&path);
+    let calls = r["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 2);
+    let cs = calls
+        .iter()
+        .find(|c| c["sip_call_ids"][0] == "cs-1")
+        .unwrap();
+    let rs = calls
+        .iter()
+        .find(|c| c["sip_call_ids"][0] == "rs-1")
+        .unwrap();
+    let recorded = findings(&r, "call-recorded");
+    assert_eq!(recorded.len(), 1);
+    let f = recorded[0];
+    assert_eq!(f["subject"], format!("call {}", cs["id"]));
+    assert_eq!(
+        f["severity"], "high",
+        "the recorder is outside the clinic's networks"
+    );
+    assert_eq!(f["values"]["recording_server"], "203.0.113.50:5060");
+    assert_eq!(
+        f["values"]["linked_by"],
+        "a participant's address of record"
+    );
+    assert_eq!(
+        f["values"]["signals"],
+        "siprec-option-tag, src-contact, multipart, rs-metadata, recording-namespace"
+    );
+    assert_eq!(f["evidence"][0]["first_packet"], 3, "the recording INVITE");
+    let metadata = findings(&r, "recording-metadata-cleartext");
+    assert_eq!(metadata[0]["values"]["names"], "Jane Patient");
+    let media = findings(&r, "recording-media-cleartext");
+    assert_eq!(media[0]["values"]["streams"], "2");
+    assert_eq!(
+        media[0]["severity"], "high",
+        "the recorded call was itself in the clear"
+    );
+    // Both calls say so, and list the finding.
+    let text = |c: &serde_json::Value| c["reasoning"].to_string();
+    assert!(
+        text(cs).contains(&format!("Recorded: call {} sends a copy", rs["id"])),
+        "{}",
+        text(cs)
+    );
+    assert!(
+        text(rs).contains(&format!("recording call {}", cs["id"])),
+        "{}",
+        text(rs)
+    );
+    assert!(
+        cs["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "call-recorded")
+    );
+    // The recording's media is the recording session's, not the call's.
+    assert_eq!(rs["media"].as_array().unwrap().len(), 2);
+
+    // Redacted by default: the metadata's name and number map to the
+    // same pseudonyms as the recorded call's SIP headers.
+    let out = String::from_utf8(run_ok(&[
+        "analyze",
+        "--json",
+        "--quiet",
+        path.to_str().unwrap(),
+    ]))
+    .unwrap();
+    assert!(!out.contains("Jane Patient") && !out.contains("15551230001"));
+    let redacted: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        findings(&redacted, "call-recorded")[0]["values"]["linked_by"],
+        "a participant's address of record"
+    );
+}
+
+#[test]
+fn an_ordinary_call_is_not_a_recording() {
+    let mut p = Pcap::new(ETHERNET);
+    let from = "<sip:a@clinic.example>";
+    p.udp4(
+        (PHONE, 5060),
+        (CARRIER, 5060),
+        &sip(
+            "INVITE sip:b@example.net SIP/2.0",
+            "c1",
+            "1 INVITE",
+            from,
+            "Supported: 100rel, timer\r\nContact: <sip:a@10.0.0.5>\r\n",
+            "application/sdp",
+            &sdp("10.0.0.5", &[20000], "a=sendonly\r\n"),
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let r = report_json_revealed(&p.save(dir.path(), "plain.pcap"));
+    assert!(findings(&r, "call-recorded").is_empty());
+    assert!(findings(&r, "recording-metadata-cleartext").is_empty());
+}
