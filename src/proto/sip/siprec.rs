@@ -368,13 +368,11 @@ mod tests {
         let r = recording(&SipMessage::parse(text.as_bytes(), false).unwrap(), 1).unwrap();
         assert!(r.is_recording());
         // BroadWorks: ;src and the siprec namespace, metadata part first.
-        let body = concat!(
-            "--b\r\nContent-Type: application/rs-metadata\r\n\r\n<recording xmlns=\"urn:ietf:params:xml:ns:siprec\"><participant><tns:name>Front Desk</tns:name></participant></recording>\r\n--b\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n\r\n--b--\r\n"
-        );
+        let body = "--b\r\nContent-Type: application/rs-metadata\r\n\r\n<recording xmlns=\"urn:ietf:params:xml:ns:siprec\"><participant><tns:name>Front Desk</tns:name></participant></recording>\r\n--b\r\nContent-Type: application/sdp\r\n\r\nv=0\r\n\r\n--b--\r\n";
         let text = invite(
             "Contact: <sip:bw@10.0.0.5>;src\r\n",
             "multipart/mixed;boundary=b",
-            &body,
+            body,
         );
         let r = recording(&SipMessage::parse(text.as_bytes(), false).unwrap(), 1).unwrap();
         assert!(r.signals.contains(&"src-contact") && r.is_recording());
