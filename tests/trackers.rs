@@ -42,7 +42,11 @@ fn trackers_in_real_captures_and_platforms_that_are_not_trackers() {
         assert_eq!(severity, "medium", "a tag manager");
     }
     // Zoom records in its cloud: its calls say the capture cannot show it.
-    assert!(zoom["calls"][0]["cannot_show"].to_string().contains("Platform cloud recording"));
+    assert!(
+        zoom["calls"][0]["cannot_show"]
+            .to_string()
+            .contains("Platform cloud recording")
+    );
     let during = findings(&zoom, "tracker-during-call");
     assert_eq!(during[0]["values"]["when"], "5 s before the call started");
     assert_eq!(during[0]["values"]["seen_in"], "tls");
