@@ -115,6 +115,9 @@ pub struct FlowRecord {
     pub zrtp: Option<ZrtpDetail>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zoom: Option<Box<ZoomDetail>>,
+    /// SIP (and other) messages mirrored to a monitoring collector (HEP3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hep: Option<Box<crate::proto::hep::HepDetail>>,
     /// Platforms' own fixed packets seen (Discord's voice keepalive).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub markers: Vec<WireMarker>,

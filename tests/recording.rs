@@ -225,3 +225,55 @@ fn an_ordinary_call_is_not_a_recording() {
     assert!(findings(&r, "call-recorded").is_empty());
     assert!(findings(&r, "recording-metadata-cleartext").is_empty());
 }
+
+/// A monitoring agent mirrors the call's SIP to a HEP collector outside
+/// the clinic, with its password in the clear.
+#[test]
+fn signaling_mirrored_to_a_hep_collector() {
+    let mut p = scene();
+    let invite = sip(
+        "INVITE sip:dest@example.net SIP/2.0",
+        "cs-1",
+        "1 INVITE",
+        "\"Jane Patient\" <sip:+15551230001@clinic.example>",
+        "",
+        "application/sdp",
+        &sdp("10.0.0.5", &[20000], ""),
+    );
+    let hep = teleprobe::proto::hep::build(&[
+        (11, &[1]),
+        (12, &2001u32.to_be_bytes()),
+        (14, b"myHep"),
+        (15, &invite),
+    ]);
+    p.udp4((SBC, 40123), ([198, 51, 100, 99], 9060), &hep);
+    let dir = tempfile::tempdir().unwrap();
+    let r = report_json_revealed(&p.save(dir.path(), "mirrored.pcap"));
+    let cs = r["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["sip_call_ids"][0] == "cs-1")
+        .unwrap();
+    let mirrored = findings(&r, "signaling-mirrored");
+    assert_eq!(mirrored.len(), 1);
+    assert_eq!(mirrored[0]["subject"], format!("call {}", cs["id"]));
+    assert_eq!(mirrored[0]["severity"], "high");
+    assert_eq!(mirrored[0]["values"]["collector"], "198.51.100.99:9060");
+    assert_eq!(mirrored[0]["values"]["agents"], "2001");
+    let key = findings(&r, "hep-auth-key-cleartext");
+    assert_eq!(key[0]["values"]["key_length"], "5");
+    assert!(
+        !r.to_string().contains("myHep"),
+        "the key itself is never reported"
+    );
+    let hep_flow = r["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["hep"].is_object())
+        .unwrap();
+    assert_eq!(hep_flow["protocols"], serde_json::json!(["hep"]));
+    assert_eq!(hep_flow["hep"]["call_ids"], serde_json::json!(["cs-1"]));
+    assert!(cs["reasoning"].to_string().contains("Signaling mirrored"));
+}

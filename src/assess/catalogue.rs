@@ -88,6 +88,8 @@ pub enum FindingId {
     CallRecorded,
     RecordingMetadataCleartext,
     RecordingMediaCleartext,
+    SignalingMirrored,
+    HepAuthKeyCleartext,
 }
 
 impl FindingId {
@@ -140,6 +142,8 @@ impl FindingId {
             FindingId::CallRecorded => "call-recorded",
             FindingId::RecordingMetadataCleartext => "recording-metadata-cleartext",
             FindingId::RecordingMediaCleartext => "recording-media-cleartext",
+            FindingId::SignalingMirrored => "signaling-mirrored",
+            FindingId::HepAuthKeyCleartext => "hep-auth-key-cleartext",
         }
     }
 
@@ -159,7 +163,7 @@ pub struct Rule {
     pub remedy: &'static str,
 }
 
-pub static RULES: [Rule; 46] = [
+pub static RULES: [Rule; 48] = [
     Rule {
         id: FindingId::MediaCleartext,
         severity: Severity::Critical,
@@ -527,6 +531,22 @@ pub static RULES: [Rule; 46] = [
         explanation: "The copy of the call's media sent to the recording server is plain RTP (critical when the recorded call itself was encrypted: the recording undoes its protection).",
         reference: "45 CFR 164.312(e)(2)(ii); RFC 7866 §12",
         remedy: "Enable SRTP on the recording session (SBCs and recorders support it).",
+    },
+    Rule {
+        id: FindingId::SignalingMirrored,
+        severity: Severity::High,
+        title: "Call signaling copied to a monitoring collector",
+        explanation: "A monitoring agent (HEP/EEP: Homer, heplify, Kamailio siptrace, sngrep) copied the call's SIP messages, with the participants' identities, to a collector: its operator holds them (medium when the collector is inside the clinic's networks).",
+        reference: "45 CFR 164.312(e)(1); 45 CFR 164.308(b)(1)",
+        remedy: "Send HEP over TLS to a collector the clinic owns or covers by a BAA; mask identities at the agent.",
+    },
+    Rule {
+        id: FindingId::HepAuthKeyCleartext,
+        severity: Severity::Medium,
+        title: "Monitoring collector password in the clear",
+        explanation: "A HEP3 authentication key crossed the network unencrypted: anyone on the path can feed or impersonate the monitoring agent.",
+        reference: "45 CFR 164.312(d)",
+        remedy: "Carry HEP over TLS (or a VPN) and rotate the key.",
     },
 ];
 

@@ -420,6 +420,7 @@ impl Assessor {
         self.wireless_calls(&mut found_calls);
         self.tracker_findings(&mut found_calls);
         self.recording_findings(&mut found_calls);
+        self.mirror_findings(&mut found_calls);
         self.findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)

@@ -246,6 +246,7 @@ pub fn messaging_view(f: &FlowRecord) -> FlowRecord {
         http: None,
         zrtp: None,
         zoom: None,
+        hep: None,
         markers: f.markers.clone(),
         timeline: None,
         notes: Vec::new(),

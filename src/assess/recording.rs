@@ -1,11 +1,13 @@
-//! Recorded calls: a SIPREC recording session (RFC 7866) is a call of its
+//! Recorded and mirrored calls: a SIPREC recording session (RFC 7866) is a call of its
 //! own, to the recording server; here it is tied to the call it records
 //! (the metadata's Call-IDs, else its participants' addresses of record
 //! against the calls' SIP identities) and reported: `call-recorded`,
 //! `recording-metadata-cleartext`, `recording-media-cleartext`. Platforms
 //! that record in their cloud leave no trace on the wire: their calls say
 //! so in `cannot_show`. Reads redacted records only (the metadata's AoRs
-//! map to the same pseudonyms as the SIP headers they match).
+//! map to the same pseudonyms as the SIP headers they match). Signaling
+//! mirrored to a monitoring collector (HEP3) is tied to the calls whose
+//! Call-IDs it carries: `signaling-mirrored`, `hep-auth-key-cleartext`.
 
 use super::catalogue::{FindingId, Severity};
 use super::model::{Call, Evidence, ReasoningStep, StepKind};
@@ -189,6 +191,110 @@ impl Assessor {
                 });
                 if !c.findings.contains(&FindingId::CallRecorded) {
                     c.findings.push(FindingId::CallRecorded);
+                }
+            }
+        }
+    }
+}
+
+impl Assessor {
+    /// Calls whose SIP was copied to a HEP collector, and keys sent in the clear.
+    pub(super) fn mirror_findings(&mut self, calls: &mut [Call]) {
+        let mirrors: Vec<(crate::proto::hep::HepDetail, Evidence, SocketAddr)> = self
+            .call_flows
+            .iter()
+            .filter_map(|f| {
+                let h = f.hep.as_ref()?;
+                let ev = evidence(
+                    f,
+                    h.first_packet,
+                    f.last_packet,
+                    format!(
+                        "{} HEP3 messages, {} of them SIP",
+                        h.messages, h.sip_messages
+                    ),
+                );
+                Some(((**h).clone(), ev, f.server))
+            })
+            .collect();
+        for (hep, ev, collector) in mirrors {
+            let inside = self.policy.in_clinic(collector.ip());
+            let agents: Vec<String> = hep.agent_ids.iter().map(u32::to_string).collect();
+            if let (Some(packet), Some(len)) = (hep.auth_key_packet, hep.auth_key_length) {
+                self.report(
+                    FindingId::HepAuthKeyCleartext,
+                    format!("collector {collector}"),
+                    &[
+                        ("key_length", len.to_string()),
+                        ("agents", agents.join(", ")),
+                    ],
+                    Evidence {
+                        first_packet: packet,
+                        last_packet: packet,
+                        detail: format!("HEP3 authentication key chunk ({len} bytes) in the clear"),
+                        ..ev.clone()
+                    },
+                );
+            }
+            let mut tied = false;
+            for call in calls.iter_mut() {
+                let shared: Vec<&String> = call
+                    .sip_call_ids
+                    .iter()
+                    .filter(|id| hep.call_ids.contains(id))
+                    .collect();
+                if shared.is_empty() {
+                    continue;
+                }
+                tied = true;
+                let subject = format!("call {}", call.id);
+                self.report(
+                    FindingId::SignalingMirrored,
+                    subject.clone(),
+                    &[
+                        ("collector", collector.to_string()),
+                        ("collector_inside_clinic", inside.to_string()),
+                        (
+                            "call_ids",
+                            shared
+                                .iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        ),
+                        ("agents", agents.join(", ")),
+                    ],
+                    ev.clone(),
+                );
+                if inside {
+                    self.set_severity(FindingId::SignalingMirrored, &subject, Severity::Medium);
+                }
+                call.reasoning.push(ReasoningStep {
+                    step: format!(
+                        "Signaling mirrored: a monitoring agent copied this call's SIP to the HEP collector {collector}{}",
+                        if inside { "" } else { ", outside the clinic's networks" }
+                    ),
+                    evidence: vec![ev.clone()],
+                    kind: StepKind::Reason,
+                });
+                if !call.findings.contains(&FindingId::SignalingMirrored) {
+                    call.findings.push(FindingId::SignalingMirrored);
+                }
+            }
+            if !tied && hep.sip_messages > 0 {
+                let subject = format!("collector {collector}");
+                self.report(
+                    FindingId::SignalingMirrored,
+                    subject.clone(),
+                    &[
+                        ("collector", collector.to_string()),
+                        ("sip_messages", hep.sip_messages.to_string()),
+                        ("call_ids", hep.call_ids.join(", ")),
+                    ],
+                    ev,
+                );
+                if inside {
+                    self.set_severity(FindingId::SignalingMirrored, &subject, Severity::Medium);
                 }
             }
         }

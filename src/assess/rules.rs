@@ -20,6 +20,7 @@ impl Assessor {
         // and encrypted web signaling to a known platform (by SNI).
         let call_protocols = [
             "sip", "sdp", "stun", "turn", "rtp", "srtp", "rtcp", "srtcp", "dtls", "zrtp", "zoom",
+            "hep",
         ];
         let vendor_sni = f
             .tls

@@ -50,6 +50,7 @@ pub struct FlowState {
     http: Option<Box<HttpDetail>>,
     zrtp: Option<Box<ZrtpDetail>>,
     zoom: Option<Box<ZoomDetail>>,
+    hep: Option<Box<crate::proto::hep::HepDetail>>,
     markers: Vec<crate::proto::demux::WireMarker>,
     /// The peer tag of a Telegram reflector exchange, which the call's
     /// media through that reflector carries too.
@@ -282,6 +283,7 @@ impl FlowState {
             http: state.http,
             zrtp: state.zrtp.map(|b| *b),
             zoom: state.zoom,
+            hep: state.hep,
             markers: state.markers,
             timeline: timeline.map(|t| t.record()),
             notes,

@@ -6,7 +6,7 @@
 use super::{Ctx, FlowState, Ports};
 use crate::proto::demux::{Demux, classify};
 use crate::proto::stun::{self, Message};
-use crate::proto::{Protocol, dns, quic, rtp, sip, tls, zoom, zrtp};
+use crate::proto::{Protocol, dns, hep, quic, rtp, sip, tls, zoom, zrtp};
 
 const TURN_PORTS: [u16; 4] = [3478, 3479, 5349, 5350];
 const DNS_PORTS: [u16; 3] = [53, 5353, 5355];
@@ -142,7 +142,14 @@ impl FlowState {
                 }
             }
             Demux::ChannelData => {
-                if sip::looks_like_sip(payload) {
+                if !relayed && hep::is_hep3(payload) {
+                    if let Some(h) = hep::parse(payload) {
+                        self.protocols.insert(Protocol::Hep);
+                        self.hep
+                            .get_or_insert_with(Default::default)
+                            .on_message(ctx.at.packet, &h);
+                    }
+                } else if sip::looks_like_sip(payload) {
                     let _ = self.on_sip_bytes(ctx, payload, false);
                 } else if !relayed
                     && (self.protocols.contains(Protocol::Stun) || ports.any_of(&TURN_PORTS))

@@ -7,6 +7,7 @@
 
 pub mod demux;
 pub mod dns;
+pub mod hep;
 pub mod http;
 pub mod quic;
 pub mod record;
@@ -93,9 +94,10 @@ pub enum Protocol {
     Zrtp,
     Websocket,
     Zoom,
+    Hep,
 }
 
-pub const VOCABULARY: [&str; 16] = [
+pub const VOCABULARY: [&str; 17] = [
     "stun",
     "turn",
     "sip",
@@ -112,10 +114,11 @@ pub const VOCABULARY: [&str; 16] = [
     "zrtp",
     "websocket",
     "zoom",
+    "hep",
 ];
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ProtocolSet(u16);
+pub struct ProtocolSet(u32);
 
 impl ProtocolSet {
     pub fn insert(&mut self, p: Protocol) {

@@ -20,7 +20,7 @@ const MEMORY_LIMIT: usize = 4_096;
 
 /// Protocols of the flows a call is made of: they stay in memory (ladders,
 /// OCSF endpoints) until they alone fill half the limit.
-const CALL_PROTOCOLS: [&str; 12] = [
+const CALL_PROTOCOLS: [&str; 13] = [
     "sip",
     "sdp",
     "rtp",
@@ -33,6 +33,7 @@ const CALL_PROTOCOLS: [&str; 12] = [
     "zrtp",
     "zoom",
     "websocket",
+    "hep",
 ];
 
 fn call_material(f: &FlowRecord) -> bool {
@@ -218,6 +219,7 @@ mod tests {
             http: None,
             zrtp: None,
             zoom: None,
+            hep: None,
             markers: Vec::new(),
             timeline: None,
             notes: Vec::new(),
