@@ -277,3 +277,72 @@ fn signaling_mirrored_to_a_hep_collector() {
     assert_eq!(hep_flow["hep"]["call_ids"], serde_json::json!(["cs-1"]));
     assert!(cs["reasoning"].to_string().contains("Signaling mirrored"));
 }
+
+/// A copy of the phone's stream (same SSRC, same time) sent by a tap to
+/// an address the call never negotiated is a fork; the recording
+/// session's copies in `scene` are not (they are the recording).
+#[test]
+fn media_copied_to_an_unnegotiated_address_is_a_fork() {
+    let plain = scene();
+    let dir = tempfile::tempdir().unwrap();
+    let r = report_json_revealed(&plain.save(dir.path(), "recorded.pcap"));
+    assert!(
+        findings(&r, "media-forked").is_empty(),
+        "a recording session is reported as such"
+    );
+
+    let mut p = Pcap::new(ETHERNET);
+    let from = "<sip:a@clinic.example>";
+    p.udp4(
+        (PHONE, 5060),
+        (CARRIER, 5060),
+        &sip(
+            "INVITE sip:b@example.net SIP/2.0",
+            "c1",
+            "1 INVITE",
+            from,
+            "",
+            "application/sdp",
+            &sdp("10.0.0.5", &[20000], ""),
+        ),
+    );
+    p.udp4(
+        (CARRIER, 5060),
+        (PHONE, 5060),
+        &sip(
+            "SIP/2.0 200 OK",
+            "c1",
+            "1 INVITE",
+            from,
+            "",
+            "application/sdp",
+            &sdp("198.51.100.7", &[40000], ""),
+        ),
+    );
+    for seq in 0..60u16 {
+        let voice = rtp(0, seq, 0x1111, &[0xd5; 160]);
+        p.udp4((PHONE, 20000), (CARRIER, 40000), &voice);
+        p.udp4(
+            (CARRIER, 40000),
+            (PHONE, 20000),
+            &rtp(0, seq, 0x2222, &[0xd5; 160]),
+        );
+        p.udp4(([10, 0, 0, 9], 50000), ([192, 0, 2, 77], 7000), &voice);
+    }
+    let r = report_json_revealed(&p.save(dir.path(), "forked.pcap"));
+    let forks = findings(&r, "media-forked");
+    assert_eq!(forks.len(), 1, "{forks:?}");
+    assert_eq!(forks[0]["values"]["copy_destination"], "192.0.2.77:7000");
+    assert_eq!(
+        forks[0]["values"]["negotiated_destination"],
+        "198.51.100.7:40000"
+    );
+    assert_eq!(forks[0]["values"]["copy_packets"], "60");
+    assert!(
+        r["calls"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "media-forked")
+    );
+}

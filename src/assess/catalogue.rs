@@ -90,6 +90,8 @@ pub enum FindingId {
     RecordingMediaCleartext,
     SignalingMirrored,
     HepAuthKeyCleartext,
+    MediaForked,
+    MediaForkedDecrypted,
 }
 
 impl FindingId {
@@ -144,6 +146,8 @@ impl FindingId {
             FindingId::RecordingMediaCleartext => "recording-media-cleartext",
             FindingId::SignalingMirrored => "signaling-mirrored",
             FindingId::HepAuthKeyCleartext => "hep-auth-key-cleartext",
+            FindingId::MediaForked => "media-forked",
+            FindingId::MediaForkedDecrypted => "media-forked-decrypted",
         }
     }
 
@@ -163,7 +167,7 @@ pub struct Rule {
     pub remedy: &'static str,
 }
 
-pub static RULES: [Rule; 48] = [
+pub static RULES: [Rule; 50] = [
     Rule {
         id: FindingId::MediaCleartext,
         severity: Severity::Critical,
@@ -547,6 +551,22 @@ pub static RULES: [Rule; 48] = [
         explanation: "A HEP3 authentication key crossed the network unencrypted: anyone on the path can feed or impersonate the monitoring agent.",
         reference: "45 CFR 164.312(d)",
         remedy: "Carry HEP over TLS (or a VPN) and rotate the key.",
+    },
+    Rule {
+        id: FindingId::MediaForked,
+        severity: Severity::High,
+        title: "Call media copied to an address the call never negotiated",
+        explanation: "A stream of the call (same SSRC and payload type, at the same time) was also sent to a third address that no signaling, ICE or relay of the call named: a recorder, monitor or forwarder receives the visit's audio or video.",
+        reference: "45 CFR 164.502(a); 45 CFR 164.312(e)(1); RFC 3550 §8.2",
+        remedy: "Identify the element that forks the media and its operator; stop it, or cover it by a BAA.",
+    },
+    Rule {
+        id: FindingId::MediaForkedDecrypted,
+        severity: Severity::Critical,
+        title: "Encrypted call media copied elsewhere in the clear",
+        explanation: "The call's stream was encrypted, but a copy of it went to a third address as plain RTP: the forwarding element decrypted the visit and sent it on readable.",
+        reference: "45 CFR 164.312(e)(2)(ii)",
+        remedy: "Forward media with SRTP, or not at all.",
     },
 ];
 

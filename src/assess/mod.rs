@@ -6,6 +6,7 @@
 
 pub mod calls;
 pub mod catalogue;
+mod forks;
 pub mod geo;
 pub mod model;
 pub mod platform;
@@ -421,6 +422,7 @@ impl Assessor {
         self.tracker_findings(&mut found_calls);
         self.recording_findings(&mut found_calls);
         self.mirror_findings(&mut found_calls);
+        self.fork_findings(&mut found_calls);
         self.findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
