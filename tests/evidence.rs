@@ -227,3 +227,61 @@ fn a_password_protected_key_and_signing_mistakes() {
     assert_eq!(no_output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&no_output.stderr).contains("give one with -o FILE"));
 }
+
+/// JSON lines are hash-chained and end in a checkpoint: a removed, edited
+/// or cut line is found even where the stream was never signed whole.
+#[test]
+fn json_lines_are_chained_and_a_missing_line_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = d.join("k.key");
+    run_ok(&["keygen", "-o", key.to_str().unwrap()]);
+    let lines = d.join("r.jsonl");
+    run_ok(&[
+        "analyze",
+        "--quiet",
+        "--sign",
+        key.to_str().unwrap(),
+        "-o",
+        lines.to_str().unwrap(),
+        capture("sip-two-calls.pcap").to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&lines).unwrap();
+    let parsed: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(parsed[0]["seq"], 1);
+    assert_eq!(parsed[0]["prev"], "0".repeat(64));
+    let last = parsed.last().unwrap();
+    assert_eq!(
+        (last["type"].as_str(), last["lines"].as_u64()),
+        (Some("checkpoint"), Some(parsed.len() as u64 - 1))
+    );
+    let (code, out) = verify(d, "k.key.pub", "r.jsonl", &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("PASS line chain: {} lines", parsed.len())),
+        "{out}"
+    );
+    // A line removed (the signature copied along, as a forger would).
+    let mut kept: Vec<&str> = text.lines().collect();
+    kept.remove(1);
+    std::fs::write(d.join("cut.jsonl"), kept.join("\n") + "\n").unwrap();
+    std::fs::copy(d.join("r.jsonl.minisig"), d.join("cut.jsonl.minisig")).unwrap();
+    let (code, out) = verify(d, "k.key.pub", "cut.jsonl", &[]);
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("FAIL line chain: line 2 says it is line 3"),
+        "{out}"
+    );
+    // The tail cut off: no checkpoint.
+    let head: Vec<&str> = text.lines().take(3).collect();
+    std::fs::write(d.join("head.jsonl"), head.join("\n") + "\n").unwrap();
+    std::fs::copy(d.join("r.jsonl.minisig"), d.join("head.jsonl.minisig")).unwrap();
+    let (_, out) = verify(d, "k.key.pub", "head.jsonl", &[]);
+    assert!(
+        out.contains("FAIL line chain: no checkpoint after line 3"),
+        "{out}"
+    );
+}

@@ -137,6 +137,7 @@ fn jsonl_writes_each_call_when_it_concludes_not_at_the_end() {
         .iter()
         .map(|l| match l["type"].as_str().unwrap() {
             "call" => format!("call {}", l["verdict"].as_str().unwrap()),
+            "checkpoint" => "checkpoint".to_string(),
             _ => l["id"].as_str().unwrap().to_string(),
         })
         .collect();

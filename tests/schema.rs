@@ -86,10 +86,19 @@ fn jsonl_lines_validate_as_calls_and_findings() {
     let mut kinds = Vec::new();
     for line in String::from_utf8(out.stdout).unwrap().lines() {
         let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
-        let kind = value.as_object_mut().unwrap().remove("type").unwrap();
+        let object = value.as_object_mut().unwrap();
+        let kind = object.remove("type").unwrap();
+        // The chain's fields (docs/formats.md), then the call or finding.
+        assert!(object.remove("seq").unwrap().is_u64());
+        assert_eq!(object.remove("prev").unwrap().as_str().unwrap().len(), 64);
         let validator = match kind.as_str().unwrap() {
             "call" => &call,
             "finding" => &finding,
+            "checkpoint" => {
+                assert!(object["lines"].is_u64() && object["head"].is_string());
+                kinds.push(kind);
+                continue;
+            }
             other => panic!("unexpected line type {other}"),
         };
         let errors: Vec<String> = validator
@@ -100,6 +109,7 @@ fn jsonl_lines_validate_as_calls_and_findings() {
         kinds.push(kind);
     }
     assert_eq!(kinds.iter().filter(|k| *k == "call").count(), 2);
+    assert_eq!(kinds.last().unwrap(), "checkpoint");
     assert!(kinds.iter().filter(|k| *k == "finding").count() >= 6);
     assert!(!finding.is_valid(&serde_json::json!({"id": "media-cleartext"})));
 }

@@ -181,6 +181,20 @@ pub fn verify(
             ),
         },
     ));
+    let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let is_jsonl = serde_json::from_slice::<serde_json::Value>(first_line)
+        .is_ok_and(|v| v.get("seq").is_some() && v.get("prev").is_some());
+    if is_jsonl {
+        checks.push(match crate::output::jsonl::check_chain(&bytes) {
+            Ok(n) => check(
+                true,
+                format!(
+                    "line chain: {n} lines, each linked to the one before, ending in a checkpoint"
+                ),
+            ),
+            Err(e) => check(false, format!("line chain: {e}")),
+        });
+    }
     if verified.is_ok() {
         let digest = hex(&Sha256::digest(&bytes));
         let trusted = signature.trusted_comment().unwrap_or_default();
