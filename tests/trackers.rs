@@ -259,3 +259,49 @@ fn a_tracker_before_a_call_on_its_device_and_one_in_the_clear() {
         "{err}"
     );
 }
+
+/// A clinic's own name answered with a CNAME to Adobe's analytics hosts:
+/// first-party cloaking.
+#[test]
+fn a_tracker_behind_a_first_party_cname() {
+    use simple_dns::{CLASS, Name, Packet, Question, ResourceRecord, TYPE, rdata};
+    let mut answer = Packet::new_reply(7);
+    let name = Name::new_unchecked("metrics.clinic.example");
+    let target = Name::new_unchecked("clinic.example.sc.omtrdc.net");
+    answer.questions.push(Question::new(
+        name.clone(),
+        TYPE::A.into(),
+        CLASS::IN.into(),
+        false,
+    ));
+    answer.answers.push(ResourceRecord::new(
+        name,
+        CLASS::IN,
+        60,
+        rdata::RData::CNAME(rdata::CNAME(target.clone())),
+    ));
+    answer.answers.push(ResourceRecord::new(
+        target,
+        CLASS::IN,
+        60,
+        rdata::RData::A(rdata::A {
+            address: 0xC0000201,
+        }),
+    ));
+    let mut p = Pcap::new(ETHERNET);
+    p.udp4(
+        ([10, 0, 0, 53], 53),
+        ([10, 0, 0, 5], 41000),
+        &answer.build_bytes_vec().unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let r = report_json_revealed(&p.save(dir.path(), "cname.pcap"));
+    let cloaked = findings(&r, "tracker-cname-cloaked");
+    assert_eq!(cloaked.len(), 1, "{:?}", tracker_findings(&r));
+    assert_eq!(cloaked[0]["subject"], "metrics.clinic.example");
+    assert_eq!(
+        cloaked[0]["values"]["cname_target"],
+        "clinic.example.sc.omtrdc.net"
+    );
+    assert_eq!(cloaked[0]["values"]["organization"], "Adobe");
+}

@@ -92,6 +92,7 @@ pub enum FindingId {
     HepAuthKeyCleartext,
     MediaForked,
     MediaForkedDecrypted,
+    TrackerCnameCloaked,
 }
 
 impl FindingId {
@@ -148,6 +149,7 @@ impl FindingId {
             FindingId::HepAuthKeyCleartext => "hep-auth-key-cleartext",
             FindingId::MediaForked => "media-forked",
             FindingId::MediaForkedDecrypted => "media-forked-decrypted",
+            FindingId::TrackerCnameCloaked => "tracker-cname-cloaked",
         }
     }
 
@@ -167,7 +169,7 @@ pub struct Rule {
     pub remedy: &'static str,
 }
 
-pub static RULES: [Rule; 50] = [
+pub static RULES: [Rule; 51] = [
     Rule {
         id: FindingId::MediaCleartext,
         severity: Severity::Critical,
@@ -567,6 +569,14 @@ pub static RULES: [Rule; 50] = [
         explanation: "The call's stream was encrypted, but a copy of it went to a third address as plain RTP: the forwarding element decrypted the visit and sent it on readable.",
         reference: "45 CFR 164.312(e)(2)(ii)",
         remedy: "Forward media with SRTP, or not at all.",
+    },
+    Rule {
+        id: FindingId::TrackerCnameCloaked,
+        severity: Severity::High,
+        title: "A tracker hidden under a first-party name",
+        explanation: "A DNS answer maps a name of the site's own domain to a tracker's host by CNAME (first-party cloaking): the browser sends the site's own cookies to the tracker, and blockers miss it.",
+        reference: "HHS OCR bulletin on online tracking technologies; 45 CFR 164.502(e)",
+        remedy: "Remove the CNAME and the tag behind it, or move it to a processor under a BAA.",
     },
 ];
 

@@ -73,6 +73,8 @@ pub struct Assessor {
     trackers: std::sync::Arc<trackers::Trackers>,
     /// Flows' contacts with tracker hosts, tied to calls at the end.
     contacts: Vec<tracking::Contact>,
+    /// Names answered with a CNAME to a tracker host: (name, target, evidence).
+    cloaked: Vec<(String, String, Evidence)>,
 }
 
 const MAX_CALL_FLOWS: usize = 10_000;
@@ -108,6 +110,7 @@ impl Assessor {
             wireless: None,
             trackers: Default::default(),
             contacts: Vec::new(),
+            cloaked: Vec::new(),
         }
     }
 

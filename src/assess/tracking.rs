@@ -56,6 +56,25 @@ impl Assessor {
                 ));
             }
         }
+        // First-party cloaking: a name of the site's own domain whose DNS
+        // answer is a CNAME to a tracker host.
+        for a in f.dns.iter().flat_map(|d| &d.answers) {
+            if !a.kind.eq_ignore_ascii_case("CNAME") {
+                continue;
+            }
+            let target = a.data.trim_end_matches('.');
+            if self.trackers.index_of(target).is_some()
+                && self.trackers.index_of(&a.name).is_none()
+                && self.cloaked.len() < MAX_CONTACTS
+            {
+                let detail = format!("{} is a CNAME of {target}", a.name);
+                self.cloaked.push((
+                    a.name.to_ascii_lowercase(),
+                    target.to_ascii_lowercase(),
+                    evidence(f, a.packet, a.packet, detail),
+                ));
+            }
+        }
         for (host, via, packet, request) in names {
             let Some(tracker) = self.trackers.index_of(host) else {
                 continue;
@@ -81,6 +100,15 @@ impl Assessor {
     /// Ties each contact to the calls its device took part in within the
     /// window, and reports them.
     pub(super) fn tracker_findings(&mut self, calls: &mut [Call]) {
+        for (name, target, ev) in std::mem::take(&mut self.cloaked) {
+            let t = self.trackers.by_host(&target).cloned();
+            let mut values = vec![("name", name.clone()), ("cname_target", target.clone())];
+            if let Some(t) = t {
+                values.push(("organization", t.org));
+                values.push(("category", t.category.name().to_string()));
+            }
+            self.report(FindingId::TrackerCnameCloaked, name, &values, ev);
+        }
         let window = i64::from(self.policy.trackers.window_seconds) * 1_000_000_000;
         let contacts = std::mem::take(&mut self.contacts);
         for c in &contacts {
