@@ -41,7 +41,52 @@ fn sip(
     .into_bytes()
 }
 
+/// How the recording session's INVITE travels.
+#[derive(Clone, Copy)]
+enum Carry {
+    Udp,
+    /// UDP, in IPv4 fragments of 600 bytes (SIPREC INVITEs outgrow the MTU).
+    Fragmented,
+    Tcp,
+}
+
+/// An Ethernet/IPv4/UDP datagram cut into IPv4 fragments (RFC 791).
+fn fragments(src: [u8; 4], dst: [u8; 4], port: u16, payload: &[u8], size: usize) -> Vec<Vec<u8>> {
+    let mut udp = Vec::new();
+    udp.extend_from_slice(&port.to_be_bytes());
+    udp.extend_from_slice(&port.to_be_bytes());
+    udp.extend_from_slice(&((payload.len() + 8) as u16).to_be_bytes());
+    udp.extend_from_slice(&[0, 0]); // no checksum (allowed for IPv4)
+    udp.extend_from_slice(payload);
+    let mut out = Vec::new();
+    for (i, chunk) in udp.chunks(size).enumerate() {
+        let offset = (i * size / 8) as u16;
+        let more = (i + 1) * size < udp.len();
+        let mut ip = vec![0x45, 0];
+        ip.extend_from_slice(&((20 + chunk.len()) as u16).to_be_bytes());
+        ip.extend_from_slice(&0x4242u16.to_be_bytes());
+        ip.extend_from_slice(&(offset | if more { 0x2000 } else { 0 }).to_be_bytes());
+        ip.extend_from_slice(&[64, 17, 0, 0]);
+        ip.extend_from_slice(&src);
+        ip.extend_from_slice(&dst);
+        let sum = ip
+            .chunks(2)
+            .fold(0u32, |a, w| a + u32::from(u16::from_be_bytes([w[0], w[1]])));
+        let sum = !(((sum & 0xffff) + (sum >> 16)) as u16);
+        ip[10..12].copy_from_slice(&sum.to_be_bytes());
+        let mut frame = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
+        frame.extend_from_slice(&ip);
+        frame.extend_from_slice(chunk);
+        out.push(frame);
+    }
+    out
+}
+
 fn scene() -> Pcap {
+    scene_with(Carry::Udp)
+}
+
+fn scene_with(carry: Carry) -> Pcap {
     let mut p = Pcap::new(ETHERNET);
     let patient = "\"Jane Patient\" <sip:+15551230001@clinic.example>";
     // The recorded call: clear SIP and RTP between the phone and a carrier.
@@ -78,19 +123,28 @@ fn scene() -> Pcap {
         sdp("10.0.0.1", &[30000, 30002], "a=sendonly\r\n")
     );
     let src = "<sip:sbc@clinic.example>";
-    p.udp4(
-        (SBC, 5060),
-        (SRS, 5060),
-        &sip(
-            "INVITE sip:srs@recorder.example SIP/2.0",
-            "rs-1",
-            "1 INVITE",
-            src,
-            "Require: siprec\r\nContact: <sip:sbc@10.0.0.1>;+sip.src\r\n",
-            "multipart/mixed;boundary=foobar",
-            &body,
-        ),
+    let rs_invite = sip(
+        "INVITE sip:srs@recorder.example SIP/2.0",
+        "rs-1",
+        "1 INVITE",
+        src,
+        "Require: siprec\r\nContact: <sip:sbc@10.0.0.1>;+sip.src\r\n",
+        "multipart/mixed;boundary=foobar",
+        &body,
     );
+    match carry {
+        Carry::Udp => p.udp4((SBC, 5060), (SRS, 5060), &rs_invite),
+        Carry::Fragmented => {
+            for fragment in fragments(SBC, SRS, 5060, &rs_invite, 600) {
+                p.frame(&fragment);
+            }
+        }
+        Carry::Tcp => {
+            p.tcp4((SBC, 45000), (SRS, 5060), 1000, true, false, &[]);
+            p.tcp4((SRS, 5060), (SBC, 45000), 5000, true, true, &[]);
+            p.tcp4((SBC, 45000), (SRS, 5060), 1001, false, true, &rs_invite);
+        }
+    }
     p.udp4(
         (SRS, 5060),
         (SBC, 5060),
@@ -345,4 +399,28 @@ fn media_copied_to_an_unnegotiated_address_is_a_fork() {
             .iter()
             .any(|f| f == "media-forked")
     );
+}
+
+/// The same recording session with its INVITE in IPv4 fragments, and over
+/// TCP: recognised and tied to the call alike.
+#[test]
+fn a_fragmented_or_tcp_recording_invite_is_recognised() {
+    for (carry, name) in [(Carry::Fragmented, "fragmented"), (Carry::Tcp, "tcp")] {
+        let dir = tempfile::tempdir().unwrap();
+        let r = report_json_revealed(&scene_with(carry).save(dir.path(), "rs.pcap"));
+        let recorded = findings(&r, "call-recorded");
+        assert_eq!(recorded.len(), 1, "{name}: {:?}", r["findings"]);
+        assert_eq!(
+            recorded[0]["values"]["linked_by"], "a participant's address of record",
+            "{name}"
+        );
+        assert_eq!(
+            findings(&r, "recording-metadata-cleartext").len(),
+            1,
+            "{name}"
+        );
+        if name == "fragmented" {
+            assert!(r["capture"]["fragments_reassembled"].as_u64().unwrap() >= 1);
+        }
+    }
 }

@@ -380,6 +380,18 @@ mod tests {
     }
 
     #[test]
+    fn a_draft_namespace_with_prefixes_and_vendor_call_data() {
+        // Older recorders: the draft namespace without ":1", `id=` attributes,
+        // a `tns:` prefix, the recorded call's Call-ID in extension data.
+        let metadata = "<tns:recording xmlns:tns='urn:ietf:params:xml:ns:recording'><tns:session id=\"s\"/><tns:participant id=\"p\"><tns:nameID aor=\"sip:5550001@clinic.example\"/></tns:participant><extensiondata><callData xmlns='urn:ietf:params:xml:ns:callData'><tns:Call-ID>cs-1@10.0.0.5</tns:Call-ID></callData></extensiondata></tns:recording>";
+        let text = invite("Supported: siprec\r\n", "application/rs-metadata", metadata);
+        let r = recording(&SipMessage::parse(text.as_bytes(), false).unwrap(), 1).unwrap();
+        assert!(r.is_recording());
+        assert_eq!(r.aors, ["sip:5550001@clinic.example"]);
+        assert_eq!(r.recorded_call_ids, ["cs-1@10.0.0.5"]);
+    }
+
+    #[test]
     fn ordinary_calls_and_hostile_bodies_are_not_recordings() {
         let sdp = "v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n";
         let text = invite("Supported: 100rel, timer\r\n", "application/sdp", sdp);
