@@ -13,6 +13,7 @@ use super::model::{Call, Evidence, ReasoningStep, StepKind};
 use super::trackers::Confidence;
 use super::{Assessor, evidence};
 use crate::facts::FlowRecord;
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 const MAX_CONTACTS: usize = 10_000;
@@ -111,6 +112,18 @@ impl Assessor {
         }
         let window = i64::from(self.policy.trackers.window_seconds) * 1_000_000_000;
         let contacts = std::mem::take(&mut self.contacts);
+        // The calls each device took part in, parsed once.
+        let mut calls_of: HashMap<IpAddr, Vec<usize>> = HashMap::new();
+        for (i, call) in calls.iter().enumerate() {
+            for side in call.legs.iter().flat_map(|l| [&l.client, &l.server]) {
+                if let Ok(a) = side.parse::<SocketAddr>() {
+                    let list = calls_of.entry(a.ip()).or_default();
+                    if list.last() != Some(&i) {
+                        list.push(i);
+                    }
+                }
+            }
+        }
         for c in &contacts {
             let t = self.trackers.get(c.tracker).clone();
             let at = c.evidence.first_timestamp;
@@ -149,17 +162,13 @@ impl Assessor {
                 );
             }
             let mut during = false;
-            for call in calls.iter_mut() {
-                let device_in_call = call.legs.iter().any(|l| {
-                    [&l.client, &l.server]
-                        .iter()
-                        .any(|s| s.parse::<SocketAddr>().is_ok_and(|a| a.ip() == c.device))
-                });
+            for &ci in calls_of.get(&c.device).map_or(&[][..], Vec::as_slice) {
+                let call = &mut calls[ci];
                 let in_window = at.0 >= call.start.0 - window && at.0 <= call.end.0 + window;
                 // The call's own platform is not tracking its call.
                 let own_platform = c.vendor.is_some()
                     && call.platform.as_ref().map(|p| &p.name) == c.vendor.as_ref();
-                if !device_in_call || !in_window || own_platform {
+                if !in_window || own_platform {
                     continue;
                 }
                 during = true;
