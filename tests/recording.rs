@@ -424,3 +424,45 @@ fn a_fragmented_or_tcp_recording_invite_is_recognised() {
         }
     }
 }
+
+/// Real SIPp traffic (captures/record/siprec.sh): a clear call, and a
+/// recording client's SIPREC session to a recorder at 127.0.0.2 (outside
+/// the clinic's networks) streaming a copy of the caller's voice.
+#[test]
+fn a_sipp_recording_session_on_the_wire() {
+    let r = report_json_revealed(&capture("siprec.pcap"));
+    let calls = r["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 2);
+    let recorded = findings(&r, "call-recorded");
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0]["subject"], "call 1");
+    assert_eq!(recorded[0]["severity"], "high");
+    assert_eq!(recorded[0]["values"]["recording_server"], "127.0.0.2:5090");
+    assert_eq!(
+        recorded[0]["values"]["linked_by"],
+        "a participant's address of record"
+    );
+    assert_eq!(
+        recorded[0]["evidence"][0]["first_packet"], 48,
+        "tshark: the recording INVITE is frame 48"
+    );
+    let metadata = findings(&r, "recording-metadata-cleartext");
+    assert_eq!(
+        metadata[0]["values"]["names"],
+        "Jane Patient, Dr Alex Smith"
+    );
+    assert_eq!(metadata[0]["values"]["participants_named"], "2");
+    assert_eq!(findings(&r, "recording-media-cleartext").len(), 1);
+    assert!(
+        findings(&r, "media-forked").is_empty(),
+        "the copy is the recording's"
+    );
+    let rs = calls.iter().find(|c| c["id"] == 2).unwrap();
+    assert!(
+        rs["media"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["encrypted"] == "no")
+    );
+}
