@@ -8,18 +8,6 @@ mod common;
 use common::*;
 use std::path::{Path, PathBuf};
 
-fn ids(report: &serde_json::Value) -> Vec<String> {
-    let mut ids: Vec<String> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
 fn report(name: &str) -> serde_json::Value {
     report_json(&capture(name))
 }
@@ -42,7 +30,7 @@ fn tcp_exchange(dir: &Path, name: &str, port: u16, client: &[u8], server: &[u8])
 fn sip_call_in_the_clear() {
     let r = report("sip-rtp-cleartext.pcap");
     assert_eq!(
-        ids(&r),
+        finding_ids(&r),
         [
             "media-cleartext",
             "rtcp-sdes-exposed",

@@ -13,6 +13,7 @@ const PHONE: [u8; 4] = [10, 0, 0, 5];
 const CARRIER: [u8; 4] = [198, 51, 100, 7];
 const SBC: [u8; 4] = [10, 0, 0, 1];
 const SRS: [u8; 4] = [203, 0, 113, 50];
+const PATIENT: &str = "\"Jane Patient\" <sip:+15551230001@clinic.example>";
 
 fn sdp(ip: &str, ports: &[u16], direction: &str) -> String {
     let mut s = format!("v=0\r\no=- 1 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n");
@@ -82,40 +83,42 @@ fn fragments(src: [u8; 4], dst: [u8; 4], port: u16, payload: &[u8], size: usize)
     out
 }
 
+/// The phone's INVITE of call `call_id` (media on 10.0.0.5:20000).
+fn phone_invite(call_id: &str, from: &str) -> Vec<u8> {
+    sip(
+        "INVITE sip:dest@example.net SIP/2.0",
+        call_id,
+        "1 INVITE",
+        from,
+        "",
+        "application/sdp",
+        &sdp("10.0.0.5", &[20000], ""),
+    )
+}
+
+/// A clear call's offer and answer between the phone and the carrier.
+fn clear_call(p: &mut Pcap, call_id: &str, from: &str) {
+    p.udp4((PHONE, 5060), (CARRIER, 5060), &phone_invite(call_id, from));
+    let answer = sip(
+        "SIP/2.0 200 OK",
+        call_id,
+        "1 INVITE",
+        from,
+        "",
+        "application/sdp",
+        &sdp("198.51.100.7", &[40000], ""),
+    );
+    p.udp4((CARRIER, 5060), (PHONE, 5060), &answer);
+}
+
 fn scene() -> Pcap {
     scene_with(Carry::Udp)
 }
 
 fn scene_with(carry: Carry) -> Pcap {
     let mut p = Pcap::new(ETHERNET);
-    let patient = "\"Jane Patient\" <sip:+15551230001@clinic.example>";
     // The recorded call: clear SIP and RTP between the phone and a carrier.
-    p.udp4(
-        (PHONE, 5060),
-        (CARRIER, 5060),
-        &sip(
-            "INVITE sip:dest@example.net SIP/2.0",
-            "cs-1",
-            "1 INVITE",
-            patient,
-            "",
-            "application/sdp",
-            &sdp("10.0.0.5", &[20000], ""),
-        ),
-    );
-    p.udp4(
-        (CARRIER, 5060),
-        (PHONE, 5060),
-        &sip(
-            "SIP/2.0 200 OK",
-            "cs-1",
-            "1 INVITE",
-            patient,
-            "",
-            "application/sdp",
-            &sdp("198.51.100.7", &[40000], ""),
-        ),
-    );
+    clear_call(&mut p, "cs-1", PATIENT);
     // The SBC opens the recording session to the recorder.
     let metadata = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<recording xmlns='urn:ietf:params:xml:ns:recording:1'>\r\n<datamode>complete</datamode>\r\n<session session_id=\"s1\"><sipSessionID>ab30317f1a784dc48ff824d0d3715d86</sipSessionID></session>\r\n<participant participant_id=\"p1\"><nameID aor=\"sip:+15551230001@clinic.example\"><name xml:lang=\"en\">Jane Patient</name></nameID></participant>\r\n<participant participant_id=\"p2\"><nameID aor=\"sip:dest@example.net\"/></participant>\r\n<stream stream_id=\"t1\" session_id=\"s1\"><label>1</label></stream>\r\n</recording>\r\n";
     let body = format!(
@@ -285,15 +288,7 @@ fn an_ordinary_call_is_not_a_recording() {
 #[test]
 fn signaling_mirrored_to_a_hep_collector() {
     let mut p = scene();
-    let invite = sip(
-        "INVITE sip:dest@example.net SIP/2.0",
-        "cs-1",
-        "1 INVITE",
-        "\"Jane Patient\" <sip:+15551230001@clinic.example>",
-        "",
-        "application/sdp",
-        &sdp("10.0.0.5", &[20000], ""),
-    );
+    let invite = phone_invite("cs-1", PATIENT);
     let hep = teleprobe::proto::hep::build(&[
         (11, &[1]),
         (12, &2001u32.to_be_bytes()),
@@ -346,33 +341,7 @@ fn media_copied_to_an_unnegotiated_address_is_a_fork() {
     );
 
     let mut p = Pcap::new(ETHERNET);
-    let from = "<sip:a@clinic.example>";
-    p.udp4(
-        (PHONE, 5060),
-        (CARRIER, 5060),
-        &sip(
-            "INVITE sip:b@example.net SIP/2.0",
-            "c1",
-            "1 INVITE",
-            from,
-            "",
-            "application/sdp",
-            &sdp("10.0.0.5", &[20000], ""),
-        ),
-    );
-    p.udp4(
-        (CARRIER, 5060),
-        (PHONE, 5060),
-        &sip(
-            "SIP/2.0 200 OK",
-            "c1",
-            "1 INVITE",
-            from,
-            "",
-            "application/sdp",
-            &sdp("198.51.100.7", &[40000], ""),
-        ),
-    );
+    clear_call(&mut p, "c1", "<sip:a@clinic.example>");
     for seq in 0..60u16 {
         let voice = rtp(0, seq, 0x1111, &[0xd5; 160]);
         p.udp4((PHONE, 20000), (CARRIER, 40000), &voice);

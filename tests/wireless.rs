@@ -30,18 +30,6 @@ fn clinic_capture() -> std::path::PathBuf {
     path
 }
 
-fn ids(report: &serde_json::Value) -> Vec<String> {
-    let mut ids: Vec<String> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["id"].as_str().unwrap().to_string())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    ids
-}
-
 fn network<'a>(report: &'a serde_json::Value, bssid: &str) -> &'a serde_json::Value {
     report["wireless"]["networks"]
         .as_array()
@@ -103,7 +91,7 @@ fn a_clinic_scene_gives_its_networks_clients_findings_and_call() {
     assert_eq!(phone["addresses"], serde_json::json!(["192.168.7.20"]));
 
     assert_eq!(
-        ids(&r),
+        finding_ids(&r),
         [
             "media-cleartext",
             "wifi-below-minimum-class",

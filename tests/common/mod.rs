@@ -221,6 +221,19 @@ pub fn server_hello(version: u16, cipher: u16) -> Vec<u8> {
 }
 
 /// A finding of the given id in a report, if any.
+/// The distinct finding ids of a report, sorted.
+pub fn finding_ids(report: &serde_json::Value) -> Vec<String> {
+    let mut ids: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
 pub fn findings<'a>(report: &'a serde_json::Value, id: &str) -> Vec<&'a serde_json::Value> {
     report["findings"]
         .as_array()
