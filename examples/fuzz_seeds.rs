@@ -76,10 +76,10 @@ fn main() {
     }
     let out = Path::new(&args[1]);
     let mut seeds: HashMap<&'static str, Vec<Vec<u8>>> = HashMap::new();
-    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    let mut seen: HashSet<(&'static str, Vec<u8>)> = HashSet::new();
     let mut add = |target: &'static str, bytes: Vec<u8>| {
         let list = seeds.entry(target).or_default();
-        if list.len() < PER_TARGET && !bytes.is_empty() && seen.insert(bytes.clone()) {
+        if list.len() < PER_TARGET && !bytes.is_empty() && seen.insert((target, bytes.clone())) {
             list.push(bytes);
         }
     };
@@ -122,6 +122,8 @@ fn main() {
                 if let Some(at) = payload.windows(4).position(|w| w == b"\r\n\r\n") {
                     add("sdp", payload[at + 4..].to_vec());
                 }
+                // Recording-session detection reads SIP messages too.
+                add("siprec", payload.to_vec());
             }
             add(target, payload.to_vec());
         }
