@@ -191,6 +191,7 @@ pub fn analyze_source(
         source.progress().1,
     );
     let mut session = Session::new(options);
+    let mut stats_read = std::time::Instant::now() - std::time::Duration::from_secs(2);
     if options.threads >= 2 && watcher.is_none() {
         session = session.with_pipeline_on_worker();
     }
@@ -198,6 +199,11 @@ pub fn analyze_source(
         match session.step(source.as_mut()) {
             Ok(true) => {
                 if let Some(watcher) = watcher.as_deref_mut() {
+                    // The capture counters, for watchers, once a second at most.
+                    if stats_read.elapsed() >= std::time::Duration::from_secs(1) {
+                        session.source_stats = source.capture_stats();
+                        stats_read = std::time::Instant::now();
+                    }
                     watcher.poll(&session);
                 }
                 if session.engine.stats.packets % 8192 == 0 {
@@ -239,6 +245,23 @@ pub trait Watcher {
     fn finish(&mut self, analysis: &Analysis);
 }
 
+/// Several watchers looking at one session (JSON lines and metrics).
+pub struct Watchers<'w>(pub Vec<&'w mut dyn Watcher>);
+
+impl Watcher for Watchers<'_> {
+    fn poll(&mut self, session: &Session) {
+        for w in &mut self.0 {
+            w.poll(session);
+        }
+    }
+
+    fn finish(&mut self, analysis: &Analysis) {
+        for w in &mut self.0 {
+            w.finish(analysis);
+        }
+    }
+}
+
 /// The state of one analysis while packets are still arriving: the engine,
 /// the redact-assess-store pipeline, and the options. Replay, live capture
 /// and the TUI all drive one.
@@ -249,6 +272,9 @@ pub struct Session {
     pub error: Option<SourceError>,
     /// Writes the packets seen to pcapng (`live -w`).
     pub recorder: Option<crate::source::record::Recorder>,
+    /// The source's capture counters (libpcap received and dropped), as
+    /// last read, for watchers such as the metrics endpoint.
+    pub source_stats: Option<crate::source::live::CaptureStats>,
 }
 
 /// What a live view shows: the same model as the report, for the flows so
@@ -284,6 +310,7 @@ impl Session {
                 .record
                 .clone()
                 .map(crate::source::record::Recorder::new),
+            source_stats: None,
         }
     }
 

@@ -395,3 +395,130 @@ fn jsonl_streams_a_call_while_the_capture_runs() {
         ]
     );
 }
+
+/// A scrape of GET /metrics with a plain HTTP/1.1 client over TCP.
+fn scrape(address: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    assert!(response.contains("Content-Type: text/plain; version=0.0.4"));
+    response.split_once("\r\n\r\n").unwrap().1.to_string()
+}
+
+fn metric(text: &str, name: &str) -> Option<u64> {
+    text.lines()
+        .find(|l| l.split([' ', '{']).next() == Some(name))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+#[test]
+fn metrics_are_served_while_capturing() {
+    if !is_root() {
+        return;
+    }
+    let _loopback = common::LOOPBACK.lock().unwrap_or_else(|e| e.into_inner());
+    let filter = "udp and (port 5060 or portrange 16000-18001)";
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let live = start_live(
+        &[
+            "--metrics",
+            "127.0.0.1:0",
+            "--udp-timeout",
+            "1",
+            "-o",
+            report.to_str().unwrap(),
+            filter,
+        ],
+        Stdio::null(),
+    );
+    let address = live
+        .banner
+        .trim()
+        .strip_prefix("teleprobe: metrics on http://")
+        .and_then(|a| a.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("banner: {}", live.banner))
+        .to_string();
+    // An idle link is rendered too (the live source wakes without packets).
+    std::thread::sleep(Duration::from_millis(1500));
+    let before = scrape(&address);
+    assert_eq!(metric(&before, "teleprobe_up"), Some(1));
+    assert_eq!(
+        metric(&before, "teleprobe_packets_total"),
+        Some(0),
+        "{before}"
+    );
+    common::inject(&["sip-rtp-cleartext.pcap"], Duration::from_micros(200));
+    // Rendered once a second, calls assessed every five: wait for the call.
+    let started = Instant::now();
+    let text = loop {
+        let text = scrape(&address);
+        if text.contains("teleprobe_calls_concluded{verdict=\"exposed\"") {
+            break text;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{text}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert!(text.contains("# TYPE teleprobe_packets_total counter"));
+    assert!(
+        text.contains("teleprobe_findings{id=\"media-cleartext\",severity=\"critical\"}"),
+        "{text}"
+    );
+    assert_eq!(
+        metric(&text, "teleprobe_capture_kernel_dropped_packets_total"),
+        Some(0)
+    );
+    // Quiet now: one more second and the counts are the capture's.
+    std::thread::sleep(Duration::from_millis(1500));
+    let text = scrape(&address);
+    live.stop(libc::SIGINT);
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let packets = r["capture"]["packets"].as_u64().unwrap();
+    assert!(packets > 300);
+    assert_eq!(
+        metric(&text, "teleprobe_packets_total"),
+        Some(packets),
+        "{text}"
+    );
+    // Loopback: libpcap counts each frame twice, outgoing and incoming.
+    assert_eq!(
+        metric(&text, "teleprobe_capture_received_packets_total"),
+        Some(2 * packets)
+    );
+    let exposed = r["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["verdict"] == "exposed")
+        .count();
+    assert_eq!(
+        metric(&text, "teleprobe_calls_concluded"),
+        Some(exposed as u64),
+        "{text}"
+    );
+}
+
+#[test]
+fn metrics_addresses_that_cannot_be_served_are_errors() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_teleprobe"))
+        .args(["live", "-i", "lo", "--metrics", &address])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot serve metrics"));
+    let out = Command::new(env!("CARGO_BIN_EXE_teleprobe"))
+        .args(["live", "-i", "lo", "--metrics", "0.0.0.0:9469"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--metrics-public"));
+}

@@ -130,6 +130,13 @@ pub enum Command {
         /// Also write the packets seen to this pcapng file (owner-only)
         #[arg(short = 'w', long = "write", value_name = "FILE")]
         write: Option<String>,
+        /// Serve Prometheus metrics on http://ADDR/metrics while capturing
+        /// (packets, drops, flows, calls by verdict, findings by severity)
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<String>,
+        /// Allow --metrics on an address other than loopback
+        #[arg(long, requires = "metrics")]
+        metrics_public: bool,
         /// With -w, start a new file (FILE.1.pcapng, ...) every N MiB
         #[arg(long, value_name = "N", requires = "write")]
         rotate_mib: Option<u64>,

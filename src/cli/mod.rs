@@ -39,6 +39,8 @@ pub fn run(cli: Cli) -> ExitCode {
             write,
             rotate_mib,
             only_telehealth,
+            metrics,
+            metrics_public,
             report,
         } => {
             let capture = LiveOptions {
@@ -53,7 +55,13 @@ pub fn run(cli: Cli) -> ExitCode {
                 rotate_bytes: rotate_mib.map(|m| m << 20),
                 only_telehealth,
             });
-            live(capture, user.as_deref(), record, &report)
+            live(
+                capture,
+                user.as_deref(),
+                record,
+                metrics.as_deref().map(|m| (m, metrics_public)),
+                &report,
+            )
         }
         Command::Tui {
             interface,
@@ -112,7 +120,7 @@ fn analyze(captures: &[String], threads: Option<usize>, args: &ReportArgs) -> Ou
     if threads >= 2 {
         source = Box::new(crate::source::ReadAhead::new(source));
     }
-    let analysis = run_analysis(source, captures, &options, args)?;
+    let analysis = run_analysis(source, captures, &options, args, None)?;
     Ok(outputs::write(&analysis, args, true))
 }
 
@@ -120,10 +128,20 @@ fn live(
     capture: LiveOptions,
     user: Option<&str>,
     record: Option<RecordOptions>,
+    metrics: Option<(&str, bool)>,
     args: &ReportArgs,
 ) -> Outcome {
     let mut options = args.options()?;
     options.record = record;
+    // Bound before the capture starts: an address in use is an error now.
+    let mut metrics = match metrics {
+        Some((address, public)) => {
+            let (m, bound) = crate::output::metrics::serve(address, public)?;
+            say(&format!("metrics on http://{bound}/metrics"));
+            Some(m)
+        }
+        None => None,
+    };
     let stop = stop_flag()?;
     let source = LiveSource::open(&capture, stop).map_err(|e| e.to_string())?;
     if let Some(user) = user {
@@ -139,7 +157,10 @@ fn live(
             .unwrap_or_default()
     ));
     let inputs = [format!("live:{interface}")];
-    let analysis = run_analysis(Box::new(source), &inputs, &options, args)?;
+    let extra = metrics
+        .as_mut()
+        .map(|m| m as &mut dyn crate::session::Watcher);
+    let analysis = run_analysis(Box::new(source), &inputs, &options, args, extra)?;
     if let Some(stats) = &analysis.report.capture.interface_stats {
         say(&format!(
             "{} packets received, {} dropped by the kernel buffer, {} by the interface",
@@ -213,9 +234,10 @@ fn run_analysis(
     inputs: &[String],
     options: &Options,
     args: &ReportArgs,
+    extra: Option<&mut dyn crate::session::Watcher>,
 ) -> Result<Analysis, String> {
     let Some(target) = args.jsonl_target() else {
-        return Ok(analyze_source(source, inputs, options, None));
+        return Ok(analyze_source(source, inputs, options, extra));
     };
     let mut out = target.open().map_err(|e| {
         format!(
@@ -224,7 +246,13 @@ fn run_analysis(
         )
     })?;
     let mut writer = JsonlWriter::new(&mut out, options.timeouts);
-    let analysis = analyze_source(source, inputs, options, Some(&mut writer));
+    let analysis = match extra {
+        Some(extra) => {
+            let mut both = crate::session::Watchers(vec![&mut writer, extra]);
+            analyze_source(source, inputs, options, Some(&mut both))
+        }
+        None => analyze_source(source, inputs, options, Some(&mut writer)),
+    };
     match writer.error {
         Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(format!("cannot write the JSON lines: {e}"))

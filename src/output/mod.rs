@@ -7,5 +7,6 @@
 pub mod exit;
 pub mod format;
 pub mod jsonl;
+pub mod metrics;
 pub mod private_file;
 pub mod signing;
