@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Parser)]
 #[command(
     name = "teleprobe",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (git ", env!("TELEPROBE_GIT_REVISION"), ")"),
     about = "Find what telehealth calls expose on the wire: calls, verdicts, findings and the facts behind them",
     after_help = "Examples:\n  teleprobe analyze captures/sip-rtp-cleartext.pcap\n  teleprobe analyze --json call.pcapng | jq '.calls[] | {id, path, verdict}'\n  teleprobe analyze -o report.json part1.pcap part2.pcap\n  sudo teleprobe live -i eth0 -o report.json 'udp or tcp port 5061'\n  teleprobe devices"
 )]
@@ -212,6 +212,19 @@ pub enum Command {
         #[arg(short = 'p', long = "pubkey", value_name = "KEY.pub")]
         public_key: String,
     },
+    /// Print shell completions for bash, zsh, fish, elvish or powershell
+    #[command(
+        after_help = "Examples:\n  teleprobe completions bash > /etc/bash_completion.d/teleprobe\n  teleprobe completions zsh > \"${fpath[1]}/_teleprobe\"\n  teleprobe completions fish > ~/.config/fish/completions/teleprobe.fish"
+    )]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), generated from this help
+    #[command(
+        after_help = "Examples:\n  teleprobe man > teleprobe.1 && man ./teleprobe.1\n  teleprobe man | gzip > /usr/share/man/man1/teleprobe.1.gz"
+    )]
+    Man,
     /// List the interfaces live capture can open
     Devices,
     /// Print the built-in default policy, to copy and edit

@@ -92,6 +92,19 @@ pub fn run(cli: Cli) -> ExitCode {
             captures,
             public_key,
         } => verify(&report, &captures, &public_key),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "teleprobe", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map(|()| ExitCode::SUCCESS)
+                .map_err(|e| format!("cannot write the manual page: {e}"))
+        }
         Command::Devices => list_devices(),
         Command::PrintPolicy => {
             print!("{}", crate::assess::policy::DEFAULT_POLICY);
