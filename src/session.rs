@@ -17,6 +17,7 @@ use crate::time::Nanos;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashSet;
 use std::io::IsTerminal;
+use std::io::Write as _;
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -45,6 +46,8 @@ pub struct Options {
     pub analysed_at: Option<crate::time::Timestamp>,
     /// Reports will be signed (`--sign`): the evidence block says so.
     pub signed: bool,
+    /// The policy file, and a flag set by SIGHUP: re-read it then.
+    pub policy_reload: Option<(String, &'static std::sync::atomic::AtomicBool)>,
 }
 
 /// Where finished flows go: redaction first, so the assessment and every
@@ -196,6 +199,13 @@ pub fn analyze_source(
         session = session.with_pipeline_on_worker();
     }
     loop {
+        if let Some((path, flag)) = &options.policy_reload
+            && flag.swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            // The operator's log (the journal, under systemd) says what happened.
+            let said = session.reload_policy(path);
+            let _ = writeln!(std::io::stderr(), "teleprobe: {said}");
+        }
         match session.step(source.as_mut()) {
             Ok(true) => {
                 if let Some(watcher) = watcher.as_deref_mut() {
@@ -375,6 +385,35 @@ impl Session {
     /// How many flows have ended and been assessed so far.
     pub fn flows_observed(&self) -> u64 {
         self.here().assessor.observed()
+    }
+
+    /// Re-reads the policy file (SIGHUP): flows that end from now on are
+    /// judged by it. A file that does not parse is reported and the
+    /// previous policy stays. The clinic's networks keep deciding what is
+    /// redacted, as they did when the run started.
+    pub fn reload_policy(&mut self, path: &str) -> String {
+        let loaded = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| Policy::parse(&text));
+        match (loaded, &mut self.pipeline) {
+            (Ok(policy), Stage::Here(pipeline)) => {
+                pipeline.assessor.set_policy(policy.clone());
+                self.options.policy = policy;
+                format!("policy {path} re-read (SIGHUP)")
+            }
+            (Ok(_), Stage::Worker(_)) => format!(
+                "policy {path} not re-read: the assessment runs on its own thread (use --threads 1)"
+            ),
+            // One line in the log, however the parser laid out its message.
+            (Err(e), _) => format!(
+                "policy {path} not re-read, the previous one stays: {}",
+                e.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        }
     }
 
     /// The run's redactor: whatever is written passes through it.

@@ -522,3 +522,54 @@ fn metrics_addresses_that_cannot_be_served_are_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--metrics-public"));
 }
+
+/// SIGHUP re-reads the policy file: a bad one is reported and the capture
+/// goes on with the previous policy; a good one judges what follows.
+#[test]
+fn sighup_rereads_the_policy() {
+    if !is_root() {
+        return;
+    }
+    let _loopback = common::LOOPBACK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(&policy, "").unwrap();
+    let report = dir.path().join("r.json");
+    let filter = "udp and (port 5060 or portrange 16000-18001)";
+    let mut live = start_live(
+        &[
+            "--policy",
+            policy.to_str().unwrap(),
+            "-o",
+            report.to_str().unwrap(),
+            filter,
+        ],
+        Stdio::null(),
+    );
+    let hangup = |live: &mut Live| {
+        // SAFETY: signalling our own child process.
+        unsafe { libc::kill(live.child.id() as i32, libc::SIGHUP) };
+        // The reload is acted on at the next packet or idle wake-up.
+        let mut line = String::new();
+        live.stderr.read_line(&mut line).unwrap();
+        line
+    };
+    std::fs::write(&policy, "[severity]\nnot-a-finding = \"low\"\n").unwrap();
+    let said = hangup(&mut live);
+    assert!(
+        said.contains("not re-read, the previous one stays"),
+        "{said}"
+    );
+    std::fs::write(&policy, "[severity]\n\"signaling-cleartext\" = \"low\"\n").unwrap();
+    let said = hangup(&mut live);
+    assert!(said.contains("re-read (SIGHUP)"), "{said}");
+    common::inject(&["sip-rtp-cleartext.pcap"], Duration::from_micros(200));
+    std::thread::sleep(Duration::from_millis(500));
+    live.stop(libc::SIGINT);
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let signaling = common::findings(&r, "signaling-cleartext");
+    assert_eq!(
+        signaling[0]["severity"], "low",
+        "judged by the re-read policy"
+    );
+}

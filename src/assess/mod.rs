@@ -132,6 +132,11 @@ impl Assessor {
         self
     }
 
+    /// Judges what follows by `policy` (a policy file re-read on SIGHUP).
+    pub fn set_policy(&mut self, policy: Policy) {
+        self.policy = policy;
+    }
+
     pub fn policy(&self) -> &Policy {
         &self.policy
     }

@@ -296,6 +296,7 @@ impl ReportArgs {
             inputs: self.input_digests()?,
             analysed_at: Some(crate::time::Timestamp::now()),
             signed: self.sign.is_some(),
+            policy_reload: None,
         })
     }
 

@@ -156,6 +156,11 @@ fn live(
         None => None,
     };
     let stop = stop_flag()?;
+    // SIGHUP re-reads the policy file (the service manager's reload);
+    // installed after the Ctrl-C handler, which would take SIGHUP as a stop.
+    if let Some(path) = &args.policy {
+        options.policy_reload = Some((path.clone(), on_hangup()?));
+    }
     let source = LiveSource::open(&capture, stop).map_err(|e| e.to_string())?;
     if let Some(user) = user {
         drop_privileges(user)?;
@@ -231,6 +236,23 @@ fn list_devices() -> Outcome {
 }
 
 /// Set by Ctrl-C or SIGTERM: the capture stops and the report is written.
+/// Set by SIGHUP, cleared by whoever acts on it.
+static HANGUP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn hangup(_: libc::c_int) {
+    HANGUP.store(true, Ordering::Relaxed);
+}
+
+/// Installs the SIGHUP handler; the flag it sets.
+fn on_hangup() -> Result<&'static AtomicBool, String> {
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    let previous = unsafe { libc::signal(libc::SIGHUP, hangup as *const () as libc::sighandler_t) };
+    if previous == libc::SIG_ERR {
+        return Err("cannot install the SIGHUP handler".into());
+    }
+    Ok(&HANGUP)
+}
+
 fn stop_flag() -> Result<Arc<AtomicBool>, String> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
