@@ -285,3 +285,90 @@ fn json_lines_are_chained_and_a_missing_line_is_found() {
         "{out}"
     );
 }
+
+/// `--rotate-seconds`: a file per period of capture time, each complete
+/// (its own chain, ending in a checkpoint), signed as it closes, no
+/// partial file left behind; `--keep` removes the oldest.
+#[test]
+fn rotated_json_lines_are_complete_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = d.join("k.key");
+    run_ok(&["keygen", "-o", key.to_str().unwrap()]);
+    let out = d.join("sensor.jsonl");
+    // Two captures three minutes apart, read as one: calls and findings
+    // settle in different periods.
+    run_ok(&[
+        "analyze",
+        "--quiet",
+        "--udp-timeout",
+        "2",
+        "--rotate-seconds",
+        "30",
+        "--sign",
+        key.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        capture("sip-rtp-cleartext.pcap").to_str().unwrap(),
+        capture("webrtc-aiortc-turn.pcap").to_str().unwrap(),
+    ]);
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 2, "{files:?}");
+    assert!(!std::fs::read_dir(d).unwrap().any(|e| {
+        e.unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".partial")
+    }));
+    let mut kinds = Vec::new();
+    for f in &files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with("sensor-20") && name.ends_with("Z.jsonl"),
+            "{name}"
+        );
+        let bytes = std::fs::read(f).unwrap();
+        teleprobe::output::jsonl::check_chain(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (code, said) = verify(d, "k.key.pub", &name, &[]);
+        assert_eq!(code, 0, "{said}");
+        kinds.extend(String::from_utf8(bytes).unwrap().lines().map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }));
+    }
+    assert_eq!(kinds.iter().filter(|k| *k == "call").count(), 2);
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "checkpoint").count(),
+        files.len()
+    );
+
+    // --keep 1: only the newest file stays.
+    let kept = tempfile::tempdir().unwrap();
+    let out = kept.path().join("s.jsonl");
+    run_ok(&[
+        "analyze",
+        "--quiet",
+        "--udp-timeout",
+        "2",
+        "--rotate-seconds",
+        "30",
+        "--keep",
+        "1",
+        "-o",
+        out.to_str().unwrap(),
+        capture("sip-rtp-cleartext.pcap").to_str().unwrap(),
+        capture("webrtc-aiortc-turn.pcap").to_str().unwrap(),
+    ]);
+    let left: Vec<_> = std::fs::read_dir(kept.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+}

@@ -33,6 +33,13 @@ pub struct ReportArgs {
     /// Write the JSON report to FILE (created owner-only)
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<String>,
+    /// With JSON lines into -o FILE.jsonl: a new file every N seconds of
+    /// capture time, FILE-TIME.jsonl, renamed into place once complete
+    #[arg(long, value_name = "N")]
+    pub rotate_seconds: Option<u32>,
+    /// With --rotate-seconds: keep at most N files (the oldest are removed)
+    #[arg(long, value_name = "N", requires = "rotate_seconds")]
+    pub keep: Option<usize>,
     /// Never show a progress bar or status line
     #[arg(long)]
     pub quiet: bool,

@@ -274,6 +274,20 @@ fn run_analysis(
     let Some(target) = args.jsonl_target() else {
         return Ok(analyze_source(source, inputs, options, extra));
     };
+    if let (Some(every), crate::output::jsonl::Target::File(path)) = (args.rotate_seconds, target) {
+        let mut rotation = crate::output::jsonl::Rotation::new(path, every, args.keep);
+        if let Some(key) = &args.sign {
+            rotation = rotation.signed_by(crate::output::signing::Signer::load(
+                std::path::Path::new(key),
+            )?);
+        }
+        let mut writer = JsonlWriter::rotating(rotation, options.timeouts);
+        let analysis = watch(source, inputs, options, &mut writer, extra);
+        return match writer.error {
+            Some(e) => Err(format!("cannot write the JSON lines: {e}")),
+            None => Ok(analysis),
+        };
+    }
     let mut out = target.open().map_err(|e| {
         format!(
             "cannot write {}: {e}; choose a writable path with -o",
@@ -281,18 +295,29 @@ fn run_analysis(
         )
     })?;
     let mut writer = JsonlWriter::new(&mut out, options.timeouts);
-    let analysis = match extra {
-        Some(extra) => {
-            let mut both = crate::session::Watchers(vec![&mut writer, extra]);
-            analyze_source(source, inputs, options, Some(&mut both))
-        }
-        None => analyze_source(source, inputs, options, Some(&mut writer)),
-    };
+    let analysis = watch(source, inputs, options, &mut writer, extra);
     match writer.error {
         Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(format!("cannot write the JSON lines: {e}"))
         }
         _ => Ok(analysis),
+    }
+}
+
+/// Runs the analysis with the JSON-lines writer watching, and `extra` too.
+fn watch(
+    source: Box<dyn PacketSource + Send>,
+    inputs: &[String],
+    options: &Options,
+    writer: &mut JsonlWriter<'_>,
+    extra: Option<&mut dyn crate::session::Watcher>,
+) -> Analysis {
+    match extra {
+        Some(extra) => {
+            let mut both = crate::session::Watchers(vec![writer, extra]);
+            analyze_source(source, inputs, options, Some(&mut both))
+        }
+        None => analyze_source(source, inputs, options, Some(writer)),
     }
 }
 

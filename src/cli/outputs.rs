@@ -35,7 +35,8 @@ pub fn write(analysis: &Analysis, args: &ReportArgs, streamed: bool) -> ExitCode
                 "cannot write {path}: {e}; choose a writable path with -o"
             ));
         }
-        if let Some(key) = &args.sign {
+        // Rotated JSON-lines files were signed as each was closed.
+        if let Some(key) = args.sign.as_ref().filter(|_| args.rotate_seconds.is_none()) {
             let signed = crate::output::signing::Signer::load(std::path::Path::new(key))
                 .and_then(|signer| signer.sign(std::path::Path::new(path)));
             if let Err(e) = signed {

@@ -64,8 +64,133 @@ struct Checkpoint {
     head: String,
 }
 
+/// `--rotate-seconds`: JSON lines into a file per period of capture time.
+/// The file being written is hidden (`.NAME.partial`, owner-only); when
+/// its period ends it gets its closing checkpoint, is synced and renamed
+/// to `STEM-TIME.jsonl`, so a shipper or DuckDB never reads a half-written
+/// file. Each file is a chain of its own. `keep` closed files at most
+/// (the oldest are removed).
+pub struct Rotation {
+    dir: std::path::PathBuf,
+    stem: String,
+    every: Nanos,
+    keep: Option<usize>,
+    current: Option<(
+        std::io::BufWriter<std::fs::File>,
+        std::path::PathBuf,
+        std::path::PathBuf,
+    )>,
+    started: Nanos,
+    closed: std::collections::VecDeque<std::path::PathBuf>,
+    /// The capture time of the last look, to name the next file.
+    clock: Nanos,
+    /// Signs each file as it is closed (`--sign`).
+    signer: Option<super::signing::Signer>,
+}
+
+impl Rotation {
+    pub fn new(path: &str, every_seconds: u32, keep: Option<usize>) -> Rotation {
+        let path = std::path::Path::new(path);
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => std::path::PathBuf::from("."),
+        };
+        let stem = path
+            .file_stem()
+            .map_or("teleprobe".into(), |s| s.to_string_lossy().into_owned());
+        Rotation {
+            dir,
+            stem,
+            every: i64::from(every_seconds.max(1)) * 1_000_000_000,
+            keep,
+            current: None,
+            started: 0,
+            closed: Default::default(),
+            clock: 0,
+            signer: None,
+        }
+    }
+
+    /// Signs each closed file: FILE.minisig beside it.
+    pub fn signed_by(mut self, signer: super::signing::Signer) -> Rotation {
+        self.signer = Some(signer);
+        self
+    }
+
+    /// The file being written, opened on first use for the current period.
+    fn file(&mut self) -> std::io::Result<&mut std::io::BufWriter<std::fs::File>> {
+        if self.current.is_none() {
+            let time = crate::time::Timestamp(self.clock)
+                .to_string()
+                .replace([':', '.'], "-");
+            let name = format!("{}-{time}.jsonl", self.stem);
+            let final_path = self.dir.join(&name);
+            let partial = self.dir.join(format!(".{name}.partial"));
+            let file = open_private(&partial.to_string_lossy())?;
+            self.started = self.clock;
+            self.current = Some((std::io::BufWriter::new(file), partial, final_path));
+        }
+        Ok(&mut self.current.as_mut().expect("opened above").0)
+    }
+
+    /// Closes the file being written: synced, renamed into place, the
+    /// oldest closed files beyond `keep` removed.
+    fn close(&mut self) -> std::io::Result<()> {
+        let Some((mut writer, partial, final_path)) = self.current.take() else {
+            return Ok(());
+        };
+        writer.flush()?;
+        let file = writer.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&partial, &final_path)?;
+        if let Some(signer) = &self.signer {
+            signer.sign(&final_path).map_err(std::io::Error::other)?;
+        }
+        self.closed.push_back(final_path);
+        while self.keep.is_some_and(|k| self.closed.len() > k) {
+            if let Some(old) = self.closed.pop_front() {
+                let _ = std::fs::remove_file(super::signing::signature_path(&old));
+                let _ = std::fs::remove_file(old);
+            }
+        }
+        Ok(())
+    }
+
+    fn due(&self) -> bool {
+        self.current.is_some() && self.clock - self.started >= self.every
+    }
+}
+
+impl Write for Rotation {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.file()?.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.current.as_mut() {
+            Some((w, _, _)) => w.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Where the lines go: a stream given, or rotating files.
+enum Out<'w> {
+    Stream(&'w mut dyn Write),
+    Rotating(Box<Rotation>),
+}
+
+impl Out<'_> {
+    fn writer(&mut self) -> &mut dyn Write {
+        match self {
+            Out::Stream(w) => *w,
+            Out::Rotating(r) => r.as_mut(),
+        }
+    }
+}
+
 pub struct JsonlWriter<'w> {
-    out: &'w mut dyn Write,
+    out: Out<'w>,
     /// Capture time between looks for settled calls.
     every: Nanos,
     last_look: Nanos,
@@ -88,6 +213,15 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 
 impl<'w> JsonlWriter<'w> {
     pub fn new(out: &'w mut dyn Write, timeouts: Timeouts) -> JsonlWriter<'w> {
+        JsonlWriter::with_out(Out::Stream(out), timeouts)
+    }
+
+    /// Lines into rotating files (see [`Rotation`]).
+    pub fn rotating(rotation: Rotation, timeouts: Timeouts) -> JsonlWriter<'static> {
+        JsonlWriter::with_out(Out::Rotating(Box::new(rotation)), timeouts)
+    }
+
+    fn with_out(out: Out<'w>, timeouts: Timeouts) -> JsonlWriter<'w> {
         JsonlWriter {
             out,
             every: (timeouts.udp / 4).max(1_000_000_000),
@@ -153,8 +287,9 @@ impl<'w> JsonlWriter<'w> {
             .map_err(std::io::Error::other)
             .and_then(|()| {
                 json.push(b'\n');
-                self.out.write_all(&json)?;
-                self.out.flush()
+                let out = self.out.writer();
+                out.write_all(&json)?;
+                out.flush()
             });
         match written {
             Ok(()) => {
@@ -171,6 +306,13 @@ impl Watcher for JsonlWriter<'_> {
     /// `every` of capture time.
     fn poll(&mut self, session: &Session) {
         let now = session.clock();
+        if let Out::Rotating(r) = &mut self.out {
+            r.clock = now;
+            if r.due() && self.error.is_none() {
+                self.checkpoint(session.redactor());
+                self.end_file();
+            }
+        }
         if self.error.is_some() || now - self.last_look < self.every {
             return;
         }
@@ -189,11 +331,30 @@ impl Watcher for JsonlWriter<'_> {
     fn finish(&mut self, analysis: &Analysis) {
         let report = &analysis.report;
         self.write(report.calls.clone(), &report.findings, &analysis.redactor);
+        self.checkpoint(&analysis.redactor);
+        self.end_file();
+    }
+}
+
+impl JsonlWriter<'_> {
+    /// The chain's closing line: how many lines came before, the last one's hash.
+    fn checkpoint(&mut self, redactor: &Redactor) {
         let checkpoint = Checkpoint {
             lines: self.seq,
             head: self.prev.clone(),
         };
-        self.line("checkpoint", &checkpoint, &analysis.redactor);
+        self.line("checkpoint", &checkpoint, redactor);
+    }
+
+    /// Ends the current rotating file; the next line starts a new chain.
+    fn end_file(&mut self) {
+        if let Out::Rotating(r) = &mut self.out {
+            if let Err(e) = r.close() {
+                self.error.get_or_insert(e);
+            }
+            self.seq = 0;
+            self.prev = GENESIS.to_string();
+        }
     }
 }
 
