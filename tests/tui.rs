@@ -345,3 +345,33 @@ fn the_wifi_view_shows_networks_and_their_clients() {
         .unwrap();
     assert!(text.contains(&format!("{}: chose -", phone.mac)), "{text}");
 }
+
+/// NO_COLOR or `--color never`: the same text, no colour anywhere; the
+/// exposed verdict is red otherwise.
+#[test]
+fn colour_can_be_turned_off() {
+    use ratatui::style::Color;
+    let model = snapshot(&["sip-rtp-cleartext.pcap"]);
+    let colours = |colour: bool| {
+        let mut app = App::default();
+        app.colour = colour;
+        let mut terminal = Terminal::new(TestBackend::new(160, 40)).unwrap();
+        terminal
+            .draw(|f| draw(f, &app, &model, &Status::default()))
+            .unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        let text = screen(&app, &model);
+        let coloured = buffer
+            .content
+            .iter()
+            .filter(|c| c.fg != Color::Reset || c.bg != Color::Reset)
+            .count();
+        let red = buffer.content.iter().any(|c| c.fg == Color::Red);
+        (text, coloured, red)
+    };
+    let (with, coloured, red) = colours(true);
+    assert!(coloured > 0 && red, "the exposed verdict is red");
+    let (without, none, _) = colours(false);
+    assert_eq!(none, 0);
+    assert_eq!(with, without, "the same screen");
+}

@@ -173,6 +173,9 @@ pub enum Command {
         /// Put the interface in promiscuous mode
         #[arg(long)]
         promisc: bool,
+        /// Colours: auto (on unless NO_COLOR is set), always, never
+        #[arg(long, value_enum, default_value = "auto")]
+        color: ColorChoice,
         #[command(flatten)]
         report: ReportArgs,
     },
@@ -236,6 +239,24 @@ pub enum Command {
     Devices,
     /// Print the built-in default policy, to copy and edit
     PrintPolicy,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// `None` for auto: NO_COLOR decides.
+    pub fn forced(self) -> Option<bool> {
+        match self {
+            ColorChoice::Auto => None,
+            ColorChoice::Always => Some(true),
+            ColorChoice::Never => Some(false),
+        }
+    }
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]

@@ -69,6 +69,7 @@ pub fn run(cli: Cli) -> ExitCode {
             filter,
             realtime,
             promisc,
+            color,
             report,
         } => {
             let capture = interface.map(|interface| LiveOptions {
@@ -78,7 +79,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 snaplen: DEFAULT_SNAPLEN,
                 buffer_size: DEFAULT_BUFFER_MIB << 20,
             });
-            tui(capture, captures, realtime, report)
+            tui(capture, captures, realtime, color.forced(), report)
         }
         #[cfg(feature = "tables")]
         Command::Summarize {
@@ -192,6 +193,7 @@ fn tui(
     capture: Option<LiveOptions>,
     captures: Vec<String>,
     realtime: bool,
+    colour: Option<bool>,
     args: ReportArgs,
 ) -> Outcome {
     let options = args.options()?;
@@ -208,8 +210,8 @@ fn tui(
             realtime,
         },
     };
-    let analysis =
-        crate::tui::run(input, &options, stop).map_err(|e| format!("terminal error: {e}"))?;
+    let analysis = crate::tui::run(input, &options, stop, colour)
+        .map_err(|e| format!("terminal error: {e}"))?;
     // The screen was the summary: only write the report file.
     if args.output.is_none() {
         return Ok(ExitCode::SUCCESS);

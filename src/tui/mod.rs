@@ -68,6 +68,8 @@ pub struct App {
     /// Per flow: packets seen at each of the last snapshots.
     pub history: std::collections::HashMap<u64, std::collections::VecDeque<u64>>,
     last_snapshot_packets: u64,
+    /// Draw in colour (off with NO_COLOR set, or `--color never`).
+    pub colour: bool,
 }
 
 /// Snapshots of history kept per flow (one every half second).
@@ -85,6 +87,7 @@ impl Default for App {
             quit: false,
             history: Default::default(),
             last_snapshot_packets: u64::MAX,
+            colour: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         }
     }
 }

@@ -58,10 +58,12 @@ fn publish(
 
 /// Runs the TUI until the user quits; returns the analysis of everything
 /// captured, for the report.
+/// `colour`: `--color always` / `never`; `None` follows NO_COLOR.
 pub fn run(
     input: TuiSource,
     options: &Options,
     stop: Arc<AtomicBool>,
+    colour: Option<bool>,
 ) -> std::io::Result<Analysis> {
     let shared = Arc::new(Mutex::new(Shared {
         model: None,
@@ -117,7 +119,7 @@ pub fn run(
             session.finish(source.as_mut(), &inputs)
         })
     };
-    let ui = ui_loop(&shared, &stop);
+    let ui = ui_loop(&shared, &stop, colour);
     stop.store(true, Ordering::Relaxed);
     let analysis = capture
         .join()
@@ -126,7 +128,11 @@ pub fn run(
     Ok(analysis)
 }
 
-fn ui_loop(shared: &Arc<Mutex<Shared>>, stop: &Arc<AtomicBool>) -> std::io::Result<()> {
+fn ui_loop(
+    shared: &Arc<Mutex<Shared>>,
+    stop: &Arc<AtomicBool>,
+    colour: Option<bool>,
+) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()?;
@@ -154,6 +160,9 @@ fn ui_loop(shared: &Arc<Mutex<Shared>>, stop: &Arc<AtomicBool>) -> std::io::Resu
             }
         });
         let mut app = App::default();
+        if let Some(colour) = colour {
+            app.colour = colour;
+        }
         let mut ticks = tokio::time::interval(REDRAW_EVERY);
         let empty = Arc::new(Snapshot {
             flows: Vec::new(),

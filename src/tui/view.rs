@@ -140,6 +140,13 @@ pub fn draw(frame: &mut Frame, app: &App, model: &Snapshot, status: &Status) {
     if app.help {
         help(frame);
     }
+    // NO_COLOR or --color never: the same screen, its emphasis kept
+    // (bold, reversed), its colours dropped.
+    if !app.colour {
+        for cell in frame.buffer_mut().content.iter_mut() {
+            cell.set_fg(Color::Reset).set_bg(Color::Reset);
+        }
+    }
 }
 
 fn calls(frame: &mut Frame, area: Rect, app: &App, model: &Snapshot) {
