@@ -5,5 +5,10 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    teleprobe::cli::run(teleprobe::cli::args::Cli::parse())
+    // `live --config FILE` settings become the flags they name.
+    let args = match teleprobe::cli::config::apply(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(message) => return teleprobe::output::exit::fail(&message),
+    };
+    teleprobe::cli::run(teleprobe::cli::args::Cli::parse_from(args))
 }

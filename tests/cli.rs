@@ -73,3 +73,28 @@ fn the_systemd_unit_verifies() {
         .collect();
     assert!(real.is_empty(), "{errors}");
 }
+
+/// `live --config FILE`: the file's settings are used (here a public
+/// metrics address, refused without --metrics-public), and a mistake in
+/// it is an error naming the key.
+#[test]
+fn live_reads_its_configuration_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("teleprobe.toml");
+    std::fs::write(&config, "interface = \"lo\"\nmetrics = \"0.0.0.0:9469\"\n").unwrap();
+    let out = run(&["live", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--metrics-public"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(&config, "interface = \"lo\"\nrotate = 5\n").unwrap();
+    let out = run(&["live", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown key `rotate`"));
+    // The shipped example parses.
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/teleprobe.toml");
+    let text = std::fs::read_to_string(example).unwrap();
+    assert!(text.parse::<toml::Table>().is_ok());
+}

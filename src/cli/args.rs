@@ -144,6 +144,11 @@ pub enum Command {
         /// Allow --metrics on an address other than loopback
         #[arg(long, requires = "metrics")]
         metrics_public: bool,
+        /// Settings from a TOML file (interface, filter, output, metrics,
+        /// policy, rotate_seconds, keep...); flags given here win. Also
+        /// TELEPROBE_CONFIG
+        #[arg(long, value_name = "FILE")]
+        config: Option<String>,
         /// With -w, start a new file (FILE.1.pcapng, ...) every N MiB
         #[arg(long, value_name = "N", requires = "write")]
         rotate_mib: Option<u64>,

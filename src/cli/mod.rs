@@ -4,6 +4,7 @@
 //! exit codes); it must never hold analysis logic of its own.
 
 pub mod args;
+pub mod config;
 mod outputs;
 #[cfg(feature = "tables")]
 mod summarize;
@@ -41,6 +42,8 @@ pub fn run(cli: Cli) -> ExitCode {
             only_telehealth,
             metrics,
             metrics_public,
+            // Read before parsing (config::apply): its settings are flags by now.
+            config: _,
             report,
         } => {
             let capture = LiveOptions {
