@@ -7,7 +7,8 @@
 //! recording session's media (reported as `call-recorded`), the same host
 //! on another port (RFC 7198 duplication). When the call's stream is
 //! encrypted and the copy is not, the copy undid the encryption. Only a
-//! call with visible signaling or ICE says what was negotiated.
+//! call with visible signaling or ICE says what was negotiated. Must never
+//! call a call's own legs a copy (a fork is an address no leg names).
 
 use super::Assessor;
 use super::catalogue::{FindingId, Severity};

@@ -2,7 +2,8 @@
 //! TELEPROBE_CONFIG): the interface, filter, outputs and policy a service
 //! runs with, in TOML, so the unit file stays generic. Keys become the
 //! `live` flags they name; a flag given on the command line wins over the
-//! file. Unknown keys are errors that list the known ones.
+//! file. Unknown keys are errors that list the known ones; a setting is
+//! never silently dropped.
 
 use std::ffi::OsString;
 

@@ -3,6 +3,8 @@
 //! When reading stopped before the end (a corrupt or truncated file), the
 //! rest is hashed from the file so the digest is always the whole file's,
 //! the value `sha256sum` prints. Standard input is hashed as far as read.
+//! Must never read a file twice on the packet path: the rest is hashed
+//! only when reading stopped early.
 
 use sha2::{Digest, Sha256};
 use std::io::Read;
