@@ -612,9 +612,42 @@ fn weaker_akm_imsi_inferred_wep_and_clinic_ssids() {
             &build::element(0, name),
         ));
     }
+    // A deauthentication forces a station off the Ward network before it
+    // turned open, and its handshake follows at once: the attack pattern.
+    const VICTIM: [u8; 6] = [0x02, 0, 0, 0, 0, 0x44];
+    const HOME: [u8; 6] = [0x02, 0, 0, 0, 0, 0x35];
+    let home = build::ssid_and(b"Home", &build::rsne(&[4], &[2], 0));
+    put(build::beacon(HOME, true, &home));
+    put(build::deauth(12, HOME, VICTIM, HOME, 7, false)); // frame 12
+    for n in [1, 2] {
+        let key = build::snap(0x888e, &build::eapol_key(n, false));
+        put(build::data(HOME, VICTIM, n == 2, &key));
+    }
     let dir = tempfile::tempdir().unwrap();
     let path = p.save(dir.path(), "rules.pcap");
     let r = report_json_revealed(&path);
+    let victim = r["wireless"]["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["mac"] == "02:00:00:00:00:44")
+        .unwrap();
+    assert_eq!(victim["handshake"]["after_deauthentication"], 12);
+    let forced: Vec<&serde_json::Value> = findings(&r, "wifi-psk-crackable")
+        .into_iter()
+        .filter(|f| {
+            f["subject"]
+                .as_str()
+                .unwrap()
+                .starts_with("02:00:00:00:00:44")
+        })
+        .collect();
+    assert_eq!(forced.len(), 1);
+    assert_eq!(forced[0]["severity"], "high");
+    assert_eq!(
+        forced[0]["values"]["forced_by_deauthentication"],
+        "frame 12"
+    );
     let weaker = findings(&r, "wifi-weaker-akm-chosen");
     assert_eq!(weaker.len(), 1);
     assert_eq!(weaker[0]["evidence"][0]["first_packet"], 2);
@@ -654,7 +687,7 @@ fn weaker_akm_imsi_inferred_wep_and_clinic_ssids() {
     );
     // Every network is judged against the minimum by default; naming the
     // clinic's SSIDs leaves the others out.
-    assert_eq!(findings(&r, "wifi-below-minimum-class").len(), 4);
+    assert_eq!(findings(&r, "wifi-below-minimum-class").len(), 5);
     let policy = dir.path().join("policy.toml");
     std::fs::write(
         &policy,

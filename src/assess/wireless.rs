@@ -91,6 +91,21 @@ impl Assessor {
                         ),
                     );
                 }
+                if let Some(deauth) = h.after_deauthentication {
+                    // Forcing a handshake with a forged deauthentication is
+                    // how the material is collected on purpose.
+                    self.report(
+                        FindingId::WifiPskCrackable,
+                        who.clone(),
+                        &[("forced_by_deauthentication", format!("frame {deauth}"))],
+                        frame(
+                            deauth,
+                            &h.frames,
+                            format!("a deauthentication, then {}'s handshake within 10 s", c.mac),
+                        ),
+                    );
+                    self.raise(FindingId::WifiPskCrackable, &who, Severity::High);
+                }
                 if h.messages.contains(&1) && h.messages.contains(&2) {
                     self.report(
                         FindingId::WifiPskCrackable,

@@ -50,12 +50,18 @@ struct Deauths {
     window: (u32, Nanos),
     floods: Vec<(Mark, Mark, u64)>,
     floods_not_listed: u64,
+    /// The latest one: a handshake soon after it was forced.
+    last: Option<Mark>,
 }
+
+/// A handshake this soon after a deauthentication was forced by it.
+const FORCED_HANDSHAKE: Nanos = 10 * SECOND;
 
 impl Deauths {
     /// Counts one frame; `reason` is `None` for a protected one.
     fn add(&mut self, at: Mark, reason: Option<u16>, broadcast: bool) {
         self.frames += 1;
+        self.last = Some(at);
         self.broadcast += u64::from(broadcast);
         match reason {
             Some(r) if self.reasons.len() < MAX_REASONS || self.reasons.contains_key(&r) => {
@@ -140,6 +146,9 @@ struct Client {
     authentication: Option<u16>,
     eap: Option<EapState>,
     handshake: Option<(u8, Mark, Mark)>,
+    /// The deauthentication a handshake followed within 10 s (the pattern
+    /// of an attacker capturing handshakes to crack the passphrase).
+    forced_by: Option<Mark>,
     pmkid: Option<Mark>,
     deauths: u64,
     reassociations: u64,
@@ -235,6 +244,7 @@ impl Wireless {
                     authentication: None,
                     eap: None,
                     handshake: None,
+                    forced_by: None,
                     pmkid: None,
                     deauths: 0,
                     reassociations: 0,
@@ -467,6 +477,10 @@ impl Wireless {
         let Some(n) = self.network(bssid, at) else {
             return;
         };
+        let recent_deauth = n
+            .deauths
+            .last
+            .filter(|d| at.ts >= d.ts && at.ts - d.ts <= FORCED_HANDSHAKE);
         match frame {
             Eapol::Eap(_) => {
                 n.eap.get_or_insert(at);
@@ -482,6 +496,9 @@ impl Wireless {
         match frame {
             Eapol::Key(k) => {
                 if let Some(m) = k.message {
+                    if c.handshake.is_none() || m == 1 {
+                        c.forced_by = c.forced_by.or(recent_deauth);
+                    }
                     let bit = 1u8 << (m - 1);
                     c.handshake = Some(
                         c.handshake
@@ -760,6 +777,9 @@ pub struct HandshakeRecord {
     pub frames: Frames,
     /// Message 1 carried a PMKID.
     pub pmkid_packet: Option<u64>,
+    /// The deauthentication (frame) this handshake followed within 10 s:
+    /// the pattern of forcing handshakes to capture them.
+    pub after_deauthentication: Option<u64>,
 }
 
 /// An SSID or identity as text: printable ASCII and valid UTF-8 as they
@@ -1058,6 +1078,7 @@ impl Client {
                 messages: (1..=4).filter(|m| bits & (1 << (m - 1)) != 0).collect(),
                 frames: Frames::of(first, last, u64::from(bits.count_ones())),
                 pmkid_packet: self.pmkid.map(|p| p.packet),
+                after_deauthentication: self.forced_by.map(|d| d.packet),
             }),
             deauthentications: self.deauths,
             reassociations: self.reassociations,
