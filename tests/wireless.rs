@@ -623,9 +623,27 @@ fn weaker_akm_imsi_inferred_wep_and_clinic_ssids() {
         let key = build::snap(0x888e, &build::eapol_key(n, false));
         put(build::data(HOME, VICTIM, n == 2, &key));
     }
+    // Reliability: Home's beacons every 102.4 ms, then two seconds of
+    // silence, then one on another channel.
+    let mut at = p.ts_us + 100_000;
+    for i in 0..6 {
+        let channel = if i < 5 { 1 } else { 6 };
+        let mut elements = home.clone();
+        elements.extend(build::element(3, &[channel]));
+        at += if i < 5 { 102_400 } else { 2_000_000 };
+        p.frame_at(
+            at,
+            &build::radiotap(&build::beacon(HOME, true, &elements), false, None, None),
+        );
+    }
     let dir = tempfile::tempdir().unwrap();
     let path = p.save(dir.path(), "rules.pcap");
     let r = report_json_revealed(&path);
+    let home_net = network(&r, "02:00:00:00:00:35");
+    assert_eq!(home_net["beacon_interval_tu"], 100);
+    assert_eq!(home_net["beacon_gaps"], 1);
+    assert_eq!(home_net["longest_beacon_gap_ms"], 2000);
+    assert_eq!(home_net["channel_changes"], 1);
     let victim = r["wireless"]["clients"]
         .as_array()
         .unwrap()

@@ -545,6 +545,18 @@ impl Assessor {
                     evidence: vec![frames(&client.seen, format!("station {}", client.mac))],
                     kind: StepKind::Reason,
                 });
+                if n.beacon_gaps > 0 {
+                    steps.push(ReasoningStep {
+                        step: format!(
+                            "{} missed beacons {} times (longest gap {} ms): an unreliable radio link for the call",
+                            subject(n),
+                            n.beacon_gaps,
+                            n.longest_beacon_gap_ms
+                        ),
+                        evidence: vec![frames(&n.seen, "beacons".into())],
+                        kind: StepKind::Reason,
+                    });
+                }
                 let during =
                     n.deauthentications.floods.iter().filter(|f| {
                         f.first_timestamp <= call.end && f.last_timestamp >= call.start

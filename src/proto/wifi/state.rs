@@ -120,6 +120,13 @@ struct Network {
     cleartext: (u64, Option<(Mark, Mark)>),
     deauths: Deauths,
     signal: Option<(i8, i8)>,
+    /// Reliability: the beacon interval (TU), the last beacon, beacons
+    /// missed (gaps over three intervals) and the longest gap, channel moves.
+    beacon_interval: Option<u16>,
+    last_beacon: Option<Nanos>,
+    beacon_gaps: u64,
+    longest_beacon_gap: Nanos,
+    channel_changes: u64,
     seen: (Mark, Mark),
 }
 
@@ -214,6 +221,11 @@ impl Wireless {
                     cleartext: (0, None),
                     deauths: Deauths::default(),
                     signal: None,
+                    beacon_interval: None,
+                    last_beacon: None,
+                    beacon_gaps: 0,
+                    longest_beacon_gap: 0,
+                    channel_changes: 0,
                     seen: (at, at),
                 });
                 self.index.insert(bssid, self.networks.len() - 1);
@@ -322,6 +334,19 @@ impl Wireless {
                 };
                 if beacon {
                     n.beacons += 1;
+                    // Beacons missed: a gap over three intervals (a TU is
+                    // 1,024 µs) that is not a capture pause of a minute.
+                    let interval = u16::from_le_bytes([body[8], body[9]]);
+                    n.beacon_interval = (interval > 0).then_some(interval);
+                    if let (Some(last), true) = (n.last_beacon, interval > 0) {
+                        let gap = at.ts - last;
+                        let expected = i64::from(interval) * 1_024_000;
+                        if gap > 3 * expected && gap < 60 * SECOND {
+                            n.beacon_gaps += 1;
+                            n.longest_beacon_gap = n.longest_beacon_gap.max(gap);
+                        }
+                    }
+                    n.last_beacon = Some(at.ts);
                 } else {
                     n.probe_responses += 1;
                 }
@@ -329,6 +354,11 @@ impl Wireless {
                     n.signal = Some(n.signal.map_or((s, s), |(lo, hi)| (lo.min(s), hi.max(s))));
                 }
                 n.frequency = radio.frequency_mhz.or(n.frequency);
+                if let (Some(old), Some(new)) = (n.channel, a.channel)
+                    && old != new
+                {
+                    n.channel_changes += 1;
+                }
                 n.channel = a.channel.or(n.channel);
                 match a.ssid {
                     Some(ssid) if ssid.is_empty() || ssid.iter().all(|&b| b == 0) => {
@@ -681,6 +711,13 @@ pub struct NetworkRecord {
     pub wep_data: u64,
     pub deauthentications: DeauthRecord,
     pub signal_dbm: Option<[i8; 2]>,
+    /// Reliability: the beacon interval (TU), beacons missed (gaps of more
+    /// than three intervals, under a minute) and the longest gap.
+    pub beacon_interval_tu: Option<u16>,
+    pub beacon_gaps: u64,
+    pub longest_beacon_gap_ms: u64,
+    /// Times the announced channel changed (Kismet's CHANCHANGE).
+    pub channel_changes: u64,
     pub seen: Frames,
 }
 
@@ -1024,6 +1061,10 @@ impl Network {
                 floods_not_listed: d.floods_not_listed,
             },
             signal_dbm: self.signal.map(|(lo, hi)| [lo, hi]),
+            beacon_interval_tu: self.beacon_interval,
+            beacon_gaps: self.beacon_gaps,
+            longest_beacon_gap_ms: (self.longest_beacon_gap / 1_000_000) as u64,
+            channel_changes: self.channel_changes,
             seen: Frames::of(self.seen.0, self.seen.1, 0),
         }
     }
