@@ -1,5 +1,6 @@
 //! Faults on the way out: what the user sees when the report cannot be
-//! written, and that no report is ever left half-written under its name.
+//! written, and that no report is ever left half-written under its name;
+//! and inputs that are not plain files (a FIFO).
 
 mod common;
 
@@ -65,4 +66,42 @@ fn a_report_replaces_the_old_one_whole_or_not_at_all() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(names, ["report.json"]);
+}
+
+/// A FIFO (a capture piped in by another process, `tcpdump -w fifo`) reads
+/// like a file: the same packets and calls, and the evidence block's
+/// SHA-256 of the bytes that came through is the file's.
+#[test]
+fn a_capture_read_from_a_fifo() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("capture.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let source = common::capture("sip-two-calls.pcap");
+    let writer = {
+        let (source, fifo) = (source.clone(), fifo.clone());
+        std::thread::spawn(move || std::fs::write(&fifo, std::fs::read(&source).unwrap()).unwrap())
+    };
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_teleprobe"))
+        .args(["analyze", "--json", "--quiet"])
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    writer.join().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let piped: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let direct = common::report_json(&source);
+    assert_eq!(piped["capture"]["packets"], direct["capture"]["packets"]);
+    assert_eq!(piped["calls"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        piped["evidence"]["captures"][0]["sha256"],
+        direct["evidence"]["captures"][0]["sha256"]
+    );
 }
