@@ -83,22 +83,27 @@ fn fragments(src: [u8; 4], dst: [u8; 4], port: u16, payload: &[u8], size: usize)
     out
 }
 
-/// The phone's INVITE of call `call_id` (media on 10.0.0.5:20000).
-fn phone_invite(call_id: &str, from: &str) -> Vec<u8> {
+/// The phone's INVITE of call `call_id` (media on 10.0.0.5:20000), with
+/// extra headers and SDP attribute lines.
+fn phone_invite(call_id: &str, from: &str, headers: &str, attributes: &str) -> Vec<u8> {
     sip(
         "INVITE sip:dest@example.net SIP/2.0",
         call_id,
         "1 INVITE",
         from,
-        "",
+        headers,
         "application/sdp",
-        &sdp("10.0.0.5", &[20000], ""),
+        &sdp("10.0.0.5", &[20000], attributes),
     )
 }
 
 /// A clear call's offer and answer between the phone and the carrier.
-fn clear_call(p: &mut Pcap, call_id: &str, from: &str) {
-    p.udp4((PHONE, 5060), (CARRIER, 5060), &phone_invite(call_id, from));
+fn clear_call(p: &mut Pcap, call_id: &str, from: &str, headers: &str, attributes: &str) {
+    p.udp4(
+        (PHONE, 5060),
+        (CARRIER, 5060),
+        &phone_invite(call_id, from, headers, attributes),
+    );
     let answer = sip(
         "SIP/2.0 200 OK",
         call_id,
@@ -112,13 +117,14 @@ fn clear_call(p: &mut Pcap, call_id: &str, from: &str) {
 }
 
 fn scene() -> Pcap {
-    scene_with(Carry::Udp)
+    scene_with(Carry::Udp, "", "")
 }
 
-fn scene_with(carry: Carry) -> Pcap {
+/// The scene; the phone's INVITE with `headers` and SDP `attributes`.
+fn scene_with(carry: Carry, headers: &str, attributes: &str) -> Pcap {
     let mut p = Pcap::new(ETHERNET);
     // The recorded call: clear SIP and RTP between the phone and a carrier.
-    clear_call(&mut p, "cs-1", PATIENT);
+    clear_call(&mut p, "cs-1", PATIENT, headers, attributes);
     // The SBC opens the recording session to the recorder.
     let metadata = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<recording xmlns='urn:ietf:params:xml:ns:recording:1'>\r\n<datamode>complete</datamode>\r\n<session session_id=\"s1\"><sipSessionID>ab30317f1a784dc48ff824d0d3715d86</sipSessionID></session>\r\n<participant participant_id=\"p1\"><nameID aor=\"sip:+15551230001@clinic.example\"><name xml:lang=\"en\">Jane Patient</name></nameID></participant>\r\n<participant participant_id=\"p2\"><nameID aor=\"sip:dest@example.net\"/></participant>\r\n<stream stream_id=\"t1\" session_id=\"s1\"><label>1</label></stream>\r\n</recording>\r\n";
     let body = format!(
@@ -288,7 +294,7 @@ fn an_ordinary_call_is_not_a_recording() {
 #[test]
 fn signaling_mirrored_to_a_hep_collector() {
     let mut p = scene();
-    let invite = phone_invite("cs-1", PATIENT);
+    let invite = phone_invite("cs-1", PATIENT, "", "");
     let hep = teleprobe::proto::hep::build(&[
         (11, &[1]),
         (12, &2001u32.to_be_bytes()),
@@ -341,7 +347,7 @@ fn media_copied_to_an_unnegotiated_address_is_a_fork() {
     );
 
     let mut p = Pcap::new(ETHERNET);
-    clear_call(&mut p, "c1", "<sip:a@clinic.example>");
+    clear_call(&mut p, "c1", "<sip:a@clinic.example>", "", "");
     for seq in 0..60u16 {
         let voice = rtp(0, seq, 0x1111, &[0xd5; 160]);
         p.udp4((PHONE, 20000), (CARRIER, 40000), &voice);
@@ -376,7 +382,7 @@ fn media_copied_to_an_unnegotiated_address_is_a_fork() {
 fn a_fragmented_or_tcp_recording_invite_is_recognised() {
     for (carry, name) in [(Carry::Fragmented, "fragmented"), (Carry::Tcp, "tcp")] {
         let dir = tempfile::tempdir().unwrap();
-        let r = report_json_revealed(&scene_with(carry).save(dir.path(), "rs.pcap"));
+        let r = report_json_revealed(&scene_with(carry, "", "").save(dir.path(), "rs.pcap"));
         let recorded = findings(&r, "call-recorded");
         assert_eq!(recorded.len(), 1, "{name}: {:?}", r["findings"]);
         assert_eq!(
@@ -434,4 +440,30 @@ fn a_sipp_recording_session_on_the_wire() {
             .iter()
             .all(|m| m["encrypted"] == "no")
     );
+}
+
+/// A participant that supports recording indication, asked not to be
+/// recorded (a=recordpref:off), and was recorded without a=record:on.
+#[test]
+fn an_opt_out_ignored_and_a_recording_not_indicated() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = scene_with(
+        Carry::Udp,
+        "Supported: record-aware, 100rel\r\n",
+        "a=recordpref:off\r\n",
+    );
+    let r = report_json_revealed(&p.save(dir.path(), "optout.pcap"));
+    let not_told = findings(&r, "recording-not-indicated");
+    assert_eq!(not_told.len(), 1);
+    assert_eq!(
+        not_told[0]["evidence"][0]["first_packet"], 1,
+        "the INVITE that said record-aware"
+    );
+    let ignored = findings(&r, "recording-preference-ignored");
+    assert_eq!(ignored.len(), 1);
+    assert_eq!(ignored[0]["values"]["recordpref"], "off");
+    // Without them, neither.
+    let r = report_json_revealed(&scene().save(dir.path(), "plain.pcap"));
+    assert!(findings(&r, "recording-not-indicated").is_empty());
+    assert!(findings(&r, "recording-preference-ignored").is_empty());
 }

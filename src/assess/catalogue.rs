@@ -93,6 +93,8 @@ pub enum FindingId {
     MediaForked,
     MediaForkedDecrypted,
     TrackerCnameCloaked,
+    RecordingNotIndicated,
+    RecordingPreferenceIgnored,
 }
 
 impl FindingId {
@@ -150,6 +152,8 @@ impl FindingId {
             FindingId::MediaForked => "media-forked",
             FindingId::MediaForkedDecrypted => "media-forked-decrypted",
             FindingId::TrackerCnameCloaked => "tracker-cname-cloaked",
+            FindingId::RecordingNotIndicated => "recording-not-indicated",
+            FindingId::RecordingPreferenceIgnored => "recording-preference-ignored",
         }
     }
 
@@ -169,7 +173,7 @@ pub struct Rule {
     pub remedy: &'static str,
 }
 
-pub static RULES: [Rule; 51] = [
+pub static RULES: [Rule; 53] = [
     Rule {
         id: FindingId::MediaCleartext,
         severity: Severity::Critical,
@@ -577,6 +581,22 @@ pub static RULES: [Rule; 51] = [
         explanation: "A DNS answer maps a name of the site's own domain to a tracker's host by CNAME (first-party cloaking): the browser sends the site's own cookies to the tracker, and blockers miss it.",
         reference: "HHS OCR bulletin on online tracking technologies; 45 CFR 164.502(e)",
         remedy: "Remove the CNAME and the tag behind it, or move it to a processor under a BAA.",
+    },
+    Rule {
+        id: FindingId::RecordingNotIndicated,
+        severity: Severity::Low,
+        title: "A recorded call's participant was not told",
+        explanation: "A participant's phone supports recording indication (Supported: record-aware), the call was recorded, and no a=record:on reached it: the recording was not disclosed the way the protocol provides.",
+        reference: "RFC 7866 §6.2, §11.5.1",
+        remedy: "Enable recording indication (or an announcement) on the recording client.",
+    },
+    Rule {
+        id: FindingId::RecordingPreferenceIgnored,
+        severity: Severity::Medium,
+        title: "A participant asked not to be recorded, and was",
+        explanation: "A participant offered a=recordpref:off (or pause) and a recording session for that call still streamed media: the opt-out was ignored.",
+        reference: "RFC 7866 §11.5.2",
+        remedy: "Honour recording preferences, and document consent when policy requires recording.",
     },
 ];
 

@@ -153,6 +153,60 @@ impl Assessor {
                     );
                 }
             }
+            // What the recorded call's own participants asked and were told.
+            if let Some(cs) = recorded {
+                let mut aware = None;
+                let mut told_on = false;
+                let mut opted_out = None;
+                for leg in &calls[cs].legs {
+                    let Some(a) = self
+                        .call_flow(leg.flow)
+                        .and_then(|f| f.sip.as_ref())
+                        .map(|s| s.recording_awareness.clone())
+                    else {
+                        continue;
+                    };
+                    aware = aware.or(a.record_aware_packet);
+                    told_on |= a.record.iter().any(|(v, _)| v == "on");
+                    opted_out = opted_out.or(a
+                        .recordpref
+                        .iter()
+                        .find(|(v, _)| v == "off" || v == "pause")
+                        .cloned());
+                }
+                let cs_subject = format!("call {}", calls[cs].id);
+                if let (Some(packet), false) = (aware, told_on) {
+                    self.report(
+                        FindingId::RecordingNotIndicated,
+                        cs_subject.clone(),
+                        &[("recording_session", format!("call {}", calls[rs].id))],
+                        Evidence {
+                            first_packet: packet,
+                            last_packet: packet,
+                            detail: "a participant supports record-aware; no a=record:on reached the call".into(),
+                            ..ev.clone()
+                        },
+                    );
+                }
+                if let Some((pref, packet)) = opted_out
+                    && !calls[rs].media.is_empty()
+                {
+                    self.report(
+                        FindingId::RecordingPreferenceIgnored,
+                        cs_subject,
+                        &[
+                            ("recordpref", pref.clone()),
+                            ("recording_session", format!("call {}", calls[rs].id)),
+                        ],
+                        Evidence {
+                            first_packet: packet,
+                            last_packet: packet,
+                            detail: format!("a=recordpref:{pref} offered; the recording session still streamed media"),
+                            ..ev.clone()
+                        },
+                    );
+                }
+            }
             let rs_id = calls[rs].id;
             let step = match recorded {
                 Some(cs) => format!(

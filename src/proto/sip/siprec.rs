@@ -232,6 +232,59 @@ pub fn recording(m: &SipMessage<'_>, packet: u64) -> Option<RecordingDetail> {
     Some(r)
 }
 
+/// What a call's own messages say about recording (RFC 7866): a UA that
+/// supports `record-aware`, the `a=record` indications it received, the
+/// `a=recordpref` preference it sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Awareness {
+    /// The frame of the first `Supported: record-aware`.
+    pub record_aware_packet: Option<u64>,
+    /// `a=record:` values seen (on, off, paused), with their first frame.
+    pub record: Vec<(String, u64)>,
+    /// `a=recordpref:` values seen (on, off, pause, nopreference).
+    pub recordpref: Vec<(String, u64)>,
+}
+
+impl Awareness {
+    pub fn is_empty(&self) -> bool {
+        self.record_aware_packet.is_none() && self.record.is_empty() && self.recordpref.is_empty()
+    }
+
+    pub fn on_message(&mut self, m: &SipMessage<'_>, packet: u64) {
+        if self.record_aware_packet.is_none()
+            && m.headers_named("supported", Some("k")).any(|v| {
+                v.split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("record-aware"))
+            })
+        {
+            self.record_aware_packet = Some(packet);
+        }
+        let Some(sdp) = sdp_body(m) else { return };
+        for (prefix, list) in [
+            (&b"a=record:"[..], &mut self.record),
+            (b"a=recordpref:", &mut self.recordpref),
+        ] {
+            for at in memchr::memmem::find_iter(sdp, prefix).take(8) {
+                // Line starts only: `a=recordpref:` must not count as `a=record:`.
+                if at > 0 && sdp[at - 1] != b'\n' {
+                    continue;
+                }
+                let value = &sdp[at + prefix.len()..];
+                let end = value
+                    .iter()
+                    .position(|&b| b == b'\r' || b == b'\n')
+                    .unwrap_or(value.len());
+                let value = String::from_utf8_lossy(&value[..end.min(16)])
+                    .trim()
+                    .to_ascii_lowercase();
+                if list.len() < 8 && !list.iter().any(|(v, _)| *v == value) {
+                    list.push((value, packet));
+                }
+            }
+        }
+    }
+}
+
 /// The values of `attr="..."` attributes and of `<tag>...</tag>` elements.
 fn read_metadata(text: &str, r: &mut RecordingDetail) {
     let push = |list: &mut Vec<String>, v: &str| {

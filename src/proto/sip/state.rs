@@ -30,6 +30,11 @@ pub struct SipDetail {
     /// what its metadata names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording: Option<super::siprec::RecordingDetail>,
+    /// Recording awareness of a call's participants (RFC 7866 §6.2, §11.5):
+    /// `Supported: record-aware`, the SDP `a=record` indications they
+    /// received and the `a=recordpref` preferences they sent.
+    #[serde(default, skip_serializing_if = "super::siprec::Awareness::is_empty")]
+    pub recording_awareness: super::siprec::Awareness,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -144,6 +149,7 @@ impl SipDetail {
         {
             s.recording = Some(r);
         }
+        s.recording_awareness.on_message(m, at.packet);
         if let Some(sdp) = sdp {
             if s.sdp.len() < 16 {
                 s.sdp.push(sdp.record.clone());
