@@ -278,6 +278,13 @@ impl Engine {
                 self.flows.bound()
             ));
         }
+        self.reassembler.finish();
+        if self.reassembler.partial_recordings > 0 {
+            self.stats.notes.push(format!(
+                "{} fragmented datagrams that were never completed carried SIPREC recording metadata: a recording session this capture shows only in part (its INVITE lost a fragment)",
+                self.reassembler.partial_recordings
+            ));
+        }
         if shared.dialogs.dropped > 0 {
             self.stats.notes.push(format!(
                 "{} SIP dialogs not followed: more than the table holds at once",

@@ -48,6 +48,8 @@ enum Carry {
     Udp,
     /// UDP, in IPv4 fragments of 600 bytes (SIPREC INVITEs outgrow the MTU).
     Fragmented,
+    /// The same, its first fragment lost.
+    FirstFragmentLost,
     Tcp,
 }
 
@@ -146,6 +148,11 @@ fn scene_with(carry: Carry, headers: &str, attributes: &str) -> Pcap {
         Carry::Fragmented => {
             for fragment in fragments(SBC, SRS, 5060, &rs_invite, 600) {
                 p.frame(&fragment);
+            }
+        }
+        Carry::FirstFragmentLost => {
+            for fragment in fragments(SBC, SRS, 5060, &rs_invite, 600).iter().skip(1) {
+                p.frame(fragment);
             }
         }
         Carry::Tcp => {
@@ -466,4 +473,23 @@ fn an_opt_out_ignored_and_a_recording_not_indicated() {
     let r = report_json_revealed(&scene().save(dir.path(), "plain.pcap"));
     assert!(findings(&r, "recording-not-indicated").is_empty());
     assert!(findings(&r, "recording-preference-ignored").is_empty());
+}
+
+/// The recording INVITE's first fragment lost: no recording session can be
+/// read, and the capture says the rest of one went by.
+#[test]
+fn a_recording_invite_missing_its_first_fragment_is_said_to_be_partial() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = report_json_revealed(
+        &scene_with(Carry::FirstFragmentLost, "", "").save(dir.path(), "lost.pcap"),
+    );
+    assert!(findings(&r, "call-recorded").is_empty());
+    let notes = r["capture"]["notes"].to_string();
+    assert!(
+        notes.contains(
+            "1 fragmented datagrams that were never completed carried SIPREC recording metadata"
+        ),
+        "{notes}"
+    );
+    assert!(r["capture"]["fragments_dropped"].as_u64().unwrap() >= 1);
 }

@@ -25,6 +25,26 @@ pub struct Reassembler {
     done: Vec<u8>,
     pub dropped: u64,
     pub completed: u64,
+    /// Datagrams never completed whose fragments carry a recording
+    /// session's metadata namespace (SIPREC INVITEs outgrow the MTU): a
+    /// recording the capture shows only in part.
+    pub partial_recordings: u64,
+}
+
+/// The namespaces of SIPREC metadata (RFC 7865, the draft, BroadWorks').
+const RECORDING_NAMESPACES: [&[u8]; 2] = [
+    b"urn:ietf:params:xml:ns:recording",
+    b"urn:ietf:params:xml:ns:siprec",
+];
+
+/// Whether a datagram's received bytes show recording metadata.
+fn carries_recording(p: &Partial) -> bool {
+    p.ranges.iter().any(|&(start, end)| {
+        let bytes = &p.data[start..end.min(p.data.len())];
+        RECORDING_NAMESPACES
+            .iter()
+            .any(|ns| memchr::memmem::find(bytes, ns).is_some())
+    })
 }
 
 impl Reassembler {
@@ -42,7 +62,13 @@ impl Reassembler {
         now: Nanos,
     ) -> Option<&[u8]> {
         let before = self.partials.len();
-        self.partials.retain(|p| now - p.started <= TIMEOUT);
+        let mut recordings = 0;
+        self.partials.retain(|p| {
+            let keep = now - p.started <= TIMEOUT;
+            recordings += u64::from(!keep && carries_recording(p));
+            keep
+        });
+        self.partial_recordings += recordings;
         self.dropped += (before - self.partials.len()) as u64;
         let end = offset.checked_add(bytes.len())?;
         if end > MAX_DATAGRAM_LEN {
@@ -53,7 +79,8 @@ impl Reassembler {
             Some(i) => i,
             None => {
                 if self.partials.len() >= MAX_DATAGRAMS {
-                    self.partials.remove(0);
+                    let oldest = self.partials.remove(0);
+                    self.partial_recordings += u64::from(carries_recording(&oldest));
                     self.dropped += 1;
                 }
                 self.partials.push(Partial {
@@ -99,6 +126,14 @@ impl Reassembler {
             return Some(&self.done);
         }
         None
+    }
+
+    /// At the end of a capture: the datagrams still incomplete are never
+    /// completed; those with recording metadata are counted.
+    pub fn finish(&mut self) {
+        let left = std::mem::take(&mut self.partials);
+        self.partial_recordings += left.iter().filter(|p| carries_recording(p)).count() as u64;
+        self.dropped += left.len() as u64;
     }
 
     pub fn in_flight(&self) -> usize {
