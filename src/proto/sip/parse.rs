@@ -152,6 +152,11 @@ impl<'a> SipMessage<'a> {
         Ok(msg)
     }
 
+    /// The start line and headers, as they came.
+    pub fn head(&self) -> &'a str {
+        self.head
+    }
+
     pub fn method(&self) -> Option<&'a str> {
         match self.start {
             StartLine::Request { method, .. } => Some(method),

@@ -147,8 +147,38 @@ const NAMESPACES: [&[u8]; 3] = [
     b"urn:ietf:params:xml:ns:recording:1",
 ];
 
+/// Whether any of `needles` occurs in the message (head or body): the
+/// cheap test that spares ordinary messages the header walks below. The
+/// needles list the spellings seen in the field (tokens are
+/// case-insensitive in SIP; real agents write them in these cases).
+fn mentions(m: &SipMessage<'_>, needles: &[&[u8]]) -> bool {
+    let head = m.head().as_bytes();
+    needles.iter().any(|n| {
+        memchr::memmem::find(head, n).is_some() || memchr::memmem::find(m.body, n).is_some()
+    })
+}
+
 /// The recording signals of one SIP message, `None` when it has none.
 pub fn recording(m: &SipMessage<'_>, packet: u64) -> Option<RecordingDetail> {
+    if !mentions(
+        m,
+        &[
+            b"siprec",
+            b"SIPREC",
+            b"Siprec",
+            b"rs-metadata",
+            b"RS-Metadata",
+            b"RS-METADATA",
+            b"src",
+            b"SRC",
+            b"sip-rec",
+            b"srs",
+            b"SRS",
+            b"xml:ns:",
+        ],
+    ) {
+        return None;
+    }
     let mut r = RecordingDetail {
         packet,
         call_id: m.call_id().map(str::to_string),
@@ -251,6 +281,17 @@ impl Awareness {
     }
 
     pub fn on_message(&mut self, m: &SipMessage<'_>, packet: u64) {
+        if !mentions(
+            m,
+            &[
+                b"record-aware",
+                b"Record-Aware",
+                b"RECORD-AWARE",
+                b"a=record",
+            ],
+        ) {
+            return;
+        }
         if self.record_aware_packet.is_none()
             && m.headers_named("supported", Some("k")).any(|v| {
                 v.split(',')
