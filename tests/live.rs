@@ -573,3 +573,70 @@ fn sighup_rereads_the_policy() {
         "judged by the re-read policy"
     );
 }
+
+/// The interface disappears mid-capture (a USB adapter pulled, a veth
+/// deleted): the capture ends with a clear error, exit 2, and the report
+/// of what was captured is written and says why it stopped.
+#[test]
+fn a_vanishing_interface_ends_the_capture_with_its_report() {
+    if !is_root() {
+        return;
+    }
+    let name = format!("tpv{}", std::process::id() % 10_000);
+    let ip = |args: &[&str]| Command::new("ip").args(args).status().unwrap().success();
+    if !ip(&[
+        "link",
+        "add",
+        &name,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        &format!("{name}p"),
+    ]) {
+        return; // no veth support here
+    }
+    assert!(ip(&["link", "set", &name, "up"]));
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_teleprobe"))
+        .args([
+            "live",
+            "-i",
+            &name,
+            "--quiet",
+            "-o",
+            report.to_str().unwrap(),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(ip(&["link", "del", &name]));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the capture did not end"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("interface disappeared") || err.contains("cannot capture"),
+        "{err}"
+    );
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert!(
+        r["capture"]["truncated"]
+            .as_str()
+            .is_some_and(|t| t.contains(&name)),
+        "{}",
+        r["capture"]
+    );
+}
