@@ -102,7 +102,9 @@ impl Engine {
         self.stats.packets += 1;
         let number = self.stats.packets;
         self.stats.bytes += pkt.orig_len as u64;
-        self.stats.first_ts.get_or_insert(pkt.ts);
+        // The span is earliest to latest (capinfos' "earliest" and
+        // "latest"): a capture's clock can jump back.
+        self.stats.first_ts = Some(self.stats.first_ts.map_or(pkt.ts, |t| t.min(pkt.ts)));
         self.stats.last_ts = Some(self.stats.last_ts.map_or(pkt.ts, |t| t.max(pkt.ts)));
         self.clock = self.clock.max(pkt.ts);
         if !self.stats.links.contains(&pkt.link) {

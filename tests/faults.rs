@@ -105,3 +105,38 @@ fn a_capture_read_from_a_fifo() {
         direct["evidence"]["captures"][0]["sha256"]
     );
 }
+
+/// Clock jumps inside one capture (a sensor whose clock was reset, files
+/// from different days merged): time going back a year and forward two
+/// neither panics nor loses packets, and the capture's span says so.
+#[test]
+fn a_capture_whose_clock_jumps() {
+    let mut p = Pcap::new(ETHERNET);
+    let year = 365 * 24 * 3600 * 1_000_000u64;
+    let base = 1_700_000_000_000_000u64;
+    for (i, at) in [
+        base,
+        base - year,
+        base + 2 * year,
+        base + 2 * year + 20_000,
+        base,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        // `udp4` stamps its frame 20 ms after the previous one.
+        p.ts_us = at - 20_000;
+        p.udp4(([10, 0, 0, 5], 40000 + i as u16), ([10, 0, 0, 9], 53), b"x");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let r = report_json(&p.save(dir.path(), "jumps.pcap"));
+    assert_eq!(r["capture"]["packets"], 5);
+    assert_eq!(r["flows"].as_array().unwrap().len(), 5);
+    let first = r["capture"]["first_timestamp"].as_str().unwrap();
+    let last = r["capture"]["last_timestamp"].as_str().unwrap();
+    // The span is earliest to latest, as capinfos gives it, not first to last.
+    assert!(
+        first.starts_with("2022-11-14") && last.starts_with("2025-11-13"),
+        "{first} {last}"
+    );
+}
