@@ -308,7 +308,7 @@ impl Wireless {
             }
             Kind::Data => {
                 self.counts.data += 1;
-                self.data(&h, radio, at)
+                self.data(&h, at)
             }
         }
     }
@@ -453,7 +453,7 @@ impl Wireless {
         }
     }
 
-    fn data<'a>(&mut self, h: &Header<'a>, radio: &Radio<'_>, at: Mark) -> Option<Payload<'a>> {
+    fn data<'a>(&mut self, h: &Header<'a>, at: Mark) -> Option<Payload<'a>> {
         let bssid = h.bssid()?;
         let station = h.station();
         let from_station = h.flags & 0x01 != 0;
@@ -463,7 +463,6 @@ impl Wireless {
             c.data_frames += 1;
             c.retries += u64::from(h.retry());
         }
-        let _ = radio;
         if h.no_data() {
             return None;
         }
