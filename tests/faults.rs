@@ -140,3 +140,52 @@ fn a_capture_whose_clock_jumps() {
         "{first} {last}"
     );
 }
+
+/// A pcapng file with a million interfaces (each a 20-byte block) and one
+/// packet on the last: read to the end, the packet on its interface's link
+/// type, in bounded time (the interface table grows with the file, 24
+/// bytes an interface).
+#[test]
+fn a_million_pcapng_interfaces() {
+    let block = |kind: u32, body: &[u8]| {
+        let total = (12 + body.len()) as u32;
+        let mut b = kind.to_le_bytes().to_vec();
+        b.extend_from_slice(&total.to_le_bytes());
+        b.extend_from_slice(body);
+        b.extend_from_slice(&total.to_le_bytes());
+        b
+    };
+    let mut shb = 0x1A2B_3C4Du32.to_le_bytes().to_vec();
+    shb.extend_from_slice(&[1, 0, 0, 0]);
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    let mut file = block(0x0A0D_0D0A, &shb);
+    let idb = block(1, &[1, 0, 0, 0, 0xff, 0xff, 0, 0]);
+    for _ in 0..1_000_000 {
+        file.extend_from_slice(&idb);
+    }
+    let frame = {
+        let mut out = Vec::new();
+        etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+            .ipv4([10, 0, 0, 5], [10, 0, 0, 9], 64)
+            .udp(40000, 53)
+            .write(&mut out, b"x")
+            .unwrap();
+        out
+    };
+    let mut epb = 999_999u32.to_le_bytes().to_vec();
+    for word in [0u32, 0, frame.len() as u32, frame.len() as u32] {
+        epb.extend_from_slice(&word.to_le_bytes());
+    }
+    epb.extend_from_slice(&frame);
+    epb.resize(epb.len().next_multiple_of(4), 0);
+    file.extend_from_slice(&block(6, &epb));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("interfaces.pcapng");
+    std::fs::write(&path, &file).unwrap();
+    let started = std::time::Instant::now();
+    let r = report_json(&path);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(r["capture"]["packets"], 1);
+    assert_eq!(r["flows"].as_array().unwrap().len(), 1);
+    assert!(r["capture"]["truncated"].is_null());
+}
