@@ -87,8 +87,6 @@ struct TrackerFile {
 #[derive(Debug, Clone)]
 pub struct Trackers {
     list: Vec<Tracker>,
-    /// Where the list came from: "built-in", plus each file loaded.
-    pub sources: Vec<String>,
 }
 
 impl Default for Trackers {
@@ -103,17 +101,12 @@ fn normalise(host: &str) -> String {
 
 impl Trackers {
     pub fn built_in() -> Trackers {
-        let mut t = Trackers::parse_toml(BUILT_IN).expect("data/trackers.toml is valid (tested)");
-        t.sources = vec!["built-in data/trackers.toml".into()];
-        t
+        Trackers::parse_toml(BUILT_IN).expect("data/trackers.toml is valid (tested)")
     }
 
     fn parse_toml(text: &str) -> Result<Trackers, String> {
         let file: TrackerFile = toml::from_str(text).map_err(|e| e.to_string())?;
-        Ok(Trackers {
-            list: file.tracker,
-            sources: Vec::new(),
-        })
+        Ok(Trackers { list: file.tracker })
     }
 
     /// A list the user holds: this project's TOML format, Disconnect's
@@ -172,13 +165,11 @@ impl Trackers {
                 suffixes: hosts,
                 source: "user-supplied host rules".into(),
             }],
-            sources: Vec::new(),
         })
     }
 
-    pub fn extend(&mut self, other: Trackers, source: String) {
+    pub fn extend(&mut self, other: Trackers) {
         self.list.extend(other.list);
-        self.sources.push(source);
     }
 
     /// The tracker a host name belongs to.
@@ -250,10 +241,7 @@ fn disconnect(text: &str) -> Result<Trackers, String> {
             }
         }
     }
-    Ok(Trackers {
-        list,
-        sources: Vec::new(),
-    })
+    Ok(Trackers { list })
 }
 
 #[cfg(test)]

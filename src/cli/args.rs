@@ -8,6 +8,7 @@ use crate::assess::vendors::Vendors;
 use crate::flow::Timeouts;
 use crate::output::format::Format;
 use crate::output::jsonl::Target;
+use crate::report::model::InputDigest;
 use crate::session::Options;
 use crate::source::live::{DEFAULT_BUFFER_MIB, DEFAULT_SNAPLEN};
 use clap::{Args, Parser, Subcommand};
@@ -285,11 +286,29 @@ impl FailOn {
     }
 }
 
-/// Reads a TOML file given on the command line, or says what is wrong with it.
-fn load<T>(path: &str, what: &str, parse: fn(&str) -> Result<T, String>) -> Result<T, String> {
+/// Reads a TOML file given on the command line, or says what is wrong with
+/// it; the SHA-256 of the bytes parsed goes into `inputs` (evidence block).
+fn load<T>(
+    path: &str,
+    what: &str,
+    kind: &str,
+    parse: fn(&str) -> Result<T, String>,
+    inputs: &mut Vec<InputDigest>,
+) -> Result<T, String> {
     let text =
         std::fs::read_to_string(path).map_err(|e| format!("cannot read {what} {path}: {e}"))?;
+    inputs.push(input_digest(kind, path, text.as_bytes()));
     parse(&text).map_err(|e| format!("{what} {path}: {e}"))
+}
+
+/// The evidence block's record of a data file given on the command line.
+fn input_digest(kind: &str, path: &str, bytes: &[u8]) -> InputDigest {
+    use sha2::Digest;
+    InputDigest {
+        kind: kind.into(),
+        source: path.into(),
+        sha256: crate::source::digest::hex(&sha2::Sha256::digest(bytes)),
+    }
 }
 
 impl ReportArgs {
@@ -301,15 +320,16 @@ impl ReportArgs {
             // A key that cannot be used fails now, not after a long replay.
             crate::output::signing::Signer::load(std::path::Path::new(key))?;
         }
+        let mut inputs = Vec::new();
         let policy = self
             .policy
             .as_deref()
-            .map(|p| load(p, "policy", Policy::parse))
+            .map(|p| load(p, "policy", "policy", Policy::parse, &mut inputs))
             .transpose()?;
         let vendors = self
             .vendors
             .as_deref()
-            .map(|p| load(p, "vendor file", Vendors::parse))
+            .map(|p| load(p, "vendor file", "vendors", Vendors::parse, &mut inputs))
             .transpose()?
             .map(|extra| {
                 let mut all = Vendors::built_in();
@@ -325,50 +345,28 @@ impl ReportArgs {
             record: None,
             timeouts: self.timeouts(),
             geoip: std::sync::Arc::new(crate::assess::geo::GeoIp::open(&self.geoip)?),
-            trackers: std::sync::Arc::new(self.tracker_list()?),
-            inputs: self.input_digests()?,
+            trackers: std::sync::Arc::new(self.tracker_list(&mut inputs)?),
+            inputs,
             analysed_at: Some(crate::time::Timestamp::now()),
             signed: self.sign.is_some(),
             policy_reload: None,
         })
     }
 
-    /// The policy, vendor and tracker files given, with their SHA-256.
-    fn input_digests(&self) -> Result<Vec<crate::report::model::InputDigest>, String> {
-        use sha2::Digest;
-        let mut files: Vec<(&str, &str)> = Vec::new();
-        files.extend(self.policy.iter().map(|p| ("policy", p.as_str())));
-        files.extend(self.vendors.iter().map(|p| ("vendors", p.as_str())));
-        files.extend(self.trackers.iter().map(|p| ("trackers", p.as_str())));
-        files
-            .into_iter()
-            .map(|(kind, path)| {
-                let bytes = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-                Ok(crate::report::model::InputDigest {
-                    kind: kind.into(),
-                    source: path.into(),
-                    sha256: crate::source::digest::hex(&sha2::Sha256::digest(&bytes)),
-                })
-            })
-            .collect()
-    }
-
-    /// The built-in tracker list plus the user's files, each recorded with
-    /// its SHA-256 so the report says exactly which list it used.
-    fn tracker_list(&self) -> Result<crate::assess::trackers::Trackers, String> {
-        use sha2::Digest;
+    /// The built-in tracker list plus the user's files (read lossily: a
+    /// list is host names), each file's SHA-256 recorded in `inputs`.
+    fn tracker_list(
+        &self,
+        inputs: &mut Vec<InputDigest>,
+    ) -> Result<crate::assess::trackers::Trackers, String> {
         let mut all = crate::assess::trackers::Trackers::built_in();
         for path in &self.trackers {
             let bytes =
                 std::fs::read(path).map_err(|e| format!("cannot read tracker list {path}: {e}"))?;
-            let text = String::from_utf8_lossy(&bytes);
-            let list = crate::assess::trackers::Trackers::parse(&text)
+            inputs.push(input_digest("trackers", path, &bytes));
+            let list = crate::assess::trackers::Trackers::parse(&String::from_utf8_lossy(&bytes))
                 .map_err(|e| format!("tracker list {path}: {e}"))?;
-            let digest: String = sha2::Sha256::digest(&bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            all.extend(list, format!("{path} (sha256 {digest}, user-supplied)"));
+            all.extend(list);
         }
         Ok(all)
     }
