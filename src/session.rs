@@ -58,6 +58,17 @@ struct Pipeline {
     store: FlowStore,
 }
 
+impl Pipeline {
+    /// The engine's wireless report as outputs see it: networks the policy
+    /// names as the clinic's marked, before identifiers are redacted.
+    fn wireless(&self, engine: &Engine) -> crate::facts::WirelessReport {
+        let mut wireless = engine.wireless();
+        crate::assess::wireless::mark_clinic(&mut wireless, &self.assessor.policy().wireless);
+        self.redactor.apply_wireless(&mut wireless);
+        wireless
+    }
+}
+
 impl FlowSink for Pipeline {
     fn flow(&mut self, mut record: FlowRecord) {
         self.redactor.apply(&mut record);
@@ -480,11 +491,7 @@ impl Session {
 
     /// The wireless report so far, marked and redacted as the report's is.
     fn wireless_so_far(&self) -> crate::facts::WirelessReport {
-        let pipeline = self.here();
-        let mut wireless = self.engine.wireless();
-        crate::assess::wireless::mark_clinic(&mut wireless, &pipeline.assessor.policy().wireless);
-        pipeline.redactor.apply_wireless(&mut wireless);
-        wireless
+        self.here().wireless(&self.engine)
     }
 
     /// Assesses the flows so far (at most `limit` of the running ones) without
@@ -550,22 +557,21 @@ impl Session {
                 sha256: d.sha256,
             })
             .collect();
-        let mut wireless = self.engine.wireless();
+        let pipeline = match self.pipeline {
+            Stage::Here(pipeline) => *pipeline,
+            Stage::Worker(worker) => worker.join(),
+        };
+        let wireless = pipeline.wireless(&self.engine);
         let Pipeline {
             mut assessor,
             mut store,
             redactor,
-        } = match self.pipeline {
-            Stage::Here(pipeline) => *pipeline,
-            Stage::Worker(worker) => worker.join(),
-        };
+        } = pipeline;
         store.sort();
         store.finish_writing();
         if let Some(e) = &store.spill_error {
             capture.notes.push(e.clone());
         }
-        crate::assess::wireless::mark_clinic(&mut wireless, &assessor.policy().wireless);
-        redactor.apply_wireless(&mut wireless);
         assessor.observe_wireless(&wireless);
         let assessment = assessor.finish(&dns_names);
         let evidence = crate::report::model::EvidenceBlock {
