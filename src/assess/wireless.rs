@@ -33,7 +33,9 @@ fn frame(packet: u64, at: &Frames, detail: String) -> Evidence {
     }
 }
 
-fn subject(n: &NetworkRecord) -> String {
+/// A network as people name it, and as findings and reports show it:
+/// `SSID (BSSID)`.
+pub fn network_name(n: &NetworkRecord) -> String {
     format!("{} ({})", n.ssid.as_deref().unwrap_or("<hidden>"), n.bssid)
 }
 
@@ -67,7 +69,7 @@ impl Assessor {
             let who = format!(
                 "{} on {}",
                 c.mac,
-                network.map_or("an unknown network".into(), subject)
+                network.map_or("an unknown network".into(), network_name)
             );
             let personal = network.is_some_and(|n| {
                 n.offered
@@ -215,7 +217,7 @@ impl Assessor {
     }
 
     fn network(&mut self, n: &NetworkRecord) {
-        let who = subject(n);
+        let who = network_name(n);
         let announced = n.announced.as_ref().unwrap_or(&n.seen);
         let how = if n.confidence == "observed" {
             format!(
@@ -452,7 +454,7 @@ impl Assessor {
                     continue;
                 }
                 let announced = n.announced.as_ref().unwrap_or(&n.seen);
-                let who = subject(n);
+                let who = network_name(n);
                 self.report(
                     FindingId::WifiEvilTwin,
                     who.clone(),
@@ -538,7 +540,7 @@ impl Assessor {
                 steps.push(ReasoningStep {
                     step: format!(
                         "Device {ip} was on Wi-Fi network {}, class {} ({}){judgement}",
-                        subject(n),
+                        network_name(n),
                         n.class,
                         n.confidence
                     ),
@@ -549,7 +551,7 @@ impl Assessor {
                     steps.push(ReasoningStep {
                         step: format!(
                             "{} missed beacons {} times (longest gap {} ms): an unreliable radio link for the call",
-                            subject(n),
+                            network_name(n),
                             n.beacon_gaps,
                             n.longest_beacon_gap_ms
                         ),
@@ -566,12 +568,12 @@ impl Assessor {
                         step: format!(
                             "{} deauthentication/disassociation frames hit {} during the call: the device may have been disconnected",
                             flood.count,
-                            subject(n)
+                            network_name(n)
                         ),
                         evidence: vec![frames(flood, "deauthentication flood".into())],
                         kind: StepKind::Reason,
                     });
-                    self.raise(FindingId::WifiDeauthFlood, &subject(n), Severity::High);
+                    self.raise(FindingId::WifiDeauthFlood, &network_name(n), Severity::High);
                     if !call.findings.contains(&FindingId::WifiDeauthFlood) {
                         call.findings.push(FindingId::WifiDeauthFlood);
                     }

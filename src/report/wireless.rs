@@ -5,10 +5,7 @@
 
 use super::model::{ClientRecord, Finding, NetworkRecord};
 
-/// A network as people name it: SSID (BSSID).
-pub fn network_name(n: &NetworkRecord) -> String {
-    format!("{} ({})", n.ssid.as_deref().unwrap_or("<hidden>"), n.bssid)
-}
+pub use crate::assess::wireless::network_name;
 
 /// The finding ids whose subject names `who`.
 fn findings_about(findings: &[Finding], who: &str) -> String {
