@@ -6,6 +6,7 @@
 //! at run time, never built in. Matching is by dedicated tracker hosts
 //! only: platforms' own names (meet.google.com, zoom.us) are not trackers.
 
+use super::vendors::under_domain;
 use serde::Deserialize;
 
 pub const BUILT_IN: &str = include_str!("../../data/trackers.toml");
@@ -185,13 +186,7 @@ impl Trackers {
     pub fn index_of(&self, host: &str) -> Option<usize> {
         let host = normalise(host);
         self.list.iter().position(|t| {
-            t.hosts.contains(&host)
-                || t.suffixes.iter().any(|s| {
-                    host == *s
-                        || (host.len() > s.len()
-                            && host.ends_with(s.as_str())
-                            && host.as_bytes()[host.len() - s.len() - 1] == b'.')
-                })
+            t.hosts.contains(&host) || t.suffixes.iter().any(|s| under_domain(&host, s))
         })
     }
 }

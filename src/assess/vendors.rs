@@ -95,13 +95,18 @@ pub struct Vendors {
     list: Vec<Vendor>,
 }
 
+/// Whether `host` (lowercase, no trailing dot) is `domain` or a name under
+/// it, label by label: `cdn.zoom.us` is under `zoom.us`, `notzoom.us` is not.
+pub fn under_domain(host: &str, domain: &str) -> bool {
+    host.strip_suffix(domain)
+        .is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+}
+
 impl Vendor {
     /// Whether `sni` is (under) one of its messaging service's names.
     pub fn names_messaging(&self, sni: &str) -> bool {
         let sni = sni.trim_end_matches('.').to_ascii_lowercase();
-        self.messaging_names
-            .iter()
-            .any(|n| sni == *n || sni.ends_with(&format!(".{n}")))
+        self.messaging_names.iter().any(|n| under_domain(&sni, n))
     }
 }
 
@@ -131,14 +136,9 @@ impl Vendors {
     /// The vendor a DNS name or SNI belongs to (suffix match on labels).
     pub fn by_name(&self, host: &str) -> Option<&Vendor> {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.list.iter().find(|v| {
-            v.suffixes.iter().any(|s| {
-                host == *s
-                    || (host.len() > s.len()
-                        && host.ends_with(s.as_str())
-                        && host.as_bytes()[host.len() - s.len() - 1] == b'.')
-            })
-        })
+        self.list
+            .iter()
+            .find(|v| v.suffixes.iter().any(|s| under_domain(&host, s)))
     }
 
     /// The vendor whose published ranges hold `ip`.
