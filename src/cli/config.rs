@@ -5,28 +5,49 @@
 //! file. Unknown keys are errors that list the known ones; a setting is
 //! never silently dropped.
 
+use clap::{Arg, Command, CommandFactory};
 use std::ffi::OsString;
 
-/// `live` flags a configuration file may set: key, flag, takes a value.
-const KEYS: [(&str, &str, bool); 13] = [
-    ("interface", "--interface", true),
-    ("output", "--output", true),
-    ("metrics", "--metrics", true),
-    ("policy", "--policy", true),
-    ("vendors", "--vendors", true),
-    ("trackers", "--trackers", true),
-    ("sign", "--sign", true),
-    ("rotate_seconds", "--rotate-seconds", true),
-    ("keep", "--keep", true),
-    ("udp_timeout", "--udp-timeout", true),
-    ("tcp_timeout", "--tcp-timeout", true),
-    ("user", "--user", true),
-    ("promisc", "--promisc", false),
+/// The `live` options a configuration file may set, by key (the option's
+/// long name with `_` for `-`); what each takes is clap's definition.
+const KEYS: [&str; 13] = [
+    "interface",
+    "output",
+    "metrics",
+    "policy",
+    "vendors",
+    "trackers",
+    "sign",
+    "rotate_seconds",
+    "keep",
+    "udp_timeout",
+    "tcp_timeout",
+    "user",
+    "promisc",
 ];
 
+/// The `live` option a command-line word names: `--name`, `--name=value`,
+/// `-x`, `-xVALUE`.
+fn option<'c>(live: &'c Command, word: &str) -> Option<&'c Arg> {
+    if let Some(long) = word.strip_prefix("--") {
+        let name = long.split('=').next()?;
+        live.get_arguments().find(|a| a.get_long() == Some(name))
+    } else {
+        let short = word.strip_prefix('-')?.chars().next()?;
+        live.get_arguments().find(|a| a.get_short() == Some(short))
+    }
+}
+
+/// Whether the word after `word` is its value (not given inline).
+fn value_follows(arg: &Arg, word: &str) -> bool {
+    arg.get_action().takes_values()
+        && !word.contains('=')
+        && !(word.len() > 2 && !word.starts_with("--"))
+}
+
 /// The command line with the configuration file's settings added: only for
-/// `live`, only for flags not already given. `filter` is appended when the
-/// command line has none.
+/// `live`, only for options not already given. `filter` is appended when
+/// the command line has none.
 pub fn apply(args: Vec<OsString>) -> Result<Vec<OsString>, String> {
     if args.get(1).is_none_or(|a| a != "live") {
         return Ok(args);
@@ -51,17 +72,24 @@ pub fn apply(args: Vec<OsString>) -> Result<Vec<OsString>, String> {
         .map_err(|e| format!("cannot read the configuration {shown}: {e}"))?;
     let table: toml::Table =
         toml::from_str(&text).map_err(|e| format!("configuration {shown}: {e}"))?;
-    let given = |flag: &str| {
-        let short = match flag {
-            "--interface" => Some("-i"),
-            "--output" => Some("-o"),
-            _ => None,
-        };
-        rest.iter().any(|a| {
-            let a = a.to_string_lossy();
-            a == flag || a.starts_with(&format!("{flag}=")) || short.is_some_and(|s| a == s)
-        })
-    };
+    let cli = super::args::Cli::command();
+    let live = cli.find_subcommand("live").expect("live is a subcommand");
+    // The options the command line gives, and whether it gives a filter
+    // (a word that is neither an option nor an option's value).
+    let mut given: Vec<&Arg> = Vec::new();
+    let mut has_filter = false;
+    let mut words = rest[2..].iter().map(|w| w.to_string_lossy());
+    while let Some(word) = words.next() {
+        match option(live, &word) {
+            Some(arg) => {
+                given.push(arg);
+                if value_follows(arg, &word) {
+                    words.next();
+                }
+            }
+            None => has_filter |= !word.starts_with('-'),
+        }
+    }
     let mut added: Vec<OsString> = Vec::new();
     let mut filter = None;
     for (key, value) in &table {
@@ -74,17 +102,26 @@ pub fn apply(args: Vec<OsString>) -> Result<Vec<OsString>, String> {
             );
             continue;
         }
-        let Some(&(_, flag, takes_value)) = KEYS.iter().find(|(k, _, _)| k == key) else {
-            let known: Vec<&str> = KEYS.iter().map(|(k, _, _)| *k).chain(["filter"]).collect();
+        let long = key.replace('_', "-");
+        let Some(arg) = KEYS
+            .contains(&key.as_str())
+            .then(|| {
+                live.get_arguments()
+                    .find(|a| a.get_long() == Some(long.as_str()))
+            })
+            .flatten()
+        else {
+            let known: Vec<&str> = KEYS.iter().copied().chain(["filter"]).collect();
             return Err(format!(
                 "configuration {shown}: unknown key `{key}`; known keys: {}",
                 known.join(", ")
             ));
         };
-        if given(flag) {
+        if given.iter().any(|g| g.get_id() == arg.get_id()) {
             continue;
         }
-        match (takes_value, value) {
+        let flag = format!("--{long}");
+        match (arg.get_action().takes_values(), value) {
             (false, toml::Value::Boolean(true)) => added.push(flag.into()),
             (false, toml::Value::Boolean(false)) => {}
             (true, toml::Value::String(s)) => added.extend([flag.into(), s.into()]),
@@ -92,36 +129,10 @@ pub fn apply(args: Vec<OsString>) -> Result<Vec<OsString>, String> {
             _ => return Err(format!("configuration {shown}: `{key}` has the wrong type")),
         }
     }
-    // The flags go right after `live`; the filter (positional) at the end.
+    // The options go right after `live`; the filter (positional) at the end.
     let mut out: Vec<OsString> = rest[..2].to_vec();
     out.extend(added);
     out.extend(rest[2..].iter().cloned());
-    let has_filter = {
-        // A positional argument is one not starting with '-' and not the
-        // value of the flag before it.
-        let mut positional = false;
-        let mut skip = false;
-        for a in &rest[2..] {
-            let s = a.to_string_lossy();
-            if skip {
-                skip = false;
-            } else if s.starts_with('-') {
-                skip = !s.contains('=')
-                    && !matches!(
-                        s.as_ref(),
-                        "--promisc"
-                            | "--metrics-public"
-                            | "--only-telehealth"
-                            | "--quiet"
-                            | "--reveal"
-                            | "--json"
-                    );
-            } else {
-                positional = true;
-            }
-        }
-        positional
-    };
     if let (Some(f), false) = (filter, has_filter) {
         out.push(f.into());
     }
