@@ -40,9 +40,12 @@ fn option<'c>(live: &'c Command, word: &str) -> Option<&'c Arg> {
 
 /// Whether the word after `word` is its value (not given inline).
 fn value_follows(arg: &Arg, word: &str) -> bool {
-    arg.get_action().takes_values()
-        && !word.contains('=')
-        && !(word.len() > 2 && !word.starts_with("--"))
+    let inline = if word.starts_with("--") {
+        word.contains('=')
+    } else {
+        word.len() > 2
+    };
+    arg.get_action().takes_values() && !inline
 }
 
 /// The command line with the configuration file's settings added: only for
