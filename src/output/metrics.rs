@@ -33,7 +33,9 @@ pub fn serve(address: &str, public: bool) -> Result<(Metrics, SocketAddr), Strin
         format!("cannot serve metrics on {address}: {e}; choose another address with --metrics")
     })?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
-    let text = Arc::new(Mutex::new(String::from("teleprobe_up 1\n")));
+    // Until the first rendering: up, and nothing counted yet.
+    let counters = String::from("teleprobe_up 1\n");
+    let text = Arc::new(Mutex::new(counters.clone()));
     let shared = text.clone();
     std::thread::Builder::new()
         .name("teleprobe-metrics".into())
@@ -48,6 +50,7 @@ pub fn serve(address: &str, public: bool) -> Result<(Metrics, SocketAddr), Strin
             text,
             rendered: None,
             assessed: None,
+            counters,
             concluded: String::new(),
         },
         bound,
@@ -83,6 +86,8 @@ pub struct Metrics {
     text: Arc<Mutex<String>>,
     rendered: Option<Instant>,
     assessed: Option<Instant>,
+    /// The counters part, from the last rendering.
+    counters: String,
     /// The calls and findings part, from the last assessment.
     concluded: String,
 }
@@ -236,9 +241,14 @@ impl Metrics {
             "Flows that ended and were assessed.",
             &plain(session.flows_observed()),
         );
-        out.push_str(&self.concluded);
+        self.counters = out;
+        self.publish();
+    }
+
+    /// Hands the listener the counters and the calls and findings.
+    fn publish(&self) {
         if let Ok(mut text) = self.text.lock() {
-            *text = out;
+            *text = format!("{}{}", self.counters, self.concluded);
         }
     }
 }
@@ -264,12 +274,6 @@ impl Watcher for Metrics {
     /// exit sees the whole report.
     fn finish(&mut self, analysis: &Analysis) {
         self.concluded = concluded(&analysis.report.calls, &analysis.report.findings);
-        if let Ok(mut text) = self.text.lock() {
-            let kept: String = text
-                .split_inclusive('\n')
-                .take_while(|l| !l.starts_with("# HELP teleprobe_calls_concluded"))
-                .collect();
-            *text = kept + &self.concluded;
-        }
+        self.publish();
     }
 }
