@@ -26,6 +26,20 @@ fn endpoints(f: &FlowRecord, s: &RtpStream) -> (SocketAddr, SocketAddr) {
     }
 }
 
+/// A copy found: what the finding and the call's reasoning say of it
+/// (kept instead of the flows, which the assessor still holds).
+struct Fork {
+    call: usize,
+    ssrc: String,
+    negotiated: SocketAddr,
+    destination: SocketAddr,
+    copy_flow: u64,
+    copy_packets: u64,
+    /// The call's stream's, then the copy's.
+    encrypted: (Encrypted, Encrypted),
+    evidence: super::model::Evidence,
+}
+
 impl Assessor {
     pub(super) fn fork_findings(&mut self, calls: &mut [Call]) {
         // Every stream of the call-relevant flows, by (SSRC, payload type).
@@ -85,48 +99,59 @@ impl Assessor {
                         {
                             continue;
                         }
-                        found.push((
-                            ci,
-                            f.id,
-                            s.clone(),
+                        let ev = super::evidence(
+                            g,
+                            copy.first_packet,
+                            copy.last_packet,
+                            format!(
+                                "{} packets of SSRC {} to {destination}",
+                                copy.packets, s.ssrc
+                            ),
+                        );
+                        found.push(Fork {
+                            call: ci,
+                            ssrc: s.ssrc.clone(),
                             negotiated,
-                            (*g).clone(),
-                            (*copy).clone(),
                             destination,
-                        ));
+                            copy_flow: g.id,
+                            copy_packets: copy.packets,
+                            encrypted: (s.encrypted, copy.encrypted),
+                            evidence: ev,
+                        });
                     }
                 }
             }
         }
-        for (ci, _flow, s, negotiated, g, copy, destination) in found {
+        for fork in found {
+            let Fork {
+                call: ci,
+                ssrc,
+                negotiated,
+                destination,
+                copy_flow,
+                copy_packets,
+                encrypted: (stream_encrypted, copy_encrypted),
+                evidence: ev,
+            } = fork;
             let call = &mut calls[ci];
-            let decrypted = s.encrypted == Encrypted::Yes && copy.encrypted == Encrypted::No;
+            let decrypted = stream_encrypted == Encrypted::Yes && copy_encrypted == Encrypted::No;
             let id = if decrypted {
                 FindingId::MediaForkedDecrypted
             } else {
                 FindingId::MediaForked
             };
-            let subject = format!("call {}: SSRC {} to {destination}", call.id, s.ssrc);
-            let ev = super::evidence(
-                &g,
-                copy.first_packet,
-                copy.last_packet,
-                format!(
-                    "{} packets of SSRC {} to {destination}",
-                    copy.packets, s.ssrc
-                ),
-            );
+            let subject = format!("call {}: SSRC {ssrc} to {destination}", call.id);
             self.report(
                 id,
                 subject.clone(),
                 &[
-                    ("ssrc", s.ssrc.clone()),
+                    ("ssrc", ssrc.clone()),
                     ("negotiated_destination", negotiated.to_string()),
                     ("copy_destination", destination.to_string()),
-                    ("copy_flow", g.id.to_string()),
-                    ("copy_packets", copy.packets.to_string()),
-                    ("call_stream_encrypted", s.encrypted.name().to_string()),
-                    ("copy_encrypted", copy.encrypted.name().to_string()),
+                    ("copy_flow", copy_flow.to_string()),
+                    ("copy_packets", copy_packets.to_string()),
+                    ("call_stream_encrypted", stream_encrypted.name().to_string()),
+                    ("copy_encrypted", copy_encrypted.name().to_string()),
                 ],
                 ev.clone(),
             );
@@ -135,9 +160,7 @@ impl Assessor {
             }
             call.reasoning.push(ReasoningStep {
                 step: format!(
-                    "Media forked: SSRC {} of this call was also sent to {destination}, an address the call never negotiated (flow {}){}",
-                    s.ssrc,
-                    g.id,
+                    "Media forked: SSRC {ssrc} of this call was also sent to {destination}, an address the call never negotiated (flow {copy_flow}){}",
                     if decrypted { ", decrypted" } else { "" }
                 ),
                 evidence: vec![ev],
