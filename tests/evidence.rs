@@ -19,6 +19,25 @@ fn sha256sum(path: &Path) -> String {
         .collect()
 }
 
+/// A temporary folder holding a fresh key pair, `k.key` and `k.key.pub`.
+fn keyed_folder() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k.key");
+    run_ok(&["keygen", "-o", key.to_str().unwrap()]);
+    (dir, key)
+}
+
+/// What a forger does: new bytes under `name`, the original's signature
+/// copied beside them.
+fn forge(d: &Path, original: &str, name: &str, bytes: &[u8]) {
+    std::fs::write(d.join(name), bytes).unwrap();
+    std::fs::copy(
+        d.join(format!("{original}.minisig")),
+        d.join(format!("{name}.minisig")),
+    )
+    .unwrap();
+}
+
 fn verify(dir: &Path, key: &str, report: &str, captures: &[&Path]) -> (i32, String) {
     let mut args = vec![
         "verify".to_string(),
@@ -70,10 +89,8 @@ fn the_evidence_block_records_the_capture_and_the_data() {
 
 #[test]
 fn signed_reports_verify_and_every_tampering_fails() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, key) = keyed_folder();
     let d = dir.path();
-    let key = d.join("k.key");
-    run_ok(&["keygen", "-o", key.to_str().unwrap()]);
     assert_eq!(
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&key).unwrap().permissions())
             & 0o777,
@@ -143,8 +160,7 @@ fn signed_reports_verify_and_every_tampering_fails() {
     let mut bytes = std::fs::read(d.join("r.json")).unwrap();
     let at = bytes.len() / 2;
     bytes[at] ^= 0x01;
-    std::fs::write(d.join("changed.json"), &bytes).unwrap();
-    std::fs::copy(d.join("r.json.minisig"), d.join("changed.json.minisig")).unwrap();
+    forge(d, "r.json", "changed.json", &bytes);
     let (code, out) = verify(d, "k.key.pub", "changed.json", &[]);
     assert_eq!(code, 1, "{out}");
     assert!(
@@ -232,10 +248,8 @@ fn a_password_protected_key_and_signing_mistakes() {
 /// or cut line is found even where the stream was never signed whole.
 #[test]
 fn json_lines_are_chained_and_a_missing_line_is_found() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, key) = keyed_folder();
     let d = dir.path();
-    let key = d.join("k.key");
-    run_ok(&["keygen", "-o", key.to_str().unwrap()]);
     let lines = d.join("r.jsonl");
     run_ok(&[
         "analyze",
@@ -267,8 +281,12 @@ fn json_lines_are_chained_and_a_missing_line_is_found() {
     // A line removed (the signature copied along, as a forger would).
     let mut kept: Vec<&str> = text.lines().collect();
     kept.remove(1);
-    std::fs::write(d.join("cut.jsonl"), kept.join("\n") + "\n").unwrap();
-    std::fs::copy(d.join("r.jsonl.minisig"), d.join("cut.jsonl.minisig")).unwrap();
+    forge(
+        d,
+        "r.jsonl",
+        "cut.jsonl",
+        (kept.join("\n") + "\n").as_bytes(),
+    );
     let (code, out) = verify(d, "k.key.pub", "cut.jsonl", &[]);
     assert_eq!(code, 1);
     assert!(
@@ -277,8 +295,12 @@ fn json_lines_are_chained_and_a_missing_line_is_found() {
     );
     // The tail cut off: no checkpoint.
     let head: Vec<&str> = text.lines().take(3).collect();
-    std::fs::write(d.join("head.jsonl"), head.join("\n") + "\n").unwrap();
-    std::fs::copy(d.join("r.jsonl.minisig"), d.join("head.jsonl.minisig")).unwrap();
+    forge(
+        d,
+        "r.jsonl",
+        "head.jsonl",
+        (head.join("\n") + "\n").as_bytes(),
+    );
     let (_, out) = verify(d, "k.key.pub", "head.jsonl", &[]);
     assert!(
         out.contains("FAIL line chain: no checkpoint after line 3"),
@@ -291,10 +313,8 @@ fn json_lines_are_chained_and_a_missing_line_is_found() {
 /// partial file left behind; `--keep` removes the oldest.
 #[test]
 fn rotated_json_lines_are_complete_files() {
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, key) = keyed_folder();
     let d = dir.path();
-    let key = d.join("k.key");
-    run_ok(&["keygen", "-o", key.to_str().unwrap()]);
     let out = d.join("sensor.jsonl");
     // Two captures three minutes apart, read as one: calls and findings
     // settle in different periods.
