@@ -334,14 +334,11 @@ impl ReportView {
             })
             .collect();
         let about = |who: &str| {
-            let mut ids: Vec<&str> = self
+            let findings = self
                 .findings
                 .iter()
-                .filter(|f| f.subject.contains(who))
-                .map(|f| f.id.as_str())
-                .collect();
-            ids.dedup();
-            ids.join(",")
+                .map(|f| (f.id.as_str(), f.subject.as_str()));
+            super::wireless::ids_naming(findings, who).join(",")
         };
         let networks = self
             .wireless

@@ -9,13 +9,26 @@ pub use crate::assess::wireless::network_name;
 
 /// The finding ids whose subject names `who`.
 fn findings_about(findings: &[Finding], who: &str) -> String {
+    ids_naming(
+        findings.iter().map(|f| (f.id.name(), f.subject.as_str())),
+        who,
+    )
+    .join(", ")
+}
+
+/// The ids of the findings (id, subject) whose subject names `who` (a
+/// network's BSSID, a station's MAC), in report order, each run once:
+/// the rows of the reports and of the tables.
+pub fn ids_naming<'a>(
+    findings: impl Iterator<Item = (&'a str, &'a str)>,
+    who: &str,
+) -> Vec<&'a str> {
     let mut ids: Vec<&str> = findings
-        .iter()
-        .filter(|f| f.subject.contains(who))
-        .map(|f| f.id.name())
+        .filter(|(_, subject)| subject.contains(who))
+        .map(|(id, _)| id)
         .collect();
     ids.dedup();
-    ids.join(", ")
+    ids
 }
 
 pub const NETWORK_COLUMNS: [&str; 7] = [
