@@ -46,8 +46,14 @@ pub struct Options {
     pub analysed_at: Option<crate::time::Timestamp>,
     /// Reports will be signed (`--sign`): the evidence block says so.
     pub signed: bool,
-    /// The policy file, and a flag set by SIGHUP: re-read it then.
-    pub policy_reload: Option<(String, &'static std::sync::atomic::AtomicBool)>,
+    /// A flag set by SIGHUP: re-read the policy file and have the
+    /// watchers re-open their outputs (the logrotate convention).
+    pub hangup: Option<&'static std::sync::atomic::AtomicBool>,
+    /// The policy file given, re-read on SIGHUP.
+    pub policy_path: Option<String>,
+    /// Keep each ended flow's redacted JSON line until a watcher takes it
+    /// ([`Session::take_ended_flows`]): the per-period tables of a sensor.
+    pub tap_ended_flows: bool,
 }
 
 /// Where finished flows go: redaction first, so the assessment and every
@@ -56,6 +62,8 @@ struct Pipeline {
     redactor: Redactor,
     assessor: Assessor,
     store: FlowStore,
+    /// Ended flows as redacted JSON lines, not yet taken (`tap_ended_flows`).
+    ended: Option<Vec<u8>>,
 }
 
 impl Pipeline {
@@ -73,6 +81,16 @@ impl FlowSink for Pipeline {
     fn flow(&mut self, mut record: FlowRecord) {
         self.redactor.apply(&mut record);
         self.assessor.observe(&record);
+        if let Some(lines) = self.ended.as_mut() {
+            // Into memory: a Vec's writes cannot fail, a record always serializes.
+            if self
+                .redactor
+                .to_json_writer(&mut *lines, &record, false)
+                .is_ok()
+            {
+                lines.push(b'\n');
+            }
+        }
         self.store.flow(record);
     }
 
@@ -180,6 +198,11 @@ pub struct Analysis {
     /// Set when reading stopped early (truncated or corrupt input); the report
     /// covers what was read before it.
     pub error: Option<SourceError>,
+    /// With `tap_ended_flows`: the flows that ended since a watcher last
+    /// took them, as redacted JSON lines.
+    pub ended_flows: Vec<u8>,
+    /// Why `-w` stopped writing packets (the analysis went on).
+    pub recording_error: Option<String>,
 }
 
 /// Reads `files` (in timestamp order when several; `-` is standard input).
@@ -210,12 +233,17 @@ pub fn analyze_source(
         session = session.with_pipeline_on_worker();
     }
     loop {
-        if let Some((path, flag)) = &options.policy_reload
+        if let Some(flag) = options.hangup
             && flag.swap(false, std::sync::atomic::Ordering::Relaxed)
         {
-            // The operator's log (the journal, under systemd) says what happened.
-            let said = session.reload_policy(path);
-            let _ = writeln!(std::io::stderr(), "teleprobe: {said}");
+            if let Some(path) = &options.policy_path {
+                // The operator's log (the journal, under systemd) says what happened.
+                let said = session.reload_policy(path);
+                let _ = writeln!(std::io::stderr(), "teleprobe: {said}");
+            }
+            if let Some(watcher) = watcher.as_deref_mut() {
+                watcher.hangup(&mut session);
+            }
         }
         match session.step(source.as_mut()) {
             Ok(true) => {
@@ -225,7 +253,7 @@ pub fn analyze_source(
                         session.source_stats = source.capture_stats();
                         stats_read = std::time::Instant::now();
                     }
-                    watcher.poll(&session);
+                    watcher.poll(&mut session);
                 }
                 if session.engine.stats.packets % 8192 == 0 {
                     if let Some(bar) = &bar {
@@ -262,15 +290,18 @@ pub fn analyze_source(
 /// Looks at a session while packets arrive and at its analysis when it
 /// ends, without changing either.
 pub trait Watcher {
-    fn poll(&mut self, session: &Session);
+    /// After each packet (and each idle wake-up of a live capture).
+    fn poll(&mut self, session: &mut Session);
     fn finish(&mut self, analysis: &Analysis);
+    /// SIGHUP: close and re-open output files.
+    fn hangup(&mut self, _session: &mut Session) {}
 }
 
 /// Several watchers looking at one session (JSON lines and metrics).
-pub struct Watchers<'w>(pub Vec<&'w mut dyn Watcher>);
+pub struct Watchers<'w, 'o>(pub Vec<&'w mut (dyn Watcher + 'o)>);
 
-impl Watcher for Watchers<'_> {
-    fn poll(&mut self, session: &Session) {
+impl Watcher for Watchers<'_, '_> {
+    fn poll(&mut self, session: &mut Session) {
         for w in &mut self.0 {
             w.poll(session);
         }
@@ -279,6 +310,12 @@ impl Watcher for Watchers<'_> {
     fn finish(&mut self, analysis: &Analysis) {
         for w in &mut self.0 {
             w.finish(analysis);
+        }
+    }
+
+    fn hangup(&mut self, session: &mut Session) {
+        for w in &mut self.0 {
+            w.hangup(session);
         }
     }
 }
@@ -296,6 +333,23 @@ pub struct Session {
     /// The source's capture counters (libpcap received and dropped), as
     /// last read, for watchers such as the metrics endpoint.
     pub source_stats: Option<crate::source::live::CaptureStats>,
+    /// How the streamed outputs fare, as their writers report it.
+    pub output_health: OutputHealth,
+    /// Why `-w` stopped writing packets, if it did.
+    pub recording_error: Option<String>,
+}
+
+/// Failures of the outputs written while the capture runs (rotated JSON
+/// lines, per-period tables): counted for the metrics; what could not be
+/// written is kept and tried again.
+#[derive(Debug, Clone, Default)]
+pub struct OutputHealth {
+    pub errors: u64,
+    pub last_error: Option<String>,
+    /// Bytes waiting in memory to be written after a failure: JSON lines,
+    /// and tables (as JSON).
+    pub pending_jsonl_bytes: u64,
+    pub pending_table_bytes: u64,
 }
 
 /// What a live view shows: the same model as the report, for the flows so
@@ -324,6 +378,7 @@ impl Session {
                     .with_geoip(options.geoip.clone())
                     .with_trackers(options.trackers.clone()),
                 store: FlowStore::new(redactor),
+                ended: options.tap_ended_flows.then(Vec::new),
             })),
             options: options.clone(),
             error: None,
@@ -332,6 +387,29 @@ impl Session {
                 .clone()
                 .map(crate::source::record::Recorder::new),
             source_stats: None,
+            output_health: OutputHealth::default(),
+            recording_error: None,
+        }
+    }
+
+    /// The flows that ended since the last call, as redacted JSON lines
+    /// (empty unless `tap_ended_flows`).
+    pub fn take_ended_flows(&mut self) -> Vec<u8> {
+        match &mut self.pipeline {
+            Stage::Here(pipeline) => pipeline
+                .ended
+                .as_mut()
+                .map(std::mem::take)
+                .unwrap_or_default(),
+            Stage::Worker(_) => Vec::new(),
+        }
+    }
+
+    /// Flows written to the spill file so far.
+    pub fn flows_spilled(&self) -> u64 {
+        match &self.pipeline {
+            Stage::Here(pipeline) => pipeline.store.spilled(),
+            Stage::Worker(_) => 0,
         }
     }
 
@@ -351,12 +429,17 @@ impl Session {
             }
         })?;
         if let Some(e) = write_error {
-            // A full disk must not stop the analysis: stop recording, say so.
-            self.recorder = None;
-            self.engine
-                .stats
-                .notes
-                .push(format!("stopped writing packets: {e}"));
+            // A full disk must not stop the analysis: stop recording, say
+            // so in the report, and exit 2 at the end.
+            let file = self
+                .recorder
+                .take()
+                .and_then(|r| r.files.last().cloned())
+                .map(|f| format!(" to {}", f.display()))
+                .unwrap_or_default();
+            let said = format!("stopped writing packets{file}: {e}");
+            self.engine.stats.notes.push(said.clone());
+            self.recording_error = Some(said);
         }
         if more && !got_packet && source.wall_clock() {
             // A quiet live link: time still passes, and idle flows end.
@@ -531,7 +614,11 @@ impl Session {
             let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
             capture.notes.push(match result {
                 Ok(()) => format!("{packets} packets written to {}", names.join(", ")),
-                Err(e) => format!("writing packets failed: {e}"),
+                Err(e) => {
+                    let said = format!("writing packets to {} failed: {e}", names.join(", "));
+                    self.recording_error.get_or_insert(said.clone());
+                    said
+                }
             });
         }
         capture.files = inputs.to_vec();
@@ -566,6 +653,7 @@ impl Session {
             mut assessor,
             mut store,
             redactor,
+            ended,
         } = pipeline;
         store.sort();
         store.finish_writing();
@@ -615,6 +703,8 @@ impl Session {
                 evidence,
             },
             error: self.error,
+            ended_flows: ended.unwrap_or_default(),
+            recording_error: self.recording_error,
         }
     }
 }

@@ -189,3 +189,238 @@ fn a_million_pcapng_interfaces() {
     assert_eq!(r["flows"].as_array().unwrap().len(), 1);
     assert!(r["capture"]["truncated"].is_null());
 }
+
+/// Runs teleprobe under `sh` with a file-size limit of `blocks` 512-byte
+/// blocks and SIGXFSZ ignored, so a write past it fails with EFBIG, as
+/// on a full disk, instead of killing the process.
+fn run_with_file_limit(blocks: u32, args: &[&str]) -> std::process::Output {
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; ulimit -f {blocks}; exec '{}' {}",
+            env!("CARGO_BIN_EXE_teleprobe"),
+            quoted.join(" ")
+        ))
+        .output()
+        .unwrap()
+}
+
+/// JSON lines onto a disk that fills up: exit 2 naming the file, and the
+/// file holds whole lines only (the line that did not fit was cut off).
+#[test]
+fn json_lines_on_a_full_disk_keep_whole_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("calls.jsonl");
+    // 64 blocks (32 KiB): some of the 24 calls' lines fit.
+    let ran = run_with_file_limit(
+        64,
+        &[
+            "analyze",
+            "--quiet",
+            "-o",
+            out.to_str().unwrap(),
+            &capture(),
+        ],
+    );
+    assert_eq!(ran.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    assert!(stderr.contains(out.to_str().unwrap()), "{stderr}");
+    assert!(stderr.contains("too large"), "{stderr}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(!text.is_empty() && text.len() <= 32768, "{}", text.len());
+    assert!(text.ends_with('\n'));
+    for line in text.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap();
+    }
+}
+
+/// Parquet tables that cannot be written (the disk fills up): exit 2
+/// naming the folder, and no table left half-written under its name.
+#[cfg(feature = "tables")]
+#[test]
+fn tables_on_a_full_disk_are_an_error_and_never_half_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let tables = dir.path().join("tables");
+    let ran = run_with_file_limit(
+        2,
+        &[
+            "analyze",
+            "--quiet",
+            "--parquet",
+            tables.to_str().unwrap(),
+            &capture(),
+        ],
+    );
+    assert_eq!(ran.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    assert!(
+        stderr.contains(&format!("cannot write tables to {}", tables.display())),
+        "{stderr}"
+    );
+    for entry in std::fs::read_dir(&tables).unwrap() {
+        let path = entry.unwrap().path();
+        // Whatever is there under a table's name is a whole, readable table.
+        teleprobe_tables::read_parquet(&path)
+            .unwrap_or_else(|e| panic!("{} is half-written: {e}", path.display()));
+    }
+    // A folder that cannot be made: the same message, at once.
+    let blocked = dir.path().join("file");
+    std::fs::write(&blocked, "").unwrap();
+    let out = run(&[
+        "analyze",
+        "--quiet",
+        "--parquet",
+        blocked.join("t").to_str().unwrap(),
+        &capture(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write tables to"));
+}
+
+/// The spill file cannot be made (TMPDIR gone): the flows stay in memory,
+/// the report is whole and says why nothing was spilled.
+#[test]
+fn an_unusable_spill_folder_loses_no_flow() {
+    let mut p = Pcap::new(ETHERNET);
+    // More flows than the store holds before it spills (4,096).
+    for i in 0..5_000u32 {
+        let port = 1024 + (i % 60_000) as u16;
+        p.udp4(
+            ([10, 1, (i >> 8) as u8, i as u8], port),
+            ([10, 0, 0, 9], 9),
+            b"x",
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let capture = p.save(dir.path(), "many.pcap");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_teleprobe"))
+        .args(["analyze", "--json", "--quiet"])
+        .arg(&capture)
+        .env("TMPDIR", dir.path().join("gone"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["flows"].as_array().unwrap().len(), 5_000);
+    let notes = r["capture"]["notes"].to_string();
+    assert!(notes.contains("cannot create a temporary file"), "{notes}");
+}
+
+/// Killed with SIGKILL at any moment while streaming JSON lines: the file
+/// holds whole lines only, however far it got.
+#[test]
+fn json_lines_killed_at_any_moment_hold_whole_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let captures: Vec<String> = [
+        "sip-trunk.pcap",
+        "sip-two-calls.pcap",
+        "turn-relay.pcap",
+        "webrtc-websocket.pcap",
+        "siprec.pcap",
+    ]
+    .iter()
+    .map(|n| common::capture(n).to_string_lossy().to_string())
+    .collect();
+    for (i, delay_ms) in [5u64, 20, 60, 150].into_iter().enumerate() {
+        let out = dir.path().join(format!("k{i}.jsonl"));
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_teleprobe"))
+            .args([
+                "analyze",
+                "--quiet",
+                "--threads",
+                "1",
+                "--udp-timeout",
+                "1",
+                "-o",
+            ])
+            .arg(&out)
+            .args(&captures)
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        child.wait().unwrap();
+        let Ok(text) = std::fs::read_to_string(&out) else {
+            continue; // killed before the file was made
+        };
+        assert!(
+            text.is_empty() || text.ends_with('\n'),
+            "{delay_ms} ms: cut inside a line"
+        );
+        for line in text.lines() {
+            serde_json::from_str::<serde_json::Value>(line).unwrap();
+        }
+    }
+}
+
+/// Standard input closed part-way through a capture (the producer died):
+/// exit 2 saying the capture was cut short, and the report of what came.
+#[test]
+fn standard_input_closed_early() {
+    let whole = std::fs::read(common::capture("sip-two-calls.pcap")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_teleprobe"))
+        .args(["analyze", "--json", "--quiet", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        // Half the file, ending inside a packet record.
+        stdin.write_all(&whole[..whole.len() / 2 + 7]).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("truncated") || stderr.contains("cut"),
+        "{stderr}"
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packets = r["capture"]["packets"].as_u64().unwrap();
+    assert!(packets > 0, "what came was analysed");
+    assert!(r["capture"]["truncated"].is_string());
+}
+
+/// A capture replaced (renamed over) while it is read, as a rotating
+/// tcpdump does: the file opened is read to its end, unchanged.
+#[test]
+fn a_capture_replaced_while_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.pcap");
+    std::fs::copy(common::capture("sip-trunk.pcap"), &path).unwrap();
+    let other = dir.path().join("other.pcap");
+    std::fs::copy(common::capture("dns.pcap"), &other).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_teleprobe"))
+        .args(["analyze", "--json", "--quiet", "--threads", "1"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::rename(&other, &path).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sha = r["evidence"]["captures"][0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let trunk = common::report_json(&common::capture("sip-trunk.pcap"));
+    // Either the old file was opened (read whole) or the new one was: never a mix.
+    if sha == trunk["evidence"]["captures"][0]["sha256"] {
+        assert_eq!(r["calls"].as_array().unwrap().len(), 24);
+    } else {
+        assert_eq!(
+            r["capture"]["packets"],
+            common::report_json(&path)["capture"]["packets"]
+        );
+    }
+}

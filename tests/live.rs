@@ -50,7 +50,15 @@ fn start_live(args: &[&str], stdout: Stdio) -> Live {
 impl Live {
     /// Sends `signal` (as Ctrl-C or a service manager would), waits for a
     /// clean exit within 10 s and returns the rest of standard error.
-    fn stop(mut self, signal: i32) -> String {
+    fn stop(self, signal: i32) -> String {
+        let (status, rest) = self.end(signal);
+        assert!(status.success(), "{rest}");
+        rest
+    }
+
+    /// Sends `signal`, waits for the exit within 10 s; its status and the
+    /// rest of standard error.
+    fn end(mut self, signal: i32) -> (std::process::ExitStatus, String) {
         // SAFETY: signalling our own child process.
         unsafe { libc::kill(self.child.id() as i32, signal) };
         let started = Instant::now();
@@ -66,8 +74,7 @@ impl Live {
         };
         let mut rest = String::new();
         std::io::Read::read_to_string(&mut self.stderr, &mut rest).unwrap();
-        assert!(status.success(), "{rest}");
-        rest
+        (status, rest)
     }
 }
 
@@ -639,4 +646,186 @@ fn a_vanishing_interface_ends_the_capture_with_its_report() {
         "{}",
         r["capture"]
     );
+}
+
+/// Waits up to 20 s for `ready` to hold of the file at `path`'s text.
+fn wait_for_file(path: &std::path::Path, ready: impl Fn(&str) -> bool) -> String {
+    let started = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if ready(&text) {
+            return text;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{}: {text}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// SIGHUP re-opens the JSON-lines file (logrotate moved it): the moved
+/// file ends its chain with a checkpoint, the new one starts a chain of
+/// its own, and the call after the signal is in the new file.
+#[test]
+fn sighup_reopens_the_json_lines_file() {
+    if !is_root() {
+        return;
+    }
+    let _loopback = common::LOOPBACK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("calls.jsonl");
+    let moved = dir.path().join("calls.jsonl.1");
+    let live = start_live(
+        &[
+            "--udp-timeout",
+            "1",
+            "-o",
+            out.to_str().unwrap(),
+            "udp and (port 5060 or portrange 16000-22004)",
+        ],
+        Stdio::null(),
+    );
+    common::inject(&["sip-rtp-cleartext.pcap"], Duration::from_micros(200));
+    wait_for_file(&out, |t| t.contains("\"type\":\"call\""));
+    std::fs::rename(&out, &moved).unwrap();
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(live.child.id() as i32, libc::SIGHUP) };
+    let first = wait_for_file(&moved, |t| t.contains("\"type\":\"checkpoint\""));
+    teleprobe::output::jsonl::check_chain(first.as_bytes()).unwrap();
+    assert!(out.exists(), "re-opened under its name");
+    common::inject(&["sip-two-calls.pcap"], Duration::from_micros(200));
+    wait_for_file(&out, |t| t.matches("\"type\":\"call\"").count() == 2);
+    live.stop(libc::SIGINT);
+    let second = std::fs::read_to_string(&out).unwrap();
+    teleprobe::output::jsonl::check_chain(second.as_bytes()).unwrap();
+    assert_eq!(first.matches("\"type\":\"call\"").count(), 1);
+    assert_eq!(second.matches("\"type\":\"call\"").count(), 2);
+}
+
+/// Per-hour (here per-second) Parquet partitions while the folder cannot
+/// be written: the error is in the log and the metrics, the capture goes
+/// on, and once the folder can be written every period is, nothing lost.
+#[cfg(feature = "tables")]
+#[test]
+fn rotated_tables_wait_for_an_unwritable_folder() {
+    if !is_root() {
+        return;
+    }
+    let _loopback = common::LOOPBACK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let tables = dir.path().join("tables");
+    let report = dir.path().join("r.json");
+    std::fs::write(&tables, "not a folder").unwrap();
+    let live = start_live(
+        &[
+            "--udp-timeout",
+            "1",
+            "--rotate-seconds",
+            "1",
+            "--parquet",
+            tables.to_str().unwrap(),
+            "--metrics",
+            "127.0.0.1:0",
+            "-o",
+            report.to_str().unwrap(),
+            "udp and (port 5060 or portrange 16000-18001)",
+        ],
+        Stdio::null(),
+    );
+    let address = live
+        .banner
+        .trim()
+        .strip_prefix("teleprobe: metrics on http://")
+        .and_then(|a| a.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("banner: {}", live.banner))
+        .to_string();
+    common::inject(&["sip-rtp-cleartext.pcap"], Duration::from_micros(200));
+    let started = Instant::now();
+    let text = loop {
+        let text = scrape(&address);
+        if metric(&text, "teleprobe_output_errors_total").is_some_and(|n| n >= 2) {
+            break text;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "{text}");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert!(
+        text.contains("teleprobe_output_pending_bytes{output=\"tables\"}"),
+        "{text}"
+    );
+    assert!(live.child.id() > 0);
+    std::fs::remove_file(&tables).unwrap();
+    // The call settles one UDP timeout after its last packet; give the
+    // periods after it time to be written.
+    std::thread::sleep(Duration::from_secs(4));
+    let rest = live.stop(libc::SIGINT);
+    assert!(rest.contains("cannot write"), "said in the log: {rest}");
+    let mut calls = Vec::new();
+    let mut flows = 0;
+    let mut stack = vec![tables.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            if path.join("calls.parquet").is_file() {
+                let c = teleprobe_tables::read_parquet(&path.join("calls.parquet")).unwrap();
+                let v = c.column("verdict").unwrap().str().unwrap().clone();
+                calls.extend((0..c.height()).map(|i| v.get(i).unwrap().to_string()));
+                flows += teleprobe_tables::read_parquet(&path.join("flows.parquet"))
+                    .unwrap()
+                    .height();
+            } else if path.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    // Exactly the report's calls and flows: none lost while the folder
+    // could not be written, none twice.
+    // (The injector may deliver the media before the INVITE: then the
+    // report has the media and the signaling as two calls, and so do the
+    // tables.)
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let verdicts: Vec<&str> = r["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["verdict"].as_str().unwrap())
+        .collect();
+    assert!(!calls.is_empty());
+    assert_eq!(calls, verdicts);
+    assert_eq!(flows, r["flows"].as_array().unwrap().len());
+}
+
+/// `-w` onto a full disk: recording stops, the analysis goes on, the
+/// report says so, and the exit status is 2 with the file named.
+#[test]
+fn recording_onto_a_full_disk_is_reported() {
+    if !is_root() {
+        return;
+    }
+    let _loopback = common::LOOPBACK.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r.json");
+    let live = start_live(
+        &[
+            "-w",
+            "/dev/full",
+            "-o",
+            report.to_str().unwrap(),
+            "udp and (port 5060 or portrange 16000-18001)",
+        ],
+        Stdio::null(),
+    );
+    common::inject(&["sip-rtp-cleartext.pcap"], Duration::from_micros(200));
+    std::thread::sleep(Duration::from_millis(800));
+    let (status, rest) = live.end(libc::SIGINT);
+    assert_eq!(status.code(), Some(2), "{rest}");
+    assert!(
+        rest.contains("/dev/full") && rest.contains("No space left"),
+        "{rest}"
+    );
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["calls"][0]["verdict"], "exposed", "the analysis went on");
+    assert!(r["capture"]["notes"].to_string().contains("/dev/full"));
 }

@@ -174,3 +174,140 @@ fn networks_and_clients_tables_match_the_json_report() {
     assert!(header.starts_with("capture,sensor,bssid,ssid,class"));
     assert_eq!(header.lines().count(), 1, "header only");
 }
+
+/// The values of a string column, in row order.
+fn strings(df: &DataFrame, column: &str) -> Vec<String> {
+    let values = df.column(column).unwrap().str().unwrap();
+    (0..df.height())
+        .map(|i| values.get(i).unwrap_or_default().to_string())
+        .collect()
+}
+
+/// `--parquet` with `--rotate-seconds`, as a sensor writes it: a
+/// partition per period of capture time, each complete and readable, and
+/// together exactly the flows, calls and findings of the whole report:
+/// none lost at a period's end, none written twice.
+#[test]
+fn partitions_per_period_hold_the_whole_capture_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let tables = dir.path().join("tables");
+    let report = dir.path().join("r.json");
+    // 2-second periods over a 6 s and a 12 s capture: a dozen periods.
+    run_ok(&[
+        "analyze",
+        "--quiet",
+        "--udp-timeout",
+        "2",
+        "--rotate-seconds",
+        "2",
+        "--parquet",
+        tables.to_str().unwrap(),
+        "--sensor",
+        "ward-3",
+        "-o",
+        report.to_str().unwrap(),
+        capture("sip-two-calls.pcap").to_str().unwrap(),
+        capture("turn-relay.pcap").to_str().unwrap(),
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let mut parts = Vec::new();
+    let mut stack = vec![tables.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            assert!(!name.starts_with(".partial"), "left behind: {path:?}");
+            if path.join("flows.parquet").is_file() {
+                parts.push(path);
+            } else if path.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    parts.sort();
+    assert!(parts.len() >= 3, "{parts:?}");
+    // The first period is on the first capture's day.
+    let date = &report["capture"]["first_timestamp"].as_str().unwrap()[..10];
+    assert!(parts[0].to_string_lossy().contains(&format!("date={date}")));
+    for p in &parts {
+        let relative = p
+            .strip_prefix(&tables)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let levels: Vec<&str> = relative.split('/').collect();
+        assert!(levels[0].starts_with("date=20"), "{relative}");
+        assert_eq!(levels[1], "sensor=ward-3");
+        assert!(levels[2].starts_with("hour=") && levels[3].starts_with("part="));
+        // The period starts at a multiple of its length.
+        let second: u32 = levels[3][9..11].parse().unwrap();
+        assert_eq!(second % 2, 0, "{relative}");
+    }
+    let (mut flows, mut verdicts, mut findings) = (Vec::new(), Vec::new(), Vec::new());
+    for p in &parts {
+        let f = teleprobe_tables::read_parquet(&p.join("flows.parquet")).unwrap();
+        let ids = f.column("id").unwrap().u64().unwrap();
+        flows.extend((0..f.height()).map(|i| ids.get(i).unwrap()));
+        let c = teleprobe_tables::read_parquet(&p.join("calls.parquet")).unwrap();
+        verdicts.extend(strings(&c, "verdict"));
+        assert!(strings(&c, "sensor").iter().all(|s| s == "ward-3"));
+        let f = teleprobe_tables::read_parquet(&p.join("findings.parquet")).unwrap();
+        findings.extend(strings(&f, "finding"));
+    }
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    flows.sort_unstable();
+    let mut json_flows: Vec<u64> = report["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_u64().unwrap())
+        .collect();
+    json_flows.sort_unstable();
+    assert_eq!(flows, json_flows);
+    let json_verdicts: Vec<String> = report["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["verdict"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(json_verdicts.len(), 2, "the two SIP calls");
+    assert_eq!(sorted(verdicts), sorted(json_verdicts));
+    let json_findings: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(sorted(findings), sorted(json_findings));
+    // No whole-capture tables beside the partitions.
+    assert!(!tables.join("flows.parquet").exists());
+    // `summarize` takes each partition as a capture of its own.
+    let summary: serde_json::Value =
+        serde_json::from_slice(&run_ok(&["summarize", "--json", tables.to_str().unwrap()]))
+            .unwrap();
+    assert_eq!(
+        summary["totals"]["captures"],
+        parts.len() as u64 - empty_parts(&parts)
+    );
+    assert_eq!(summary["totals"]["flows"], json_flows.len() as u64);
+    assert_eq!(summary["totals"]["calls"], 2);
+}
+
+/// Partitions of periods in which nothing ended (they say the sensor ran).
+fn empty_parts(parts: &[std::path::PathBuf]) -> u64 {
+    parts
+        .iter()
+        .filter(|p| {
+            ["flows", "calls", "findings"].iter().all(|t| {
+                teleprobe_tables::read_parquet(&p.join(format!("{t}.parquet")))
+                    .unwrap()
+                    .height()
+                    == 0
+            })
+        })
+        .count() as u64
+}

@@ -35,11 +35,18 @@ pub struct ReportArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<String>,
     /// With JSON lines into -o FILE.jsonl: a new file every N seconds of
-    /// capture time, FILE-TIME.jsonl, renamed into place once complete
+    /// capture time (from multiples of N), FILE-TIME.jsonl, renamed into
+    /// place once complete; with --parquet, a partition of tables per
+    /// period (live: hourly unless given)
     #[arg(long, value_name = "N")]
     pub rotate_seconds: Option<u32>,
-    /// With --rotate-seconds: keep at most N files (the oldest are removed)
-    #[arg(long, value_name = "N", requires = "rotate_seconds")]
+    /// A new file when the current one reaches N MiB: JSON lines into -o,
+    /// and live -w's pcapng (FILE.1.pcapng, ...)
+    #[arg(long, value_name = "N")]
+    pub rotate_mib: Option<u64>,
+    /// With --rotate-seconds or --rotate-mib: keep at most N JSON-lines
+    /// files (the oldest are removed)
+    #[arg(long, value_name = "N")]
     pub keep: Option<usize>,
     /// Never show a progress bar or status line
     #[arg(long)]
@@ -72,7 +79,9 @@ pub struct ReportArgs {
     /// Exit with status 1 when a finding at or above this severity exists
     #[arg(long, value_name = "SEVERITY", value_enum)]
     pub fail_on: Option<FailOn>,
-    /// Write flows, calls and findings as Parquet tables into DIR
+    /// Write flows, calls and findings as Parquet tables into DIR; live
+    /// (or with --rotate-seconds), a partition per period as it ends:
+    /// DIR/date=D/[sensor=S/]hour=HH/part=HHMMSS/
     #[cfg(feature = "tables")]
     #[arg(long, value_name = "DIR")]
     pub parquet: Option<String>,
@@ -150,9 +159,6 @@ pub enum Command {
         /// TELEPROBE_CONFIG
         #[arg(long, value_name = "FILE")]
         config: Option<String>,
-        /// With -w, start a new file (FILE.1.pcapng, ...) every N MiB
-        #[arg(long, value_name = "N", requires = "write")]
-        rotate_mib: Option<u64>,
         /// With -w, keep only the flows classified as telehealth (SIP, STUN/TURN, RTP/RTCP, DTLS, ZRTP)
         #[arg(long, requires = "write")]
         only_telehealth: bool,
@@ -182,6 +188,12 @@ pub enum Command {
         /// Colours: auto (on unless NO_COLOR is set), always, never
         #[arg(long, value_enum, default_value = "auto")]
         color: ColorChoice,
+        /// Serve Prometheus metrics on http://ADDR/metrics while the view runs
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<String>,
+        /// Allow --metrics on an address other than loopback
+        #[arg(long, requires = "metrics")]
+        metrics_public: bool,
         #[command(flatten)]
         report: ReportArgs,
     },
@@ -313,6 +325,12 @@ fn input_digest(kind: &str, path: &str, bytes: &[u8]) -> InputDigest {
 
 impl ReportArgs {
     pub fn options(&self) -> Result<Options, String> {
+        if self.keep.is_some() && self.rotate_seconds.is_none() && self.rotate_mib.is_none() {
+            return Err(
+                "--keep says how many rotated files to keep: add --rotate-seconds or --rotate-mib"
+                    .into(),
+            );
+        }
         if let Some(key) = &self.sign {
             if self.output.is_none() {
                 return Err("--sign signs the report file: give one with -o FILE".into());
@@ -349,7 +367,9 @@ impl ReportArgs {
             inputs,
             analysed_at: Some(crate::time::Timestamp::now()),
             signed: self.sign.is_some(),
-            policy_reload: None,
+            hangup: None,
+            policy_path: None,
+            tap_ended_flows: false,
         })
     }
 
@@ -376,6 +396,18 @@ impl ReportArgs {
             udp: i64::from(self.udp_timeout.max(1)) * 1_000_000_000,
             tcp: i64::from(self.tcp_timeout.max(1)) * 1_000_000_000,
         }
+    }
+
+    /// With --parquet, the seconds of each partition written while the
+    /// capture runs: --rotate-seconds, or an hour for a live capture;
+    /// `None`: the tables of the whole capture at its end.
+    pub fn table_periods(&self, live: bool) -> Option<u32> {
+        #[cfg(feature = "tables")]
+        if self.parquet.is_some() {
+            return self.rotate_seconds.or(live.then_some(3600));
+        }
+        let _ = live;
+        None
     }
 
     /// Where JSON lines go, when the format is jsonl.

@@ -38,7 +38,6 @@ pub fn run(cli: Cli) -> ExitCode {
             buffer_mib,
             user,
             write,
-            rotate_mib,
             only_telehealth,
             metrics,
             metrics_public,
@@ -55,7 +54,7 @@ pub fn run(cli: Cli) -> ExitCode {
             };
             let record = write.map(|path| RecordOptions {
                 path: path.into(),
-                rotate_bytes: rotate_mib.map(|m| m << 20),
+                rotate_bytes: report.rotate_mib.map(|m| m << 20),
                 only_telehealth,
             });
             live(
@@ -73,6 +72,8 @@ pub fn run(cli: Cli) -> ExitCode {
             realtime,
             promisc,
             color,
+            metrics,
+            metrics_public,
             report,
         } => {
             let capture = interface.map(|interface| LiveOptions {
@@ -82,7 +83,8 @@ pub fn run(cli: Cli) -> ExitCode {
                 snaplen: DEFAULT_SNAPLEN,
                 buffer_size: DEFAULT_BUFFER_MIB << 20,
             });
-            tui(capture, captures, realtime, color.forced(), report)
+            let metrics = metrics.as_deref().map(|m| (m, metrics_public));
+            tui(capture, captures, realtime, color.forced(), metrics, report)
         }
         #[cfg(feature = "tables")]
         Command::Summarize {
@@ -137,8 +139,8 @@ fn analyze(captures: &[String], threads: Option<usize>, args: &ReportArgs) -> Ou
     if threads >= 2 {
         source = Box::new(crate::source::ReadAhead::new(source));
     }
-    let analysis = run_analysis(source, captures, &options, args, None)?;
-    Ok(outputs::write(&analysis, args, true))
+    let analysis = run_analysis(source, captures, &options, args, None, false)?;
+    Ok(outputs::write(&analysis, args, true, false))
 }
 
 fn live(
@@ -150,21 +152,13 @@ fn live(
 ) -> Outcome {
     let mut options = args.options()?;
     options.record = record;
-    // Bound before the capture starts: an address in use is an error now.
-    let mut metrics = match metrics {
-        Some((address, public)) => {
-            let (m, bound) = crate::output::metrics::serve(address, public)?;
-            say(&format!("metrics on http://{bound}/metrics"));
-            Some(m)
-        }
-        None => None,
-    };
+    let mut metrics = serve_metrics(metrics)?;
     let stop = stop_flag()?;
-    // SIGHUP re-reads the policy file (the service manager's reload);
-    // installed after the Ctrl-C handler, which would take SIGHUP as a stop.
-    if let Some(path) = &args.policy {
-        options.policy_reload = Some((path.clone(), on_hangup()?));
-    }
+    // SIGHUP re-reads the policy file and re-opens the output files (the
+    // service manager's reload, logrotate's signal); installed after the
+    // Ctrl-C handler, which would take SIGHUP as a stop.
+    options.hangup = Some(on_hangup()?);
+    options.policy_path.clone_from(&args.policy);
     let source = LiveSource::open(&capture, stop).map_err(|e| e.to_string())?;
     if let Some(user) = user {
         drop_privileges(user)?;
@@ -182,14 +176,27 @@ fn live(
     let extra = metrics
         .as_mut()
         .map(|m| m as &mut dyn crate::session::Watcher);
-    let analysis = run_analysis(Box::new(source), &inputs, &options, args, extra)?;
+    let analysis = run_analysis(Box::new(source), &inputs, &options, args, extra, true)?;
     if let Some(stats) = &analysis.report.capture.interface_stats {
         say(&format!(
             "{} packets received, {} dropped by the kernel buffer, {} by the interface",
             stats.received, stats.dropped, stats.interface_dropped
         ));
     }
-    Ok(outputs::write(&analysis, args, true))
+    Ok(outputs::write(&analysis, args, true, true))
+}
+
+/// `--metrics ADDR`: bound before the capture starts, so an address in
+/// use is an error now.
+fn serve_metrics(
+    metrics: Option<(&str, bool)>,
+) -> Result<Option<crate::output::metrics::Metrics>, String> {
+    let Some((address, public)) = metrics else {
+        return Ok(None);
+    };
+    let (m, bound) = crate::output::metrics::serve(address, public)?;
+    say(&format!("metrics on http://{bound}/metrics"));
+    Ok(Some(m))
 }
 
 fn tui(
@@ -197,9 +204,11 @@ fn tui(
     captures: Vec<String>,
     realtime: bool,
     colour: Option<bool>,
+    metrics: Option<(&str, bool)>,
     args: ReportArgs,
 ) -> Outcome {
     let options = args.options()?;
+    let metrics = serve_metrics(metrics)?;
     let stop = stop_flag()?;
     let input = match capture {
         Some(capture) => TuiSource {
@@ -213,7 +222,8 @@ fn tui(
             realtime,
         },
     };
-    let analysis = crate::tui::run(input, &options, stop, colour)
+    let watcher = metrics.map(|m| Box::new(m) as Box<dyn crate::session::Watcher + Send>);
+    let analysis = crate::tui::run(input, &options, stop, colour, watcher)
         .map_err(|e| format!("terminal error: {e}"))?;
     // The screen was the summary: only write the report file.
     if args.output.is_none() {
@@ -223,7 +233,7 @@ fn tui(
         json: false,
         ..args
     };
-    Ok(outputs::write(&analysis, &file_only, false))
+    Ok(outputs::write(&analysis, &file_only, false, false))
 }
 
 fn list_devices() -> Outcome {
@@ -266,63 +276,86 @@ fn stop_flag() -> Result<Arc<AtomicBool>, String> {
     Ok(stop)
 }
 
-/// Runs a source through the analysis; with `--format jsonl`, calls and
-/// findings are written as they conclude, so a live capture reports while
-/// it runs.
-fn run_analysis(
+/// Runs a source through the analysis with the outputs written while it
+/// runs watching: JSON lines (`--format jsonl`, rotated or not) as calls
+/// and findings conclude, the per-period Parquet tables of a sensor, and
+/// `extra` (the metrics endpoint).
+fn run_analysis<'e>(
     source: Box<dyn PacketSource + Send>,
     inputs: &[String],
     options: &Options,
     args: &ReportArgs,
-    extra: Option<&mut dyn crate::session::Watcher>,
+    extra: Option<&mut (dyn crate::session::Watcher + 'e)>,
+    live: bool,
 ) -> Result<Analysis, String> {
-    let Some(target) = args.jsonl_target() else {
-        return Ok(analyze_source(source, inputs, options, extra));
+    let mut jsonl = match args.jsonl_target() {
+        Some(target) => Some(jsonl_writer(target, args, options.timeouts)?),
+        None => None,
     };
-    if let (Some(every), crate::output::jsonl::Target::File(path)) = (args.rotate_seconds, target) {
-        let mut rotation = crate::output::jsonl::Rotation::new(path, every, args.keep);
-        if let Some(key) = &args.sign {
-            rotation = rotation.signed_by(crate::output::signing::Signer::load(
-                std::path::Path::new(key),
-            )?);
-        }
-        let mut writer = JsonlWriter::rotating(rotation, options.timeouts);
-        let analysis = watch(source, inputs, options, &mut writer, extra);
-        return match writer.error {
-            Some(e) => Err(format!("cannot write the JSON lines: {e}")),
-            None => Ok(analysis),
-        };
+    #[cfg(feature = "tables")]
+    let mut partitions = match (args.table_periods(live), &args.parquet) {
+        (Some(every), Some(dir)) => Some(crate::output::partitions::Partitions::new(
+            dir,
+            args.sensor.as_deref(),
+            every,
+            inputs,
+            options.timeouts,
+        )),
+        _ => None,
+    };
+    #[cfg(not(feature = "tables"))]
+    let _ = live;
+    let mut options = options.clone();
+    let mut watchers: Vec<&mut (dyn crate::session::Watcher + 'e)> = Vec::new();
+    if let Some(writer) = jsonl.as_mut() {
+        watchers.push(writer);
     }
-    let mut out = target.open().map_err(|e| {
-        format!(
-            "cannot write {}: {e}; choose a writable path with -o",
-            target.name()
-        )
-    })?;
-    let mut writer = JsonlWriter::new(&mut out, options.timeouts);
-    let analysis = watch(source, inputs, options, &mut writer, extra);
-    match writer.error {
-        Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(format!("cannot write the JSON lines: {e}"))
-        }
-        _ => Ok(analysis),
+    #[cfg(feature = "tables")]
+    if let Some(p) = partitions.as_mut() {
+        options.tap_ended_flows = true;
+        watchers.push(p);
     }
+    watchers.extend(extra);
+    let analysis = if watchers.is_empty() {
+        analyze_source(source, inputs, &options, None)
+    } else {
+        let mut all = crate::session::Watchers(watchers);
+        analyze_source(source, inputs, &options, Some(&mut all))
+    };
+    if let Some(e) = jsonl.and_then(|w| w.error)
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        let target = args.jsonl_target().map_or("", |t| t.name());
+        return Err(format!("cannot write the JSON lines to {target}: {e}"));
+    }
+    #[cfg(feature = "tables")]
+    if let Some(e) = partitions.and_then(|p| p.error) {
+        return Err(e);
+    }
+    Ok(analysis)
 }
 
-/// Runs the analysis with the JSON-lines writer watching, and `extra` too.
-fn watch(
-    source: Box<dyn PacketSource + Send>,
-    inputs: &[String],
-    options: &Options,
-    writer: &mut JsonlWriter<'_>,
-    extra: Option<&mut dyn crate::session::Watcher>,
-) -> Analysis {
-    match extra {
-        Some(extra) => {
-            let mut both = crate::session::Watchers(vec![writer, extra]);
-            analyze_source(source, inputs, options, Some(&mut both))
+/// The JSON-lines writer for `target`: rotating files with
+/// `--rotate-seconds` or `--rotate-mib`, else one file or standard output.
+fn jsonl_writer(
+    target: crate::output::jsonl::Target<'_>,
+    args: &ReportArgs,
+    timeouts: crate::flow::Timeouts,
+) -> Result<JsonlWriter<'static>, String> {
+    use crate::output::jsonl::{Rotation, Target};
+    match target {
+        Target::File(path) if args.rotate_seconds.is_some() || args.rotate_mib.is_some() => {
+            let mut rotation = Rotation::new(path, args.rotate_seconds, args.rotate_mib, args.keep);
+            if let Some(key) = &args.sign {
+                rotation = rotation.signed_by(crate::output::signing::Signer::load(
+                    std::path::Path::new(key),
+                )?);
+            }
+            Ok(JsonlWriter::rotating(rotation, timeouts))
         }
-        None => analyze_source(source, inputs, options, Some(writer)),
+        Target::File(path) => JsonlWriter::to_file(path, timeouts)
+            .map_err(|e| format!("cannot write {path}: {e}; choose a writable path with -o")),
+        Target::Stdout => Ok(JsonlWriter::new(Box::new(std::io::stdout()), timeouts)),
     }
 }
 

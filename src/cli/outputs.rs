@@ -4,7 +4,7 @@
 use super::args::ReportArgs;
 use crate::output::exit::{fail, fail_on};
 use crate::output::format::{Format, render};
-use crate::output::jsonl::JsonlWriter;
+use crate::output::jsonl::{JsonlWriter, Target};
 use crate::output::private_file::write_private;
 use crate::report::summary;
 use crate::session::{Analysis, Watcher};
@@ -12,13 +12,20 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 /// Writes the outputs of a finished analysis and picks the exit code.
-/// `streamed`: JSON lines were already written while the capture was read.
-pub fn write(analysis: &Analysis, args: &ReportArgs, streamed: bool) -> ExitCode {
+/// `streamed`: JSON lines (and per-period tables) were already written
+/// while the capture was read; `live`: it was a live capture.
+pub fn write(analysis: &Analysis, args: &ReportArgs, streamed: bool, live: bool) -> ExitCode {
     let report = &analysis.report;
     // JSON lines not streamed while reading (the TUI) are written all at once.
     if let (Some(target), false) = (args.jsonl_target(), streamed) {
-        let written = target.open().and_then(|mut out| {
-            let mut writer = JsonlWriter::new(&mut out, args.timeouts());
+        let opened = match target {
+            Target::File(path) => JsonlWriter::to_file(path, args.timeouts()),
+            Target::Stdout => Ok(JsonlWriter::new(
+                Box::new(std::io::stdout()),
+                args.timeouts(),
+            )),
+        };
+        let written = opened.and_then(|mut writer| {
             writer.finish(analysis);
             writer.error.map_or(Ok(()), Err)
         });
@@ -46,6 +53,10 @@ pub fn write(analysis: &Analysis, args: &ReportArgs, streamed: bool) -> ExitCode
     }
     #[cfg(feature = "tables")]
     for (dir, parquet) in [(&args.parquet, true), (&args.csv, false)] {
+        // Partitions written per period while the capture ran.
+        if parquet && streamed && args.table_periods(live).is_some() {
+            continue;
+        }
         if let Some(dir) = dir {
             // Tables hold the same values as the report: scrubbed like every format.
             let written = crate::report::tables::write(
@@ -67,6 +78,11 @@ pub fn write(analysis: &Analysis, args: &ReportArgs, streamed: bool) -> ExitCode
     }
     if let Some(e) = &analysis.error {
         return fail(&e.to_string());
+    }
+    if let Some(e) = &analysis.recording_error {
+        return fail(&format!(
+            "{e}; the analysis went on and its report is complete"
+        ));
     }
     fail_on(report, args.fail_on.map(|f| f.severity()))
 }

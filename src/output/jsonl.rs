@@ -1,24 +1,26 @@
 //! `--format jsonl`: one JSON object per call and per finding, written as
 //! each concludes (see [`Session::settled`]) and the rest when the capture
-//! ends. Each is written once: a call is known by its first flow (leaving
-//! out web signaling, which may be attributed later), a finding by its id
-//! and subject; streamed calls are numbered in the order they were written.
+//! ends, each once ([`NewlySettled`]).
 //! Lines are hash-chained: each carries its number (`seq`, from 1) and the
 //! SHA-256 of the line before it (`prev`; 64 zeros for the first), and the
 //! stream ends with a `checkpoint` line naming the last line's hash, so
 //! `teleprobe verify` finds an edited, inserted or deleted line; a signed
-//! file (`--sign`) also covers its end.
+//! file (`--sign`) also covers its end. A file holds whole lines only: a
+//! line that could not be written whole is cut off again. A rotated file
+//! is complete before it has its final name.
 
 use super::private_file::open_private;
-use crate::assess::catalogue::FindingId;
-use crate::assess::model::{Call, Finding, LegRole};
+use super::settled::NewlySettled;
+use crate::assess::model::{Call, Finding};
 use crate::flow::Timeouts;
 use crate::report::redact::Redactor;
 use crate::session::{Analysis, Session, Watcher};
 use crate::time::Nanos;
 use serde::Serialize;
-use std::collections::HashSet;
-use std::io::Write;
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 
 /// Where JSON lines go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,13 +31,6 @@ pub enum Target<'a> {
 }
 
 impl<'a> Target<'a> {
-    pub fn open(self) -> std::io::Result<Box<dyn Write>> {
-        Ok(match self {
-            Target::File(path) => Box::new(std::io::BufWriter::new(open_private(path)?)),
-            Target::Stdout => Box::new(std::io::stdout()),
-        })
-    }
-
     /// The file's path, or "standard output".
     pub fn name(self) -> &'a str {
         match self {
@@ -64,36 +59,126 @@ struct Checkpoint {
     head: String,
 }
 
-/// `--rotate-seconds`: JSON lines into a file per period of capture time.
-/// The file being written is hidden (`.NAME.partial`, owner-only); when
-/// its period ends it gets its closing checkpoint, is synced and renamed
-/// to `STEM-TIME.jsonl`, so a shipper or DuckDB never reads a half-written
-/// file. Each file is a chain of its own. `keep` closed files at most
-/// (the oldest are removed).
-pub struct Rotation {
-    dir: std::path::PathBuf,
-    stem: String,
-    every: Nanos,
-    keep: Option<usize>,
-    current: Option<(
-        std::io::BufWriter<std::fs::File>,
-        std::path::PathBuf,
-        std::path::PathBuf,
-    )>,
+/// Appends whole lines to a file: a line written in part (a full disk) is
+/// cut off again, so the file never ends inside a line.
+struct LineFile {
+    file: File,
+    /// Bytes of whole lines in the file.
+    length: u64,
+}
+
+impl LineFile {
+    fn create(path: &Path) -> std::io::Result<LineFile> {
+        let file = open_private(&path.to_string_lossy())?;
+        Ok(LineFile { file, length: 0 })
+    }
+
+    /// Opens `path` to add lines after those it holds (re-opened after
+    /// SIGHUP), or creates it.
+    fn append(path: &Path) -> std::io::Result<LineFile> {
+        let mut options = std::fs::OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(path)?;
+        let length = file.metadata()?.len();
+        Ok(LineFile { file, length })
+    }
+
+    fn write_lines(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self.file.write_all(bytes) {
+            Ok(()) => {
+                self.length += bytes.len() as u64;
+                Ok(())
+            }
+            Err(e) => {
+                // Devices and pipes cannot be cut; files can.
+                let _ = self.file.set_len(self.length);
+                let _ = self.file.seek(SeekFrom::Start(self.length));
+                Err(e)
+            }
+        }
+    }
+}
+
+/// One rotated file: written to a hidden `.NAME.partial` beside its final
+/// name while its period lasts. Lines that could not be written (the
+/// folder unwritable, the disk full) wait in memory and are tried again.
+struct Period {
+    partial: PathBuf,
+    final_path: PathBuf,
+    file: Option<LineFile>,
+    waiting: Vec<u8>,
+    /// Bytes of the period so far, written or waiting (`--rotate-mib`).
+    bytes: u64,
     started: Nanos,
-    closed: std::collections::VecDeque<std::path::PathBuf>,
+}
+
+impl Period {
+    /// Writes what waits; on error it keeps waiting.
+    fn write_out(&mut self) -> std::io::Result<()> {
+        if self.waiting.is_empty() {
+            return Ok(());
+        }
+        if self.file.is_none() {
+            self.file = Some(LineFile::create(&self.partial)?);
+        }
+        let file = self.file.as_mut().expect("opened above");
+        file.write_lines(&self.waiting)?;
+        self.waiting.clear();
+        Ok(())
+    }
+
+    /// Writes what waits, syncs and gives the file its final name.
+    fn complete(&mut self) -> std::io::Result<()> {
+        self.write_out()?;
+        if let Some(file) = &self.file {
+            file.file.sync_all()?;
+            std::fs::rename(&self.partial, &self.final_path)?;
+        }
+        Ok(())
+    }
+}
+
+/// At most this many bytes of closed periods wait in memory for a folder
+/// that cannot be written; beyond it the oldest are dropped, and counted.
+const WAITING_LIMIT: usize = 64 << 20;
+
+/// `--rotate-seconds` / `--rotate-mib`: JSON lines into a file per period
+/// of capture time (periods start at multiples of their length, as
+/// logrotate's hourly files do) or per size, named `STEM-TIME.jsonl` by
+/// the time the file started, renamed into place once complete (synced),
+/// so a shipper or DuckDB never reads a half-written file. Each file is a
+/// chain of its own. `keep` closed files at most (the oldest are removed).
+pub struct Rotation {
+    dir: PathBuf,
+    stem: String,
+    every: Option<Nanos>,
+    max_bytes: Option<u64>,
+    keep: Option<usize>,
+    current: Option<Period>,
+    /// Closed periods that could not be completed yet.
+    unfinished: VecDeque<Period>,
+    closed: VecDeque<PathBuf>,
     /// The capture time of the last look, to name the next file.
     clock: Nanos,
     /// Signs each file as it is closed (`--sign`).
     signer: Option<super::signing::Signer>,
+    /// Bytes of lines dropped because too many waited.
+    pub dropped_bytes: u64,
 }
 
 impl Rotation {
-    pub fn new(path: &str, every_seconds: u32, keep: Option<usize>) -> Rotation {
-        let path = std::path::Path::new(path);
+    pub fn new(
+        path: &str,
+        every_seconds: Option<u32>,
+        max_mib: Option<u64>,
+        keep: Option<usize>,
+    ) -> Rotation {
+        let path = Path::new(path);
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
+            _ => PathBuf::from("."),
         };
         let stem = path
             .file_stem()
@@ -101,13 +186,15 @@ impl Rotation {
         Rotation {
             dir,
             stem,
-            every: i64::from(every_seconds.max(1)) * 1_000_000_000,
+            every: every_seconds.map(|s| i64::from(s.max(1)) * 1_000_000_000),
+            max_bytes: max_mib.map(|m| m.max(1) << 20),
             keep,
             current: None,
-            started: 0,
-            closed: Default::default(),
+            unfinished: VecDeque::new(),
+            closed: VecDeque::new(),
             clock: 0,
             signer: None,
+            dropped_bytes: 0,
         }
     }
 
@@ -117,36 +204,84 @@ impl Rotation {
         self
     }
 
-    /// The file being written, opened on first use for the current period.
-    fn file(&mut self) -> std::io::Result<&mut std::io::BufWriter<std::fs::File>> {
+    /// The period being written, begun on first use.
+    fn period(&mut self) -> &mut Period {
         if self.current.is_none() {
-            let time = crate::time::Timestamp(self.clock)
+            let started = match self.every {
+                Some(every) => self.clock - self.clock.rem_euclid(every),
+                None => self.clock,
+            };
+            let time = crate::time::Timestamp(started)
                 .to_string()
                 .replace([':', '.'], "-");
-            let name = format!("{}-{time}.jsonl", self.stem);
-            let final_path = self.dir.join(&name);
-            let partial = self.dir.join(format!(".{name}.partial"));
-            let file = open_private(&partial.to_string_lossy())?;
-            self.started = self.clock;
-            self.current = Some((std::io::BufWriter::new(file), partial, final_path));
+            let mut name = format!("{}-{time}.jsonl", self.stem);
+            // Size rotation can start two files in one second.
+            let mut n = 1;
+            while self.dir.join(&name).exists()
+                || self
+                    .unfinished
+                    .iter()
+                    .any(|p| p.final_path.ends_with(&name))
+            {
+                n += 1;
+                name = format!("{}-{time}-{n}.jsonl", self.stem);
+            }
+            self.current = Some(Period {
+                partial: self.dir.join(format!(".{name}.partial")),
+                final_path: self.dir.join(name),
+                file: None,
+                waiting: Vec::new(),
+                bytes: 0,
+                started,
+            });
         }
-        Ok(&mut self.current.as_mut().expect("opened above").0)
+        self.current.as_mut().expect("begun above")
     }
 
-    /// Closes the file being written: synced, renamed into place, the
-    /// oldest closed files beyond `keep` removed.
+    /// Adds a line to the current period and writes what waits: older
+    /// unfinished periods first.
+    fn push(&mut self, line: &[u8]) -> std::io::Result<()> {
+        let period = self.period();
+        period.waiting.extend_from_slice(line);
+        period.bytes += line.len() as u64;
+        self.finish_unfinished()?;
+        self.current.as_mut().map_or(Ok(()), Period::write_out)
+    }
+
+    /// Completes the unfinished periods, oldest first.
+    fn finish_unfinished(&mut self) -> std::io::Result<()> {
+        while let Some(period) = self.unfinished.front_mut() {
+            period.complete()?;
+            let done = self.unfinished.pop_front().expect("looked at above");
+            self.completed(done.final_path)?;
+        }
+        Ok(())
+    }
+
+    /// Closes the file being written: completed and renamed into place, or
+    /// left to wait for a writable folder.
     fn close(&mut self) -> std::io::Result<()> {
-        let Some((mut writer, partial, final_path)) = self.current.take() else {
+        let Some(period) = self.current.take() else {
             return Ok(());
         };
-        writer.flush()?;
-        let file = writer.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        std::fs::rename(&partial, &final_path)?;
-        if let Some(signer) = &self.signer {
-            signer.sign(&final_path).map_err(std::io::Error::other)?;
+        self.unfinished.push_back(period);
+        let mut waiting: usize = self.unfinished.iter().map(|p| p.waiting.len()).sum();
+        while waiting > WAITING_LIMIT && self.unfinished.len() > 1 {
+            if let Some(old) = self.unfinished.pop_front() {
+                waiting -= old.waiting.len();
+                self.dropped_bytes += old.waiting.len() as u64;
+                let _ = std::fs::remove_file(&old.partial);
+            }
         }
-        self.closed.push_back(final_path);
+        self.finish_unfinished()
+    }
+
+    /// A file got its final name: signed, and the oldest beyond `keep` removed.
+    fn completed(&mut self, path: PathBuf) -> std::io::Result<()> {
+        if let Some(signer) = &self.signer {
+            signer.sign(&path).map_err(std::io::Error::other)?;
+        }
+        self.closed.push_back(path);
         while self.keep.is_some_and(|k| self.closed.len() > k) {
             if let Some(old) = self.closed.pop_front() {
                 let _ = std::fs::remove_file(super::signing::signature_path(&old));
@@ -156,64 +291,66 @@ impl Rotation {
         Ok(())
     }
 
+    /// Whether the file being written has had its time or its size.
     fn due(&self) -> bool {
-        self.current.is_some() && self.clock - self.started >= self.every
+        self.current.as_ref().is_some_and(|p| {
+            self.every
+                .is_some_and(|every| self.clock - p.started >= every)
+                || self.max_bytes.is_some_and(|max| p.bytes >= max)
+        })
+    }
+
+    /// Bytes in memory waiting for the folder.
+    fn waiting_bytes(&self) -> u64 {
+        self.unfinished
+            .iter()
+            .chain(&self.current)
+            .map(|p| p.waiting.len() as u64)
+            .sum()
     }
 }
 
-impl Write for Rotation {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.file()?.write(buf)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self.current.as_mut() {
-            Some((w, _, _)) => w.flush(),
-            None => Ok(()),
-        }
-    }
-}
-
-/// Where the lines go: a stream given, or rotating files.
+/// Where the lines go.
 enum Out<'w> {
-    Stream(&'w mut dyn Write),
+    /// A stream given (standard output, a pipe).
+    Stream(Box<dyn Write + 'w>),
+    /// A file of ours, re-opened on SIGHUP.
+    File {
+        path: PathBuf,
+        file: LineFile,
+    },
     Rotating(Box<Rotation>),
-}
-
-impl Out<'_> {
-    fn writer(&mut self) -> &mut dyn Write {
-        match self {
-            Out::Stream(w) => *w,
-            Out::Rotating(r) => r.as_mut(),
-        }
-    }
 }
 
 pub struct JsonlWriter<'w> {
     out: Out<'w>,
-    /// Capture time between looks for settled calls.
-    every: Nanos,
-    last_look: Nanos,
-    /// Whether the last look left calls or findings unsettled, and how many
-    /// flows had ended by then: with neither, a new look finds nothing new.
-    pending: bool,
-    observed: u64,
-    calls_sent: HashSet<String>,
-    findings_sent: HashSet<(FindingId, String)>,
-    written: u64,
+    settled: NewlySettled,
     /// Lines written, and the hash of the last one (hex).
     seq: u64,
     prev: String,
-    /// The first write error; streaming stops there (a closed pipe).
+    /// The first error that stopped the output (a closed pipe, a file that
+    /// cannot be written at the end).
     pub error: Option<std::io::Error>,
+    /// Rotated files: writes that failed and will be tried again.
+    failures: u64,
+    failures_reported: u64,
+    last_failure: Option<String>,
 }
 
 /// The `prev` of the first line.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 impl<'w> JsonlWriter<'w> {
-    pub fn new(out: &'w mut dyn Write, timeouts: Timeouts) -> JsonlWriter<'w> {
+    pub fn new(out: Box<dyn Write + 'w>, timeouts: Timeouts) -> JsonlWriter<'w> {
         JsonlWriter::with_out(Out::Stream(out), timeouts)
+    }
+
+    /// Lines into an owner-only file at `path` (created empty), re-opened
+    /// on SIGHUP.
+    pub fn to_file(path: &str, timeouts: Timeouts) -> std::io::Result<JsonlWriter<'static>> {
+        let path = PathBuf::from(path);
+        let file = LineFile::create(&path)?;
+        Ok(JsonlWriter::with_out(Out::File { path, file }, timeouts))
     }
 
     /// Lines into rotating files (see [`Rotation`]).
@@ -224,49 +361,22 @@ impl<'w> JsonlWriter<'w> {
     fn with_out(out: Out<'w>, timeouts: Timeouts) -> JsonlWriter<'w> {
         JsonlWriter {
             out,
-            every: (timeouts.udp / 4).max(1_000_000_000),
-            last_look: 0,
-            pending: false,
-            observed: 0,
-            calls_sent: HashSet::new(),
-            findings_sent: HashSet::new(),
-            written: 0,
+            settled: NewlySettled::new(timeouts),
             seq: 0,
             prev: GENESIS.to_string(),
             error: None,
+            failures: 0,
+            failures_reported: 0,
+            last_failure: None,
         }
     }
 
-    fn write(&mut self, calls: Vec<Call>, findings: &[Finding], redactor: &Redactor) {
-        for mut call in calls {
-            // A SIP call is known by its dialog (trunk calls share every
-            // flow of their signaling); others by their first flow.
-            let key = match call.sip_call_ids.first() {
-                Some(id) => format!("sip {id}"),
-                None => {
-                    let first_flow = call
-                        .legs
-                        .iter()
-                        .filter(|l| l.role != LegRole::SignalingEncrypted)
-                        .map(|l| l.flow)
-                        .min()
-                        .unwrap_or(0);
-                    format!("flow {first_flow}")
-                }
-            };
-            if self.calls_sent.insert(key) {
-                self.written += 1;
-                call.id = self.written;
-                self.line("call", &call, redactor);
-            }
+    fn write(&mut self, (calls, findings): (Vec<Call>, Vec<Finding>), redactor: &Redactor) {
+        for call in &calls {
+            self.line("call", call, redactor);
         }
-        for finding in findings {
-            if self
-                .findings_sent
-                .insert((finding.id, finding.subject.clone()))
-            {
-                self.line("finding", finding, redactor);
-            }
+        for finding in &findings {
+            self.line("finding", finding, redactor);
         }
     }
 
@@ -275,64 +385,108 @@ impl<'w> JsonlWriter<'w> {
             return;
         }
         let mut json = Vec::new();
-        self.seq += 1;
         let line = Line {
             kind,
-            seq: self.seq,
+            seq: self.seq + 1,
             prev: &self.prev,
             value,
         };
-        let written = redactor
-            .to_json_writer(&mut json, &line, false)
-            .map_err(std::io::Error::other)
-            .and_then(|()| {
-                json.push(b'\n');
-                let out = self.out.writer();
-                out.write_all(&json)?;
-                out.flush()
-            });
+        if let Err(e) = redactor.to_json_writer(&mut json, &line, false) {
+            self.error = Some(std::io::Error::other(e));
+            return;
+        }
+        json.push(b'\n');
+        let written = match &mut self.out {
+            Out::Stream(w) => w.write_all(&json).and_then(|()| w.flush()),
+            Out::File { file, .. } => file.write_lines(&json),
+            Out::Rotating(r) => {
+                // Kept, to be tried again: the chain goes on.
+                if let Err(e) = r.push(&json) {
+                    self.failed(&e);
+                }
+                Ok(())
+            }
+        };
         match written {
             Ok(()) => {
                 use sha2::Digest;
+                self.seq += 1;
                 self.prev = crate::source::digest::hex(&sha2::Sha256::digest(&json));
             }
             Err(e) => self.error = Some(e),
         }
     }
+
+    /// A rotated file could not be written: said once per kind of failure
+    /// in the log, counted for the metrics; the capture goes on.
+    fn failed(&mut self, e: &std::io::Error) {
+        self.failures += 1;
+        let said = format!(
+            "cannot write JSON lines into {}: {e}; they are kept and tried again",
+            match &self.out {
+                Out::Rotating(r) => r.dir.display().to_string(),
+                _ => String::new(),
+            }
+        );
+        if self.last_failure.as_deref() != Some(said.as_str()) {
+            let _ = writeln!(std::io::stderr(), "teleprobe: {said}");
+            self.last_failure = Some(said);
+        }
+    }
 }
 
 impl Watcher for JsonlWriter<'_> {
-    /// Writes what has settled since the last look, at most once per
-    /// `every` of capture time.
-    fn poll(&mut self, session: &Session) {
-        let now = session.clock();
+    /// Closes a rotated file whose period ended, then writes what has
+    /// settled since the last look.
+    fn poll(&mut self, session: &mut Session) {
         if let Out::Rotating(r) = &mut self.out {
-            r.clock = now;
+            r.clock = session.clock();
             if r.due() && self.error.is_none() {
                 self.checkpoint(session.redactor());
                 self.end_file();
             }
         }
-        if self.error.is_some() || now - self.last_look < self.every {
-            return;
+        if self.error.is_none()
+            && let Some(settled) = self.settled.look(session)
+        {
+            self.write(settled, session.redactor());
         }
-        self.last_look = now;
-        let observed = session.flows_observed();
-        if !self.pending && observed == self.observed {
-            return;
-        }
-        self.observed = observed;
-        let (calls, findings, pending) = session.settled();
-        self.pending = pending;
-        self.write(calls, &findings, session.redactor());
+        self.report_health(session);
     }
 
-    /// Writes every call and finding of the report not written yet.
+    /// Writes every call and finding of the report not written yet. A
+    /// rotated file that still cannot be completed is an error now.
     fn finish(&mut self, analysis: &Analysis) {
-        let report = &analysis.report;
-        self.write(report.calls.clone(), &report.findings, &analysis.redactor);
+        let rest = self.settled.rest(analysis);
+        self.write(rest, &analysis.redactor);
         self.checkpoint(&analysis.redactor);
         self.end_file();
+        if let Out::Rotating(r) = &mut self.out
+            && let Some(path) = r.unfinished.front().map(|p| p.final_path.clone())
+            && let Err(e) = r.finish_unfinished()
+        {
+            self.error.get_or_insert(std::io::Error::new(
+                e.kind(),
+                format!("{} could not be written ({e})", path.display()),
+            ));
+        }
+    }
+
+    /// SIGHUP: a file ends its chain and is re-opened (logrotate has moved
+    /// it: a new file; else lines go on after its checkpoint, a new chain);
+    /// a rotated file is closed early.
+    fn hangup(&mut self, session: &mut Session) {
+        if self.error.is_some() || matches!(self.out, Out::Stream(_)) {
+            return;
+        }
+        self.checkpoint(session.redactor());
+        self.end_file();
+        if let Out::File { path, file } = &mut self.out {
+            match LineFile::append(path) {
+                Ok(reopened) => *file = reopened,
+                Err(e) => self.error = Some(e),
+            }
+        }
     }
 }
 
@@ -346,14 +500,35 @@ impl JsonlWriter<'_> {
         self.line("checkpoint", &checkpoint, redactor);
     }
 
-    /// Ends the current rotating file; the next line starts a new chain.
+    /// Ends the current file's chain; the next line starts a new one.
     fn end_file(&mut self) {
-        if let Out::Rotating(r) = &mut self.out {
-            if let Err(e) = r.close() {
-                self.error.get_or_insert(e);
+        match &mut self.out {
+            Out::Rotating(r) => {
+                if let Err(e) = r.close() {
+                    self.failed(&e);
+                }
             }
-            self.seq = 0;
-            self.prev = GENESIS.to_string();
+            Out::File { file, .. } => {
+                if let Err(e) = file.file.sync_all() {
+                    self.error.get_or_insert(e);
+                }
+            }
+            Out::Stream(_) => return,
+        }
+        self.seq = 0;
+        self.prev = GENESIS.to_string();
+    }
+
+    /// Failures and what waits in memory, for the metrics.
+    fn report_health(&mut self, session: &mut Session) {
+        if let Out::Rotating(r) = &self.out {
+            let health = &mut session.output_health;
+            health.errors += self.failures - self.failures_reported;
+            self.failures_reported = self.failures;
+            if self.last_failure.is_some() {
+                health.last_error.clone_from(&self.last_failure);
+            }
+            health.pending_jsonl_bytes = r.waiting_bytes();
         }
     }
 }
@@ -406,4 +581,104 @@ pub fn check_chain(text: &[u8]) -> Result<u64, String> {
         ));
     }
     Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECOND: Nanos = 1_000_000_000;
+
+    fn files(dir: &Path) -> Vec<(String, String)> {
+        let mut all: Vec<(String, String)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let path = e.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                (name, std::fs::read_to_string(&path).unwrap())
+            })
+            .collect();
+        all.sort();
+        all
+    }
+
+    /// The folder cannot be written when a period starts and when it
+    /// ends (a file stands where it should be): the lines wait, the next
+    /// period's too, and once the folder is back both files are complete,
+    /// in order, nothing lost.
+    #[test]
+    fn lines_wait_for_an_unwritable_folder() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("out");
+        std::fs::write(&out, b"not a folder").unwrap();
+        let path = out.join("s.jsonl");
+        let mut r = Rotation::new(path.to_str().unwrap(), Some(10), None, None);
+        r.clock = 5 * SECOND;
+        assert!(r.push(b"{\"a\":1}\n").is_err());
+        r.clock = 12 * SECOND;
+        assert!(r.due());
+        assert!(r.close().is_err());
+        assert!(r.push(b"{\"b\":2}\n").is_err());
+        assert_eq!(r.waiting_bytes(), 16);
+        std::fs::remove_file(&out).unwrap();
+        std::fs::create_dir(&out).unwrap();
+        r.push(b"{\"c\":3}\n").unwrap();
+        r.clock = 21 * SECOND;
+        assert!(r.due());
+        r.close().unwrap();
+        assert_eq!(r.waiting_bytes(), 0);
+        let written = files(&out);
+        assert_eq!(written.len(), 2, "{written:?}");
+        assert!(
+            written[0].0.starts_with("s-1970-01-01T00-00-00"),
+            "{written:?}"
+        );
+        assert_eq!(written[0].1, "{\"a\":1}\n");
+        assert!(
+            written[1].0.starts_with("s-1970-01-01T00-00-10"),
+            "{written:?}"
+        );
+        assert_eq!(written[1].1, "{\"b\":2}\n{\"c\":3}\n");
+    }
+
+    /// `--rotate-mib`: a new file once the current one is big enough; files
+    /// started in the same second get distinct names.
+    #[test]
+    fn size_rotation_names_each_file_apart() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("s.jsonl");
+        let mut r = Rotation::new(path.to_str().unwrap(), None, Some(1), Some(2));
+        r.max_bytes = Some(10);
+        r.clock = 7 * SECOND;
+        for line in [&b"{\"n\":1}\n"[..], b"{\"n\":22}\n", b"{\"n\":3}\n"] {
+            r.push(line).unwrap();
+            r.push(b"{}\n").unwrap();
+            assert!(r.due());
+            r.close().unwrap();
+        }
+        let written = files(root.path());
+        assert_eq!(written.len(), 2, "--keep 2: {written:?}");
+        assert!(written[0].0.ends_with("Z-2.jsonl"), "{written:?}");
+        assert!(written[1].0.ends_with("Z-3.jsonl"), "{written:?}");
+        assert_eq!(written[1].1, "{\"n\":3}\n{}\n");
+    }
+
+    /// A line that cannot be written whole is cut off again: the file
+    /// keeps its whole lines only (a full disk, seen through a file
+    /// limited in size).
+    #[test]
+    fn a_file_never_ends_inside_a_line() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("x.jsonl");
+        let mut f = LineFile::create(&path).unwrap();
+        f.write_lines(b"{\"whole\":1}\n").unwrap();
+        assert_eq!(f.length, 12);
+        // Writing into a read-only handle fails; the length is kept.
+        let mut read_only = LineFile {
+            file: std::fs::File::open(&path).unwrap(),
+            length: 12,
+        };
+        assert!(read_only.write_lines(b"{\"cut\":2}\n").is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"{\"whole\":1}\n");
+    }
 }

@@ -3,7 +3,8 @@
 //! so the monitoring a hospital already runs can scrape a sensor's health:
 //! packets and bytes analysed, malformed and other packets, libpcap's
 //! received and dropped counters, live and ended flows, the calls
-//! concluded by verdict and platform, the findings by id and severity.
+//! concluded by verdict and platform, the findings by id and severity,
+//! flows spilled to disk, output errors and bytes waiting to be written.
 //! Binds to loopback unless told otherwise; never blocks the capture (the
 //! text is rendered on the capture thread at most once a second and only
 //! read by the listener). Serves counts, never identifiers.
@@ -241,6 +242,34 @@ impl Metrics {
             "Flows that ended and were assessed.",
             &plain(session.flows_observed()),
         );
+        family(
+            &mut out,
+            "teleprobe_flows_spilled_total",
+            "counter",
+            "Ended flows written to the temporary spill file instead of held in memory.",
+            &plain(session.flows_spilled()),
+        );
+        let health = &session.output_health;
+        family(
+            &mut out,
+            "teleprobe_output_errors_total",
+            "counter",
+            "Writes of rotated JSON lines or per-period tables that failed (kept and tried again; the log says why).",
+            &plain(health.errors),
+        );
+        family(
+            &mut out,
+            "teleprobe_output_pending_bytes",
+            "gauge",
+            "Bytes held in memory because their output could not be written yet.",
+            &[
+                ("{output=\"jsonl\"}".to_string(), health.pending_jsonl_bytes),
+                (
+                    "{output=\"tables\"}".to_string(),
+                    health.pending_table_bytes,
+                ),
+            ],
+        );
         self.counters = out;
         self.publish();
     }
@@ -254,7 +283,7 @@ impl Metrics {
 }
 
 impl Watcher for Metrics {
-    fn poll(&mut self, session: &Session) {
+    fn poll(&mut self, session: &mut Session) {
         if self
             .rendered
             .is_some_and(|t| t.elapsed() < Duration::from_secs(1))

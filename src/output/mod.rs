@@ -8,5 +8,8 @@ pub mod exit;
 pub mod format;
 pub mod jsonl;
 pub mod metrics;
+#[cfg(feature = "tables")]
+pub mod partitions;
 pub mod private_file;
+pub mod settled;
 pub mod signing;

@@ -438,12 +438,27 @@ pub fn write(
         Some(s) => dir.join(view.partition(s)),
         None => dir.to_path_buf(),
     };
-    let rows = view.rows(sensor.unwrap_or(""));
     let format = if parquet {
         Format::Parquet
     } else {
         Format::Csv
     };
-    teleprobe_tables::write_all(&dir, format, &rows).map_err(|e| e.to_string())?;
+    write_view(&view, &dir, format, sensor)?;
     Ok(dir)
+}
+
+/// Writes the Parquet tables of a report's JSON (at least its schema,
+/// capture files and first timestamp, flows, calls and findings) into `dir`.
+pub fn write_json(json: &[u8], dir: &Path, sensor: Option<&str>) -> Result<(), String> {
+    write_view(&ReportView::parse(json)?, dir, Format::Parquet, sensor)
+}
+
+fn write_view(
+    view: &ReportView,
+    dir: &Path,
+    format: Format,
+    sensor: Option<&str>,
+) -> Result<(), String> {
+    let rows = view.rows(sensor.unwrap_or(""));
+    teleprobe_tables::write_all(dir, format, &rows).map_err(|e| e.to_string())
 }

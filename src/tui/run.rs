@@ -64,6 +64,7 @@ pub fn run(
     options: &Options,
     stop: Arc<AtomicBool>,
     colour: Option<bool>,
+    mut watcher: Option<Box<dyn crate::session::Watcher + Send>>,
 ) -> std::io::Result<Analysis> {
     let shared = Arc::new(Mutex::new(Shared {
         model: None,
@@ -99,6 +100,13 @@ pub fn run(
                                 );
                             }
                         }
+                        if let Some(w) = watcher.as_mut() {
+                            // The metrics endpoint (`tui --metrics`).
+                            if last_publish.0.elapsed() >= SNAPSHOT_EVERY {
+                                session.source_stats = source.capture_stats();
+                            }
+                            w.poll(&mut session);
+                        }
                         let changed = session.engine.stats.packets != last_publish.1;
                         if changed && last_publish.0.elapsed() >= SNAPSHOT_EVERY {
                             publish(&shared, &session, source.as_mut(), &mut last_publish, false);
@@ -116,7 +124,11 @@ pub fn run(
             while !stop.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(50));
             }
-            session.finish(source.as_mut(), &inputs)
+            let analysis = session.finish(source.as_mut(), &inputs);
+            if let Some(w) = watcher.as_mut() {
+                w.finish(&analysis);
+            }
+            analysis
         })
     };
     let ui = ui_loop(&shared, &stop, colour);

@@ -311,16 +311,33 @@ pub fn write_all(dir: &Path, format: Format, rows: &Rows) -> PolarsResult<()> {
         ("clients", clients_frame(&rows.clients)?),
     ];
     for (name, mut df) in frames {
-        match format {
-            Format::Parquet => {
-                let file = create_private(&dir.join(format!("{name}.parquet")))?;
-                polars_io::parquet::write::ParquetWriter::new(file).finish(&mut df)?;
-            }
-            Format::Csv => {
-                let file = create_private(&dir.join(format!("{name}.csv")))?;
-                polars_io::csv::write::CsvWriter::new(file).finish(&mut df)?;
-            }
+        let extension = match format {
+            Format::Parquet => "parquet",
+            Format::Csv => "csv",
+        };
+        // Written beside its name, synced, renamed: a reader (or a full
+        // disk) never finds half a table under the name.
+        let final_path = dir.join(format!("{name}.{extension}"));
+        let partial = dir.join(format!(".{name}.{extension}.partial"));
+        let written = create_private(&partial)
+            .map_err(PolarsError::from)
+            .and_then(|mut file| {
+                match format {
+                    Format::Parquet => {
+                        polars_io::parquet::write::ParquetWriter::new(&mut file).finish(&mut df)?;
+                    }
+                    Format::Csv => {
+                        polars_io::csv::write::CsvWriter::new(&mut file).finish(&mut df)?;
+                    }
+                }
+                file.sync_all()?;
+                std::fs::rename(&partial, &final_path)?;
+                Ok(())
+            });
+        if written.is_err() {
+            let _ = std::fs::remove_file(&partial);
         }
+        written?;
     }
     Ok(())
 }
