@@ -35,7 +35,7 @@ PY
 rm -rf "$out"
 /usr/bin/teleprobe live --config /etc/teleprobe/teleprobe.toml --help >/dev/null
 test -s /usr/share/man/man1/teleprobe.1.gz
-zcat /usr/share/man/man1/teleprobe.1.gz | grep -q '^\.TH teleprobe 1'
+zgrep -q '^\.TH teleprobe 1' /usr/share/man/man1/teleprobe.1.gz
 grep -q _teleprobe /usr/share/bash-completion/completions/teleprobe
 test -s /usr/share/zsh/vendor-completions/_teleprobe
 test -s /usr/share/fish/vendor_completions.d/teleprobe.fish

@@ -8,23 +8,29 @@
 use clap::{Arg, Command, CommandFactory};
 use std::ffi::OsString;
 
-/// The `live` options a configuration file may set, by key (the option's
-/// long name with `_` for `-`); what each takes is clap's definition.
-const KEYS: [&str; 13] = [
-    "interface",
-    "output",
-    "metrics",
-    "policy",
-    "vendors",
-    "trackers",
-    "sign",
-    "rotate_seconds",
-    "keep",
-    "udp_timeout",
-    "tcp_timeout",
-    "user",
-    "promisc",
-];
+/// Options of `live` no configuration file sets: the file itself, and
+/// those that print and exit.
+const NOT_SETTINGS: [&str; 3] = ["config", "help", "version"];
+
+/// The `live` option a key names (the option's long name with `_` for
+/// `-`): any of `live`'s options but [`NOT_SETTINGS`]; what each takes is
+/// clap's definition.
+fn setting<'c>(live: &'c Command, key: &str) -> Option<&'c Arg> {
+    let long = key.replace('_', "-");
+    live.get_arguments()
+        .filter(|a| a.get_long().is_some_and(|l| !NOT_SETTINGS.contains(&l)))
+        .find(|a| a.get_long() == Some(long.as_str()))
+}
+
+/// Every key a configuration file may hold, for the error that lists them.
+fn known_keys(live: &Command) -> Vec<String> {
+    live.get_arguments()
+        .filter_map(Arg::get_long)
+        .filter(|l| !NOT_SETTINGS.contains(l))
+        .map(|l| l.replace('-', "_"))
+        .chain(["filter".to_string()])
+        .collect()
+}
 
 /// The `live` option a command-line word names: `--name`, `--name=value`,
 /// `-x`, `-xVALUE`.
@@ -105,30 +111,27 @@ pub fn apply(args: Vec<OsString>) -> Result<Vec<OsString>, String> {
             );
             continue;
         }
-        let long = key.replace('_', "-");
-        let Some(arg) = KEYS
-            .contains(&key.as_str())
-            .then(|| {
-                live.get_arguments()
-                    .find(|a| a.get_long() == Some(long.as_str()))
-            })
-            .flatten()
-        else {
-            let known: Vec<&str> = KEYS.iter().copied().chain(["filter"]).collect();
+        let Some(arg) = setting(live, key) else {
             return Err(format!(
                 "configuration {shown}: unknown key `{key}`; known keys: {}",
-                known.join(", ")
+                known_keys(live).join(", ")
             ));
         };
         if given.iter().any(|g| g.get_id() == arg.get_id()) {
             continue;
         }
-        let flag = format!("--{long}");
+        let flag = format!("--{}", key.replace('_', "-"));
         match (arg.get_action().takes_values(), value) {
             (false, toml::Value::Boolean(true)) => added.push(flag.into()),
             (false, toml::Value::Boolean(false)) => {}
             (true, toml::Value::String(s)) => added.extend([flag.into(), s.into()]),
             (true, toml::Value::Integer(n)) => added.extend([flag.into(), n.to_string().into()]),
+            // A repeatable option (trackers, geoip): each value.
+            (true, toml::Value::Array(items)) if items.iter().all(toml::Value::is_str) => {
+                for item in items.iter().filter_map(toml::Value::as_str) {
+                    added.extend([flag.clone().into(), item.into()]);
+                }
+            }
             _ => return Err(format!("configuration {shown}: `{key}` has the wrong type")),
         }
     }
