@@ -6,10 +6,11 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    use teleprobe::source::PacketSource;
     use teleprobe::source::FileSource;
+    use teleprobe::source::PacketSource;
     let input = Box::new(std::io::Cursor::new(data.to_vec()));
-    let Ok(mut source) = FileSource::from_reader("fuzz.pcap", input, Some(data.len() as u64)) else {
+    let Ok(mut source) = FileSource::from_reader("fuzz.pcap", input, Some(data.len() as u64))
+    else {
         return;
     };
     // Every packet consumes input, so the loop ends; the bound is a guard.

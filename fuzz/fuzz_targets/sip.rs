@@ -17,7 +17,11 @@ fuzz_target!(|data: &[u8]| {
                     let _ = uri_user(na.uri);
                 }
             }
-            let at = Seen { packet: 1, ts: 0, dir: teleprobe::flow::Dir::ClientToServer };
+            let at = Seen {
+                packet: 1,
+                ts: 0,
+                dir: teleprobe::flow::Dir::ClientToServer,
+            };
             let carrier = Carrier {
                 flow: 1,
                 transport: teleprobe::flow::Proto::Udp,

@@ -7,7 +7,11 @@ fuzz_target!(|data: &[u8]| {
     use teleprobe::proto::tls::*;
     for dtls in [false, true] {
         if let Some(h) = ClientHello::parse(data, dtls) {
-            let _ = (h.alpn().count(), h.supported_versions().count(), h.srtp_profiles().count());
+            let _ = (
+                h.alpn().count(),
+                h.supported_versions().count(),
+                h.srtp_profiles().count(),
+            );
         }
     }
     let _ = ServerHello::parse(data);

@@ -303,16 +303,23 @@ fn run_analysis<'e>(
         )),
         _ => None,
     };
+    #[cfg(feature = "tables")]
+    let tap_ended_flows = partitions.is_some();
     #[cfg(not(feature = "tables"))]
-    let _ = live;
-    let mut options = options.clone();
+    let tap_ended_flows = {
+        let _ = live;
+        false
+    };
+    let options = Options {
+        tap_ended_flows,
+        ..options.clone()
+    };
     let mut watchers: Vec<&mut (dyn crate::session::Watcher + 'e)> = Vec::new();
     if let Some(writer) = jsonl.as_mut() {
         watchers.push(writer);
     }
     #[cfg(feature = "tables")]
     if let Some(p) = partitions.as_mut() {
-        options.tap_ended_flows = true;
         watchers.push(p);
     }
     watchers.extend(extra);

@@ -16,6 +16,8 @@ use std::process::ExitCode;
 /// while the capture was read; `live`: it was a live capture.
 pub fn write(analysis: &Analysis, args: &ReportArgs, streamed: bool, live: bool) -> ExitCode {
     let report = &analysis.report;
+    #[cfg(not(feature = "tables"))]
+    let _ = live;
     // JSON lines not streamed while reading (the TUI) are written all at once.
     if let (Some(target), false) = (args.jsonl_target(), streamed) {
         let opened = match target {
