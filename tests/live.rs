@@ -48,6 +48,16 @@ fn start_live(args: &[&str], stdout: Stdio) -> Live {
 }
 
 impl Live {
+    /// The address `--metrics 127.0.0.1:0` was bound to, from the banner.
+    fn metrics_address(&self) -> String {
+        self.banner
+            .trim()
+            .strip_prefix("teleprobe: metrics on http://")
+            .and_then(|a| a.strip_suffix("/metrics"))
+            .unwrap_or_else(|| panic!("banner: {}", self.banner))
+            .to_string()
+    }
+
     /// Sends `signal` (as Ctrl-C or a service manager would), waits for a
     /// clean exit within 10 s and returns the rest of standard error.
     fn stop(self, signal: i32) -> String {
@@ -446,13 +456,7 @@ fn metrics_are_served_while_capturing() {
         ],
         Stdio::null(),
     );
-    let address = live
-        .banner
-        .trim()
-        .strip_prefix("teleprobe: metrics on http://")
-        .and_then(|a| a.strip_suffix("/metrics"))
-        .unwrap_or_else(|| panic!("banner: {}", live.banner))
-        .to_string();
+    let address = live.metrics_address();
     // An idle link is rendered too (the live source wakes without packets).
     std::thread::sleep(Duration::from_millis(1500));
     let before = scrape(&address);
@@ -734,13 +738,7 @@ fn rotated_tables_wait_for_an_unwritable_folder() {
         ],
         Stdio::null(),
     );
-    let address = live
-        .banner
-        .trim()
-        .strip_prefix("teleprobe: metrics on http://")
-        .and_then(|a| a.strip_suffix("/metrics"))
-        .unwrap_or_else(|| panic!("banner: {}", live.banner))
-        .to_string();
+    let address = live.metrics_address();
     common::inject(&["sip-rtp-cleartext.pcap"], Duration::from_micros(200));
     let started = Instant::now();
     let text = loop {
@@ -764,21 +762,13 @@ fn rotated_tables_wait_for_an_unwritable_folder() {
     assert!(rest.contains("cannot write"), "said in the log: {rest}");
     let mut calls = Vec::new();
     let mut flows = 0;
-    let mut stack = vec![tables.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let path = e.unwrap().path();
-            if path.join("calls.parquet").is_file() {
-                let c = teleprobe_tables::read_parquet(&path.join("calls.parquet")).unwrap();
-                let v = c.column("verdict").unwrap().str().unwrap().clone();
-                calls.extend((0..c.height()).map(|i| v.get(i).unwrap().to_string()));
-                flows += teleprobe_tables::read_parquet(&path.join("flows.parquet"))
-                    .unwrap()
-                    .height();
-            } else if path.is_dir() {
-                stack.push(path);
-            }
-        }
+    for part in common::table_partitions(&tables) {
+        let c = teleprobe_tables::read_parquet(&part.join("calls.parquet")).unwrap();
+        let v = c.column("verdict").unwrap().str().unwrap().clone();
+        calls.extend((0..c.height()).map(|i| v.get(i).unwrap().to_string()));
+        flows += teleprobe_tables::read_parquet(&part.join("flows.parquet"))
+            .unwrap()
+            .height();
     }
     // Exactly the report's calls and flows: none lost while the folder
     // could not be written, none twice.

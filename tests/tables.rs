@@ -211,21 +211,7 @@ fn partitions_per_period_hold_the_whole_capture_once() {
     ]);
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-    let mut parts = Vec::new();
-    let mut stack = vec![tables.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let path = e.unwrap().path();
-            let name = path.file_name().unwrap().to_string_lossy().to_string();
-            assert!(!name.starts_with(".partial"), "left behind: {path:?}");
-            if path.join("flows.parquet").is_file() {
-                parts.push(path);
-            } else if path.is_dir() {
-                stack.push(path);
-            }
-        }
-    }
-    parts.sort();
+    let parts = table_partitions(&tables);
     assert!(parts.len() >= 3, "{parts:?}");
     // The first period is on the first capture's day.
     let date = &report["capture"]["first_timestamp"].as_str().unwrap()[..10];

@@ -352,3 +352,24 @@ pub fn corpus_dir() -> Option<PathBuf> {
     eprintln!("skipping: ../shared/captures/ndpi not found (set TELEPROBE_NDPI_DIR)");
     None
 }
+
+/// The partitions of a table dataset (folders holding `flows.parquet`)
+/// under `dir`, sorted; panics on a partial one left behind.
+pub fn table_partitions(dir: &Path) -> Vec<PathBuf> {
+    let mut parts = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            assert!(!name.starts_with(".partial"), "left behind: {path:?}");
+            if path.join("flows.parquet").is_file() {
+                parts.push(path);
+            } else if path.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    parts.sort();
+    parts
+}
