@@ -176,6 +176,21 @@ fn wait_for(session: &str, text: &str) -> String {
     }
 }
 
+/// GET /metrics on loopback `port`, the body.
+fn scrape(port: u16) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = write!(
+        stream,
+        "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    );
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+}
+
 #[test]
 fn real_binary_in_tmux() {
     if Command::new("tmux").arg("-V").output().is_err() {
@@ -185,8 +200,14 @@ fn real_binary_in_tmux() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("tui.json");
     let session = format!("teleprobe-test-{}", std::process::id());
+    // A free port for `--metrics`.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let command = format!(
-        "{} tui -o {} {}",
+        "{} tui --metrics 127.0.0.1:{port} -o {} {}",
         env!("CARGO_BIN_EXE_teleprobe"),
         report.display(),
         common::capture("sip-rtp-cleartext.pcap").display()
@@ -207,6 +228,20 @@ fn real_binary_in_tmux() {
         calls.contains("(end of capture)") || calls.contains("packets"),
         "{calls}"
     );
+    // `tui --metrics` serves what the view shows: the whole replay.
+    let packets =
+        common::report_json(&common::capture("sip-rtp-cleartext.pcap"))["capture"]["packets"]
+            .as_u64()
+            .unwrap();
+    let started = Instant::now();
+    loop {
+        let text = scrape(port);
+        if text.contains(&format!("teleprobe_packets_total {packets}\n")) {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{text}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
     tmux(&["send-keys", "-t", &session, "3"]);
     wait_for(&session, "media-cleartext");
     tmux(&["send-keys", "-t", &session, "1", "Enter"]);

@@ -120,8 +120,12 @@ pub fn run(
                 }
             }
             publish(&shared, &session, source.as_mut(), &mut last_publish, true);
-            // Replay ended: keep the final view until the user quits.
+            // Replay ended: keep the final view until the user quits (and
+            // the metrics up to date).
             while !stop.load(Ordering::Relaxed) {
+                if let Some(w) = watcher.as_mut() {
+                    w.poll(&mut session);
+                }
                 std::thread::sleep(Duration::from_millis(50));
             }
             let analysis = session.finish(source.as_mut(), &inputs);
