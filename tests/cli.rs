@@ -93,8 +93,46 @@ fn live_reads_its_configuration_file() {
     let out = run(&["live", "--config", config.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown key `rotate`"));
-    // The shipped example parses.
+    // Any `live` option is a key; a repeatable one takes a list.
+    std::fs::write(
+        &config,
+        "interface = \"lo\"\nkeep = 3\ntrackers = [\"/nonexistent/a.txt\"]\n",
+    )
+    .unwrap();
+    let out = run(&["live", "--config", config.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        said.contains("--keep says how many rotated files to keep"),
+        "{said}"
+    );
+    std::fs::write(
+        &config,
+        "interface = \"lo\"\ntrackers = [\"/nonexistent/a.txt\"]\n",
+    )
+    .unwrap();
+    let out = run(&["live", "--config", config.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("cannot read tracker list /nonexistent/a.txt")
+    );
+    // The shipped example parses, and every key in it is a `live` option.
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("packaging/teleprobe.toml");
-    let text = std::fs::read_to_string(example).unwrap();
+    let text = std::fs::read_to_string(&example).unwrap();
     assert!(text.parse::<toml::Table>().is_ok());
+    let dir_config = dir.path().join("example.toml");
+    std::fs::write(
+        &dir_config,
+        text.replace("eth0", "lo")
+            .replace("/var/lib/teleprobe", dir.path().to_str().unwrap())
+            .replace("/etc/teleprobe/policy.toml", "/nonexistent/policy.toml"),
+    )
+    .unwrap();
+    let out = run(&["live", "--config", dir_config.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("cannot read policy /nonexistent/policy.toml"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
