@@ -177,8 +177,25 @@ pub fn push_unique(list: &mut Vec<String>, value: &str, cap: usize) {
     }
 }
 
-/// Counts one more `key`, allocating the key only the first time.
+/// Distinct keys a count map keeps (methods, message types): a hostile
+/// flow sending a new one in every packet must not grow it without bound.
+pub const MAX_COUNTED_KEYS: usize = 64;
+
+/// Where the keys beyond [`MAX_COUNTED_KEYS`] are counted.
+pub const OTHER_KEYS: &str = "(other)";
+
+/// Counts one more `key`, allocating the key only the first time; past
+/// [`MAX_COUNTED_KEYS`] distinct keys, new ones count as [`OTHER_KEYS`].
 pub fn bump(map: &mut BTreeMap<String, u64>, key: &str) {
+    if let Some(n) = map.get_mut(key) {
+        *n += 1;
+        return;
+    }
+    let key = if map.len() < MAX_COUNTED_KEYS {
+        key
+    } else {
+        OTHER_KEYS
+    };
     match map.get_mut(key) {
         Some(n) => *n += 1,
         None => {
@@ -202,6 +219,14 @@ mod tests {
         bump(&mut counts, "INVITE");
         bump(&mut counts, "INVITE");
         assert_eq!(counts["INVITE"], 2);
+        // A new method in every message: the map stops growing.
+        for i in 0..10_000 {
+            bump(&mut counts, &format!("M{i}"));
+        }
+        bump(&mut counts, "INVITE");
+        assert_eq!(counts.len(), MAX_COUNTED_KEYS + 1);
+        assert_eq!(counts["INVITE"], 3);
+        assert_eq!(counts[OTHER_KEYS], 10_000 - (MAX_COUNTED_KEYS as u64 - 1));
     }
 
     #[test]
