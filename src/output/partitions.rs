@@ -71,6 +71,11 @@ impl TablePeriod {
 /// it the oldest are dropped, and counted.
 const WAITING_LIMIT: usize = 256 << 20;
 
+/// A period holding this much (as JSON; about 1 KB a flow) is written at
+/// once, and the rest of it goes to a second partition (`part=…-2`): a
+/// busy link's hour never holds more than this in memory.
+const PERIOD_LIMIT: usize = 64 << 20;
+
 pub struct Partitions {
     dir: PathBuf,
     sensor: Option<String>,
@@ -254,7 +259,7 @@ impl Watcher for Partitions {
         if self
             .current
             .as_ref()
-            .is_some_and(|p| clock - p.started >= self.every)
+            .is_some_and(|p| clock - p.started >= self.every || p.bytes() >= PERIOD_LIMIT)
         {
             self.close();
         }
