@@ -352,6 +352,39 @@ pub struct OutputHealth {
     pub pending_table_bytes: u64,
 }
 
+/// One streaming output's write failures: each kind said once in the log
+/// (the journal, under systemd), every one counted for the metrics.
+#[derive(Debug, Default)]
+pub struct Failures {
+    pub count: u64,
+    reported: u64,
+    last: Option<String>,
+}
+
+impl Failures {
+    pub fn record(&mut self, said: String) {
+        self.count += 1;
+        if self.last.as_deref() != Some(said.as_str()) {
+            let _ = writeln!(std::io::stderr(), "teleprobe: {said}");
+            self.last = Some(said);
+        }
+    }
+
+    /// The last failure said.
+    pub fn last(&self) -> Option<&str> {
+        self.last.as_deref()
+    }
+
+    /// Adds the failures since the last report to `health`.
+    pub fn report(&mut self, health: &mut OutputHealth) {
+        health.errors += self.count - self.reported;
+        self.reported = self.count;
+        if self.last.is_some() {
+            health.last_error.clone_from(&self.last);
+        }
+    }
+}
+
 /// What a live view shows: the same model as the report, for the flows so
 /// far (ended and still running).
 pub struct Snapshot {

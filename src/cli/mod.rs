@@ -360,9 +360,12 @@ fn jsonl_writer(
             }
             Ok(JsonlWriter::rotating(rotation, timeouts))
         }
-        Target::File(path) => JsonlWriter::to_file(path, timeouts)
-            .map_err(|e| format!("cannot write {path}: {e}; choose a writable path with -o")),
-        Target::Stdout => Ok(JsonlWriter::new(Box::new(std::io::stdout()), timeouts)),
+        _ => JsonlWriter::for_target(target, timeouts).map_err(|e| {
+            format!(
+                "cannot write {}: {e}; choose a writable path with -o",
+                target.name()
+            )
+        }),
     }
 }
 

@@ -4,7 +4,7 @@
 use super::args::ReportArgs;
 use crate::output::exit::{fail, fail_on};
 use crate::output::format::{Format, render};
-use crate::output::jsonl::{JsonlWriter, Target};
+use crate::output::jsonl::JsonlWriter;
 use crate::output::private_file::write_private;
 use crate::report::summary;
 use crate::session::{Analysis, Watcher};
@@ -20,14 +20,7 @@ pub fn write(analysis: &Analysis, args: &ReportArgs, streamed: bool, live: bool)
     let _ = live;
     // JSON lines not streamed while reading (the TUI) are written all at once.
     if let (Some(target), false) = (args.jsonl_target(), streamed) {
-        let opened = match target {
-            Target::File(path) => JsonlWriter::to_file(path, args.timeouts()),
-            Target::Stdout => Ok(JsonlWriter::new(
-                Box::new(std::io::stdout()),
-                args.timeouts(),
-            )),
-        };
-        let written = opened.and_then(|mut writer| {
+        let written = JsonlWriter::for_target(target, args.timeouts()).and_then(|mut writer| {
             writer.finish(analysis);
             writer.error.map_or(Ok(()), Err)
         });

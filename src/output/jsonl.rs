@@ -332,9 +332,7 @@ pub struct JsonlWriter<'w> {
     /// cannot be written at the end).
     pub error: Option<std::io::Error>,
     /// Rotated files: writes that failed and will be tried again.
-    failures: u64,
-    failures_reported: u64,
-    last_failure: Option<String>,
+    failures: crate::session::Failures,
 }
 
 /// The `prev` of the first line.
@@ -353,6 +351,17 @@ impl<'w> JsonlWriter<'w> {
         Ok(JsonlWriter::with_out(Out::File { path, file }, timeouts))
     }
 
+    /// Lines into `target`: one owner-only file, or standard output.
+    pub fn for_target(
+        target: Target<'_>,
+        timeouts: Timeouts,
+    ) -> std::io::Result<JsonlWriter<'static>> {
+        match target {
+            Target::File(path) => JsonlWriter::to_file(path, timeouts),
+            Target::Stdout => Ok(JsonlWriter::new(Box::new(std::io::stdout()), timeouts)),
+        }
+    }
+
     /// Lines into rotating files (see [`Rotation`]).
     pub fn rotating(rotation: Rotation, timeouts: Timeouts) -> JsonlWriter<'static> {
         JsonlWriter::with_out(Out::Rotating(Box::new(rotation)), timeouts)
@@ -365,9 +374,7 @@ impl<'w> JsonlWriter<'w> {
             seq: 0,
             prev: GENESIS.to_string(),
             error: None,
-            failures: 0,
-            failures_reported: 0,
-            last_failure: None,
+            failures: Default::default(),
         }
     }
 
@@ -420,7 +427,6 @@ impl<'w> JsonlWriter<'w> {
     /// A rotated file could not be written: said once per kind of failure
     /// in the log, counted for the metrics; the capture goes on.
     fn failed(&mut self, e: &std::io::Error) {
-        self.failures += 1;
         let said = format!(
             "cannot write JSON lines into {}: {e}; they are kept and tried again",
             match &self.out {
@@ -428,10 +434,7 @@ impl<'w> JsonlWriter<'w> {
                 _ => String::new(),
             }
         );
-        if self.last_failure.as_deref() != Some(said.as_str()) {
-            let _ = writeln!(std::io::stderr(), "teleprobe: {said}");
-            self.last_failure = Some(said);
-        }
+        self.failures.record(said);
     }
 }
 
@@ -523,11 +526,7 @@ impl JsonlWriter<'_> {
     fn report_health(&mut self, session: &mut Session) {
         if let Out::Rotating(r) = &self.out {
             let health = &mut session.output_health;
-            health.errors += self.failures - self.failures_reported;
-            self.failures_reported = self.failures;
-            if self.last_failure.is_some() {
-                health.last_error.clone_from(&self.last_failure);
-            }
+            self.failures.report(health);
             health.pending_jsonl_bytes = r.waiting_bytes();
         }
     }

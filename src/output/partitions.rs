@@ -87,9 +87,7 @@ pub struct Partitions {
     unfinished: VecDeque<TablePeriod>,
     /// Partitions written, in order.
     pub written: Vec<PathBuf>,
-    failures: u64,
-    failures_reported: u64,
-    last_failure: Option<String>,
+    failures: crate::session::Failures,
     /// Periods dropped because too many waited.
     pub dropped_periods: u64,
     /// Set at the end when a period still could not be written.
@@ -115,9 +113,7 @@ impl Partitions {
             current: None,
             unfinished: VecDeque::new(),
             written: Vec::new(),
-            failures: 0,
-            failures_reported: 0,
-            last_failure: None,
+            failures: Default::default(),
             dropped_periods: 0,
             error: None,
             clock: 0,
@@ -240,12 +236,8 @@ impl Partitions {
 
     /// Said once per kind of failure in the log, counted for the metrics.
     fn failed(&mut self, e: String) {
-        self.failures += 1;
-        let said = format!("{e}; the period's tables are kept and tried again");
-        if self.last_failure.as_deref() != Some(said.as_str()) {
-            let _ = writeln!(std::io::stderr(), "teleprobe: {said}");
-            self.last_failure = Some(said);
-        }
+        self.failures
+            .record(format!("{e}; the period's tables are kept and tried again"));
     }
 }
 
@@ -264,11 +256,7 @@ impl Watcher for Partitions {
             self.close();
         }
         let health = &mut session.output_health;
-        health.errors += self.failures - self.failures_reported;
-        self.failures_reported = self.failures;
-        if self.last_failure.is_some() {
-            health.last_error.clone_from(&self.last_failure);
-        }
+        self.failures.report(health);
         health.pending_table_bytes = self.unfinished.iter().map(|p| p.bytes() as u64).sum();
     }
 
@@ -281,7 +269,7 @@ impl Watcher for Partitions {
         self.add(clock, &analysis.ended_flows, rest, &analysis.redactor);
         self.close();
         if !self.unfinished.is_empty() {
-            self.error = self.last_failure.clone();
+            self.error = self.failures.last().map(str::to_string);
         }
     }
 
@@ -322,7 +310,7 @@ mod tests {
         p.add(130 * SECOND, b"", Default::default(), &redactor);
         p.close();
         assert_eq!(p.unfinished.len(), 2);
-        assert_eq!(p.failures, 2);
+        assert_eq!(p.failures.count, 2);
         assert!(p.written.is_empty());
         std::fs::remove_file(&dir).unwrap();
         p.add(200 * SECOND, b"", Default::default(), &redactor);
