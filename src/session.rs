@@ -233,7 +233,9 @@ pub fn analyze_source(
         session = session.with_pipeline_on_worker();
     }
     loop {
+        // A load per packet; the write only when the signal came.
         if let Some(flag) = options.hangup
+            && flag.load(std::sync::atomic::Ordering::Relaxed)
             && flag.swap(false, std::sync::atomic::Ordering::Relaxed)
         {
             if let Some(path) = &options.policy_path {
