@@ -230,12 +230,13 @@ impl Engine {
         shared.dialogs.sweep(now, &mut |d| sink.dialog(d));
     }
 
-    /// Records of the running flows that look like telehealth (signaling,
-    /// ICE, relays, media), without ending them.
-    pub fn live_telehealth_records(&self) -> Vec<FlowRecord> {
+    /// Records of the running flows that may belong to a call (signaling,
+    /// ICE, relays, media, a platform's encrypted signaling), without
+    /// ending them.
+    pub fn live_call_records(&self) -> Vec<FlowRecord> {
         self.flows
             .iter()
-            .filter(|f| f.state.telehealth_so_far())
+            .filter(|f| f.state.may_belong_to_call())
             .map(|f| FlowState::record(f.clone(), crate::flow::End::Live, &self.shared))
             .collect()
     }

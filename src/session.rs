@@ -54,6 +54,10 @@ pub struct Options {
     /// Keep each ended flow's redacted JSON line until a watcher takes it
     /// ([`Session::take_ended_flows`]): the per-period tables of a sensor.
     pub tap_ended_flows: bool,
+    /// Call-relevant flows held before settled calls are concluded during
+    /// the capture (`None`: [`crate::assess::CONCLUDE_AT`]; 0 at every
+    /// look, as tests do to exercise it on small captures).
+    pub conclude_at: Option<usize>,
 }
 
 /// Where finished flows go: redaction first, so the assessment and every
@@ -100,6 +104,41 @@ impl FlowSink for Pipeline {
     }
 }
 
+/// What concluding settled calls looks at besides the ended flows: the
+/// engine's running telehealth flows and dialogs (unredacted yet), its
+/// DNS answers so far, and the capture time before which a call must
+/// have gone quiet.
+struct Conclude {
+    running: Vec<FlowRecord>,
+    live: Vec<DialogRecord>,
+    dns: Vec<crate::facts::DnsName>,
+    cutoff: crate::time::Timestamp,
+}
+
+impl Conclude {
+    fn from(engine: &Engine, timeouts: Timeouts) -> Conclude {
+        Conclude {
+            running: engine.live_call_records(),
+            live: engine.live_dialogs(),
+            dns: engine.dns_names(),
+            cutoff: crate::time::Timestamp(engine.clock() - timeouts.udp),
+        }
+    }
+}
+
+impl Pipeline {
+    fn conclude(&mut self, mut look: Conclude) {
+        for record in &mut look.running {
+            self.redactor.apply(record);
+        }
+        for dialog in &mut look.live {
+            self.redactor.apply_dialog(dialog);
+        }
+        self.assessor
+            .conclude_settled(&look.running, look.live, &look.dns, look.cutoff);
+    }
+}
+
 /// Where the pipeline runs: here, or on a thread of its own that takes the
 /// ended flows and dialogs in order, in batches (`Options::threads` of 2 or
 /// more, when nothing watches the session while it runs: the live views
@@ -115,6 +154,7 @@ enum Stage {
 enum Ended {
     Flow(FlowRecord),
     Dialog(DialogRecord),
+    Conclude(Box<Conclude>),
 }
 
 /// Records handed to the worker at once: few enough to keep both threads
@@ -138,6 +178,7 @@ impl Worker {
                         match ended {
                             Ended::Flow(record) => pipeline.flow(record),
                             Ended::Dialog(record) => pipeline.dialog(record),
+                            Ended::Conclude(look) => pipeline.conclude(*look),
                         }
                     }
                 }
@@ -203,6 +244,9 @@ pub struct Analysis {
     pub ended_flows: Vec<u8>,
     /// Why `-w` stopped writing packets (the analysis went on).
     pub recording_error: Option<String>,
+    /// Calls concluded while the capture ran, their flows let go
+    /// ([`Options::conclude_at`]).
+    pub calls_concluded_early: usize,
 }
 
 /// Reads `files` (in timestamp order when several; `-` is standard input).
@@ -339,6 +383,8 @@ pub struct Session {
     pub output_health: OutputHealth,
     /// Why `-w` stopped writing packets, if it did.
     pub recording_error: Option<String>,
+    /// Capture time of the next look for settled calls to conclude.
+    next_conclusion: Nanos,
 }
 
 /// Failures of the outputs written while the capture runs (rotated JSON
@@ -411,7 +457,8 @@ impl Session {
                 redactor: redactor.clone(),
                 assessor: Assessor::new(options.policy.clone(), vendors)
                     .with_geoip(options.geoip.clone())
-                    .with_trackers(options.trackers.clone()),
+                    .with_trackers(options.trackers.clone())
+                    .with_conclude_at(options.conclude_at.unwrap_or(crate::assess::CONCLUDE_AT)),
                 store: FlowStore::new(redactor),
                 ended: options.tap_ended_flows.then(Vec::new),
             })),
@@ -424,6 +471,28 @@ impl Session {
             source_stats: None,
             output_health: OutputHealth::default(),
             recording_error: None,
+            next_conclusion: 0,
+        }
+    }
+
+    /// Concludes the calls that settled (quiet for a UDP idle timeout) and
+    /// lets go of their flows, once per half that timeout of capture time:
+    /// memory holds the calls still open, not the whole capture's.
+    fn conclude_settled(&mut self) {
+        let timeouts = self.options.timeouts;
+        self.next_conclusion = self.engine.clock() + (timeouts.udp / 2).max(1_000_000_000);
+        match &mut self.pipeline {
+            Stage::Here(pipeline) => {
+                if pipeline.assessor.due() {
+                    pipeline.conclude(Conclude::from(&self.engine, timeouts));
+                }
+            }
+            // The worker decides as `Here` would, at the same point of the
+            // same stream of records.
+            Stage::Worker(worker) => worker.push(Ended::Conclude(Box::new(Conclude::from(
+                &self.engine,
+                timeouts,
+            )))),
         }
     }
 
@@ -475,6 +544,9 @@ impl Session {
             let said = format!("stopped writing packets{file}: {e}");
             self.engine.stats.notes.push(said.clone());
             self.recording_error = Some(said);
+        }
+        if self.engine.clock() >= self.next_conclusion {
+            self.conclude_settled();
         }
         if more && !got_packet && source.wall_clock() {
             // A quiet live link: time still passes, and idle flows end.
@@ -558,7 +630,7 @@ impl Session {
     /// The third value says whether anything was left unsettled, to look
     /// at again later.
     pub fn settled(&self) -> (Vec<Call>, Vec<Finding>, bool) {
-        let mut live = self.engine.live_telehealth_records();
+        let mut live = self.engine.live_call_records();
         let running: HashSet<u64> = live.iter().map(|r| r.id).collect();
         let assessment = self.assess_with_running(&mut live, &self.wireless_so_far());
         let (mut calls, mut findings) = (assessment.calls, assessment.findings);
@@ -737,6 +809,7 @@ impl Session {
                 wireless,
                 evidence,
             },
+            calls_concluded_early: assessment.concluded_early,
             error: self.error,
             ended_flows: ended.unwrap_or_default(),
             recording_error: self.recording_error,

@@ -75,7 +75,21 @@ pub struct Assessor {
     contacts: Vec<tracking::Contact>,
     /// Names answered with a CNAME to a tracker host: (name, target, evidence).
     cloaked: Vec<(String, String, Evidence)>,
+    /// Calls concluded while the capture ran ([`Assessor::conclude_settled`]),
+    /// their flows let go.
+    concluded: Vec<Call>,
+    /// Signaling flows of concluded dialogs that were still running: when
+    /// they end, they carried signaling and make no call of their own.
+    known_carriers: std::collections::HashSet<u64>,
+    /// Call-relevant flows and dialogs held before settled calls are
+    /// concluded during the capture.
+    conclude_at: usize,
 }
+
+/// Call-relevant flows and dialogs held before the settled calls among
+/// them are concluded and their flows let go: often enough that memory
+/// stays flat, rarely enough that a short capture is judged in one go.
+pub const CONCLUDE_AT: usize = 512;
 
 const MAX_CALL_FLOWS: usize = 10_000;
 
@@ -111,7 +125,116 @@ impl Assessor {
             trackers: Default::default(),
             contacts: Vec::new(),
             cloaked: Vec::new(),
+            concluded: Vec::new(),
+            known_carriers: Default::default(),
+            conclude_at: CONCLUDE_AT,
         }
+    }
+
+    /// Concludes settled calls once `flows` call-relevant flows and dialogs
+    /// are held (0: at every look; tests).
+    pub fn with_conclude_at(mut self, flows: usize) -> Assessor {
+        self.conclude_at = flows;
+        self
+    }
+
+    /// Call-relevant flows and dialogs held for correlation.
+    pub fn held(&self) -> usize {
+        self.call_flows.len() + self.dialogs.len()
+    }
+
+    /// Whether holding this much calls for concluding settled calls.
+    pub fn due(&self) -> bool {
+        self.held() >= self.conclude_at.max(1)
+    }
+
+    /// Concludes the calls that have settled by `cutoff` (redacted `running`
+    /// flows and `live` dialogs are looked at, not kept: they may still
+    /// belong to a call) and lets go of the flows they were made of, so a
+    /// capture of any length holds only the calls still open. A call is
+    /// concluded as it would be at the end of the capture; the findings
+    /// concluding it raises are kept. Nothing happens below the holding
+    /// threshold.
+    pub fn conclude_settled(
+        &mut self,
+        running: &[FlowRecord],
+        live: Vec<DialogRecord>,
+        dns: &[DnsName],
+        cutoff: crate::time::Timestamp,
+    ) {
+        if !self.due() {
+            return;
+        }
+        // On a copy that has seen the running flows: a call's verdict draws
+        // on their findings.
+        let mut look = self.clone();
+        for record in running {
+            look.observe(record);
+        }
+        for dialog in live {
+            look.observe_dialog(dialog);
+        }
+        look.call_flows.sort_by_key(|f| f.id);
+        look.dialogs.sort_by_key(|d| d.first_packet);
+        let settled = calls::settled(
+            &look.call_flows,
+            &look.dialogs,
+            &look.known_carriers,
+            cutoff,
+        );
+        if settled.released.is_empty() && settled.dialogs.is_empty() {
+            return;
+        }
+        let flows: Vec<std::sync::Arc<FlowRecord>> = look
+            .call_flows
+            .iter()
+            .filter(|f| settled.flows.contains(&f.id))
+            .cloned()
+            .collect();
+        let dialogs: Vec<std::sync::Arc<DialogRecord>> = settled
+            .dialogs
+            .iter()
+            .map(|&i| look.dialogs[i].clone())
+            .collect();
+        let names = look.names_with(dns);
+        let before: Vec<(usize, Severity)> = look
+            .findings
+            .iter()
+            .map(|f| (f.evidence.len() + f.more_evidence as usize, f.severity))
+            .collect();
+        let first_id = self.concluded.len() as u64 + 1;
+        let web = look.call_flows.clone();
+        let calls = look.conclude_calls(&flows, &dialogs, first_id, &web, &names);
+        // What concluding raised, raised here too.
+        for (i, f) in look.findings.iter().enumerate() {
+            let (seen, severity) = before.get(i).copied().unwrap_or((0, Severity::Info));
+            let values: Vec<(&str, String)> = f
+                .values
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.clone()))
+                .collect();
+            for ev in f.evidence.iter().skip(seen) {
+                self.report(f.id, f.subject.clone(), &values, ev.clone());
+            }
+            // Values and severity concluding added to a finding.
+            if let Some(&j) = self.index.get(&(f.id, f.subject.clone())) {
+                let here = &mut self.findings[j];
+                for (k, v) in &f.values {
+                    here.values.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+                if f.severity != severity {
+                    here.severity = f.severity;
+                }
+            }
+        }
+        self.concluded.extend(calls);
+        self.call_flows
+            .retain(|f| !settled.released.contains(&f.id));
+        self.dialogs
+            .retain(|d| !dialogs.iter().any(|c| std::sync::Arc::ptr_eq(c, d)));
+        self.known_carriers
+            .retain(|id| !settled.released.contains(id));
+        self.known_carriers.extend(settled.running_carriers);
     }
 
     /// Gives servers their operator and country from these databases.
@@ -252,6 +375,90 @@ impl Assessor {
         }
     }
 
+    /// The capture's names for server addresses: what connections said
+    /// (SNI, Host, certificates) and the DNS answers so far.
+    fn names_with(&self, dns: &[DnsName]) -> ServerNames {
+        let mut names = self.server_names.clone();
+        names.add_dns(dns, &self.vendors);
+        names
+    }
+
+    /// Correlates `flows` and `dialogs` into calls numbered from
+    /// `first_id` and concludes each: its servers placed, its platform's
+    /// relays attributed, and the findings that belong to one call
+    /// (a platform without a BAA carried it, a server terminated its
+    /// media, it was recorded, mirrored or forked).
+    fn conclude_calls(
+        &mut self,
+        flows: &[std::sync::Arc<FlowRecord>],
+        dialogs: &[std::sync::Arc<DialogRecord>],
+        first_id: u64,
+        web: &[std::sync::Arc<FlowRecord>],
+        names: &ServerNames,
+    ) -> Vec<Call> {
+        let judging = calls::Judging {
+            policy: &self.policy,
+            vendors: &self.vendors,
+            names,
+        };
+        let mut calls = calls::correlate(
+            flows,
+            dialogs,
+            &self.known_carriers,
+            first_id,
+            web,
+            &self.findings,
+            &judging,
+        );
+        self.place_servers(&mut calls);
+        self.attribute_platform_relays(&mut calls, names);
+        for call in &mut calls {
+            let Some(p) = &call.platform else { continue };
+            if p.baa != Baa::No || self.policy.vendor_allowed(&p.name) {
+                continue;
+            }
+            let Some(mut ev) = p.evidence.first().cloned() else {
+                continue;
+            };
+            ev.detail = format!("call {} on {}: {}", call.id, p.name, ev.detail);
+            let values = [("vendor", p.name.clone()), ("baa", p.baa_statement.clone())];
+            self.report(
+                FindingId::VendorWithoutBaa,
+                format!("call {}: {}", call.id, p.name),
+                &values,
+                ev,
+            );
+            if !call.findings.contains(&FindingId::VendorWithoutBaa) {
+                call.findings.push(FindingId::VendorWithoutBaa);
+            }
+        }
+        for call in &mut calls {
+            let Some(server) = &call.server else { continue };
+            let Some(leg) = call.legs.iter().find(|l| server.address == l.server) else {
+                continue;
+            };
+            let Some(f) = self.call_flow(leg.flow) else {
+                continue;
+            };
+            let mut values = vec![("server", server.address.clone())];
+            if let Some(v) = &server.vendor {
+                values.push(("vendor", v.clone()));
+            }
+            let ev = evidence(f, f.first_packet, f.last_packet, server.evidence.clone());
+            call.findings.push(FindingId::MediaTerminatedByServer);
+            self.report(
+                FindingId::MediaTerminatedByServer,
+                format!("call {}: {}", call.id, server.address),
+                &values,
+                ev,
+            );
+        }
+        self.recording_findings(&mut calls);
+        self.mirror_findings(&mut calls);
+        self.fork_findings(&mut calls);
+        calls
+    }
+
     /// Ends the assessment: attributes server addresses to vendors through
     /// the capture's DNS answers, adds vendor-without-baa, orders findings.
     pub fn finish(mut self, dns: &[DnsName]) -> Assessment {
@@ -314,44 +521,24 @@ impl Assessor {
         }
         self.call_flows.sort_by_key(|f| f.id);
         self.dialogs.sort_by_key(|d| d.first_packet);
-        let mut names = std::mem::take(&mut self.server_names);
-        names.add_dns(dns, &self.vendors);
-        let mut found_calls = calls::correlate(
-            &self.call_flows,
-            &self.dialogs,
-            &self.findings,
-            &self.policy,
-            &self.vendors,
-            &names,
-        );
-        self.place_servers(&mut found_calls);
-        self.attribute_platform_relays(&mut found_calls, &names);
+        let names = self.names_with(dns);
+        let (flows, dialogs) = (self.call_flows.clone(), self.dialogs.clone());
+        let first_id = self.concluded.len() as u64 + 1;
+        let concluded_early = self.concluded.len();
+        let mut found_calls = std::mem::take(&mut self.concluded);
+        found_calls.extend(self.conclude_calls(&flows, &dialogs, first_id, &flows, &names));
         self.messaging_flows.sort_by_key(|f| f.id);
         let messaging = platform::messaging_sessions(&self.messaging_flows, &self.vendors, &names);
-        // A platform without a BAA that carried a call: a finding on each
-        // such call. One merely contacted (browsing, a CDN): information.
+        // A platform without a BAA that carried a call (each such call has
+        // a finding of its own); one merely contacted (browsing, a CDN):
+        // information.
         let mut carrying: Vec<String> = Vec::new();
-        for call in &mut found_calls {
-            let Some(p) = &call.platform else { continue };
-            if p.baa != Baa::No || self.policy.vendor_allowed(&p.name) {
-                continue;
-            }
-            if !carrying.contains(&p.name) {
+        for p in found_calls.iter().filter_map(|c| c.platform.as_ref()) {
+            if p.baa == Baa::No
+                && !self.policy.vendor_allowed(&p.name)
+                && !carrying.contains(&p.name)
+            {
                 carrying.push(p.name.clone());
-            }
-            let Some(mut ev) = p.evidence.first().cloned() else {
-                continue;
-            };
-            ev.detail = format!("call {} on {}: {}", call.id, p.name, ev.detail);
-            let values = [("vendor", p.name.clone()), ("baa", p.baa_statement.clone())];
-            self.report(
-                FindingId::VendorWithoutBaa,
-                format!("call {}: {}", call.id, p.name),
-                &values,
-                ev,
-            );
-            if !call.findings.contains(&FindingId::VendorWithoutBaa) {
-                call.findings.push(FindingId::VendorWithoutBaa);
             }
         }
         for session in &messaging {
@@ -405,32 +592,8 @@ impl Assessor {
                 );
             }
         }
-        for call in &mut found_calls {
-            let Some(server) = &call.server else { continue };
-            let Some(leg) = call.legs.iter().find(|l| server.address == l.server) else {
-                continue;
-            };
-            let Some(f) = self.call_flow(leg.flow) else {
-                continue;
-            };
-            let mut values = vec![("server", server.address.clone())];
-            if let Some(v) = &server.vendor {
-                values.push(("vendor", v.clone()));
-            }
-            let ev = evidence(f, f.first_packet, f.last_packet, server.evidence.clone());
-            call.findings.push(FindingId::MediaTerminatedByServer);
-            self.report(
-                FindingId::MediaTerminatedByServer,
-                format!("call {}: {}", call.id, server.address),
-                &values,
-                ev,
-            );
-        }
         self.wireless_calls(&mut found_calls);
         self.tracker_findings(&mut found_calls);
-        self.recording_findings(&mut found_calls);
-        self.mirror_findings(&mut found_calls);
-        self.fork_findings(&mut found_calls);
         self.findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
@@ -457,6 +620,7 @@ impl Assessor {
             .collect();
         Assessment {
             calls: found_calls,
+            concluded_early,
             messaging,
             findings: self.findings,
             summary: Summary {
@@ -478,6 +642,8 @@ impl Assessor {
 /// What the assessment concluded, once every flow has been seen.
 pub struct Assessment {
     pub calls: Vec<Call>,
+    /// How many of the calls were concluded while the capture ran.
+    pub concluded_early: usize,
     pub messaging: Vec<MessagingSession>,
     pub findings: Vec<Finding>,
     pub summary: Summary,

@@ -370,6 +370,7 @@ impl ReportArgs {
             hangup: None,
             policy_path: None,
             tap_ended_flows: false,
+            conclude_at: None,
         })
     }
 

@@ -87,6 +87,20 @@ impl FlowState {
             || self.rtp.holds_together()
     }
 
+    /// Whether the flow may be part of a call as far as seen yet: a
+    /// telehealth protocol, a platform's media framing or marker, a HEP
+    /// mirror, or a connection named by SNI (a platform's encrypted
+    /// signaling). The assessment keeps such flows for correlation; a
+    /// running one is looked at before a call is concluded.
+    pub fn may_belong_to_call(&self) -> bool {
+        self.telehealth_so_far()
+            || self.protocols.contains(Protocol::Zoom)
+            || self.protocols.contains(Protocol::Hep)
+            || !self.markers.is_empty()
+            || self.tls.as_ref().is_some_and(|t| t.detail.sni.is_some())
+            || self.quic.as_ref().is_some_and(|q| q.detail.sni.is_some())
+    }
+
     /// A STUN message; TURN methods also go to the TURN state, and what a
     /// Send or Data indication carries is dissected once more.
     fn on_stun(&mut self, ctx: &mut Ctx<'_>, m: &Message<'_>, relayed: bool, ports: Ports) {

@@ -11,6 +11,7 @@ use crate::assess::platform::ServerNames;
 use crate::assess::policy::Policy;
 use crate::assess::vendors::Vendors;
 use crate::facts::*;
+use crate::time::Timestamp;
 use std::net::SocketAddr;
 
 /// What one call is made of: its flows, in id order, and its SIP dialogs.
@@ -22,6 +23,24 @@ pub(super) struct Members<'a> {
     pub dialogs: &'a [&'a DialogRecord],
     /// SDP read in the clear on web connections, with the flow of each.
     pub web: &'a [(&'a FlowRecord, &'a WebSdp)],
+}
+
+/// When a call's flows (those that count in its time span) and dialogs
+/// began and ended.
+fn span(spanning: &[&FlowRecord], dialogs: &[&DialogRecord]) -> (Timestamp, Timestamp) {
+    let start = spanning
+        .iter()
+        .map(|f| f.first_timestamp)
+        .chain(dialogs.iter().map(|d| d.first_timestamp))
+        .min()
+        .unwrap_or_default();
+    let end = spanning
+        .iter()
+        .map(|f| f.last_timestamp)
+        .chain(dialogs.iter().map(|d| d.last_timestamp))
+        .max()
+        .unwrap_or_default();
+    (start, end)
 }
 
 /// Judges one call; `findings` are those with evidence in its flows.
@@ -469,6 +488,18 @@ pub(super) fn judge(
         .as_ref()
         .and_then(|r| r.vendor.clone())
         .or_else(|| server.as_ref().and_then(|s| s.vendor.clone()));
+    // Only connections open around the call's time: a platform's client
+    // reconnects for each meeting.
+    let (first, last) = span(&spanning, dialogs);
+    let around = |f: &FlowRecord| {
+        f.first_timestamp.0 <= last.0.saturating_add(super::WEB_SIGNALING_SLACK)
+            && f.last_timestamp
+                .0
+                .saturating_add(super::WEB_SIGNALING_SLACK)
+                >= first.0
+    };
+    let web_signaling: Vec<&(String, &FlowRecord)> =
+        web_signaling.iter().filter(|(_, f)| around(f)).collect();
     if let Some(vendor) = &vendor {
         for (v, f) in web_signaling.iter().filter(|(v, _)| v == vendor) {
             let sni = f
@@ -628,18 +659,7 @@ kind: StepKind::Reason,
     if sip.is_empty() && web.is_empty() {
         cannot_show.push("the signaling, which was not visible: who invited whom".into());
     }
-    let start = spanning
-        .iter()
-        .map(|f| f.first_timestamp)
-        .chain(dialogs.iter().map(|d| d.first_timestamp))
-        .min()
-        .unwrap_or_default();
-    let end = spanning
-        .iter()
-        .map(|f| f.last_timestamp)
-        .chain(dialogs.iter().map(|d| d.last_timestamp))
-        .max()
-        .unwrap_or_default();
+    let (start, end) = span(&spanning, dialogs);
     let mut kinds = Vec::new();
     if !sip.is_empty() {
         kinds.push("sip");

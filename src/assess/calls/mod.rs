@@ -131,6 +131,13 @@ impl<'a> Signal<'a> {
         }
     }
 
+    fn first_timestamp(&self) -> Timestamp {
+        match self {
+            Signal::Dialog(d) => d.first_timestamp,
+            Signal::Web { sdp, .. } => sdp.timestamp,
+        }
+    }
+
     /// Its SDP bodies, each with when it was announced.
     fn sdps(&self) -> Box<dyn Iterator<Item = &'a SdpRecord> + 'a> {
         match self {
@@ -177,18 +184,159 @@ fn announced_endpoints(sdp: &SdpRecord) -> impl Iterator<Item = SocketAddr> + '_
     })
 }
 
-/// Groups the flows into calls and judges each. Each SIP dialog is a call
-/// of its own; the flows that carried its messages are its signaling legs
-/// but never join calls together (a trunk carries many). Media joins the
-/// dialog whose SDP announced its endpoint most recently before it began.
-pub fn correlate(
+/// What judging a call draws on besides its flows.
+pub struct Judging<'a> {
+    pub policy: &'a Policy,
+    pub vendors: &'a Vendors,
+    pub names: &'a super::platform::ServerNames,
+}
+
+/// The part of the flows and dialogs that can be concluded now
+/// ([`settled`]).
+#[derive(Debug, Default)]
+pub struct Settled {
+    /// Flows (ids) of the settled calls: members, and the signaling flows
+    /// that carried their dialogs (some may still run).
+    pub flows: std::collections::HashSet<u64>,
+    /// Dialogs (indices) of the settled calls.
+    pub dialogs: Vec<usize>,
+    /// Ended flows no call can draw on any longer: the settled calls'
+    /// members, quiet flows that made no call, carriers of nothing left.
+    pub released: std::collections::HashSet<u64>,
+    /// Signaling flows of settled dialogs that still run: carriers when
+    /// they end.
+    pub running_carriers: Vec<u64>,
+}
+
+/// How long encrypted web signaling (a platform's HTTPS, WebSocket or QUIC
+/// connection named by SNI) may precede or follow the media of a call it
+/// is attributed to: a meeting client connects before joining and stays
+/// after.
+pub const WEB_SIGNALING_SLACK: i64 = 300_000_000_000;
+
+/// Which calls have settled by `cutoff`: every member flow ended by then
+/// (`End::Live` marks a running one), every dialog handed over (not live)
+/// and quiet since, and its web signaling flow too. A settled call can be
+/// concluded and its ended flows released: no later flow is expected to
+/// join it. Flows that made no call are released once quiet, except
+/// encrypted web signaling, which waits until no call still open could
+/// draw on it.
+pub fn settled(
     flows: &[std::sync::Arc<FlowRecord>],
     dialogs: &[std::sync::Arc<DialogRecord>],
-    findings: &[Finding],
-    policy: &Policy,
-    vendors: &Vendors,
-    names: &super::platform::ServerNames,
-) -> Vec<Call> {
+    known_carriers: &std::collections::HashSet<u64>,
+    cutoff: Timestamp,
+) -> Settled {
+    let grouping = group(flows, dialogs, known_carriers);
+    let running = |f: &FlowRecord| f.end == End::Live;
+    let quiet_flow = |f: &FlowRecord| !running(f) && f.last_timestamp <= cutoff;
+    let mut out = Settled::default();
+    // Where the calls still open began: web signaling before it stays.
+    let mut open_since: Option<Timestamp> = None;
+    let mut carried_by_open: std::collections::HashSet<u64> = Default::default();
+    let mut loose_web: Vec<usize> = Vec::new();
+    for (members, ss) in &grouping.components {
+        let signals_quiet = ss.iter().all(|&k| match &grouping.signals[k] {
+            Signal::Dialog(d) => !d.live && d.last_timestamp <= cutoff,
+            Signal::Web { flow, .. } => quiet_flow(flow),
+        });
+        let done = signals_quiet && members.iter().all(|&i| quiet_flow(&flows[i]));
+        let carriers = ss
+            .iter()
+            .flat_map(|&k| grouping.signals[k].carriers())
+            .filter_map(|id| grouping.index_of.get(id).copied());
+        if !done {
+            carried_by_open.extend(carriers.map(|i| flows[i].id));
+            let began = members
+                .iter()
+                .map(|&i| flows[i].first_timestamp)
+                .chain(ss.iter().map(|&k| grouping.signals[k].first_timestamp()))
+                .min();
+            open_since = open_since.min(began).or(open_since).or(began);
+            continue;
+        }
+        if let ([i], []) = (members.as_slice(), ss.as_slice())
+            && web_signaling_candidate(&flows[*i])
+        {
+            // Alone, it makes no call: it may be another's signaling.
+            loose_web.push(*i);
+            continue;
+        }
+        for &i in members {
+            out.flows.insert(flows[i].id);
+            out.released.insert(flows[i].id);
+        }
+        for i in carriers {
+            out.flows.insert(flows[i].id);
+        }
+        out.dialogs
+            .extend(ss.iter().filter_map(|&k| match grouping.signals[k] {
+                Signal::Dialog(d) => dialogs.iter().position(|x| std::ptr::eq(&**x, d)),
+                Signal::Web { .. } => None,
+            }));
+    }
+    // Carriers of settled signaling alone: released once ended; still
+    // running, they are carriers when they end.
+    for id in out.flows.clone() {
+        let Some(&i) = grouping.index_of.get(&id) else {
+            continue;
+        };
+        if !grouping.carriers[i] || carried_by_open.contains(&id) {
+            continue;
+        }
+        if running(&flows[i]) {
+            out.running_carriers.push(id);
+        } else {
+            out.released.insert(id);
+        }
+    }
+    // Flows in no component: carriers of nothing left.
+    for (i, f) in flows.iter().enumerate() {
+        if grouping.carriers[i] && !carried_by_open.contains(&f.id) && quiet_flow(f) {
+            out.released.insert(f.id);
+        }
+    }
+    // Encrypted web signaling waits for the calls still open that it may
+    // belong to.
+    for i in loose_web {
+        let f = &flows[i];
+        if open_since.is_none_or(|t| f.last_timestamp.0 + WEB_SIGNALING_SLACK < t.0) {
+            out.released.insert(f.id);
+        }
+    }
+    out
+}
+
+/// A flow that may be a platform's encrypted signaling: named by SNI, and
+/// carrying none of the call protocols itself.
+fn web_signaling_candidate(f: &FlowRecord) -> bool {
+    let named = f.tls.as_ref().is_some_and(|t| t.sni.is_some())
+        || f.quic.as_ref().is_some_and(|q| q.sni.is_some());
+    named && f.sip.is_none() && f.stun.is_none() && f.rtp.is_none() && !has(f, "dtls")
+}
+
+/// Flows and signaling grouped into would-be calls, before judging.
+struct Grouping<'a> {
+    signals: Vec<Signal<'a>>,
+    index_of: HashMap<u64, usize>,
+    /// Flows that carried signaling (by index): legs of its calls, never
+    /// members of a component.
+    carriers: Vec<bool>,
+    /// Each component's member flows and signals (indices), in the order of
+    /// their first packet.
+    components: Vec<(Vec<usize>, Vec<usize>)>,
+}
+
+/// Groups the flows and dialogs: each SIP dialog is a call of its own; the
+/// flows that carried its messages (and `known_carriers`, which carried
+/// dialogs concluded earlier) never join calls together (a trunk carries
+/// many). Media joins the dialog whose SDP announced its endpoint most
+/// recently before it began.
+fn group<'a>(
+    flows: &'a [std::sync::Arc<FlowRecord>],
+    dialogs: &'a [std::sync::Arc<DialogRecord>],
+    known_carriers: &std::collections::HashSet<u64>,
+) -> Grouping<'a> {
     let n = flows.len();
     let mut signals: Vec<Signal<'_>> = dialogs.iter().map(|d| Signal::Dialog(d)).collect();
     for f in flows {
@@ -200,7 +348,10 @@ pub fn correlate(
     let index_of: HashMap<u64, usize> = flows.iter().enumerate().map(|(i, f)| (f.id, i)).collect();
     // Flows that carried signaling: its legs, never joiners (a trunk, or a
     // signaling server, carries many calls).
-    let mut carriers: Vec<bool> = vec![false; n];
+    let mut carriers: Vec<bool> = flows
+        .iter()
+        .map(|f| known_carriers.contains(&f.id))
+        .collect();
     for signal in &signals {
         for i in signal.carriers().iter().filter_map(|id| index_of.get(id)) {
             carriers[*i] = true;
@@ -424,18 +575,45 @@ pub fn correlate(
             .min()
     };
     components.sort_by_key(|c| first_packet(c));
+    Grouping {
+        signals,
+        index_of,
+        carriers,
+        components,
+    }
+}
+
+/// Groups the flows into calls ([`group`]) and judges each, numbering them
+/// from `first_id`. Encrypted web signaling is looked for among `web`
+/// (the flows, or more of them when only some are judged).
+#[allow(clippy::too_many_arguments)]
+pub fn correlate(
+    flows: &[std::sync::Arc<FlowRecord>],
+    dialogs: &[std::sync::Arc<DialogRecord>],
+    known_carriers: &std::collections::HashSet<u64>,
+    first_id: u64,
+    web: &[std::sync::Arc<FlowRecord>],
+    findings: &[Finding],
+    judging: &Judging<'_>,
+) -> Vec<Call> {
+    let Grouping {
+        signals,
+        index_of,
+        components,
+        ..
+    } = group(flows, dialogs, known_carriers);
     // Encrypted web signaling (HTTPS, WebSocket, QUIC) named by SNI: it is
     // attributed to a call whose relay or media server is the same vendor.
-    let web_signaling: Vec<(String, &FlowRecord)> = flows
+    let web_signaling: Vec<(String, &FlowRecord)> = web
         .iter()
-        .filter(|f| f.sip.is_none() && f.stun.is_none() && f.rtp.is_none() && !has(f, "dtls"))
+        .filter(|f| web_signaling_candidate(f))
         .filter_map(|f| {
             let sni = f
                 .tls
                 .as_ref()
                 .and_then(|t| t.sni.as_deref())
                 .or_else(|| f.quic.as_ref().and_then(|q| q.sni.as_deref()))?;
-            Some((vendors.by_name(sni)?.name.clone(), &**f))
+            Some((judging.vendors.by_name(sni)?.name.clone(), &**f))
         })
         .collect();
     // Which findings have evidence in which flow, built once.
@@ -500,7 +678,7 @@ pub fn correlate(
         related.dedup();
         let related: Vec<&Finding> = related.iter().map(|&i| &findings[i]).collect();
         calls.push(judge(
-            calls.len() as u64 + 1,
+            first_id + calls.len() as u64,
             Members {
                 legs: &legs,
                 signaling: &signaling,
@@ -514,9 +692,9 @@ pub fn correlate(
                     .collect::<Vec<_>>(),
             },
             &related,
-            policy,
-            vendors,
-            names,
+            judging.policy,
+            judging.vendors,
+            judging.names,
             &web_signaling,
         ));
     }

@@ -1,0 +1,221 @@
+//! Calls concluded while the capture runs (their flows let go, so memory
+//! holds only the calls still open) must be the calls the end of the
+//! capture would conclude: on every shipped and shared capture, with short
+//! idle timeouts so calls settle inside them, concluding at every look
+//! gives the same calls, verdicts and findings as never concluding early,
+//! and the pipeline on a worker thread the same report as on one.
+
+mod common;
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use teleprobe::flow::Timeouts;
+use teleprobe::session::{Options, analyze_source};
+use teleprobe::source::{ReadAhead, open_files};
+
+const S: i64 = 1_000_000_000;
+
+fn report(path: &str, conclude_at: usize, threads: usize) -> Value {
+    analysis(path, conclude_at, threads).0
+}
+
+/// The report, and how many calls were concluded while the capture ran.
+fn analysis(path: &str, conclude_at: usize, threads: usize) -> (Value, usize) {
+    let options = Options {
+        reveal: true,
+        threads,
+        timeouts: Timeouts {
+            udp: 5 * S,
+            tcp: 30 * S,
+        },
+        conclude_at: Some(conclude_at),
+        ..Options::default()
+    };
+    let mut source = open_files(&[path.to_string()]).unwrap();
+    if threads >= 2 {
+        source = Box::new(ReadAhead::new(source));
+    }
+    let analysis = analyze_source(source, &[path.to_string()], &options, None);
+    (
+        serde_json::to_value(&analysis.report).unwrap(),
+        analysis.calls_concluded_early,
+    )
+}
+
+/// Replaces "call N" by the call's first flows, in every string: calls
+/// concluded early are numbered in the order they settled.
+fn renumber(v: &mut Value, names: &BTreeMap<u64, String>) {
+    match v {
+        Value::String(s) => {
+            let mut out = String::new();
+            let mut rest = s.as_str();
+            while let Some(i) = rest.find("call ") {
+                out.push_str(&rest[..i + 5]);
+                rest = &rest[i + 5..];
+                let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+                match rest[..digits]
+                    .parse::<u64>()
+                    .ok()
+                    .and_then(|n| names.get(&n))
+                {
+                    Some(name) => out.push_str(name),
+                    None => out.push_str(&rest[..digits]),
+                }
+                rest = &rest[digits..];
+            }
+            out.push_str(rest);
+            *s = out;
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| renumber(x, names)),
+        Value::Object(o) => o.values_mut().for_each(|x| renumber(x, names)),
+        _ => {}
+    }
+}
+
+/// The calls (keyed by their legs) and findings (sorted), numbering aside.
+fn conclusions(mut report: Value) -> (BTreeMap<String, Value>, Vec<Value>) {
+    let mut names = BTreeMap::new();
+    for call in report["calls"].as_array().unwrap() {
+        let legs: Vec<String> = call["legs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["flow"].to_string())
+            .collect();
+        names.insert(
+            call["id"].as_u64().unwrap(),
+            format!("[{}]", legs.join(",")),
+        );
+    }
+    renumber(&mut report, &names);
+    let mut calls = BTreeMap::new();
+    for mut call in report["calls"].as_array().unwrap().clone() {
+        call["id"] = Value::Null;
+        let key = format!("{}", call["legs"]);
+        assert!(
+            calls.insert(key, call).is_none(),
+            "two calls of the same legs"
+        );
+    }
+    let mut findings: Vec<Value> = report["findings"].as_array().unwrap().clone();
+    for f in &mut findings {
+        // Evidence is added as flows end and as calls conclude: its order
+        // may differ, not its content.
+        if let Some(ev) = f["evidence"].as_array_mut() {
+            ev.sort_by_key(|e| e.to_string());
+        }
+    }
+    findings.sort_by_key(|f| f.to_string());
+    (calls, findings)
+}
+
+/// Whether the call's traffic paused for 4 seconds or more (its
+/// timeline counts bytes per second).
+fn pauses(call: &Value) -> bool {
+    let bytes = call["timeline"]["bytes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut quiet = 0;
+    for b in bytes {
+        quiet = if b.as_u64() == Some(0) { quiet + 1 } else { 0 };
+        if quiet >= 4 {
+            return true;
+        }
+    }
+    false
+}
+
+fn captures() -> Vec<String> {
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("captures");
+    let mut captures = Vec::new();
+    for dir in [Some(shipped), common::corpus_dir()].into_iter().flatten() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path().to_string_lossy().to_string();
+            if path.ends_with(".pcap") || path.ends_with(".pcapng") {
+                captures.push(path);
+            }
+        }
+    }
+    captures.sort();
+    captures
+}
+
+#[test]
+fn calls_concluded_early_are_the_calls_the_end_concludes() {
+    let (mut compared, mut concluded_early, mut paused) = (0, 0, 0);
+    for path in captures() {
+        let at_end = report(&path, usize::MAX, 1);
+        let (early, concluded) = analysis(&path, 0, 1);
+        // A call quiet for a UDP timeout inside has ended, when concluded
+        // early: with 5-second timeouts, some captures' calls pause longer.
+        if at_end["calls"].as_array().unwrap().iter().any(pauses) {
+            paused += 1;
+            continue;
+        }
+        let (calls_at_end, findings_at_end) = conclusions(at_end.clone());
+        let (calls_early, findings_early) = conclusions(early.clone());
+        let mut differences = Vec::new();
+        for (key, call) in &calls_at_end {
+            match calls_early.get(key) {
+                None => differences.push(format!("only at the end: call {key}")),
+                Some(early) if early != call => {
+                    for (field, value) in call.as_object().unwrap() {
+                        if early[field] != *value {
+                            differences.push(format!(
+                                "call {key}: {field} {value}, early {}",
+                                early[field]
+                            ));
+                        }
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        for key in calls_early
+            .keys()
+            .filter(|k| !calls_at_end.contains_key(*k))
+        {
+            differences.push(format!("only early: call {key}"));
+        }
+        for f in findings_at_end
+            .iter()
+            .filter(|f| !findings_early.contains(f))
+        {
+            differences.push(format!("finding only at the end: {f}"));
+        }
+        for f in findings_early
+            .iter()
+            .filter(|f| !findings_at_end.contains(f))
+        {
+            differences.push(format!("finding only early: {f}"));
+        }
+        assert!(
+            differences.is_empty(),
+            "{path}: concluding early changed\n{}",
+            differences.join("\n")
+        );
+        concluded_early += concluded;
+        compared += calls_at_end.len();
+    }
+    eprintln!(
+        "{compared} calls compared, {concluded_early} concluded early, \
+         {paused} captures with pausing calls left out"
+    );
+    assert!(compared > 100, "{compared} calls compared");
+    assert!(
+        concluded_early > 50,
+        "{concluded_early} calls concluded early"
+    );
+    assert!(paused < 10, "{paused} captures left out");
+}
+
+#[test]
+fn a_worker_thread_concludes_the_same_calls() {
+    for path in captures() {
+        assert!(
+            report(&path, 0, 1) == report(&path, 0, 2),
+            "{path}: the reports differ"
+        );
+    }
+}
