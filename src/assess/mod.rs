@@ -148,6 +148,60 @@ impl Assessor {
         self.held() >= self.conclude_at.max(1)
     }
 
+    /// A copy to conclude calls on: the call-relevant flows and dialogs
+    /// (shared), and of the findings only those with evidence in them or
+    /// in the `running` flows, which are all a call draws on, and the
+    /// relays', which a platform call may own; not the
+    /// lines, contacts and calls concluded before, which concluding does
+    /// not read. Copying those at every look would double the memory.
+    fn look(&self, running: &[FlowRecord]) -> Assessor {
+        let flows: std::collections::HashSet<u64> = self
+            .call_flows
+            .iter()
+            .map(|f| f.id)
+            .chain(running.iter().map(|f| f.id))
+            .collect();
+        let findings: Vec<Finding> = self
+            .findings
+            .iter()
+            .filter(|f| {
+                // A relay's finding is the relay address's, whichever
+                // allocation showed it first: a platform call may own it.
+                f.id == FindingId::RelayThirdParty
+                    || f.evidence.iter().any(|e| flows.contains(&e.flow))
+            })
+            .cloned()
+            .collect();
+        let index = findings
+            .iter()
+            .enumerate()
+            .map(|(i, f)| ((f.id, f.subject.clone()), i))
+            .collect();
+        Assessor {
+            policy: self.policy.clone(),
+            vendors: self.vendors.clone(),
+            findings,
+            index,
+            vendors_seen: Vec::new(),
+            flow_lines: Vec::new(),
+            call_flows: self.call_flows.clone(),
+            dialogs: self.dialogs.clone(),
+            messaging_flows: Vec::new(),
+            server_names: self.server_names.clone(),
+            geo: self.geo.clone(),
+            not_listed: BTreeMap::new(),
+            calls_truncated: 0,
+            observed: 0,
+            wireless: None,
+            trackers: self.trackers.clone(),
+            contacts: Vec::new(),
+            cloaked: Vec::new(),
+            concluded: Vec::new(),
+            known_carriers: self.known_carriers.clone(),
+            conclude_at: self.conclude_at,
+        }
+    }
+
     /// Concludes the calls that have settled by `cutoff` (redacted `running`
     /// flows and `live` dialogs are looked at, not kept: they may still
     /// belong to a call) and lets go of the flows they were made of, so a
@@ -167,7 +221,7 @@ impl Assessor {
         }
         // On a copy that has seen the running flows: a call's verdict draws
         // on their findings.
-        let mut look = self.clone();
+        let mut look = self.look(running);
         for record in running {
             look.observe(record);
         }
@@ -207,7 +261,7 @@ impl Assessor {
         let calls = look.conclude_calls(&flows, &dialogs, first_id, &web, &names);
         // What concluding raised, raised here too.
         for (i, f) in look.findings.iter().enumerate() {
-            let (seen, severity) = before.get(i).copied().unwrap_or((0, Severity::Info));
+            let (seen, severity) = before.get(i).copied().unwrap_or((0, f.severity));
             let values: Vec<(&str, String)> = f
                 .values
                 .iter()
@@ -222,8 +276,13 @@ impl Assessor {
                 for (k, v) in &f.values {
                     here.values.entry(k.clone()).or_insert_with(|| v.clone());
                 }
-                if f.severity != severity {
+                // Concluding may lower a finding the copy held (a relay is
+                // the platform's own) or raise one; one it did not hold, it
+                // only raises.
+                if i < before.len() && f.severity != severity {
                     here.severity = f.severity;
+                } else if i >= before.len() {
+                    here.severity = here.severity.max(f.severity);
                 }
             }
         }

@@ -488,15 +488,15 @@ pub(super) fn judge(
         .as_ref()
         .and_then(|r| r.vendor.clone())
         .or_else(|| server.as_ref().and_then(|s| s.vendor.clone()));
-    // Only connections open around the call's time: a platform's client
-    // reconnects for each meeting.
-    let (first, last) = span(&spanning, dialogs);
+    // Only connections open when the call began: they set it up (a
+    // platform's client connects for each meeting).
+    let (began, _) = span(&spanning, dialogs);
     let around = |f: &FlowRecord| {
-        f.first_timestamp.0 <= last.0.saturating_add(super::WEB_SIGNALING_SLACK)
+        f.first_timestamp.0 <= began.0.saturating_add(super::WEB_SIGNALING_SLACK)
             && f.last_timestamp
                 .0
                 .saturating_add(super::WEB_SIGNALING_SLACK)
-                >= first.0
+                >= began.0
     };
     let web_signaling: Vec<&(String, &FlowRecord)> =
         web_signaling.iter().filter(|(_, f)| around(f)).collect();

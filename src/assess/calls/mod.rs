@@ -76,6 +76,19 @@ fn checks_connectivity(f: &FlowRecord) -> bool {
         && (f.stun.is_some() || f.zoom.as_ref().is_some_and(|z| z.p2p) || !f.markers.is_empty())
 }
 
+/// How far apart in time two flows may be and still be joined by an
+/// identifier they share (a Call-ID, ICE username, relayed address): an
+/// ICE session checks its paths every few seconds and a UDP flow ends
+/// after two minutes idle, so a reuse later is another session (a TURN
+/// server hands a relayed address to the next allocation).
+const JOIN_SLACK: i64 = 30_000_000_000;
+
+/// Whether two flows ran at about the same time ([`JOIN_SLACK`]).
+fn near(f: &FlowRecord, g: &FlowRecord) -> bool {
+    f.first_timestamp.0 <= g.last_timestamp.0.saturating_add(JOIN_SLACK)
+        && g.first_timestamp.0 <= f.last_timestamp.0.saturating_add(JOIN_SLACK)
+}
+
 /// Media may start a little before the SDP that announced it is seen
 /// (early media, capture on another segment); this much is tolerated.
 const ANNOUNCE_SLACK: i64 = 5_000_000_000;
@@ -208,11 +221,11 @@ pub struct Settled {
     pub running_carriers: Vec<u64>,
 }
 
-/// How long encrypted web signaling (a platform's HTTPS, WebSocket or QUIC
-/// connection named by SNI) may precede or follow the media of a call it
-/// is attributed to: a meeting client connects before joining and stays
-/// after.
-pub const WEB_SIGNALING_SLACK: i64 = 300_000_000_000;
+/// How long before or after a call began encrypted web signaling (a
+/// platform's HTTPS, WebSocket or QUIC connection named by SNI) may have
+/// been open to be attributed to the call: a meeting client connects
+/// before joining.
+pub const WEB_SIGNALING_SLACK: i64 = 60_000_000_000;
 
 /// Which calls have settled by `cutoff`: every member flow ended by then
 /// (`End::Live` marks a running one), every dialog handed over (not live)
@@ -231,8 +244,8 @@ pub fn settled(
     let running = |f: &FlowRecord| f.end == End::Live;
     let quiet_flow = |f: &FlowRecord| !running(f) && f.last_timestamp <= cutoff;
     let mut out = Settled::default();
-    // Where the calls still open began: web signaling before it stays.
-    let mut open_since: Option<Timestamp> = None;
+    // When the calls still open began (their web signaling stays).
+    let mut open_starts: Vec<i64> = Vec::new();
     let mut carried_by_open: std::collections::HashSet<u64> = Default::default();
     let mut loose_web: Vec<usize> = Vec::new();
     for (members, ss) in &grouping.components {
@@ -245,21 +258,24 @@ pub fn settled(
             .iter()
             .flat_map(|&k| grouping.signals[k].carriers())
             .filter_map(|id| grouping.index_of.get(id).copied());
+        let alone_web = matches!((members.as_slice(), ss.as_slice()), ([i], []) if web_signaling_candidate(&flows[*i]));
         if !done {
             carried_by_open.extend(carriers.map(|i| flows[i].id));
+            if alone_web {
+                // A connection alone is no call: it begins none.
+                continue;
+            }
             let began = members
                 .iter()
                 .map(|&i| flows[i].first_timestamp)
                 .chain(ss.iter().map(|&k| grouping.signals[k].first_timestamp()))
                 .min();
-            open_since = open_since.min(began).or(open_since).or(began);
+            open_starts.extend(began.map(|t| t.0));
             continue;
         }
-        if let ([i], []) = (members.as_slice(), ss.as_slice())
-            && web_signaling_candidate(&flows[*i])
-        {
+        if alone_web {
             // Alone, it makes no call: it may be another's signaling.
-            loose_web.push(*i);
+            loose_web.extend(members);
             continue;
         }
         for &i in members {
@@ -296,11 +312,18 @@ pub fn settled(
             out.released.insert(f.id);
         }
     }
-    // Encrypted web signaling waits for the calls still open that it may
-    // belong to.
+    // Encrypted web signaling waits while a call still open, or one yet
+    // to begin, may have begun while it was open.
+    open_starts.sort_unstable();
     for i in loose_web {
         let f = &flows[i];
-        if open_since.is_none_or(|t| f.last_timestamp.0 + WEB_SIGNALING_SLACK < t.0) {
+        let (from, to) = (
+            f.first_timestamp.0.saturating_sub(WEB_SIGNALING_SLACK),
+            f.last_timestamp.0.saturating_add(WEB_SIGNALING_SLACK),
+        );
+        let later = open_starts.partition_point(|&t| t < from);
+        let needed = to >= cutoff.0 || open_starts.get(later).is_some_and(|&t| t <= to);
+        if !needed {
             out.released.insert(f.id);
         }
     }
@@ -379,11 +402,14 @@ fn group<'a>(
             }
         }
     }
+    // Identifiers (Call-IDs, ICE usernames, addresses) join flows of
+    // about the same time only: reused later, they name another session.
+    let near = |i: usize, j: usize| near(&flows[i], &flows[j]);
     let mut by_call_id: HashMap<&str, usize> = HashMap::new();
     let mut by_endpoint: HashMap<SocketAddr, Vec<usize>> = HashMap::new();
     let mut by_ufrag_pair: HashMap<(String, String), usize> = HashMap::new();
-    let mut by_ufrag: HashMap<&str, usize> = HashMap::new();
-    let mut by_pair: HashMap<(SocketAddr, SocketAddr), usize> = HashMap::new();
+    let mut by_ufrag: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_pair: HashMap<(SocketAddr, SocketAddr), Vec<usize>> = HashMap::new();
     // An ICE agent gathers and checks from one local socket: UDP flows
     // with STUN from the same client address and port, at the same time,
     // are candidate pairs (a relay, a direct path) of one session. The
@@ -395,7 +421,10 @@ fn group<'a>(
         if carriers[i] {
             continue;
         }
-        by_pair.entry((f.client, f.server)).or_insert(i);
+        let same_pair = by_pair.entry((f.client, f.server)).or_default();
+        if same_pair.len() < 8 {
+            same_pair.push(i);
+        }
         for end in [f.client, f.server] {
             let list = by_endpoint.entry(end).or_default();
             if list.len() < 64 {
@@ -406,11 +435,10 @@ fn group<'a>(
         // INVITE-dialog method): joined by Call-ID as before dialogs.
         if let Some(sip) = &f.sip {
             for id in &sip.call_ids {
-                match by_call_id.get(id.as_str()) {
-                    Some(&j) => uf.union(i, j),
-                    None => {
-                        by_call_id.insert(id, i);
-                    }
+                if let Some(j) = by_call_id.insert(id, i)
+                    && near(i, j)
+                {
+                    uf.union(i, j);
                 }
             }
         }
@@ -428,14 +456,16 @@ fn group<'a>(
                     } else {
                         (b.to_string(), a.to_string())
                     };
-                    match by_ufrag_pair.get(&key) {
-                        Some(&j) => uf.union(i, j),
-                        None => {
-                            by_ufrag_pair.insert(key, i);
-                        }
+                    if let Some(j) = by_ufrag_pair.insert(key, i)
+                        && near(i, j)
+                    {
+                        uf.union(i, j);
                     }
                     for part in [a, b] {
-                        by_ufrag.entry(part).or_insert(i);
+                        let list = by_ufrag.entry(part).or_default();
+                        if list.len() < 16 && list.last() != Some(&i) {
+                            list.push(i);
+                        }
                     }
                 }
             }
@@ -489,13 +519,16 @@ fn group<'a>(
                 }
             }
         }
-        for ufrag in signal
-            .sdps()
-            .flat_map(|s| &s.media)
-            .filter_map(|m| m.ice_ufrag.as_deref())
-        {
-            if let Some(&j) = by_ufrag.get(ufrag) {
-                uf.union(n + k, j);
+        for (sdp, announced) in signal.announcements() {
+            for ufrag in sdp.media.iter().filter_map(|m| m.ice_ufrag.as_deref()) {
+                for &j in by_ufrag.get(ufrag).into_iter().flatten() {
+                    let f = &flows[j];
+                    if f.first_timestamp.0 <= until.saturating_add(JOIN_SLACK)
+                        && f.last_timestamp.0.saturating_add(JOIN_SLACK) >= announced.0
+                    {
+                        uf.union(n + k, j);
+                    }
+                }
             }
         }
     }
@@ -515,12 +548,13 @@ fn group<'a>(
                         if let Some(&j) = addr
                             .as_ref()
                             .and_then(|a| by_endpoint.get(a))
-                            .and_then(|l| l.first())
+                            .and_then(|l| l.iter().find(|&&j| near(i, j)))
                         {
                             uf.union(i, j);
                         }
                     }
-                    if let Some(&j) = m.ice_ufrag.as_deref().and_then(|u| by_ufrag.get(u)) {
+                    let ufrag = m.ice_ufrag.as_deref().and_then(|u| by_ufrag.get(u));
+                    for &j in ufrag.into_iter().flatten().filter(|&&j| near(i, j)) {
                         uf.union(i, j);
                     }
                 }
@@ -531,9 +565,10 @@ fn group<'a>(
         if has(f, "rtcp") || has(f, "srtcp") {
             let below = |a: SocketAddr| Some(SocketAddr::new(a.ip(), a.port().checked_sub(1)?));
             if let (Some(c), Some(s)) = (below(f.client), below(f.server)) {
-                let rtp = by_pair
-                    .get(&(c, s))
-                    .or_else(|| by_pair.get(&(s, c)))
+                let rtp = [(c, s), (s, c)]
+                    .iter()
+                    .flat_map(|pair| by_pair.get(pair).into_iter().flatten())
+                    .find(|&&j| near(i, j))
                     .copied();
                 if let Some(j) = rtp {
                     uf.union(i, j);
@@ -544,7 +579,9 @@ fn group<'a>(
         if let (Some(stun), Some(_)) = (&f.stun, &f.turn) {
             for a in stun.relayed_addresses.iter().chain(&stun.peer_addresses) {
                 for &j in by_endpoint.get(a).into_iter().flatten() {
-                    uf.union(i, j);
+                    if near(i, j) {
+                        uf.union(i, j);
+                    }
                 }
             }
         }
