@@ -231,12 +231,12 @@ impl Engine {
     }
 
     /// Records of the running flows that may belong to a call (signaling,
-    /// ICE, relays, media, a platform's encrypted signaling), without
-    /// ending them.
-    pub fn live_call_records(&self) -> Vec<FlowRecord> {
+    /// ICE, relays, media, encrypted signaling to a server `platform`
+    /// names), without ending them.
+    pub fn live_call_records(&self, platform: &dyn Fn(&str) -> bool) -> Vec<FlowRecord> {
         self.flows
             .iter()
-            .filter(|f| f.state.may_belong_to_call())
+            .filter(|f| f.state.may_belong_to_call(platform))
             .map(|f| FlowState::record(f.clone(), crate::flow::End::Live, &self.shared))
             .collect()
     }

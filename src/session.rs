@@ -116,9 +116,9 @@ struct Conclude {
 }
 
 impl Conclude {
-    fn from(engine: &Engine, timeouts: Timeouts) -> Conclude {
+    fn from(engine: &Engine, timeouts: Timeouts, vendors: &Vendors) -> Conclude {
         Conclude {
-            running: engine.live_call_records(),
+            running: engine.live_call_records(&|sni| vendors.by_name(sni).is_some()),
             live: engine.live_dialogs(),
             dns: engine.dns_names(),
             cutoff: crate::time::Timestamp(engine.clock() - timeouts.udp),
@@ -385,6 +385,9 @@ pub struct Session {
     pub recording_error: Option<String>,
     /// Capture time of the next look for settled calls to conclude.
     next_conclusion: Nanos,
+    /// The platforms known, for which running connections a look at
+    /// settled calls needs.
+    vendors: std::sync::Arc<Vendors>,
 }
 
 /// Failures of the outputs written while the capture runs (rotated JSON
@@ -455,7 +458,7 @@ impl Session {
             engine: Engine::with_timeouts(options.timeouts),
             pipeline: Stage::Here(Box::new(Pipeline {
                 redactor: redactor.clone(),
-                assessor: Assessor::new(options.policy.clone(), vendors)
+                assessor: Assessor::new(options.policy.clone(), vendors.clone())
                     .with_geoip(options.geoip.clone())
                     .with_trackers(options.trackers.clone())
                     .with_conclude_at(options.conclude_at.unwrap_or(crate::assess::CONCLUDE_AT)),
@@ -472,19 +475,20 @@ impl Session {
             output_health: OutputHealth::default(),
             recording_error: None,
             next_conclusion: 0,
+            vendors: std::sync::Arc::new(vendors),
         }
     }
 
     /// Concludes the calls that settled (quiet for a UDP idle timeout) and
-    /// lets go of their flows, once per half that timeout of capture time:
+    /// lets go of their flows, once per that timeout of capture time:
     /// memory holds the calls still open, not the whole capture's.
     fn conclude_settled(&mut self) {
         let timeouts = self.options.timeouts;
-        self.next_conclusion = self.engine.clock() + (timeouts.udp / 2).max(1_000_000_000);
+        self.next_conclusion = self.engine.clock() + timeouts.udp.max(1_000_000_000);
         match &mut self.pipeline {
             Stage::Here(pipeline) => {
                 if pipeline.assessor.due() {
-                    pipeline.conclude(Conclude::from(&self.engine, timeouts));
+                    pipeline.conclude(Conclude::from(&self.engine, timeouts, &self.vendors));
                 }
             }
             // The worker decides as `Here` would, at the same point of the
@@ -492,6 +496,7 @@ impl Session {
             Stage::Worker(worker) => worker.push(Ended::Conclude(Box::new(Conclude::from(
                 &self.engine,
                 timeouts,
+                &self.vendors,
             )))),
         }
     }
@@ -630,7 +635,10 @@ impl Session {
     /// The third value says whether anything was left unsettled, to look
     /// at again later.
     pub fn settled(&self) -> (Vec<Call>, Vec<Finding>, bool) {
-        let mut live = self.engine.live_call_records();
+        let vendors = &self.vendors;
+        let mut live = self
+            .engine
+            .live_call_records(&|sni| vendors.by_name(sni).is_some());
         let running: HashSet<u64> = live.iter().map(|r| r.id).collect();
         let assessment = self.assess_with_running(&mut live, &self.wireless_so_far());
         let (mut calls, mut findings) = (assessment.calls, assessment.findings);

@@ -89,16 +89,21 @@ impl FlowState {
 
     /// Whether the flow may be part of a call as far as seen yet: a
     /// telehealth protocol, a platform's media framing or marker, a HEP
-    /// mirror, or a connection named by SNI (a platform's encrypted
-    /// signaling). The assessment keeps such flows for correlation; a
-    /// running one is looked at before a call is concluded.
-    pub fn may_belong_to_call(&self) -> bool {
+    /// mirror, or a connection whose SNI names a platform (`platform`
+    /// says which names do): its encrypted signaling. The assessment keeps
+    /// such flows for correlation; a running one is looked at before a
+    /// call is concluded.
+    pub fn may_belong_to_call(&self, platform: &dyn Fn(&str) -> bool) -> bool {
+        let sni = self
+            .tls
+            .as_ref()
+            .and_then(|t| t.detail.sni.as_deref())
+            .or_else(|| self.quic.as_ref().and_then(|q| q.detail.sni.as_deref()));
         self.telehealth_so_far()
             || self.protocols.contains(Protocol::Zoom)
             || self.protocols.contains(Protocol::Hep)
             || !self.markers.is_empty()
-            || self.tls.as_ref().is_some_and(|t| t.detail.sni.is_some())
-            || self.quic.as_ref().is_some_and(|q| q.detail.sni.is_some())
+            || sni.is_some_and(platform)
     }
 
     /// A STUN message; TURN methods also go to the TURN state, and what a
