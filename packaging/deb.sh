@@ -17,7 +17,7 @@ if ! cargo deb --version >/dev/null 2>&1; then
 fi
 binary="target/$dir/teleprobe"
 if [ "$profile" != dev ] || [ ! -x "$binary" ]; then
-    cargo build --locked --quiet --profile "$profile" --bin teleprobe
+    cargo build --locked --quiet --profile "$profile" --features tables --bin teleprobe
 fi
 
 assets=target/package-assets

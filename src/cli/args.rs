@@ -82,15 +82,12 @@ pub struct ReportArgs {
     /// Write flows, calls and findings as Parquet tables into DIR; live
     /// (or with --rotate-seconds), a partition per period as it ends:
     /// DIR/date=D/[sensor=S/]hour=HH/part=HHMMSS/
-    #[cfg(feature = "tables")]
     #[arg(long, value_name = "DIR")]
     pub parquet: Option<String>,
     /// Write flows, calls and findings as CSV tables into DIR
-    #[cfg(feature = "tables")]
     #[arg(long, value_name = "DIR")]
     pub csv: Option<String>,
     /// Sensor name: tables go to DIR/date=YYYY-MM-DD/sensor=NAME/ (Hive partitions)
-    #[cfg(feature = "tables")]
     #[arg(long, value_name = "NAME")]
     pub sensor: Option<String>,
     /// Output format; for -o it is otherwise taken from the extension
@@ -198,7 +195,6 @@ pub enum Command {
         report: ReportArgs,
     },
     /// Aggregate many captures: JSON reports and --parquet directories (searched recursively)
-    #[cfg(feature = "tables")]
     #[command(
         after_help = "Examples:\n  teleprobe summarize reports/*.json\n  teleprobe summarize --json tables-tree/ | jq '.vendors'\n  teleprobe summarize -o summary.json monday.json tuesday.json\n\nPrints totals, calls per verdict, per vendor and per protocol bytes and call counts with the share of media encrypted, and findings by id and severity per day.\nA capture found twice (as a report and as tables) is counted once."
     )]

@@ -24,6 +24,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Runs one command line to its exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    let tables = match &cli.command {
+        Command::Analyze { report, .. }
+        | Command::Live { report, .. }
+        | Command::Tui { report, .. } => {
+            tables_built(report.parquet.is_some() || report.csv.is_some())
+        }
+        Command::Summarize { .. } => tables_built(true),
+        _ => Ok(()),
+    };
+    if let Err(message) = tables {
+        return fail(&message);
+    }
     let result = match cli.command {
         Command::Analyze {
             captures,
@@ -92,6 +104,8 @@ pub fn run(cli: Cli) -> ExitCode {
             json,
             output,
         } => summarize::run(&inputs, json, output.as_deref()),
+        #[cfg(not(feature = "tables"))]
+        Command::Summarize { .. } => tables_built(true).map(|()| ExitCode::SUCCESS),
         Command::Keygen { output, force } => keygen(&output, force),
         Command::Verify {
             report,
@@ -123,6 +137,21 @@ pub fn run(cli: Cli) -> ExitCode {
 /// A command's outcome: its exit code, or a message saying what to do
 /// (exit code 2).
 type Outcome = Result<ExitCode, String>;
+
+/// Tables (Parquet, CSV, `summarize`) come with the `tables` feature, which
+/// builds polars (most of a clean build): a binary built without it says
+/// how to get them when a command asks for them.
+fn tables_built(wanted: bool) -> Result<(), String> {
+    if cfg!(feature = "tables") || !wanted {
+        return Ok(());
+    }
+    Err(
+        "this teleprobe was built without tables (--parquet, --csv, summarize): \
+         build it with `cargo build --release --features tables`, or run it \
+         through ./run, which does so when a command asks for tables"
+            .into(),
+    )
+}
 
 /// More threads than this find little more to do: with two, the engine
 /// follows the packets while helpers read the files ahead of it and
