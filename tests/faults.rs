@@ -424,3 +424,63 @@ fn a_capture_replaced_while_read() {
         );
     }
 }
+
+/// A capture still being written (tcpdump -w, read before it ends): read to
+/// where it ends now, never a hang or a panic. A packet cut off by the end
+/// is reported as a truncated capture (exit 2) with every whole packet
+/// before it analysed; either way the evidence block's length and SHA-256
+/// are those of exactly the bytes read.
+#[test]
+fn a_capture_that_grows_while_read() {
+    use sha2::Digest;
+    let whole = std::fs::read(common::capture("sip-two-calls.pcap")).unwrap();
+    let all_packets =
+        common::report_json(&common::capture("sip-two-calls.pcap"))["capture"]["packets"]
+            .as_u64()
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("growing.pcap");
+    // A third of it, ending inside a packet record.
+    let start = whole.len() / 3 + 5;
+    std::fs::write(&path, &whole[..start]).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_teleprobe"))
+        .args(["analyze", "--json", "--quiet", "--threads", "1"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let writer = {
+        let (path, rest) = (path.clone(), whole[start..].to_vec());
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+            for chunk in rest.chunks(997) {
+                file.write_all(chunk).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        })
+    };
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let packets = r["capture"]["packets"].as_u64().unwrap();
+    match out.status.code() {
+        Some(0) => assert_eq!(packets, all_packets, "read whole: every packet"),
+        Some(2) => {
+            assert!(stderr.contains("truncated"), "{stderr}");
+            assert!(r["capture"]["truncated"].is_string());
+            assert!(packets > 0 && packets < all_packets, "{packets}");
+        }
+        other => panic!("exit {other:?}: {stderr}"),
+    }
+    let digest = &r["evidence"]["captures"][0];
+    let read = digest["bytes"].as_u64().unwrap() as usize;
+    assert!(read >= start && read <= whole.len(), "{read}");
+    assert_eq!(
+        digest["sha256"].as_str().unwrap(),
+        teleprobe::source::digest::hex(&sha2::Sha256::digest(&whole[..read])),
+        "the digest is of the bytes read"
+    );
+}
