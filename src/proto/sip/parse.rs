@@ -28,10 +28,20 @@ pub enum StartLine<'a> {
     Response { code: u16, reason: &'a str },
 }
 
+/// Headers indexed when a message is parsed: a message has 10 to 20; one
+/// with more is read line by line as before.
+const INDEXED_HEADERS: usize = 32;
+
 #[derive(Debug, Clone, Copy)]
 pub struct SipMessage<'a> {
     pub start: StartLine<'a>,
     head: &'a str,
+    /// The headers as (name, value), read once: each lookup would scan and
+    /// split every line again, and a message is asked for a dozen.
+    index: [(&'a str, &'a str); INDEXED_HEADERS],
+    /// How many of `index` hold headers; more than `INDEXED_HEADERS`
+    /// (`None`): lookups scan the lines.
+    indexed: Option<u8>,
     pub body: &'a [u8],
     /// Bytes this message occupies (headers, blank line and body).
     pub len: usize,
@@ -128,9 +138,21 @@ impl<'a> SipMessage<'a> {
         let mut msg = SipMessage {
             start,
             head,
+            index: [("", ""); INDEXED_HEADERS],
+            indexed: Some(0),
             body: &[],
             len: body_start,
         };
+        let mut n = 0;
+        for header in msg.scan_headers() {
+            if n == INDEXED_HEADERS {
+                msg.indexed = None;
+                break;
+            }
+            msg.index[n] = header;
+            n += 1;
+            msg.indexed = Some(n as u8);
+        }
         let content_length = msg
             .header("content-length", Some("l"))
             .and_then(|v| v.trim().parse::<usize>().ok());
@@ -166,7 +188,19 @@ impl<'a> SipMessage<'a> {
 
     /// Headers as (name, value), folded continuation lines joined logically
     /// by returning only the first line of a folded value.
-    pub fn headers(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    pub fn headers(&self) -> impl Iterator<Item = (&'a str, &'a str)> + '_ {
+        let (indexed, scanned) = match self.indexed {
+            Some(n) => (Some(self.index[..usize::from(n)].iter().copied()), None),
+            None => (None, Some(self.scan_headers())),
+        };
+        indexed
+            .into_iter()
+            .flatten()
+            .chain(scanned.into_iter().flatten())
+    }
+
+    /// The headers read from the lines.
+    fn scan_headers(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         self.head.lines().skip(1).filter_map(|line| {
             if line.starts_with([' ', '\t']) {
                 return None;
@@ -182,7 +216,7 @@ impl<'a> SipMessage<'a> {
     }
 
     pub fn headers_named<'s>(
-        &self,
+        &'s self,
         name: &'s str,
         compact: Option<&'s str>,
     ) -> impl Iterator<Item = &'a str> + 's
