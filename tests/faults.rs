@@ -484,3 +484,63 @@ fn a_capture_that_grows_while_read() {
         "the digest is of the bytes read"
     );
 }
+
+/// A flood of new flows (300,000 UDP flows in one second, a scan or a DoS):
+/// the flow table holds at most `MAX_LIVE_FLOWS`, the oldest are ended as
+/// `evicted` and handed on (none lost), and the capture notes say so.
+#[test]
+fn a_flood_of_new_flows_keeps_the_flow_table_bounded() {
+    use teleprobe::engine::{Engine, FlowSink};
+    use teleprobe::facts::{DialogRecord, End, FlowRecord};
+    use teleprobe::flow::MAX_LIVE_FLOWS;
+    use teleprobe::source::{LinkType, RawPacket};
+
+    #[derive(Default)]
+    struct Count {
+        ended: usize,
+        evicted: usize,
+    }
+    impl FlowSink for Count {
+        fn flow(&mut self, record: FlowRecord) {
+            self.ended += 1;
+            self.evicted += usize::from(record.end == End::Evicted);
+        }
+        fn dialog(&mut self, _: DialogRecord) {}
+    }
+    const FLOWS: usize = 300_000;
+    let mut engine = Engine::new();
+    let mut sink = Count::default();
+    let mut most_live = 0;
+    for i in 0..FLOWS {
+        // 10.x.y.z:port -> 192.0.2.1:53, each a new 5-tuple, 3.3 µs apart.
+        let source = [10, (i >> 16) as u8, (i >> 8) as u8, i as u8];
+        let frame = common::udp4_frame((source, 40000), ([192, 0, 2, 1], 53), b"flood");
+        let packet = RawPacket {
+            ts: 1_700_000_000_000_000_000 + i as i64 * 3_333,
+            link: LinkType::ETHERNET,
+            data: &frame,
+            orig_len: frame.len() as u32,
+        };
+        engine.packet(packet, &mut sink);
+        most_live = most_live.max(engine.live_flows());
+    }
+    assert_eq!(
+        most_live, MAX_LIVE_FLOWS,
+        "the table fills to its bound, no further"
+    );
+    assert_eq!(sink.evicted, FLOWS - MAX_LIVE_FLOWS);
+    let (capture, _) = engine.finish(&mut sink);
+    assert_eq!(
+        sink.ended, FLOWS,
+        "every flow is handed on, evicted or ended"
+    );
+    let note = capture
+        .notes
+        .iter()
+        .find(|n| n.contains("evicted"))
+        .expect("a note on eviction");
+    assert!(
+        note.contains(&(FLOWS - MAX_LIVE_FLOWS).to_string()),
+        "{note}"
+    );
+}

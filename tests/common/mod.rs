@@ -11,6 +11,16 @@ pub const RAW: u32 = 101;
 pub const LINUX_SLL2: u32 = 276;
 pub const NULL: u32 = 0;
 
+/// An Ethernet frame carrying a UDP datagram over IPv4.
+pub fn udp4_frame(src: ([u8; 4], u16), dst: ([u8; 4], u16), payload: &[u8]) -> Vec<u8> {
+    let b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
+        .ipv4(src.0, dst.0, 64)
+        .udp(src.1, dst.1);
+    let mut out = Vec::new();
+    b.write(&mut out, payload).unwrap();
+    out
+}
+
 /// A pcap file being assembled in memory.
 pub struct Pcap {
     pub link: u32,
@@ -55,12 +65,7 @@ impl Pcap {
 
     /// An Ethernet/IPv4/UDP frame.
     pub fn udp4(&mut self, src: ([u8; 4], u16), dst: ([u8; 4], u16), payload: &[u8]) {
-        let b = PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [2, 0, 0, 0, 0, 2])
-            .ipv4(src.0, dst.0, 64)
-            .udp(src.1, dst.1);
-        let mut out = Vec::new();
-        b.write(&mut out, payload).unwrap();
-        self.frame(&out);
+        self.frame(&udp4_frame(src, dst, payload));
     }
 
     pub fn tcp4(
