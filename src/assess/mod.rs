@@ -37,8 +37,21 @@ const MAX_FINDINGS: usize = 5_000;
 /// every DNS answer of the capture is known.
 #[derive(Clone)]
 struct FlowLine {
-    server: IpAddr,
+    server: SocketAddr,
+    client: SocketAddr,
+    transport: crate::facts::Proto,
+    /// Without its detail, made only for the few lines a finding cites.
     evidence: Evidence,
+}
+
+impl FlowLine {
+    /// The flow's evidence, its detail the flow's ends.
+    fn evidence(&self) -> Evidence {
+        Evidence {
+            detail: format!("{} {} -> {}", self.transport, self.client, self.server),
+            ..self.evidence.clone()
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -529,10 +542,15 @@ impl Assessor {
         }
         let lines = std::mem::take(&mut self.flow_lines);
         for line in &lines {
-            if let Some(v) = self.vendors.by_address(line.server).map(|v| v.name.clone()) {
+            if let Some(v) = self
+                .vendors
+                .by_address(line.server.ip())
+                .map(|v| v.name.clone())
+            {
                 let how = format!(
                     "address {} in {v}'s published ranges (flow {})",
-                    line.server, line.evidence.flow
+                    line.server.ip(),
+                    line.evidence.flow
                 );
                 self.saw_vendor(&v, how, line.evidence.flow);
             }
@@ -565,14 +583,15 @@ impl Assessor {
             }
         }
         for line in &lines {
-            let Some(names) = by_address.get(&line.server) else {
+            let Some(names) = by_address.get(&line.server.ip()) else {
                 continue;
             };
             for name in names {
                 if let Some(v) = self.vendors.by_name(name).map(|v| v.name.clone()) {
                     let how = format!(
                         "address {} resolved from {name} (flow {})",
-                        line.server, line.evidence.flow
+                        line.server.ip(),
+                        line.evidence.flow
                     );
                     self.saw_vendor(&v, how, line.evidence.flow);
                 }
@@ -641,7 +660,7 @@ impl Assessor {
                 let Some(line) = line_of.get(&flow) else {
                     continue;
                 };
-                let mut ev = line.evidence.clone();
+                let mut ev = line.evidence();
                 ev.detail = format!("{}; recognised by {}", ev.detail, seen_by.join("; "));
                 self.report(
                     FindingId::PlatformContacted,

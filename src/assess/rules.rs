@@ -47,11 +47,14 @@ impl Assessor {
         let whole = |detail: String| evidence(f, f.first_packet, f.last_packet, detail);
         if self.flow_lines.len() < MAX_FLOW_LINES {
             self.flow_lines.push(FlowLine {
-                server: f.server.ip(),
-                evidence: whole(format!("{} {} -> {}", f.transport, f.client, f.server)),
+                server: f.server,
+                client: f.client,
+                transport: f.transport,
+                evidence: whole(String::new()),
             });
         }
-        let server = format!("{} {}", f.transport, f.server);
+        // Only a finding needs it as text.
+        let server = || format!("{} {}", f.transport, f.server);
 
         if let Some(sip) = &f.sip {
             let ev = evidence(
@@ -63,7 +66,7 @@ impl Assessor {
             let agents = sip.user_agents.join("; ");
             self.report(
                 FindingId::SignalingCleartext,
-                server.clone(),
+                server(),
                 &[
                     ("transport", signaling_transport(f)),
                     ("user_agents", agents),
@@ -83,7 +86,7 @@ impl Assessor {
                 let ev = evidence(f, sip.first_packet, f.last_packet, detail);
                 self.report(
                     FindingId::SipIdentityExposed,
-                    server.clone(),
+                    server(),
                     &[("identities", ids.join(", "))],
                     ev,
                 );
@@ -101,7 +104,7 @@ impl Assessor {
                 );
                 self.report(
                     FindingId::SipCredentialsCleartext,
-                    server.clone(),
+                    server(),
                     &[],
                     evidence(f, sip.first_packet, f.last_packet, detail),
                 );
@@ -109,7 +112,7 @@ impl Assessor {
             for sdp in &sip.sdp {
                 self.sdp_findings(
                     f,
-                    &server,
+                    &server(),
                     sdp,
                     &format!("SDP in packet {} ({})", sdp.packet, sdp.message),
                 );
@@ -148,7 +151,7 @@ impl Assessor {
             );
             self.report(
                 FindingId::SignalingCleartext,
-                server.clone(),
+                server(),
                 &[("transport", transport.to_string())],
                 evidence(f, packet, f.last_packet, detail),
             );
@@ -157,7 +160,7 @@ impl Assessor {
                     "SDP in packet {} ({} over {transport})",
                     sdp.sdp.packet, sdp.sdp.message
                 );
-                self.sdp_findings(f, &server, &sdp.sdp, &carried);
+                self.sdp_findings(f, &server(), &sdp.sdp, &carried);
             }
             let trickled: Vec<String> = exposed_candidates(&http.candidates).collect();
             if !trickled.is_empty() {
@@ -167,7 +170,7 @@ impl Assessor {
                 );
                 self.report(
                     FindingId::IceAddressExposed,
-                    server.clone(),
+                    server(),
                     &[("candidates", trickled.join(", "))],
                     evidence(f, packet, f.last_packet, detail),
                 );
@@ -226,7 +229,7 @@ impl Assessor {
                     .collect();
                 self.report(
                     FindingId::RtcpSdesExposed,
-                    server.clone(),
+                    server(),
                     &[("items", list.join(", "))],
                     evidence(
                         f,
@@ -241,8 +244,8 @@ impl Assessor {
         if let Some(tls) = &f.tls {
             let hello = tls.server_hello_packet.unwrap_or(f.first_packet);
             let subject = match &tls.sni {
-                Some(sni) => format!("{server} ({sni})"),
-                None => server.clone(),
+                Some(sni) => format!("{} ({sni})", server()),
+                None => server(),
             };
             if let Some(v) = tls.version {
                 let min = if v.is_dtls() {
