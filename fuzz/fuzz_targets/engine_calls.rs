@@ -5,8 +5,10 @@
 //! ChannelData, DTLS and TLS hellos, DNS answers, TCP segments with
 //! arbitrary sequence numbers), built from libFuzzer's bytes by
 //! `arbitrary`, through the engine, the redactor and the whole assessment
-//! (calls, verdicts, findings). Byte-level targets rarely get past a SIP
-//! parser to a second message of the same dialog; this one starts there.
+//! (calls, verdicts, findings), concluding settled calls every two seconds
+//! of scene time as a session does. Byte-level targets rarely get past a
+//! SIP parser to a second message of the same dialog; this one starts
+//! there.
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
@@ -322,25 +324,47 @@ fn frame(f: &Frame, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-#[derive(Default)]
-struct Ended {
-    flows: Vec<FlowRecord>,
-    dialogs: Vec<DialogRecord>,
+/// Ended flows and dialogs go through the redactor into the assessment as
+/// they end, as in a session.
+struct Pipeline {
+    redactor: teleprobe::report::redact::Redactor,
+    assessor: teleprobe::assess::Assessor,
 }
 
-impl FlowSink for Ended {
-    fn flow(&mut self, record: FlowRecord) {
-        self.flows.push(record);
+impl FlowSink for Pipeline {
+    fn flow(&mut self, mut record: FlowRecord) {
+        self.redactor.apply(&mut record);
+        self.assessor.observe(&record);
     }
-    fn dialog(&mut self, record: DialogRecord) {
-        self.dialogs.push(record);
+    fn dialog(&mut self, mut record: DialogRecord) {
+        self.redactor.apply_dialog(&mut record);
+        self.assessor.observe_dialog(record);
     }
 }
+
+/// Capture time between looks for settled calls, and how quiet a call
+/// must have been: short, so scenes of a few seconds conclude calls while
+/// they run, as hours of capture do with the real timeouts.
+const LOOK_EVERY: i64 = 2_000_000_000;
 
 fuzz_target!(|frames: Vec<Frame>| {
+    // Made once: the built-in policy, vendor and tracker lists are data,
+    // not input (parsing them is most of an empty run).
+    static BASE: std::sync::OnceLock<teleprobe::assess::Assessor> = std::sync::OnceLock::new();
+    let base = BASE.get_or_init(|| {
+        teleprobe::assess::Assessor::new(
+            teleprobe::assess::policy::Policy::default(),
+            teleprobe::assess::vendors::Vendors::built_in(),
+        )
+        .with_conclude_at(0)
+    });
+    let mut pipeline = Pipeline {
+        redactor: teleprobe::report::redact::Redactor::new(false, Vec::new()),
+        assessor: base.clone(),
+    };
     let mut engine = Engine::new();
-    let mut ended = Ended::default();
     let mut ts = 1_700_000_000_000_000_000i64;
+    let mut next_look = ts + LOOK_EVERY;
     for f in frames.iter().take(256) {
         ts += i64::from(f.gap_ms) * 1_000_000;
         let data = frame(f, &payload(&f.body));
@@ -350,28 +374,24 @@ fuzz_target!(|frames: Vec<Frame>| {
             data: &data,
             orig_len: data.len() as u32,
         };
-        engine.packet(packet, &mut ended);
+        engine.packet(packet, &mut pipeline);
+        if ts >= next_look {
+            next_look = ts + LOOK_EVERY;
+            // Calls quiet since a look ago are concluded, their flows let go.
+            let mut running = engine.live_call_records(&|_| true);
+            for record in &mut running {
+                pipeline.redactor.apply(record);
+            }
+            let mut live = engine.live_dialogs();
+            for dialog in &mut live {
+                pipeline.redactor.apply_dialog(dialog);
+            }
+            let cutoff = teleprobe::time::Timestamp(ts - LOOK_EVERY);
+            pipeline
+                .assessor
+                .conclude_settled(&running, live, &engine.dns_names(), cutoff);
+        }
     }
-    let (_, dns) = engine.finish(&mut ended);
-    let redactor = teleprobe::report::redact::Redactor::new(false, Vec::new());
-    // Made once: the built-in policy, vendor and tracker lists are data,
-    // not input (parsing them is most of an empty run).
-    static BASE: std::sync::OnceLock<teleprobe::assess::Assessor> = std::sync::OnceLock::new();
-    let mut assessor = BASE
-        .get_or_init(|| {
-            teleprobe::assess::Assessor::new(
-                teleprobe::assess::policy::Policy::default(),
-                teleprobe::assess::vendors::Vendors::built_in(),
-            )
-        })
-        .clone();
-    for mut flow in ended.flows {
-        redactor.apply(&mut flow);
-        assessor.observe(&flow);
-    }
-    for mut dialog in ended.dialogs {
-        redactor.apply_dialog(&mut dialog);
-        assessor.observe_dialog(dialog);
-    }
-    let _ = assessor.finish(&dns);
+    let (_, dns) = engine.finish(&mut pipeline);
+    let _ = pipeline.assessor.finish(&dns);
 });
