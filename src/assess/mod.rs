@@ -1,8 +1,11 @@
 //! Assessment: rules over flow records that yield the findings of the
 //! catalogue, shaped by the policy and the vendor knowledge base. Records
 //! arrive already redacted, one at a time as flows end, so findings never
-//! hold a value redaction did not see and memory does not grow with the
-//! capture beyond one compact line per flow kept for vendor attribution.
+//! hold a value redaction did not see. Call-relevant flows are held only
+//! until their call settles and is concluded ([`Assessor::conclude_settled`]);
+//! beyond the calls and findings themselves, memory does not grow with the
+//! capture except for one compact line per flow (capped) kept for vendor
+//! attribution.
 
 pub mod calls;
 pub mod catalogue;

@@ -4,10 +4,13 @@
 //! announced its endpoint (c=/m=, RTCP, ICE candidates) last before the
 //! media began; ICE usernames (`a:b` on one side, `b:a` on the other, or an
 //! SDP a=ice-ufrag), a TURN allocation's relayed or peer addresses and RTCP
-//! on the next port join flows too. A flow that carried signaling is a leg
-//! of each call it signalled but never joins calls together (a trunk
-//! carries hundreds). Each call is then judged ([`judge`]). Must never read
-//! packets: it sees only the facts of ended (or running) flows and dialogs.
+//! on the next port join flows too, when they ran within 30 s of each other
+//! (an identifier reused later names another session). A flow that carried
+//! signaling is a leg of each call it signalled but never joins calls
+//! together (a trunk carries hundreds). Each call is then judged
+//! ([`judge`]). [`settled`] tells which calls can be concluded while the
+//! capture runs. Must never read packets: it sees only the facts of ended
+//! (or running) flows and dialogs.
 
 use super::catalogue::FindingId;
 use super::policy::Policy;
