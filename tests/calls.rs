@@ -577,3 +577,55 @@ fn each_call_of_a_trunk_streams_when_it_ends() {
     );
     assert_eq!(lines.iter().filter(|v| v["type"] == "call").count(), 2);
 }
+
+/// ICE sessions whose connectivity checks carry the same usernames, once
+/// within seconds (two candidate pairs of one session) and once ten minutes
+/// later (another session reusing them, as a replayed or buggy client
+/// does): the first two are one call, the later one a call of its own.
+#[test]
+fn an_ice_username_reused_later_is_another_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    let session = |p: &mut Pcap, local: ([u8; 4], u16), remote: ([u8; 4], u16)| {
+        for (i, (src, dst, user)) in [(local, remote, "bbbb:aaaa"), (remote, local, "aaaa:bbbb")]
+            .into_iter()
+            .enumerate()
+        {
+            p.udp4(
+                src,
+                dst,
+                &stun(0x0001, [i as u8 + 1; 12], &[(0x0006, user.into())]),
+            );
+        }
+        for seq in 0..20 {
+            p.udp4(local, remote, &rtp(0, seq, 7, &[0x55; 160]));
+        }
+    };
+    // Two paths of one session, a second apart (different sockets: only
+    // the usernames tie them).
+    session(
+        &mut p,
+        ([192, 168, 1, 20], 50000),
+        ([203, 0, 113, 9], 50002),
+    );
+    p.ts_us += 1_000_000;
+    session(
+        &mut p,
+        ([192, 168, 1, 21], 50100),
+        ([203, 0, 113, 9], 50102),
+    );
+    // The same usernames ten minutes later.
+    p.ts_us += 600_000_000;
+    session(
+        &mut p,
+        ([192, 168, 1, 22], 51000),
+        ([198, 51, 100, 4], 51002),
+    );
+    let r = report_json_revealed(&p.save(dir.path(), "reuse.pcap"));
+    let calls = r["calls"].as_array().unwrap();
+    let legs: Vec<Vec<u64>> = calls
+        .iter()
+        .map(|c| call_legs(c).into_iter().map(|(flow, _)| flow).collect())
+        .collect();
+    assert_eq!(legs, [vec![1, 2], vec![3]], "{calls:#?}");
+}
