@@ -631,7 +631,8 @@ impl Session {
     /// running and nothing happened in them for a UDP idle timeout, so no
     /// later packet is expected to change them. Running telehealth flows
     /// are correlated too, which keeps a call whose media is still flowing
-    /// open even when its signaling flow has ended.
+    /// open even when its signaling flow has ended. Calls concluded during
+    /// the capture are not among them: [`Session::concluded_calls`].
     /// The third value says whether anything was left unsettled, to look
     /// at again later.
     pub fn settled(&self) -> (Vec<Call>, Vec<Finding>, bool) {
@@ -640,7 +641,7 @@ impl Session {
             .engine
             .live_call_records(&|sni| vendors.by_name(sni).is_some());
         let running: HashSet<u64> = live.iter().map(|r| r.id).collect();
-        let assessment = self.assess_with_running(&mut live, &self.wireless_so_far());
+        let assessment = self.assess_with_running(&mut live, &self.wireless_so_far(), false);
         let (mut calls, mut findings) = (assessment.calls, assessment.findings);
         let cutoff = (self.engine.clock() - self.options.timeouts.udp) / 1000;
         let quiet = |t: &crate::time::Timestamp| t.micros() <= cutoff;
@@ -668,10 +669,13 @@ impl Session {
 
     /// The assessment of the ended flows so far plus `running` ones (redacted
     /// here), on a copy: nothing ends, the pipeline goes on untouched.
+    /// Without `with_concluded`, the calls concluded before are left out
+    /// ([`Session::concluded_calls`] hands them out).
     fn assess_with_running(
         &self,
         running: &mut [FlowRecord],
         wireless: &crate::facts::WirelessReport,
+        with_concluded: bool,
     ) -> crate::assess::Assessment {
         let pipeline = self.here();
         let mut assessor = pipeline.assessor.clone();
@@ -684,7 +688,23 @@ impl Session {
             pipeline.redactor.apply_dialog(&mut dialog);
             assessor.observe_dialog(dialog);
         }
-        assessor.finish(&self.engine.dns_names())
+        let dns = self.engine.dns_names();
+        if with_concluded {
+            assessor.finish(&dns)
+        } else {
+            assessor.finish_open(&dns)
+        }
+    }
+
+    /// The calls concluded during the capture from the `from`th on, in the
+    /// order concluded: settled by definition.
+    pub fn concluded_calls(&self, from: usize) -> Vec<Call> {
+        self.here()
+            .assessor
+            .concluded()
+            .get(from..)
+            .unwrap_or_default()
+            .to_vec()
     }
 
     /// The wireless report so far, marked and redacted as the report's is.
@@ -702,7 +722,7 @@ impl Session {
             findings,
             summary,
             ..
-        } = self.assess_with_running(&mut live, &wireless);
+        } = self.assess_with_running(&mut live, &wireless, true);
         let mut flows: Vec<FlowRecord> = self.here().store.in_memory().to_vec();
         flows.extend(live);
         flows.sort_by_key(|f| f.id);

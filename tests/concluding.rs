@@ -219,3 +219,53 @@ fn a_worker_thread_concludes_the_same_calls() {
         );
     }
 }
+
+/// JSON lines streamed while calls are concluded during the capture hold
+/// each of the report's calls once, with its legs and verdict.
+#[test]
+fn streamed_calls_are_the_reports_when_concluded_early() {
+    use teleprobe::output::jsonl::JsonlWriter;
+    let mut streamed_calls = 0;
+    for path in captures() {
+        let options = Options {
+            reveal: true,
+            timeouts: Timeouts {
+                udp: 5 * S,
+                tcp: 30 * S,
+            },
+            conclude_at: Some(0),
+            ..Options::default()
+        };
+        let mut lines: Vec<u8> = Vec::new();
+        let analysis = {
+            let mut writer = JsonlWriter::new(Box::new(&mut lines), options.timeouts);
+            let source = open_files(std::slice::from_ref(&path)).unwrap();
+            analyze_source(
+                source,
+                std::slice::from_ref(&path),
+                &options,
+                Some(&mut writer),
+            )
+        };
+        let key = |c: &Value| (c["legs"].to_string(), c["verdict"].to_string());
+        let mut in_report: Vec<_> = serde_json::to_value(&analysis.report.calls)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(key)
+            .collect();
+        let mut in_lines: Vec<_> = std::str::from_utf8(&lines)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|v| v["type"] == "call")
+            .map(|v| key(&v))
+            .collect();
+        in_report.sort();
+        in_lines.sort();
+        assert_eq!(in_lines, in_report, "{path}");
+        streamed_calls += in_lines.len();
+    }
+    assert!(streamed_calls > 100, "{streamed_calls}");
+}

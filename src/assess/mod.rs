@@ -92,8 +92,9 @@ pub struct Assessor {
     /// Names answered with a CNAME to a tracker host: (name, target, evidence).
     cloaked: Vec<(String, String, Evidence)>,
     /// Calls concluded while the capture ran ([`Assessor::conclude_settled`]),
-    /// their flows let go.
-    concluded: Vec<Call>,
+    /// their flows let go. Shared: a streaming look copies the assessment
+    /// and needs only the calls still open.
+    concluded: std::sync::Arc<Vec<Call>>,
     /// Signaling flows of concluded dialogs that were still running: when
     /// they end, they carried signaling and make no call of their own.
     known_carriers: std::collections::HashSet<u64>,
@@ -141,7 +142,7 @@ impl Assessor {
             trackers: Default::default(),
             contacts: Vec::new(),
             cloaked: Vec::new(),
-            concluded: Vec::new(),
+            concluded: Default::default(),
             known_carriers: Default::default(),
             conclude_at: CONCLUDE_AT,
         }
@@ -212,7 +213,7 @@ impl Assessor {
             trackers: self.trackers.clone(),
             contacts: Vec::new(),
             cloaked: Vec::new(),
-            concluded: Vec::new(),
+            concluded: Default::default(),
             known_carriers: self.known_carriers.clone(),
             conclude_at: self.conclude_at,
         }
@@ -302,7 +303,7 @@ impl Assessor {
                 }
             }
         }
-        self.concluded.extend(calls);
+        std::sync::Arc::make_mut(&mut self.concluded).extend(calls);
         self.call_flows
             .retain(|f| !settled.released.contains(&f.id));
         self.dialogs
@@ -536,7 +537,24 @@ impl Assessor {
 
     /// Ends the assessment: attributes server addresses to vendors through
     /// the capture's DNS answers, adds vendor-without-baa, orders findings.
-    pub fn finish(mut self, dns: &[DnsName]) -> Assessment {
+    pub fn finish(self, dns: &[DnsName]) -> Assessment {
+        self.finish_with(dns, true)
+    }
+
+    /// [`Assessor::finish`] for the calls still open only: the calls
+    /// concluded before are left out (numbers go on after them), so a
+    /// streaming look does not copy every call a long capture concluded
+    /// ([`Assessor::concluded`] hands those out).
+    pub fn finish_open(self, dns: &[DnsName]) -> Assessment {
+        self.finish_with(dns, false)
+    }
+
+    /// Calls concluded while the capture ran, in the order concluded.
+    pub fn concluded(&self) -> &[Call] {
+        &self.concluded
+    }
+
+    fn finish_with(mut self, dns: &[DnsName], with_concluded: bool) -> Assessment {
         let mut by_address: HashMap<IpAddr, Vec<&str>> = HashMap::new();
         for n in dns {
             for a in n.addresses.iter().filter_map(|a| a.parse::<IpAddr>().ok()) {
@@ -606,7 +624,12 @@ impl Assessor {
         let (flows, dialogs) = (self.call_flows.clone(), self.dialogs.clone());
         let first_id = self.concluded.len() as u64 + 1;
         let concluded_early = self.concluded.len();
-        let mut found_calls = std::mem::take(&mut self.concluded);
+        let concluded = std::mem::take(&mut self.concluded);
+        let mut found_calls = if with_concluded {
+            std::sync::Arc::unwrap_or_clone(concluded)
+        } else {
+            Vec::new()
+        };
         found_calls.extend(self.conclude_calls(&flows, &dialogs, first_id, &flows, &names));
         self.messaging_flows.sort_by_key(|f| f.id);
         let messaging = platform::messaging_sessions(&self.messaging_flows, &self.vendors, &names);

@@ -25,6 +25,8 @@ pub struct NewlySettled {
     calls_sent: HashSet<String>,
     findings_sent: HashSet<(FindingId, String)>,
     numbered: u64,
+    /// Calls concluded during the capture taken so far.
+    concluded_taken: usize,
 }
 
 impl NewlySettled {
@@ -39,6 +41,7 @@ impl NewlySettled {
             calls_sent: HashSet::new(),
             findings_sent: HashSet::new(),
             numbered: 0,
+            concluded_taken: 0,
         }
     }
 
@@ -54,7 +57,12 @@ impl NewlySettled {
             return None;
         }
         self.observed = observed;
-        let (calls, findings, pending) = session.settled();
+        // The calls concluded since the last look (settled, and no longer
+        // among the calls still open), then those that settled since.
+        let mut calls = session.concluded_calls(self.concluded_taken);
+        self.concluded_taken += calls.len();
+        let (open, findings, pending) = session.settled();
+        calls.extend(open);
         self.pending = pending;
         Some(self.fresh(calls, &findings))
     }
