@@ -115,10 +115,17 @@ struct Conclude {
     cutoff: crate::time::Timestamp,
 }
 
+/// The engine's running flows a call may draw on: telehealth protocols,
+/// platform framing and markers, and connections whose SNI names a known
+/// platform (the looks at settled calls, concluding and streaming, share it).
+fn running_call_records(engine: &Engine, vendors: &Vendors) -> Vec<FlowRecord> {
+    engine.live_call_records(&|sni| vendors.by_name(sni).is_some())
+}
+
 impl Conclude {
     fn from(engine: &Engine, timeouts: Timeouts, vendors: &Vendors) -> Conclude {
         Conclude {
-            running: engine.live_call_records(&|sni| vendors.by_name(sni).is_some()),
+            running: running_call_records(engine, vendors),
             live: engine.live_dialogs(),
             dns: engine.dns_names(),
             cutoff: crate::time::Timestamp(engine.clock() - timeouts.udp),
@@ -636,10 +643,7 @@ impl Session {
     /// The third value says whether anything was left unsettled, to look
     /// at again later.
     pub fn settled(&self) -> (Vec<Call>, Vec<Finding>, bool) {
-        let vendors = &self.vendors;
-        let mut live = self
-            .engine
-            .live_call_records(&|sni| vendors.by_name(sni).is_some());
+        let mut live = running_call_records(&self.engine, &self.vendors);
         let running: HashSet<u64> = live.iter().map(|r| r.id).collect();
         let assessment = self.assess_with_running(&mut live, &self.wireless_so_far(), false);
         let (mut calls, mut findings) = (assessment.calls, assessment.findings);
