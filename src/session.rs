@@ -58,6 +58,10 @@ pub struct Options {
     /// the capture (`None`: [`crate::assess::CONCLUDE_AT`]; 0 at every
     /// look, as tests do to exercise it on small captures).
     pub conclude_at: Option<usize>,
+    /// Concluded calls held in memory before they are written out to a
+    /// temporary file (`None`: [`crate::assess::calls::store::HOLD`]; 0
+    /// writes each out, as tests do).
+    pub calls_held: Option<usize>,
 }
 
 /// Where finished flows go: redaction first, so the assessment and every
@@ -468,7 +472,12 @@ impl Session {
                 assessor: Assessor::new(options.policy.clone(), vendors.clone())
                     .with_geoip(options.geoip.clone())
                     .with_trackers(options.trackers.clone())
-                    .with_conclude_at(options.conclude_at.unwrap_or(crate::assess::CONCLUDE_AT)),
+                    .with_conclude_at(options.conclude_at.unwrap_or(crate::assess::CONCLUDE_AT))
+                    .with_calls_held(
+                        options
+                            .calls_held
+                            .unwrap_or(crate::assess::calls::store::HOLD),
+                    ),
                 store: FlowStore::new(redactor),
                 ended: options.tap_ended_flows.then(Vec::new),
             })),
@@ -646,7 +655,7 @@ impl Session {
         let mut live = running_call_records(&self.engine, &self.vendors);
         let running: HashSet<u64> = live.iter().map(|r| r.id).collect();
         let assessment = self.assess_with_running(&mut live, &self.wireless_so_far(), false);
-        let (mut calls, mut findings) = (assessment.calls, assessment.findings);
+        let (mut calls, mut findings) = (assessment.calls.into_calls(), assessment.findings);
         let cutoff = (self.engine.clock() - self.options.timeouts.udp) / 1000;
         let quiet = |t: &crate::time::Timestamp| t.micros() <= cutoff;
         let (all_calls, all_findings) = (calls.len(), findings.len());
@@ -706,9 +715,14 @@ impl Session {
         self.here()
             .assessor
             .concluded()
-            .get(from..)
-            .unwrap_or_default()
-            .to_vec()
+            .iter_from(from)
+            .map(std::borrow::Cow::into_owned)
+            .collect()
+    }
+
+    /// Calls concluded during the capture, by verdict and platform.
+    pub fn concluded_tally(&self) -> &crate::assess::calls::store::Tally {
+        self.here().assessor.concluded().tally()
     }
 
     /// The wireless report so far, marked and redacted as the report's is.
@@ -732,7 +746,7 @@ impl Session {
         flows.sort_by_key(|f| f.id);
         Snapshot {
             flows,
-            calls,
+            calls: calls.into_calls(),
             findings,
             summary,
             packets: self.engine.stats.packets,
@@ -801,6 +815,9 @@ impl Session {
         }
         assessor.observe_wireless(&wireless);
         let assessment = assessor.finish(&dns_names);
+        if let Some(e) = assessment.calls.write_error() {
+            capture.notes.push(e.to_string());
+        }
         let evidence = crate::report::model::EvidenceBlock {
             captures,
             inputs: evidence_inputs(&self.options),

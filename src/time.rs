@@ -39,10 +39,60 @@ impl std::fmt::Display for Timestamp {
 
 crate::schema_as_string!(Timestamp);
 
+thread_local! {
+    static EXACT: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// While the guard lives, timestamps serialize as nanoseconds (an integer)
+/// instead of RFC 3339 with microseconds: for records written out to be
+/// read back whole (the call store), not for reports.
+pub fn exact_timestamps() -> ExactGuard {
+    ExactGuard(EXACT.with(|e| e.replace(true)))
+}
+
+pub struct ExactGuard(bool);
+
+impl Drop for ExactGuard {
+    fn drop(&mut self) {
+        EXACT.with(|e| e.set(self.0));
+    }
+}
+
 impl serde::Serialize for Timestamp {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if EXACT.with(std::cell::Cell::get) {
+            return s.serialize_i64(self.0);
+        }
         let text = rfc3339_on_stack(self.0);
         crate::text::serialize_verbatim(s, std::str::from_utf8(&text).unwrap_or_default())
+    }
+}
+
+/// Reads either form: nanoseconds, or RFC 3339 (to the microsecond).
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        struct Visit;
+        impl serde::de::Visitor<'_> for Visit {
+            type Value = Timestamp;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("nanoseconds since the epoch or an RFC 3339 timestamp")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Timestamp, E> {
+                Ok(Timestamp(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Timestamp, E> {
+                i64::try_from(v)
+                    .map(Timestamp)
+                    .map_err(|_| E::custom("timestamp out of range"))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Timestamp, E> {
+                parse_rfc3339_micros(v)
+                    .and_then(|m| m.checked_mul(1000))
+                    .map(Timestamp)
+                    .ok_or_else(|| E::custom(format!("not an RFC 3339 timestamp: {v}")))
+            }
+        }
+        d.deserialize_any(Visit)
     }
 }
 
@@ -147,5 +197,22 @@ mod tests {
             super::Timestamp(1_700_000_000_123_456_789).to_string(),
             "2023-11-14T22:13:20.123456Z"
         );
+    }
+
+    #[test]
+    fn read_back_exactly_in_exact_mode_and_to_the_microsecond_otherwise() {
+        let t = super::Timestamp(1_700_000_000_123_456_789);
+        let text = serde_json::to_string(&t).unwrap();
+        assert_eq!(text, "\"2023-11-14T22:13:20.123456Z\"");
+        let back: super::Timestamp = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.0, 1_700_000_000_123_456_000);
+        let exact = {
+            let _guard = super::exact_timestamps();
+            serde_json::to_string(&t).unwrap()
+        };
+        assert_eq!(exact, "1700000000123456789");
+        assert_eq!(serde_json::from_str::<super::Timestamp>(&exact).unwrap(), t);
+        // The guard put the report's form back.
+        assert_eq!(serde_json::to_string(&t).unwrap(), text);
     }
 }

@@ -269,3 +269,86 @@ fn streamed_calls_are_the_reports_when_concluded_early() {
     }
     assert!(streamed_calls > 100, "{streamed_calls}");
 }
+
+/// A run with its concluded calls written out to the temporary file as
+/// each comes (and read back for every output) against one holding them
+/// in memory: every format renders the same bytes, and nothing read back
+/// skips pseudonymisation.
+#[test]
+fn calls_written_out_come_back_as_they_were() {
+    use teleprobe::output::format::{Format, render};
+    let run = |path: &str, reveal: bool, held: Option<usize>| {
+        let options = Options {
+            reveal,
+            timeouts: Timeouts {
+                udp: 5 * S,
+                tcp: 30 * S,
+            },
+            conclude_at: Some(0),
+            calls_held: held,
+            ..Options::default()
+        };
+        let source = open_files(&[path.to_string()]).unwrap();
+        analyze_source(source, &[path.to_string()], &options, None)
+    };
+    let (mut written, mut calls) = (0, 0);
+    for path in captures() {
+        let held = run(&path, true, None);
+        let out = run(&path, true, Some(0));
+        assert_eq!(held.report.calls.written(), 0, "{path}");
+        assert_eq!(out.report.calls.written(), out.report.calls.len(), "{path}");
+        written += out.report.calls.written();
+        calls += held.report.calls.len();
+        for format in [Format::Json, Format::Md, Format::Html, Format::Ocsf] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            render(format, &held.report, &held.redactor, &mut a).unwrap();
+            render(format, &out.report, &out.redactor, &mut b).unwrap();
+            assert!(
+                a == b,
+                "{path}: {format:?} differs with calls written out\n{}\n---\n{}",
+                String::from_utf8_lossy(&a),
+                String::from_utf8_lossy(&b)
+            );
+        }
+        assert_eq!(
+            teleprobe::report::summary::render(&held.report),
+            teleprobe::report::summary::render(&out.report),
+            "{path}: the text summary differs"
+        );
+        assert_eq!(out.report.calls.read_error(), None);
+        // Pseudonymised: no address of a call's legs, read back from the
+        // file, reaches the report as captured.
+        let real: std::collections::HashSet<String> = held
+            .report
+            .calls
+            .iter()
+            .flat_map(|c| {
+                c.legs
+                    .iter()
+                    .flat_map(|l| [l.client.clone(), l.server.clone()])
+                    .collect::<Vec<_>>()
+            })
+            .filter_map(|a| a.parse::<std::net::SocketAddr>().ok())
+            .map(|a| a.ip().to_string())
+            .collect();
+        let hidden = run(&path, false, Some(0));
+        // Addresses in the clinic's own networks are shown as they are.
+        let real: std::collections::HashSet<String> = real
+            .into_iter()
+            .filter(|a| {
+                let ip: std::net::IpAddr = a.parse().unwrap();
+                hidden.redactor.address(ip) != ip
+            })
+            .collect();
+        let mut text = Vec::new();
+        render(Format::Json, &hidden.report, &hidden.redactor, &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        let shown: Vec<&str> = text
+            .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .filter(|t| real.contains(*t))
+            .collect();
+        assert!(shown.is_empty(), "{path}: {shown:?} shown as captured");
+    }
+    eprintln!("{calls} calls, {written} written out and read back");
+    assert!(written > 100, "{written} calls written out");
+}

@@ -39,7 +39,9 @@ impl Severity {
 }
 
 /// A finding's stable id: the catalogue's key, in `RULES` order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum FindingId {
     MediaCleartext,

@@ -59,7 +59,9 @@ struct Country {
 }
 
 /// Where one server is, as far as the databases say.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Location {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub asn: Option<u32>,

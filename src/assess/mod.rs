@@ -3,9 +3,9 @@
 //! arrive already redacted, one at a time as flows end, so findings never
 //! hold a value redaction did not see. Call-relevant flows are held only
 //! until their call settles and is concluded ([`Assessor::conclude_settled`]);
-//! beyond the calls and findings themselves, memory does not grow with the
-//! capture except for one compact line per flow (capped) kept for vendor
-//! attribution.
+//! concluded calls past a few dozen are written out ([`calls::store`]).
+//! Memory does not grow with the capture except for the findings (capped)
+//! and one compact line per flow (capped) kept for vendor attribution.
 
 pub mod calls;
 pub mod catalogue;
@@ -92,15 +92,16 @@ pub struct Assessor {
     /// Names answered with a CNAME to a tracker host: (name, target, evidence).
     cloaked: Vec<(String, String, Evidence)>,
     /// Calls concluded while the capture ran ([`Assessor::conclude_settled`]),
-    /// their flows let go. Shared: a streaming look copies the assessment
-    /// and needs only the calls still open.
-    concluded: std::sync::Arc<Vec<Call>>,
+    /// their flows let go; past a few dozen, written out.
+    concluded: calls::store::CallStore,
     /// Signaling flows of concluded dialogs that were still running: when
     /// they end, they carried signaling and make no call of their own.
     known_carriers: std::collections::HashSet<u64>,
     /// Call-relevant flows and dialogs held before settled calls are
     /// concluded during the capture.
     conclude_at: usize,
+    /// Concluded calls held in memory before they are written out.
+    calls_held: usize,
 }
 
 /// Call-relevant flows and dialogs held before the settled calls among
@@ -145,6 +146,7 @@ impl Assessor {
             concluded: Default::default(),
             known_carriers: Default::default(),
             conclude_at: CONCLUDE_AT,
+            calls_held: calls::store::HOLD,
         }
     }
 
@@ -152,6 +154,14 @@ impl Assessor {
     /// are held (0: at every look; tests).
     pub fn with_conclude_at(mut self, flows: usize) -> Assessor {
         self.conclude_at = flows;
+        self
+    }
+
+    /// Holds `calls` concluded calls in memory before writing them out
+    /// (0: each as it comes; tests).
+    pub fn with_calls_held(mut self, calls: usize) -> Assessor {
+        self.calls_held = calls;
+        self.concluded = calls::store::CallStore::with_hold(calls);
         self
     }
 
@@ -216,6 +226,7 @@ impl Assessor {
             concluded: Default::default(),
             known_carriers: self.known_carriers.clone(),
             conclude_at: self.conclude_at,
+            calls_held: self.calls_held,
         }
     }
 
@@ -303,7 +314,9 @@ impl Assessor {
                 }
             }
         }
-        std::sync::Arc::make_mut(&mut self.concluded).extend(calls);
+        for call in calls {
+            self.concluded.push(call);
+        }
         self.call_flows
             .retain(|f| !settled.released.contains(&f.id));
         self.dialogs
@@ -550,7 +563,7 @@ impl Assessor {
     }
 
     /// Calls concluded while the capture ran, in the order concluded.
-    pub fn concluded(&self) -> &[Call] {
+    pub fn concluded(&self) -> &calls::store::CallStore {
         &self.concluded
     }
 
@@ -626,18 +639,21 @@ impl Assessor {
         let concluded_early = self.concluded.len();
         let concluded = std::mem::take(&mut self.concluded);
         let mut found_calls = if with_concluded {
-            std::sync::Arc::unwrap_or_clone(concluded)
+            concluded
         } else {
-            Vec::new()
+            calls::store::CallStore::with_hold(self.calls_held)
         };
-        found_calls.extend(self.conclude_calls(&flows, &dialogs, first_id, &flows, &names));
+        for call in self.conclude_calls(&flows, &dialogs, first_id, &flows, &names) {
+            found_calls.push(call);
+        }
         self.messaging_flows.sort_by_key(|f| f.id);
         let messaging = platform::messaging_sessions(&self.messaging_flows, &self.vendors, &names);
         // A platform without a BAA that carried a call (each such call has
         // a finding of its own); one merely contacted (browsing, a CDN):
         // information.
         let mut carrying: Vec<String> = Vec::new();
-        for p in found_calls.iter().filter_map(|c| c.platform.as_ref()) {
+        for call in found_calls.iter() {
+            let Some(p) = &call.platform else { continue };
             if p.baa == Baa::No
                 && !self.policy.vendor_allowed(&p.name)
                 && !carrying.contains(&p.name)
@@ -745,7 +761,7 @@ impl Assessor {
 
 /// What the assessment concluded, once every flow has been seen.
 pub struct Assessment {
-    pub calls: Vec<Call>,
+    pub calls: calls::store::CallStore,
     /// How many of the calls were concluded while the capture ran.
     pub concluded_early: usize,
     pub messaging: Vec<MessagingSession>,

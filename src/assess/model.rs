@@ -11,11 +11,12 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct Call {
     pub id: u64,
     /// `sip` (a SIP dialog and its media), `webrtc` (an ICE session), both,
     /// or `media` (media whose signaling was not visible).
+    #[serde(deserialize_with = "crate::text::static_names")]
     pub kinds: Vec<&'static str>,
     pub start: Timestamp,
     pub end: Timestamp,
@@ -48,11 +49,11 @@ pub struct Call {
     pub findings: Vec<FindingId>,
     /// Bytes over time of the call's signaling, ICE, relay and media flows
     /// (the reports' bandwidth chart).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Timeline>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum CallPath {
     Direct,
@@ -72,7 +73,7 @@ impl CallPath {
 
 crate::display_by_name!(CallPath);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     Exposed,
@@ -95,7 +96,7 @@ impl Verdict {
 crate::display_by_name!(Verdict);
 
 /// What a flow does in a call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LegRole {
     Signaling,
@@ -122,7 +123,7 @@ impl LegRole {
 
 crate::display_by_name!(LegRole);
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct CallLeg {
     pub flow: u64,
     /// `signaling`, `signaling-encrypted` (TLS or QUIC to the media's
@@ -134,19 +135,21 @@ pub struct CallLeg {
     pub client: String,
     pub server: String,
     #[schemars(with = "Vec<crate::proto::Protocol>")]
+    #[serde(deserialize_with = "crate::text::static_names")]
     pub protocols: Vec<&'static str>,
     /// The server side's operator and country (`--geoip`), when a
     /// database holds it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<crate::assess::geo::Location>,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct CallMedia {
     pub flow: u64,
     pub ssrc: String,
     #[schemars(with = "Direction")]
-    pub direction: &'static str,
+    #[serde(deserialize_with = "crate::text::static_name")]
+    pub direction: crate::text::StaticName,
     pub codec: Option<String>,
     pub packets: u64,
     pub encrypted: Encrypted,
@@ -154,7 +157,7 @@ pub struct CallMedia {
     pub evidence: String,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct RelayInfo {
     pub address: String,
     #[schemars(with = "String")]
@@ -168,11 +171,11 @@ pub struct RelayInfo {
     /// Policy allow-list entry that covers it, if any.
     pub allowed_by: Option<String>,
     /// Its operator and country (`--geoip`), when a database holds it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<crate::assess::geo::Location>,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct ServerInfo {
     pub address: String,
     #[schemars(with = "String")]
@@ -181,11 +184,11 @@ pub struct ServerInfo {
     /// What shows the media ends there.
     pub evidence: String,
     /// Its operator and country (`--geoip`), when a database holds it.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<crate::assess::geo::Location>,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct ReasoningStep {
     pub step: String,
     pub evidence: Vec<Evidence>,
@@ -196,12 +199,13 @@ pub struct ReasoningStep {
 }
 
 /// Steps the correlator may revisit once more is known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StepKind {
     /// "Signaling: not visible": replaced when encrypted signaling to the
     /// relay's or media server's vendor is attributed to the call.
     SignalingNotVisible,
     /// Any other step.
+    #[default]
     Reason,
 }
 
@@ -227,7 +231,7 @@ pub struct Finding {
     pub more_evidence: u64,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct Evidence {
     pub flow: u64,
     pub first_packet: u64,
@@ -293,7 +297,7 @@ pub struct PlatformServer {
     pub address: String,
     /// `relay` or `media-server`.
     pub role: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<crate::assess::geo::Location>,
 }
 
@@ -337,7 +341,7 @@ pub struct VendorSeen {
 }
 
 /// The platform a call ran on, from its strongest signal.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct CallPlatform {
     pub name: String,
     /// The company that runs its servers.
@@ -372,7 +376,9 @@ pub struct MessagingSession {
 }
 
 /// How sure the attribution is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum PlatformConfidence {
     // The server's address is in the platform's published ranges.

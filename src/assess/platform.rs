@@ -373,7 +373,7 @@ impl super::Assessor {
 /// The platforms that carried the calls and messaging sessions, in the
 /// order first seen, with their relays and media servers.
 pub fn platforms_in_use(
-    calls: &[super::model::Call],
+    calls: &super::calls::store::CallStore,
     messaging: &[MessagingSession],
     policy: &super::policy::Policy,
 ) -> Vec<super::model::PlatformUse> {
@@ -395,7 +395,7 @@ pub fn platforms_in_use(
         });
         out.len() - 1
     };
-    for call in calls {
+    for call in calls.iter() {
         let Some(p) = &call.platform else { continue };
         let i = entry(&mut out, p);
         out[i].calls.push(call.id);

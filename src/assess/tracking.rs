@@ -9,7 +9,7 @@
 //! Works on redacted records; keeps at most `MAX_CONTACTS` contacts.
 
 use super::catalogue::{FindingId, Severity};
-use super::model::{Call, Evidence, ReasoningStep, StepKind};
+use super::model::{Evidence, ReasoningStep, StepKind};
 use super::trackers::Confidence;
 use super::{Assessor, evidence};
 use crate::facts::FlowRecord;
@@ -100,7 +100,7 @@ impl Assessor {
 
     /// Ties each contact to the calls its device took part in within the
     /// window, and reports them.
-    pub(super) fn tracker_findings(&mut self, calls: &mut [Call]) {
+    pub(super) fn tracker_findings(&mut self, calls: &mut super::calls::store::CallStore) {
         for (name, target, ev) in std::mem::take(&mut self.cloaked) {
             let t = self.trackers.by_host(&target).cloned();
             let mut values = vec![("name", name.clone()), ("cname_target", target.clone())];
@@ -112,9 +112,20 @@ impl Assessor {
         }
         let window = i64::from(self.policy.trackers.window_seconds) * 1_000_000_000;
         let contacts = std::mem::take(&mut self.contacts);
-        // The calls each device took part in, parsed once.
+        if contacts.is_empty() {
+            return;
+        }
+        // The calls each device took part in, parsed once; what each call
+        // gets is added after (calls may have been written out).
         let mut calls_of: HashMap<IpAddr, Vec<usize>> = HashMap::new();
+        let mut spans: Vec<CallSpan> = Vec::with_capacity(calls.len());
         for (i, call) in calls.iter().enumerate() {
+            spans.push(CallSpan {
+                id: call.id,
+                start: call.start,
+                end: call.end,
+                platform: call.platform.as_ref().map(|p| p.name.clone()),
+            });
             for side in call.legs.iter().flat_map(|l| [&l.client, &l.server]) {
                 if let Ok(a) = side.parse::<SocketAddr>() {
                     let list = calls_of.entry(a.ip()).or_default();
@@ -124,6 +135,8 @@ impl Assessor {
                 }
             }
         }
+        // Per call (by position), the tracker steps it gets, in contact order.
+        let mut steps: HashMap<usize, Vec<ReasoningStep>> = HashMap::new();
         for c in &contacts {
             let t = self.trackers.get(c.tracker).clone();
             let at = c.evidence.first_timestamp;
@@ -163,11 +176,11 @@ impl Assessor {
             }
             let mut during = false;
             for &ci in calls_of.get(&c.device).map_or(&[][..], Vec::as_slice) {
-                let call = &mut calls[ci];
+                let call = &spans[ci];
                 let in_window = at.0 >= call.start.0 - window && at.0 <= call.end.0 + window;
                 // The call's own platform is not tracking its call.
-                let own_platform = c.vendor.is_some()
-                    && call.platform.as_ref().map(|p| &p.name) == c.vendor.as_ref();
+                let own_platform =
+                    c.vendor.is_some() && call.platform.as_ref() == c.vendor.as_ref();
                 if !in_window || own_platform {
                     continue;
                 }
@@ -191,29 +204,18 @@ impl Assessor {
                     c.evidence.clone(),
                 );
                 self.set_severity(FindingId::TrackerDuringCall, &subject, severity);
-                if !call.findings.contains(&FindingId::TrackerDuringCall) {
-                    call.findings.push(FindingId::TrackerDuringCall);
-                }
-                if call
-                    .reasoning
-                    .iter()
-                    .filter(|s| s.step.starts_with("Tracker "))
-                    .count()
-                    < 8
-                {
-                    call.reasoning.push(ReasoningStep {
-                        step: format!(
-                            "Tracker {} ({} {}, {}) contacted by device {}, {when}",
-                            c.host,
-                            t.org,
-                            t.product,
-                            t.category.name(),
-                            c.device
-                        ),
-                        evidence: vec![c.evidence.clone()],
-                        kind: StepKind::Reason,
-                    });
-                }
+                steps.entry(ci).or_default().push(ReasoningStep {
+                    step: format!(
+                        "Tracker {} ({} {}, {}) contacted by device {}, {when}",
+                        c.host,
+                        t.org,
+                        t.product,
+                        t.category.name(),
+                        c.device
+                    ),
+                    evidence: vec![c.evidence.clone()],
+                    kind: StepKind::Reason,
+                });
             }
             // Outside any call, a multi-purpose host of a platform is that
             // platform's product (platform-contacted covers it), not tracking.
@@ -227,7 +229,34 @@ impl Assessor {
                 );
             }
         }
+        let mut position = 0;
+        calls.add_to_each(|call| {
+            if let Some(steps) = steps.remove(&position) {
+                if !call.findings.contains(&FindingId::TrackerDuringCall) {
+                    call.findings.push(FindingId::TrackerDuringCall);
+                }
+                for step in steps {
+                    let shown = call
+                        .reasoning
+                        .iter()
+                        .filter(|s| s.step.starts_with("Tracker "))
+                        .count();
+                    if shown < 8 {
+                        call.reasoning.push(step);
+                    }
+                }
+            }
+            position += 1;
+        });
     }
+}
+
+/// What tying trackers to a call reads of it.
+struct CallSpan {
+    id: u64,
+    start: crate::time::Timestamp,
+    end: crate::time::Timestamp,
+    platform: Option<String>,
 }
 
 fn lower(s: Severity) -> Severity {

@@ -6,7 +6,7 @@
 
 use super::Assessor;
 use super::catalogue::{FindingId, Severity};
-use super::model::{Call, Evidence, ReasoningStep, StepKind};
+use super::model::{Evidence, ReasoningStep, StepKind};
 use super::policy::WirelessPolicy;
 use crate::facts::{Frames, NetworkRecord, WirelessReport};
 use crate::proto::wifi::classify::Class;
@@ -492,7 +492,7 @@ impl Assessor {
     /// Adds to each call the wireless network its devices were seen on,
     /// and the deauthentication floods that hit that network while the
     /// call ran (which makes those floods high: a call may have dropped).
-    pub(super) fn wireless_calls(&mut self, calls: &mut [Call]) {
+    pub(super) fn wireless_calls(&mut self, calls: &mut super::calls::store::CallStore) {
         let Some(w) = self.wireless.take() else {
             return;
         };
@@ -507,7 +507,7 @@ impl Assessor {
                 on.insert(*ip, (c, network));
             }
         }
-        for call in calls {
+        calls.add_to_each(|call| {
             let mut seen: Vec<IpAddr> = Vec::new();
             let mut steps = Vec::new();
             let addresses = call
@@ -580,6 +580,6 @@ impl Assessor {
                 }
             }
             call.reasoning.extend(steps);
-        }
+        });
     }
 }

@@ -367,6 +367,7 @@ impl ReportArgs {
             policy_path: None,
             tap_ended_flows: false,
             conclude_at: None,
+            calls_held: None,
         })
     }
 

@@ -71,6 +71,11 @@ pub fn write(analysis: &Analysis, args: &ReportArgs, streamed: bool, live: bool)
             return fail(&format!("cannot write to standard output: {e}"));
         }
     }
+    if let Some(e) = report.calls.read_error() {
+        return fail(&format!(
+            "{e}: the outputs miss the calls written out past that point; run again with free space in the temporary folder (TMPDIR)"
+        ));
+    }
     if let Some(e) = &analysis.error {
         return fail(&e.to_string());
     }

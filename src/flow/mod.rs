@@ -31,7 +31,17 @@ impl Default for Timeouts {
 }
 
 // The transport; in the report's schema, `TransportName`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, schemars::JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename = "TransportName", rename_all = "lowercase")]
 pub enum Proto {
     Udp,

@@ -16,7 +16,7 @@ const SECOND: Nanos = 1_000_000_000;
 const WIDEST: Nanos = SECOND << 30;
 
 /// Bytes on the wire (both directions) per time bin, for bandwidth charts.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename = "Timeline")]
 pub struct TimelineRecord {
     /// Start of the first bin.

@@ -112,16 +112,18 @@ fn plain(value: u64) -> Vec<(String, u64)> {
     vec![(String::new(), value)]
 }
 
-/// Calls by verdict and platform, findings by id and severity.
+/// Calls by verdict and platform (those concluded, counted as they were,
+/// and `open` ones), findings by id and severity.
 fn concluded(
-    calls: &[crate::report::model::Call],
+    tally: &crate::assess::calls::store::Tally,
+    open: &[crate::report::model::Call],
     findings: &[crate::report::model::Finding],
 ) -> String {
-    let mut by_call: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for c in calls {
+    let mut by_call = tally.clone();
+    for c in open {
         let platform = c.platform.as_ref().map_or("unknown", |p| p.name.as_str());
         *by_call
-            .entry((c.verdict.name().to_string(), platform.to_string()))
+            .entry((c.verdict.name(), platform.to_string()))
             .or_default() += 1;
     }
     let mut by_finding: BTreeMap<(&str, &str), u64> = BTreeMap::new();
@@ -292,7 +294,7 @@ impl Watcher for Metrics {
         }
         if self.assessed.is_none_or(|t| t.elapsed() >= ASSESS_EVERY) {
             let (calls, findings, _) = session.settled();
-            self.concluded = concluded(&calls, &findings);
+            self.concluded = concluded(session.concluded_tally(), &calls, &findings);
             self.assessed = Some(Instant::now());
         }
         self.render(session);
@@ -302,7 +304,11 @@ impl Watcher for Metrics {
     /// The final counts: a scrape between the end of the capture and the
     /// exit sees the whole report.
     fn finish(&mut self, analysis: &Analysis) {
-        self.concluded = concluded(&analysis.report.calls, &analysis.report.findings);
+        self.concluded = concluded(
+            analysis.report.calls.tally(),
+            &[],
+            &analysis.report.findings,
+        );
         self.publish();
     }
 }

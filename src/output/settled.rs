@@ -70,10 +70,15 @@ impl NewlySettled {
     /// Every call and finding of the finished report not handed out yet.
     pub fn rest(&mut self, analysis: &Analysis) -> (Vec<Call>, Vec<Finding>) {
         let report = &analysis.report;
-        self.fresh(report.calls.clone(), &report.findings)
+        let calls = report.calls.iter().map(std::borrow::Cow::into_owned);
+        self.fresh(calls, &report.findings)
     }
 
-    fn fresh(&mut self, calls: Vec<Call>, findings: &[Finding]) -> (Vec<Call>, Vec<Finding>) {
+    fn fresh(
+        &mut self,
+        calls: impl IntoIterator<Item = Call>,
+        findings: &[Finding],
+    ) -> (Vec<Call>, Vec<Finding>) {
         let mut new_calls = Vec::new();
         for mut call in calls {
             let key = match call.sip_call_ids.first() {

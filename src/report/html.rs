@@ -191,7 +191,8 @@ pub fn render(report: &Report) -> String {
             out,
             "<table><tr><th>Call</th><th>Verdict</th><th>Platform (BAA)</th><th>Path</th><th>Participants</th><th>Media</th><th>Why</th></tr>"
         );
-        for call in &report.calls {
+        for call in report.calls.iter() {
+            let call: &Call = &call;
             let why = call.reasoning.last().map(|s| s.step.as_str()).unwrap_or("");
             let _ = write!(
                 out,
@@ -291,7 +292,8 @@ pub fn render(report: &Report) -> String {
     }
     // Per call.
     let flows = report.flows.in_memory();
-    for call in &report.calls {
+    for call in report.calls.iter() {
+        let call: &Call = &call;
         let _ = write!(
             out,
             "<div class=\"card\" id=\"call-{}\"><h2>Call {} {}</h2>",
@@ -365,11 +367,15 @@ pub fn render(report: &Report) -> String {
         let _ = write!(out, "</ul></div>");
     }
     let _ = write!(out, "<h2>What a capture cannot show</h2><ul>");
-    let mut limits: Vec<&String> = report.calls.iter().flat_map(|c| &c.cannot_show).collect();
+    let mut limits: Vec<String> = report
+        .calls
+        .iter()
+        .flat_map(|c| c.into_owned().cannot_show)
+        .collect();
     limits.sort();
     limits.dedup();
     for l in limits {
-        let _ = write!(out, "<li>{}</li>", esc(l));
+        let _ = write!(out, "<li>{}</li>", esc(&l));
     }
     let _ = write!(
         out,

@@ -185,7 +185,8 @@ pub fn render(report: &Report) -> String {
             "| call | verdict | platform (BAA) | path | participants | media | key findings |"
         );
         let _ = writeln!(out, "|---|---|---|---|---|---|---|");
-        for call in &report.calls {
+        for call in report.calls.iter() {
+            let call: &Call = &call;
             let _ = writeln!(
                 out,
                 "| {} | **{}** | {} | {} | {} | {} | {} |",
@@ -267,7 +268,8 @@ pub fn render(report: &Report) -> String {
             f.title
         );
     }
-    for call in &report.calls {
+    for call in report.calls.iter() {
+        let call: &Call = &call;
         let _ = writeln!(out, "\n## Call {}: {}\n", call.id, call.verdict);
         let _ = writeln!(out, "- Path: {}", path_text(call));
         let _ = writeln!(out, "- Time: {} → {}", call.start, call.end);
@@ -366,7 +368,11 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(out);
     }
     let _ = writeln!(out, "## What a capture cannot show\n");
-    let mut limits: Vec<&String> = report.calls.iter().flat_map(|c| &c.cannot_show).collect();
+    let mut limits: Vec<String> = report
+        .calls
+        .iter()
+        .flat_map(|c| c.into_owned().cannot_show)
+        .collect();
     limits.sort();
     limits.dedup();
     if limits.is_empty() {

@@ -28,7 +28,8 @@ pub struct Report {
     pub dns_names: Vec<DnsName>,
     /// Calls: flows correlated into SIP dialogs, ICE sessions and TURN
     /// allocations, each with its path and conduit-exception verdict.
-    pub calls: Vec<Call>,
+    #[schemars(with = "Vec<Call>")]
+    pub calls: crate::assess::calls::store::CallStore,
     /// Messaging sessions: a client's connections to a platform's chat or
     /// push service, with the platform and its BAA status.
     pub messaging: Vec<MessagingSession>,

@@ -180,6 +180,11 @@ impl Redactor {
         if colons < 2 && run.bytes().filter(|&b| b == b'.').count() < 3 {
             return None;
         }
+        // The colon of a URI scheme starts the run: "sip:192.0.2.1:5060"
+        // (not an IPv6 "::1").
+        if let Some(rest) = run.strip_prefix(':').filter(|r| !r.starts_with(':')) {
+            return self.scrub_run(rest).map(|new| format!(":{new}"));
+        }
         let trimmed = run.trim_end_matches('.');
         let tail = &run[trimmed.len()..];
         if colons >= 2 {
@@ -499,7 +504,7 @@ mod tests {
     #[test]
     fn outside_addresses_get_stable_reserved_pseudonyms() {
         let r = Redactor::new(false, vec![Cidr::parse("10.0.0.0/8").unwrap()]);
-        let text = "flow 10.0.0.5:5060 -> 198.51.100.7:3478 and [2001:db8::1]:443 at 01:50:09.253415Z, SSRC 0xdeadbeef, 127.0.0.1:1, 198.51.100.7.";
+        let text = "flow 10.0.0.5:5060 -> 198.51.100.7:3478 and [2001:db8::1]:443 at 01:50:09.253415Z, SSRC 0xdeadbeef, 127.0.0.1:1, Contact: sip:198.51.100.7:5060, 198.51.100.7.";
         let out = r.scrub(text);
         assert!(
             out.contains("10.0.0.5:5060") && out.contains("127.0.0.1:1"),
@@ -515,7 +520,9 @@ mod tests {
         );
         let v4 = r.address("198.51.100.7".parse().unwrap());
         assert!(
-            out.contains(&format!("{v4}:3478")) && out.ends_with(&format!("{v4}.")),
+            out.contains(&format!("{v4}:3478"))
+                && out.contains(&format!("sip:{v4}:5060"))
+                && out.ends_with(&format!("{v4}.")),
             "{out}"
         );
         assert!(matches!(v4, IpAddr::V4(a) if a.octets()[0] >= 240));

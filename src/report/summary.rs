@@ -91,7 +91,8 @@ fn calls(out: &mut String, report: &Report) {
         return;
     }
     let _ = writeln!(out, "\n== Calls ({})", report.calls.len());
-    for c in &report.calls {
+    for c in report.calls.iter() {
+        let c: &crate::report::model::Call = &c;
         let _ = writeln!(
             out,
             "call {}  {}  path {}  [{}]  {} → {}",

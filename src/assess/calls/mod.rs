@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 mod judge;
+pub mod store;
 use judge::{Members, judge};
 
 struct UnionFind(Vec<usize>);

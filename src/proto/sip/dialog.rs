@@ -30,7 +30,7 @@ const MAX_TAGS: usize = 8;
 const MAX_IDENTITIES: usize = 16;
 
 /// Where a dialog is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DialogState {
     // An INVITE was sent, no response yet.
@@ -76,7 +76,7 @@ pub struct Carrier {
 }
 
 /// One message of the dialog's ladder.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct DialogMessage {
     pub packet: u64,
     pub timestamp: Timestamp,
@@ -93,7 +93,7 @@ pub struct DialogMessage {
 }
 
 /// An SDP offer or answer of this dialog, with when and where it was seen.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct DialogSdp {
     pub timestamp: Timestamp,
     pub flow: u64,
@@ -105,7 +105,7 @@ pub struct DialogSdp {
 }
 
 /// What a dialog is, as the report shows it on its call.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct DialogRecord {
     pub call_id: String,
     pub state: DialogState,

@@ -48,14 +48,15 @@ pub struct SipMessageRecord {
     pub call_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, JsonSchema)]
 pub struct SipIdentity {
-    pub header: &'static str,
+    #[serde(deserialize_with = "crate::text::static_name")]
+    pub header: crate::text::StaticName,
     pub display_name: Option<String>,
     pub uri: String,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct SdpRecord {
     pub packet: u64,
     /// The SIP message that carried it: "INVITE", "200"...
@@ -64,7 +65,7 @@ pub struct SdpRecord {
     pub media: Vec<SdpMedia>,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct SdpMedia {
     pub kind: String,
     /// The c= address media goes to (media-level, else session-level).
@@ -85,7 +86,7 @@ pub struct SdpMedia {
     pub codecs: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct SdpCandidate {
     #[serde(rename = "type")]
     pub kind: String,
