@@ -652,7 +652,10 @@ impl Assessor {
         // a finding of its own); one merely contacted (browsing, a CDN):
         // information.
         let mut carrying: Vec<String> = Vec::new();
+        // One pass: written calls are read back for it.
+        let mut verdicts = BTreeMap::new();
         for call in found_calls.iter() {
+            verdicts.insert(call.id.to_string(), call.verdict.to_string());
             let Some(p) = &call.platform else { continue };
             if p.baa == Baa::No
                 && !self.policy.vendor_allowed(&p.name)
@@ -734,10 +737,6 @@ impl Assessor {
             *counts.entry(f.severity.name().to_string()).or_default() += 1;
         }
         let platforms = platform::platforms_in_use(&found_calls, &messaging, &self.policy);
-        let verdicts = found_calls
-            .iter()
-            .map(|c| (c.id.to_string(), c.verdict.to_string()))
-            .collect();
         Assessment {
             calls: found_calls,
             concluded_early,
