@@ -6,7 +6,8 @@
 //! arbitrary sequence numbers), built from libFuzzer's bytes by
 //! `arbitrary`, through the engine, the redactor and the whole assessment
 //! (calls, verdicts, findings), concluding settled calls every two seconds
-//! of scene time as a session does. Byte-level targets rarely get past a
+//! of scene time as a session does, and writing concluded calls out to the
+//! call store past one held. Byte-level targets rarely get past a
 //! SIP parser to a second message of the same dialog; this one starts
 //! there.
 
@@ -357,6 +358,9 @@ fuzz_target!(|frames: Vec<Frame>| {
             teleprobe::assess::vendors::Vendors::built_in(),
         )
         .with_conclude_at(0)
+        // Calls written out to a temporary file as soon as two are held,
+        // and read back (with what the end adds) for the assessment.
+        .with_calls_held(1)
     });
     let mut pipeline = Pipeline {
         redactor: teleprobe::report::redact::Redactor::new(false, Vec::new()),
@@ -393,5 +397,7 @@ fuzz_target!(|frames: Vec<Frame>| {
         }
     }
     let (_, dns) = engine.finish(&mut pipeline);
-    let _ = pipeline.assessor.finish(&dns);
+    let assessment = pipeline.assessor.finish(&dns);
+    // Every call comes back, whatever was written out.
+    assert_eq!(assessment.calls.iter().count(), assessment.calls.len());
 });

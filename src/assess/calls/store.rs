@@ -38,7 +38,8 @@ pub struct CallStore {
     file: Option<Arc<File>>,
     /// Only the store that made the file appends to it; a copy reads the
     /// part written before it was made (a look at the calls so far) and
-    /// keeps whatever it is given in memory.
+    /// keeps whatever it is given in memory. A copy made before any file
+    /// was may make its own.
     owner: bool,
     written: usize,
     written_bytes: u64,
@@ -65,10 +66,12 @@ impl Default for CallStore {
 }
 
 impl Clone for CallStore {
+    /// A copy shares the file the store wrote and reads it; only a copy
+    /// of a store that has written nothing yet may write (a file of its own).
     fn clone(&self) -> CallStore {
         CallStore {
             file: self.file.clone(),
-            owner: false,
+            owner: self.file.is_none(),
             written: self.written,
             written_bytes: self.written_bytes,
             memory: self.memory.clone(),
@@ -434,5 +437,14 @@ mod tests {
         assert_eq!(ids(&store), [1, 2, 3, 4, 5, 6]);
         assert_eq!(ids(&copy), [1, 2, 3, 14, 15, 16]);
         assert_eq!(copy.written(), 2);
+        // A copy of a store that never wrote writes a file of its own.
+        let empty = CallStore::with_hold(1);
+        let (mut a, mut b) = (empty.clone(), empty);
+        for id in 1..=3 {
+            a.push(call(id));
+            b.push(call(id + 10));
+        }
+        assert_eq!((a.written(), b.written()), (2, 2));
+        assert_eq!((ids(&a), ids(&b)), (vec![1, 2, 3], vec![11, 12, 13]));
     }
 }
