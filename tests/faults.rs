@@ -278,8 +278,8 @@ fn tables_on_a_full_disk_are_an_error_and_never_half_written() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write tables to"));
 }
 
-/// The spill file cannot be made (TMPDIR gone): the flows stay in memory,
-/// the report is whole and says why nothing was spilled.
+/// The spill file cannot be made (TMPDIR gone): the flows and calls stay
+/// in memory, the report is whole and says why nothing was written out.
 #[test]
 fn an_unusable_spill_folder_loses_no_flow() {
     let mut p = Pcap::new(ETHERNET);
@@ -291,6 +291,17 @@ fn an_unusable_spill_folder_loses_no_flow() {
             ([10, 0, 0, 9], 9),
             b"x",
         );
+    }
+    // More calls than the call store holds before it writes out (64):
+    // RTP streams whose signaling the capture does not show, a call each.
+    for call in 0..100u16 {
+        for seq in 0..8u16 {
+            p.udp4(
+                ([10, 2, 0, 1], 20_000 + 2 * call),
+                ([10, 2, 0, 2], 30_000 + 2 * call),
+                &common::rtp(0, seq, 0x1000 + u32::from(call), &[0xd5; 160]),
+            );
+        }
     }
     let dir = tempfile::tempdir().unwrap();
     let capture = p.save(dir.path(), "many.pcap");
@@ -306,9 +317,17 @@ fn an_unusable_spill_folder_loses_no_flow() {
         String::from_utf8_lossy(&out.stderr)
     );
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(r["flows"].as_array().unwrap().len(), 5_000);
+    assert_eq!(r["flows"].as_array().unwrap().len(), 5_100);
+    assert_eq!(r["calls"].as_array().unwrap().len(), 100);
     let notes = r["capture"]["notes"].to_string();
-    assert!(notes.contains("cannot create a temporary file"), "{notes}");
+    assert!(
+        notes.contains("cannot create a temporary file for flows"),
+        "{notes}"
+    );
+    assert!(
+        notes.contains("cannot create a temporary file for calls, so every call stays in memory"),
+        "{notes}"
+    );
 }
 
 /// Killed with SIGKILL at any moment while streaming JSON lines: the file
