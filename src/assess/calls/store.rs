@@ -43,6 +43,9 @@ pub struct CallStore {
     owner: bool,
     written: usize,
     written_bytes: u64,
+    /// Where each written call starts in the file: a stream that takes
+    /// the calls concluded since its last look reads only those.
+    starts: Vec<u64>,
     memory: Vec<Call>,
     /// Additions to written calls, by position in the store.
     additions: HashMap<usize, Addition>,
@@ -74,6 +77,7 @@ impl Clone for CallStore {
             owner: self.file.is_none(),
             written: self.written,
             written_bytes: self.written_bytes,
+            starts: self.starts.clone(),
             memory: self.memory.clone(),
             additions: self.additions.clone(),
             hold: self.hold,
@@ -92,6 +96,7 @@ impl CallStore {
             owner: true,
             written: 0,
             written_bytes: 0,
+            starts: Vec::new(),
             memory: Vec::new(),
             additions: HashMap::new(),
             hold,
@@ -162,9 +167,11 @@ impl CallStore {
         }
         let Some(file) = &self.file else { return };
         let mut lines = Vec::with_capacity(self.memory.len() * 6 * 1024);
+        let mut starts = Vec::with_capacity(self.memory.len());
         {
             let _exact = crate::time::exact_timestamps();
             for call in &self.memory {
+                starts.push(self.written_bytes + lines.len() as u64);
                 if let Err(e) = serde_json::to_writer(&mut lines, call) {
                     self.write_error = Some(format!("cannot write a call out: {e}"));
                     return;
@@ -180,6 +187,7 @@ impl CallStore {
         }
         self.written_bytes += lines.len() as u64;
         self.written += self.memory.len();
+        self.starts.extend(starts);
         self.memory.clear();
     }
 
@@ -212,49 +220,44 @@ impl CallStore {
                     64 * 1024,
                     Positioned {
                         file,
-                        at: 0,
+                        at: self.starts[from],
                         end: self.written_bytes,
                     },
                 )
             });
-        let mut index = 0usize;
+        let mut index = from;
         let mut line = Vec::new();
         std::iter::from_fn(move || {
             let reader = lines.as_mut()?;
-            loop {
-                if index >= self.written {
+            if index >= self.written {
+                return None;
+            }
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => {
+                    self.failed("the temporary file of calls ended early".into());
                     return None;
                 }
-                line.clear();
-                match reader.read_until(b'\n', &mut line) {
-                    Ok(0) => {
-                        self.failed("the temporary file of calls ended early".into());
-                        return None;
-                    }
-                    Ok(_) => {}
-                    Err(e) => {
-                        self.failed(format!("cannot read calls back: {e}"));
-                        return None;
-                    }
+                Ok(_) => {}
+                Err(e) => {
+                    self.failed(format!("cannot read calls back: {e}"));
+                    return None;
                 }
-                let i = index;
-                index += 1;
-                if i < from {
-                    continue;
+            }
+            let i = index;
+            index += 1;
+            match serde_json::from_slice::<Call>(&line) {
+                Ok(mut call) => {
+                    if let Some(added) = self.additions.get(&i) {
+                        call.findings.extend(added.findings.iter().copied());
+                        call.reasoning.extend(added.reasoning.iter().cloned());
+                    }
+                    Some(call)
                 }
-                return match serde_json::from_slice::<Call>(&line) {
-                    Ok(mut call) => {
-                        if let Some(added) = self.additions.get(&i) {
-                            call.findings.extend(added.findings.iter().copied());
-                            call.reasoning.extend(added.reasoning.iter().cloned());
-                        }
-                        Some(call)
-                    }
-                    Err(e) => {
-                        self.failed(format!("cannot read call {} back: {e}", i + 1));
-                        None
-                    }
-                };
+                Err(e) => {
+                    self.failed(format!("cannot read call {} back: {e}", i + 1));
+                    None
+                }
             }
         })
     }
