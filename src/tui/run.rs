@@ -76,7 +76,12 @@ pub fn run(
     let capture = {
         let shared = shared.clone();
         let stop = stop.clone();
-        let options = options.clone();
+        // The views show every call, twice a second: reading written-out
+        // calls back for each snapshot would cost more than holding them.
+        let options = Options {
+            calls_held: Some(usize::MAX),
+            ..options.clone()
+        };
         std::thread::spawn(move || {
             let TuiSource {
                 mut source,
