@@ -100,8 +100,6 @@ pub struct Assessor {
     /// Call-relevant flows and dialogs held before settled calls are
     /// concluded during the capture.
     conclude_at: usize,
-    /// Concluded calls held in memory before they are written out.
-    calls_held: usize,
 }
 
 /// Call-relevant flows and dialogs held before the settled calls among
@@ -146,7 +144,6 @@ impl Assessor {
             concluded: Default::default(),
             known_carriers: Default::default(),
             conclude_at: CONCLUDE_AT,
-            calls_held: calls::store::HOLD,
         }
     }
 
@@ -160,7 +157,6 @@ impl Assessor {
     /// Holds `calls` concluded calls in memory before writing them out
     /// (0: each as it comes; tests).
     pub fn with_calls_held(mut self, calls: usize) -> Assessor {
-        self.calls_held = calls;
         self.concluded = calls::store::CallStore::with_hold(calls);
         self
     }
@@ -226,7 +222,6 @@ impl Assessor {
             concluded: Default::default(),
             known_carriers: self.known_carriers.clone(),
             conclude_at: self.conclude_at,
-            calls_held: self.calls_held,
         }
     }
 
@@ -637,11 +632,10 @@ impl Assessor {
         let (flows, dialogs) = (self.call_flows.clone(), self.dialogs.clone());
         let first_id = self.concluded.len() as u64 + 1;
         let concluded_early = self.concluded.len();
-        let concluded = std::mem::take(&mut self.concluded);
         let mut found_calls = if with_concluded {
-            concluded
+            std::mem::take(&mut self.concluded)
         } else {
-            calls::store::CallStore::with_hold(self.calls_held)
+            self.concluded.empty_like()
         };
         for call in self.conclude_calls(&flows, &dialogs, first_id, &flows, &names) {
             found_calls.push(call);

@@ -367,13 +367,7 @@ pub fn render(report: &Report) -> String {
         let _ = write!(out, "</ul></div>");
     }
     let _ = write!(out, "<h2>What a capture cannot show</h2><ul>");
-    let mut limits: Vec<String> = report
-        .calls
-        .iter()
-        .flat_map(|c| c.into_owned().cannot_show)
-        .collect();
-    limits.sort();
-    limits.dedup();
+    let limits = super::markdown::capture_limits(report);
     for l in limits {
         let _ = write!(out, "<li>{}</li>", esc(&l));
     }

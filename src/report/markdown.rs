@@ -368,13 +368,7 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(out);
     }
     let _ = writeln!(out, "## What a capture cannot show\n");
-    let mut limits: Vec<String> = report
-        .calls
-        .iter()
-        .flat_map(|c| c.into_owned().cannot_show)
-        .collect();
-    limits.sort();
-    limits.dedup();
+    let limits = capture_limits(report);
     if limits.is_empty() {
         let _ = writeln!(
             out,
@@ -393,6 +387,18 @@ pub fn render(report: &Report) -> String {
 
 /// The evidence block as lines people read: what to recompute with
 /// `sha256sum`, which data judged, how to check the signature.
+/// What the calls' captures cannot show, each once, sorted.
+pub fn capture_limits(report: &Report) -> Vec<String> {
+    let mut limits: Vec<String> = report
+        .calls
+        .iter()
+        .flat_map(|c| c.cannot_show.clone())
+        .collect();
+    limits.sort();
+    limits.dedup();
+    limits
+}
+
 pub fn evidence_lines(report: &Report) -> Vec<String> {
     let e = &report.evidence;
     let mut lines: Vec<String> = e

@@ -106,6 +106,11 @@ impl CallStore {
         }
     }
 
+    /// An empty store that holds as many calls as this one before writing.
+    pub fn empty_like(&self) -> CallStore {
+        CallStore::with_hold(self.hold)
+    }
+
     pub fn len(&self) -> usize {
         self.written + self.memory.len()
     }
