@@ -62,6 +62,10 @@ pub struct Options {
     /// temporary file (`None`: [`crate::assess::calls::store::HOLD`]; 0
     /// writes each out, as tests do).
     pub calls_held: Option<usize>,
+    /// Finished flows held in memory before those no call needs are
+    /// written out to a temporary file (`None`: the store's own limit; 0
+    /// writes each out, as tests do).
+    pub flows_held: Option<usize>,
 }
 
 /// Where finished flows go: redaction first, so the assessment and every
@@ -478,7 +482,10 @@ impl Session {
                             .calls_held
                             .unwrap_or(crate::assess::calls::store::HOLD),
                     ),
-                store: FlowStore::new(redactor),
+                store: match options.flows_held {
+                    Some(limit) => FlowStore::with_limit(limit, redactor),
+                    None => FlowStore::new(redactor),
+                },
                 ended: options.tap_ended_flows.then(Vec::new),
             })),
             options: options.clone(),

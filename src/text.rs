@@ -5,10 +5,15 @@
 //! address through the report's address map). It must never mark text
 //! that came from the wire.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 thread_local! {
     static VERBATIM: Cell<bool> = const { Cell::new(false) };
+    /// JSON this program wrote earlier, waiting for the formatter to copy.
+    static OWN_JSON: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static OWN_JSON_PENDING: Cell<bool> = const { Cell::new(false) };
+    /// Formatters now writing that copy [`serialize_own_json`] text.
+    static OWN_JSON_COPIERS: Cell<u32> = const { Cell::new(0) };
 }
 
 /// Serializes `text` marked as verbatim for the formatter that writes it.
@@ -23,6 +28,57 @@ pub fn serialize_verbatim<S: serde::Serializer>(s: S, text: &str) -> Result<S::O
 /// clears the mark.
 pub fn take_verbatim() -> bool {
     VERBATIM.with(|v| v.replace(false))
+}
+
+/// Held while a formatter that copies the program's own JSON (the
+/// report's) writes: only then may [`serialize_own_json`] be used, since
+/// any other serializer would write an empty string in its place.
+pub struct OwnJsonCopier(());
+
+impl OwnJsonCopier {
+    pub fn start() -> OwnJsonCopier {
+        OWN_JSON_COPIERS.with(|c| c.set(c.get() + 1));
+        OwnJsonCopier(())
+    }
+}
+
+impl Drop for OwnJsonCopier {
+    fn drop(&mut self) {
+        OWN_JSON_COPIERS.with(|c| c.set(c.get().saturating_sub(1)));
+    }
+}
+
+/// Whether the serializer now writing copies the program's own JSON.
+pub fn own_json_copied() -> bool {
+    OWN_JSON_COPIERS.with(|c| c.get() > 0)
+}
+
+/// Serializes `json`, a complete JSON value this program wrote itself (a
+/// flow the store wrote out), copied into the output as it is: no parse,
+/// no check, no allocation (the buffer is lent to the formatter and
+/// given back). Only while [`own_json_copied`]; never for input.
+pub fn serialize_own_json<S: serde::Serializer>(
+    s: S,
+    json: &mut Vec<u8>,
+) -> Result<S::Ok, S::Error> {
+    OWN_JSON.with(|own| std::mem::swap(&mut *own.borrow_mut(), json));
+    OWN_JSON_PENDING.with(|p| p.set(true));
+    let result = s.serialize_str("");
+    OWN_JSON_PENDING.with(|p| p.set(false));
+    OWN_JSON.with(|own| std::mem::swap(&mut *own.borrow_mut(), json));
+    result
+}
+
+/// For the formatter, at the start of a string: when the string is one
+/// [`serialize_own_json`] passes, writes the JSON it stands for with
+/// `write` and says so.
+pub fn write_own_json(
+    write: impl FnOnce(&[u8]) -> std::io::Result<()>,
+) -> Option<std::io::Result<()>> {
+    if !OWN_JSON_PENDING.with(|p| p.replace(false)) {
+        return None;
+    }
+    Some(OWN_JSON.with(|own| write(&own.borrow())))
 }
 
 /// A name from one of the program's fixed vocabularies (protocols, call

@@ -352,3 +352,35 @@ fn calls_written_out_come_back_as_they_were() {
     eprintln!("{calls} calls, {written} written out and read back");
     assert!(written > 100, "{written} calls written out");
 }
+
+/// Flows written out to the temporary file are copied into the JSON
+/// report without a second parse: the report must hold them exactly as
+/// when they were kept (in the order they ended rather than by id).
+#[test]
+fn flows_written_out_come_back_as_they_were() {
+    use teleprobe::output::format::{Format, render};
+    let json = |path: &str, flows_held: Option<usize>| {
+        let options = Options {
+            reveal: true,
+            flows_held,
+            ..Options::default()
+        };
+        let source = open_files(&[path.to_string()]).unwrap();
+        let analysis = analyze_source(source, &[path.to_string()], &options, None);
+        let mut out = Vec::new();
+        render(Format::Json, &analysis.report, &analysis.redactor, &mut out).unwrap();
+        let mut report: Value = serde_json::from_slice(&out).unwrap();
+        let flows = report["flows"].as_array_mut().unwrap();
+        flows.sort_by_key(|f| f["id"].as_u64());
+        (report, analysis.report.flows.spilled())
+    };
+    let mut written = 0;
+    for path in captures() {
+        let (kept, none) = json(&path, None);
+        let (out, spilled) = json(&path, Some(0));
+        assert_eq!(none, 0, "{path}");
+        written += spilled;
+        assert!(kept == out, "{path}: flows written out differ");
+    }
+    assert!(written > 1_000, "only {written} flows were written out");
+}

@@ -368,6 +368,7 @@ impl ReportArgs {
             tap_ended_flows: false,
             conclude_at: None,
             calls_held: None,
+            flows_held: None,
         })
     }
 

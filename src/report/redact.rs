@@ -163,6 +163,7 @@ impl Redactor {
         // scan, no parse); other strings are scanned by the formatter.
         let _map = (!self.reveal)
             .then(|| crate::proto::record::use_address_map(std::sync::Arc::new(self.clone())));
+        let _copier = crate::text::OwnJsonCopier::start();
         if pretty {
             let f = ScrubFormatter::new(serde_json::ser::PrettyFormatter::new(), self);
             value.serialize(&mut serde_json::Serializer::with_formatter(out, f))
@@ -367,6 +368,8 @@ struct ScrubFormatter<'r, F> {
     redactor: &'r Redactor,
     string: Vec<u8>,
     in_string: bool,
+    /// The string now being written stands for JSON copied as it is.
+    own_json: bool,
 }
 
 impl<'r, F> ScrubFormatter<'r, F> {
@@ -376,6 +379,7 @@ impl<'r, F> ScrubFormatter<'r, F> {
             redactor,
             string: Vec::with_capacity(256),
             in_string: false,
+            own_json: false,
         }
     }
 }
@@ -421,6 +425,12 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for ScrubFormatte
     /// A string is gathered for the scan only when it may need one: not
     /// when revealing, not when its type marked it verbatim.
     fn begin_string<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        // A flow the store wrote out through this formatter: copied, the
+        // empty string standing for it writes nothing more.
+        if let Some(written) = crate::text::write_own_json(|json| w.write_all(json)) {
+            self.own_json = true;
+            return written;
+        }
         self.in_string = !crate::text::take_verbatim() && !self.redactor.reveal;
         self.string.clear();
         self.inner.begin_string(w)
@@ -452,6 +462,9 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for ScrubFormatte
     }
 
     fn end_string<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if std::mem::take(&mut self.own_json) {
+            return Ok(());
+        }
         if !std::mem::take(&mut self.in_string) {
             return self.inner.end_string(w);
         }
@@ -466,8 +479,10 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for ScrubFormatte
         self.inner.end_string(w)
     }
 
-    /// Raw fragments are the flows the store spilled, which it wrote
-    /// through this formatter with this run's redactor: copied as they are.
+    /// Raw fragments (a `RawValue`, which the store uses when another
+    /// serializer writes it) are the flows the store spilled, which it
+    /// wrote through this formatter with this run's redactor: copied as
+    /// they are.
     fn write_raw_fragment<W: ?Sized + Write>(
         &mut self,
         w: &mut W,
