@@ -14,6 +14,9 @@
 # unsafe code for it to watch, and the whole-engine targets run about six
 # times faster without it (panics, overflow checks and libFuzzer's own
 # timeout and memory limits still stop a run). The default is address.
+# FUZZ_TRACE_COMPARES=no builds without comparison tracing: about twice the
+# executions of engine_calls once a grown corpus has found the values its
+# comparisons guard (libFuzzer learns fewer new ones without it).
 set -euo pipefail
 cd "$(dirname "$0")"
 usage() { echo "usage: fuzz/run.sh SECONDS [TARGET...] | --minimise" >&2; exit 2; }
@@ -23,6 +26,8 @@ command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 # cargo-fuzz needs a nightly compiler for its sanitizer flags.
 toolchain=(+nightly)
 sanitizer=${FUZZ_SANITIZER:-address}
+build_flags=(--sanitizer "$sanitizer")
+[ "${FUZZ_TRACE_COMPARES:-yes}" = no ] && build_flags+=(--no-trace-compares)
 if ! cargo +nightly --version >/dev/null 2>&1; then
     toolchain=()
     export RUSTC_BOOTSTRAP=1
@@ -57,7 +62,7 @@ shared=../../shared/captures/ndpi
 split ../captures/*.pcap ../captures/*.pcapng $(ls "$shared"/*.pcap "$shared"/*.pcapng 2>/dev/null || true)
 
 for t in "${targets[@]}"; do
-    cargo "${toolchain[@]}" fuzz build --sanitizer "$sanitizer" "$t"
+    cargo "${toolchain[@]}" fuzz build "${build_flags[@]}" "$t"
 done
 failed=()
 printf "%-8s %12s %8s %8s %s\n" target executions cov ft result
@@ -66,7 +71,7 @@ for t in "${targets[@]}"; do
     mkdir -p "$work" "corpus/$t" "$seeds/$t" "artifacts/$t"
     log="target/campaign/$t.log"
     result=ok
-    cargo "${toolchain[@]}" fuzz run --sanitizer "$sanitizer" "$t" "$work" "corpus/$t" "$seeds/$t" -- \
+    cargo "${toolchain[@]}" fuzz run "${build_flags[@]}" "$t" "$work" "corpus/$t" "$seeds/$t" -- \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
         >"$log" 2>&1 || result=FAILED
     execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log" | tail -1)

@@ -646,10 +646,14 @@ impl Assessor {
         // a finding of its own); one merely contacted (browsing, a CDN):
         // information.
         let mut carrying: Vec<String> = Vec::new();
-        // One pass: written calls are read back for it.
+        // One pass: written calls are read back for it. What the end adds
+        // to calls below (Wi-Fi, trackers) changes no platform, relay or
+        // server.
         let mut verdicts = BTreeMap::new();
+        let mut platforms = platform::PlatformsInUse::default();
         for call in found_calls.iter() {
             verdicts.insert(call.id.to_string(), call.verdict.to_string());
+            platforms.add_call(&call);
             let Some(p) = &call.platform else { continue };
             if p.baa == Baa::No
                 && !self.policy.vendor_allowed(&p.name)
@@ -730,7 +734,7 @@ impl Assessor {
         for f in &self.findings {
             *counts.entry(f.severity.name().to_string()).or_default() += 1;
         }
-        let platforms = platform::platforms_in_use(&found_calls, &messaging, &self.policy);
+        let platforms = platforms.finish(&messaging, &self.policy);
         Assessment {
             calls: found_calls,
             concluded_early,

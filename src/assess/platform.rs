@@ -6,7 +6,7 @@
 //! Host or certificate) strengthen the attribution of later flows to it.
 //! Must never guess: no signal, no platform.
 
-use super::model::{CallPlatform, Evidence, MessagingSession, PlatformConfidence};
+use super::model::{Call, CallPlatform, Evidence, MessagingSession, PlatformConfidence};
 use super::vendors::{Vendor, Vendors};
 use crate::facts::{DnsName, FlowRecord, Proto};
 use std::collections::HashMap;
@@ -371,34 +371,40 @@ impl super::Assessor {
 }
 
 /// The platforms that carried the calls and messaging sessions, in the
-/// order first seen, with their relays and media servers.
-pub fn platforms_in_use(
-    calls: &super::calls::store::CallStore,
-    messaging: &[MessagingSession],
-    policy: &super::policy::Policy,
-) -> Vec<super::model::PlatformUse> {
-    use super::model::{PlatformServer, PlatformUse};
-    let mut out: Vec<PlatformUse> = Vec::new();
-    let entry = |out: &mut Vec<PlatformUse>, p: &CallPlatform| -> usize {
-        if let Some(i) = out.iter().position(|u| u.name == p.name) {
-            return i;
-        }
-        out.push(PlatformUse {
-            name: p.name.clone(),
-            operator: p.operator.clone(),
-            baa: p.baa,
-            baa_statement: p.baa_statement.clone(),
-            allowed: policy.vendor_allowed(&p.name),
-            calls: Vec::new(),
-            messaging_sessions: Vec::new(),
-            servers: Vec::new(),
-        });
-        out.len() - 1
-    };
-    for call in calls.iter() {
-        let Some(p) = &call.platform else { continue };
-        let i = entry(&mut out, p);
-        out[i].calls.push(call.id);
+/// order first seen, with their relays and media servers: gathered call by
+/// call, in the one pass the end of an analysis makes over calls that may
+/// have been written out.
+#[derive(Default)]
+pub struct PlatformsInUse {
+    found: Vec<super::model::PlatformUse>,
+}
+
+impl PlatformsInUse {
+    /// The entry of platform `p`, made when first seen.
+    fn entry(&mut self, p: &CallPlatform) -> &mut super::model::PlatformUse {
+        let i = match self.found.iter().position(|u| u.name == p.name) {
+            Some(i) => i,
+            None => {
+                self.found.push(super::model::PlatformUse {
+                    name: p.name.clone(),
+                    operator: p.operator.clone(),
+                    baa: p.baa,
+                    baa_statement: p.baa_statement.clone(),
+                    allowed: false,
+                    calls: Vec::new(),
+                    messaging_sessions: Vec::new(),
+                    servers: Vec::new(),
+                });
+                self.found.len() - 1
+            }
+        };
+        &mut self.found[i]
+    }
+
+    pub fn add_call(&mut self, call: &Call) {
+        let Some(p) = &call.platform else { return };
+        let used = self.entry(p);
+        used.calls.push(call.id);
         let relay = call
             .relay
             .as_ref()
@@ -408,9 +414,9 @@ pub fn platforms_in_use(
             .as_ref()
             .map(|s| ("media-server", s.address.clone(), s.location.clone()));
         for (role, address, location) in relay.into_iter().chain(server) {
-            let servers = &mut out[i].servers;
+            let servers = &mut used.servers;
             if servers.len() < 32 && !servers.iter().any(|s| s.address == address) {
-                servers.push(PlatformServer {
+                servers.push(super::model::PlatformServer {
                     address,
                     role,
                     location,
@@ -418,9 +424,20 @@ pub fn platforms_in_use(
             }
         }
     }
-    for s in messaging {
-        let i = entry(&mut out, &s.platform);
-        out[i].messaging_sessions.push(s.id);
+
+    /// Adds the messaging sessions, after every call, and whether the
+    /// policy allows each platform.
+    pub fn finish(
+        mut self,
+        messaging: &[MessagingSession],
+        policy: &super::policy::Policy,
+    ) -> Vec<super::model::PlatformUse> {
+        for s in messaging {
+            self.entry(&s.platform).messaging_sessions.push(s.id);
+        }
+        for used in &mut self.found {
+            used.allowed = policy.vendor_allowed(&used.name);
+        }
+        self.found
     }
-    out
 }
