@@ -651,9 +651,13 @@ impl Assessor {
         // server.
         let mut verdicts = BTreeMap::new();
         let mut platforms = platform::PlatformsInUse::default();
+        let mut spans = (!self.contacts.is_empty()).then(tracking::CallSpans::default);
         for call in found_calls.iter() {
             verdicts.insert(call.id.to_string(), call.verdict.to_string());
             platforms.add_call(&call);
+            if let Some(spans) = spans.as_mut() {
+                spans.add(&call);
+            }
             let Some(p) = &call.platform else { continue };
             if p.baa == Baa::No
                 && !self.policy.vendor_allowed(&p.name)
@@ -714,7 +718,7 @@ impl Assessor {
             }
         }
         self.wireless_calls(&mut found_calls);
-        self.tracker_findings(&mut found_calls);
+        self.tracker_findings(&mut found_calls, spans);
         self.findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)

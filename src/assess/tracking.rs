@@ -100,7 +100,11 @@ impl Assessor {
 
     /// Ties each contact to the calls its device took part in within the
     /// window, and reports them.
-    pub(super) fn tracker_findings(&mut self, calls: &mut super::calls::store::CallStore) {
+    pub(super) fn tracker_findings(
+        &mut self,
+        calls: &mut super::calls::store::CallStore,
+        spans: Option<CallSpans>,
+    ) {
         for (name, target, ev) in std::mem::take(&mut self.cloaked) {
             let t = self.trackers.by_host(&target).cloned();
             let mut values = vec![("name", name.clone()), ("cname_target", target.clone())];
@@ -112,29 +116,9 @@ impl Assessor {
         }
         let window = i64::from(self.policy.trackers.window_seconds) * 1_000_000_000;
         let contacts = std::mem::take(&mut self.contacts);
-        if contacts.is_empty() {
+        let Some(CallSpans { spans, calls_of }) = spans.filter(|_| !contacts.is_empty()) else {
             return;
-        }
-        // The calls each device took part in, parsed once; what each call
-        // gets is added after (calls may have been written out).
-        let mut calls_of: HashMap<IpAddr, Vec<usize>> = HashMap::new();
-        let mut spans: Vec<CallSpan> = Vec::with_capacity(calls.len());
-        for (i, call) in calls.iter().enumerate() {
-            spans.push(CallSpan {
-                id: call.id,
-                start: call.start,
-                end: call.end,
-                platform: call.platform.as_ref().map(|p| p.name.clone()),
-            });
-            for side in call.legs.iter().flat_map(|l| [&l.client, &l.server]) {
-                if let Ok(a) = side.parse::<SocketAddr>() {
-                    let list = calls_of.entry(a.ip()).or_default();
-                    if list.last() != Some(&i) {
-                        list.push(i);
-                    }
-                }
-            }
-        }
+        };
         // Per call (by position), the tracker steps it gets, in contact order.
         let mut steps: HashMap<usize, Vec<ReasoningStep>> = HashMap::new();
         for c in &contacts {
@@ -229,9 +213,11 @@ impl Assessor {
                 );
             }
         }
-        let mut position = 0;
-        calls.add_to_each(|call| {
-            if let Some(steps) = steps.remove(&position) {
+        // Only the calls that get something are read back.
+        let mut steps: Vec<(usize, Vec<ReasoningStep>)> = steps.into_iter().collect();
+        steps.sort_unstable_by_key(|(position, _)| *position);
+        for (position, steps) in steps {
+            calls.add_to(position, |call| {
                 if !call.findings.contains(&FindingId::TrackerDuringCall) {
                     call.findings.push(FindingId::TrackerDuringCall);
                 }
@@ -245,9 +231,39 @@ impl Assessor {
                         call.reasoning.push(step);
                     }
                 }
-            }
-            position += 1;
+            });
+        }
+    }
+}
+
+/// What tying trackers to calls reads of each call, gathered in the pass
+/// the end of an analysis makes over the calls (which may have been
+/// written out): when each ran, its platform, and the devices in it.
+#[derive(Default)]
+pub(super) struct CallSpans {
+    spans: Vec<CallSpan>,
+    /// The calls (by position) each device took part in.
+    calls_of: HashMap<IpAddr, Vec<usize>>,
+}
+
+impl CallSpans {
+    /// Adds the next call in the store's order.
+    pub(super) fn add(&mut self, call: &super::model::Call) {
+        let i = self.spans.len();
+        self.spans.push(CallSpan {
+            id: call.id,
+            start: call.start,
+            end: call.end,
+            platform: call.platform.as_ref().map(|p| p.name.clone()),
         });
+        for side in call.legs.iter().flat_map(|l| [&l.client, &l.server]) {
+            if let Ok(a) = side.parse::<SocketAddr>() {
+                let list = self.calls_of.entry(a.ip()).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
     }
 }
 

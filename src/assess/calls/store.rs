@@ -295,6 +295,26 @@ impl CallStore {
         self.memory.iter_mut().for_each(change);
     }
 
+    /// Lets `change` add findings and reasoning steps to the call at
+    /// `position` (as [`CallStore::add_to_each`] does to all), reading
+    /// back only that call when it was written.
+    pub fn add_to(&mut self, position: usize, change: impl FnOnce(&mut Call)) {
+        if position >= self.written {
+            if let Some(call) = self.memory.get_mut(position - self.written) {
+                change(call);
+            }
+            return;
+        }
+        let Some(mut call) = self.read_back(position).next() else {
+            return;
+        };
+        let (findings, steps) = (call.findings.len(), call.reasoning.len());
+        change(&mut call);
+        let entry = self.additions.entry(position).or_default();
+        entry.findings.extend(call.findings.drain(findings..));
+        entry.reasoning.extend(call.reasoning.drain(steps..));
+    }
+
     /// Every call in memory: for the few calls of a look, or a view that
     /// shows them all.
     pub fn into_calls(self) -> Vec<Call> {
@@ -421,12 +441,29 @@ mod tests {
                 });
             }
         });
+        // One call at a time, read back only when written: the first
+        // (written) gets a second step, the third (held) one too.
+        for position in [0, 2] {
+            store.add_to(position, |c| {
+                c.reasoning.push(crate::assess::model::ReasoningStep {
+                    step: format!("Device of call {} was on Wi-Fi", c.id),
+                    evidence: Vec::new(),
+                    kind: StepKind::Reason,
+                });
+            });
+        }
         let back: Vec<Call> = store.iter().map(Cow::into_owned).collect();
         assert_eq!(store.written(), 2);
         for c in &back {
             let added = c.id != 2;
             assert_eq!(c.findings.contains(&FindingId::TrackerDuringCall), added);
-            assert_eq!(c.reasoning.len(), usize::from(added), "call {}", c.id);
+            assert_eq!(c.reasoning.len(), 2 * usize::from(added), "call {}", c.id);
+            if added {
+                assert_eq!(
+                    c.reasoning[1].step,
+                    format!("Device of call {} was on Wi-Fi", c.id)
+                );
+            }
         }
     }
 
