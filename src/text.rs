@@ -3,7 +3,9 @@
 //! string serialized through [`serialize_verbatim`]: its type knows it
 //! holds nothing to rewrite (a timestamp) or was rewritten already (an
 //! address through the report's address map). It must never mark text
-//! that came from the wire.
+//! that came from the wire. And the report's formatter copies JSON this
+//! program wrote itself (a flow written out to a temporary file) through
+//! [`serialize_own_json`] without parsing it again; never JSON from input.
 
 use std::cell::{Cell, RefCell};
 
