@@ -32,6 +32,19 @@ struct Addition {
     reasoning: Vec<ReasoningStep>,
 }
 
+impl Addition {
+    /// What `change` appends to `call`'s findings and reasoning, taken out
+    /// of it.
+    fn made_by(call: &mut Call, change: impl FnOnce(&mut Call)) -> Addition {
+        let (findings, steps) = (call.findings.len(), call.reasoning.len());
+        change(call);
+        Addition {
+            findings: call.findings.split_off(findings),
+            reasoning: call.reasoning.split_off(steps),
+        }
+    }
+}
+
 /// Concluded calls, in the order concluded: the first `written` in the
 /// file, the rest in memory.
 pub struct CallStore {
@@ -275,22 +288,13 @@ impl CallStore {
     /// order. A written call keeps only what `change` appended to its
     /// `findings` and `reasoning`; a held call keeps every change.
     pub fn add_to_each(&mut self, mut change: impl FnMut(&mut Call)) {
-        let mut added = Vec::new();
-        for (i, mut call) in self.read_back(0).enumerate() {
-            let (findings, steps) = (call.findings.len(), call.reasoning.len());
-            change(&mut call);
-            if call.findings.len() > findings || call.reasoning.len() > steps {
-                added.push((
-                    i,
-                    call.findings.split_off(findings),
-                    call.reasoning.split_off(steps),
-                ));
-            }
-        }
-        for (i, findings, reasoning) in added {
-            let entry = self.additions.entry(i).or_default();
-            entry.findings.extend(findings);
-            entry.reasoning.extend(reasoning);
+        let added: Vec<(usize, Addition)> = self
+            .read_back(0)
+            .enumerate()
+            .map(|(i, mut call)| (i, Addition::made_by(&mut call, &mut change)))
+            .collect();
+        for (i, addition) in added {
+            self.keep_addition(i, addition);
         }
         self.memory.iter_mut().for_each(change);
     }
@@ -308,11 +312,18 @@ impl CallStore {
         let Some(mut call) = self.read_back(position).next() else {
             return;
         };
-        let (findings, steps) = (call.findings.len(), call.reasoning.len());
-        change(&mut call);
+        let addition = Addition::made_by(&mut call, change);
+        self.keep_addition(position, addition);
+    }
+
+    /// Keeps what was added to the written call at `position`.
+    fn keep_addition(&mut self, position: usize, addition: Addition) {
+        if addition.findings.is_empty() && addition.reasoning.is_empty() {
+            return;
+        }
         let entry = self.additions.entry(position).or_default();
-        entry.findings.extend(call.findings.drain(findings..));
-        entry.reasoning.extend(call.reasoning.drain(steps..));
+        entry.findings.extend(addition.findings);
+        entry.reasoning.extend(addition.reasoning);
     }
 
     /// Every call in memory: for the few calls of a look, or a view that
