@@ -11,6 +11,7 @@ pub mod calls;
 pub mod catalogue;
 mod forks;
 pub mod geo;
+mod ledger;
 pub mod model;
 pub mod platform;
 pub mod policy;
@@ -94,6 +95,8 @@ pub struct Assessor {
     /// Calls concluded while the capture ran ([`Assessor::conclude_settled`]),
     /// their flows let go; past a few dozen, written out.
     concluded: calls::store::CallStore,
+    /// What the end needs of each concluded call, so it reads none back.
+    concluded_ledger: ledger::CallLedger,
     /// Signaling flows of concluded dialogs that were still running: when
     /// they end, they carried signaling and make no call of their own.
     known_carriers: std::collections::HashSet<u64>,
@@ -142,6 +145,7 @@ impl Assessor {
             contacts: Vec::new(),
             cloaked: Vec::new(),
             concluded: Default::default(),
+            concluded_ledger: Default::default(),
             known_carriers: Default::default(),
             conclude_at: CONCLUDE_AT,
         }
@@ -220,6 +224,7 @@ impl Assessor {
             contacts: Vec::new(),
             cloaked: Vec::new(),
             concluded: Default::default(),
+            concluded_ledger: Default::default(),
             known_carriers: self.known_carriers.clone(),
             conclude_at: self.conclude_at,
         }
@@ -310,6 +315,7 @@ impl Assessor {
             }
         }
         for call in calls {
+            self.concluded_ledger.add(&call);
             self.concluded.push(call);
         }
         self.call_flows
@@ -632,40 +638,33 @@ impl Assessor {
         let (flows, dialogs) = (self.call_flows.clone(), self.dialogs.clone());
         let first_id = self.concluded.len() as u64 + 1;
         let concluded_early = self.concluded.len();
-        let mut found_calls = if with_concluded {
-            std::mem::take(&mut self.concluded)
+        let (mut found_calls, mut ledger) = if with_concluded {
+            (
+                std::mem::take(&mut self.concluded),
+                std::mem::take(&mut self.concluded_ledger),
+            )
         } else {
-            self.concluded.empty_like()
+            (self.concluded.empty_like(), ledger::CallLedger::default())
         };
         for call in self.conclude_calls(&flows, &dialogs, first_id, &flows, &names) {
+            ledger.add(&call);
             found_calls.push(call);
         }
         self.messaging_flows.sort_by_key(|f| f.id);
         let messaging = platform::messaging_sessions(&self.messaging_flows, &self.vendors, &names);
+        let ledger::CallLedger {
+            verdicts,
+            platforms,
+            spans,
+            without_baa,
+        } = ledger;
         // A platform without a BAA that carried a call (each such call has
         // a finding of its own); one merely contacted (browsing, a CDN):
         // information.
-        let mut carrying: Vec<String> = Vec::new();
-        // One pass: written calls are read back for it. What the end adds
-        // to calls below (Wi-Fi, trackers) changes no platform, relay or
-        // server.
-        let mut verdicts = BTreeMap::new();
-        let mut platforms = platform::PlatformsInUse::default();
-        let mut spans = (!self.contacts.is_empty()).then(tracking::CallSpans::default);
-        for call in found_calls.iter() {
-            verdicts.insert(call.id.to_string(), call.verdict.to_string());
-            platforms.add_call(&call);
-            if let Some(spans) = spans.as_mut() {
-                spans.add(&call);
-            }
-            let Some(p) = &call.platform else { continue };
-            if p.baa == Baa::No
-                && !self.policy.vendor_allowed(&p.name)
-                && !carrying.contains(&p.name)
-            {
-                carrying.push(p.name.clone());
-            }
-        }
+        let mut carrying: Vec<String> = without_baa
+            .into_iter()
+            .filter(|name| !self.policy.vendor_allowed(name))
+            .collect();
         for session in &messaging {
             let p = &session.platform;
             if p.baa != Baa::No || self.policy.vendor_allowed(&p.name) {

@@ -372,9 +372,9 @@ impl super::Assessor {
 
 /// The platforms that carried the calls and messaging sessions, in the
 /// order first seen, with their relays and media servers: gathered call by
-/// call, in the one pass the end of an analysis makes over calls that may
-/// have been written out.
-#[derive(Default)]
+/// call as each is concluded (the assessment's call ledger), so the end
+/// reads no call written out back for it.
+#[derive(Clone, Default)]
 pub struct PlatformsInUse {
     found: Vec<super::model::PlatformUse>,
 }

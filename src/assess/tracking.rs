@@ -103,7 +103,7 @@ impl Assessor {
     pub(super) fn tracker_findings(
         &mut self,
         calls: &mut super::calls::store::CallStore,
-        spans: Option<CallSpans>,
+        spans: CallSpans,
     ) {
         for (name, target, ev) in std::mem::take(&mut self.cloaked) {
             let t = self.trackers.by_host(&target).cloned();
@@ -116,9 +116,10 @@ impl Assessor {
         }
         let window = i64::from(self.policy.trackers.window_seconds) * 1_000_000_000;
         let contacts = std::mem::take(&mut self.contacts);
-        let Some(CallSpans { spans, calls_of }) = spans.filter(|_| !contacts.is_empty()) else {
+        if contacts.is_empty() {
             return;
-        };
+        }
+        let CallSpans { spans, calls_of } = spans;
         // Per call (by position), the tracker steps it gets, in contact order.
         let mut steps: HashMap<usize, Vec<ReasoningStep>> = HashMap::new();
         for c in &contacts {
@@ -236,10 +237,11 @@ impl Assessor {
     }
 }
 
-/// What tying trackers to calls reads of each call, gathered in the pass
-/// the end of an analysis makes over the calls (which may have been
-/// written out): when each ran, its platform, and the devices in it.
-#[derive(Default)]
+/// What tying trackers to calls reads of each call, gathered as each is
+/// concluded (the assessment's call ledger; most calls of a long capture
+/// are written out by the end): when each ran, its platform, and the
+/// devices in it.
+#[derive(Clone, Default)]
 pub(super) struct CallSpans {
     spans: Vec<CallSpan>,
     /// The calls (by position) each device took part in.
@@ -268,6 +270,7 @@ impl CallSpans {
 }
 
 /// What tying trackers to a call reads of it.
+#[derive(Clone)]
 struct CallSpan {
     id: u64,
     start: crate::time::Timestamp,
