@@ -821,7 +821,10 @@ impl Session {
             capture.notes.push(e.clone());
         }
         assessor.observe_wireless(&wireless);
-        let assessment = assessor.finish(&dns_names);
+        let mut assessment = assessor.finish(&dns_names);
+        if self.options.threads >= 2 {
+            assessment.calls.read_ahead_on_a_thread();
+        }
         if let Some(e) = assessment.calls.write_error() {
             capture.notes.push(e.to_string());
         }

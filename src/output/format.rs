@@ -60,8 +60,12 @@ pub fn render(
     }
     match format {
         Format::Json => {
+            // serde_json writes token by token: through a buffer of a
+            // concrete type, not `dyn Write`, each write is a copy inlined
+            // into the serializer instead of a call through a vtable.
+            let mut buffered = std::io::BufWriter::with_capacity(1 << 16, &mut *out);
             redactor
-                .to_json_writer(&mut *out, report, true)
+                .to_json_writer(&mut buffered, report, true)
                 .map_err(|e| {
                     match e.io_error_kind() {
                         // Keep a closed pipe recognisable (`| head` is not an error).
@@ -69,7 +73,8 @@ pub fn render(
                         None => std::io::Error::other(e),
                     }
                 })?;
-            writeln!(out)
+            writeln!(buffered)?;
+            buffered.flush()
         }
         _ => Ok(()),
     }
