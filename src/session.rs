@@ -821,10 +821,7 @@ impl Session {
             capture.notes.push(e.clone());
         }
         assessor.observe_wireless(&wireless);
-        let mut assessment = assessor.finish(&dns_names);
-        if self.options.threads >= 2 {
-            assessment.calls.read_ahead_on_a_thread();
-        }
+        let assessment = assessor.finish(&dns_names);
         if let Some(e) = assessment.calls.write_error() {
             capture.notes.push(e.to_string());
         }

@@ -70,9 +70,6 @@ pub struct CallStore {
     write_error: Option<String>,
     /// Why calls could not be read back (outputs miss them).
     read_error: OnceLock<String>,
-    /// Walks read written calls back on a thread of their own
-    /// ([`CallStore::read_ahead_on_a_thread`]).
-    read_ahead: bool,
 }
 
 /// Calls by verdict and platform.
@@ -100,7 +97,6 @@ impl Clone for CallStore {
             tally: self.tally.clone(),
             write_error: self.write_error.clone(),
             read_error: self.read_error.clone(),
-            read_ahead: self.read_ahead,
         }
     }
 }
@@ -120,7 +116,6 @@ impl CallStore {
             tally: Tally::new(),
             write_error: None,
             read_error: OnceLock::new(),
-            read_ahead: false,
         }
     }
 
@@ -135,13 +130,6 @@ impl CallStore {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// From now on, walks over the calls ([`CallStore::iter`], writing
-    /// the report) read written calls back on a thread of their own, a few
-    /// dozen ahead: for the end of an analysis given two threads or more.
-    pub fn read_ahead_on_a_thread(&mut self) {
-        self.read_ahead = true;
     }
 
     /// Calls written out rather than held.
@@ -226,11 +214,7 @@ impl CallStore {
     /// that cannot be read back ends the walk of the written calls and
     /// sets [`CallStore::read_error`].
     pub fn iter_from(&self, from: usize) -> impl Iterator<Item = Cow<'_, Call>> + '_ {
-        let written = if self.read_ahead {
-            self.read_back_ahead(from)
-        } else {
-            Box::new(self.read_back(from))
-        };
+        let written = self.read_back(from);
         let held = self
             .memory
             .iter()
@@ -244,7 +228,8 @@ impl CallStore {
         self.iter_from(0)
     }
 
-    /// The written calls from the `from`th on, read back here.
+    /// The written calls from the `from`th on, read back; the first that
+    /// cannot be ends the walk and sets [`CallStore::read_error`].
     fn read_back(&self, from: usize) -> impl Iterator<Item = Call> + '_ {
         let written = self
             .file
@@ -255,56 +240,6 @@ impl CallStore {
             .into_iter()
             .flatten()
             .map_while(|read| read.map_err(|why| self.failed(why)).ok())
-    }
-
-    /// The written calls from the `from`th on, read back on a thread of
-    /// its own a few dozen calls ahead of the caller, which meanwhile
-    /// writes out the calls before (the end of an analysis with threads
-    /// to spare: parsing a call back costs about as much as writing it).
-    /// Without a thread, read back here.
-    fn read_back_ahead(&self, from: usize) -> Box<dyn Iterator<Item = Call> + '_> {
-        let Some(file) = self.file.clone().filter(|_| from < self.written) else {
-            return Box::new(std::iter::empty());
-        };
-        let (ahead, calls) = std::sync::mpsc::sync_channel::<Result<Call, String>>(32);
-        let reader = self.clone_for_reading(from);
-        let started = std::thread::Builder::new()
-            .name("teleprobe-calls".into())
-            .spawn(move || {
-                // Ends early when the caller stops taking calls.
-                for read in reader.written_calls(&file, from) {
-                    let failed = read.is_err();
-                    if ahead.send(read).is_err() || failed {
-                        break;
-                    }
-                }
-            });
-        if started.is_err() {
-            return Box::new(self.read_back(from));
-        }
-        Box::new(
-            calls
-                .into_iter()
-                .map_while(|read| read.map_err(|why| self.failed(why)).ok()),
-        )
-    }
-
-    /// What reading the written calls from the `from`th on needs of the
-    /// store, for a thread of its own: the positions and what was added.
-    fn clone_for_reading(&self, from: usize) -> CallStore {
-        CallStore {
-            starts: self.starts.clone(),
-            additions: self
-                .additions
-                .iter()
-                .filter(|&(&i, _)| i >= from)
-                .map(|(&i, a)| (i, a.clone()))
-                .collect(),
-            written: self.written,
-            written_bytes: self.written_bytes,
-            owner: false,
-            ..CallStore::with_hold(self.hold)
-        }
     }
 
     /// Reads the written calls from the `from`th on out of `file`, each
@@ -540,29 +475,14 @@ mod tests {
     }
 
     #[test]
-    fn calls_read_ahead_on_a_thread_are_the_calls_read_here() {
+    fn a_call_that_cannot_be_read_back_ends_the_walk_and_says_why() {
         let mut store = CallStore::with_hold(1);
         for id in 1..=6 {
             store.push(call(id));
         }
-        store.add_to(1, |c| c.findings.push(FindingId::TrackerDuringCall));
-        let json = |store: &CallStore, from| -> Vec<String> {
-            store
-                .iter_from(from)
-                .map(|c| serde_json::to_string(c.as_ref()).unwrap())
-                .collect()
-        };
-        let here = json(&store, 0);
-        store.read_ahead_on_a_thread();
-        assert_eq!(json(&store, 0), here);
-        assert_eq!(json(&store, 3), here[3..]);
-        assert!(here[1].contains("tracker-during-call"), "{}", here[1]);
-        // A walk stopped early lets the reading thread go.
-        assert_eq!(store.iter().next().map(|c| c.id), Some(1));
-        // A call that cannot be read back ends the walk there and says why.
         let file = store.file.clone().unwrap();
         file.write_all_at(b"#", store.starts[3]).unwrap();
-        assert_eq!(json(&store, 0), here[..3]);
+        assert_eq!(ids(&store), [1, 2, 3]);
         assert!(
             store
                 .read_error()
