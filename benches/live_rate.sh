@@ -2,19 +2,30 @@
 # Highest packet rate `teleprobe live` sustains on loopback with zero drops.
 # Injects real frames (the shipped calls, cycled) with libpcap at increasing
 # rates while teleprobe captures them, then reads libpcap's counters from the
-# report. Needs root. Usage: benches/live_rate.sh [PACKETS] (default 300000).
+# report. INJECTORS processes (default 1) share the rate and the packets.
+# Needs root. Usage: benches/live_rate.sh [PACKETS] (default 300000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packets=${1:-300000}
+injectors=${INJECTORS:-1}
 cargo build --release --quiet --bin teleprobe --example inject
 out=$(mktemp -d)
 filter="udp and (port 5060 or portrange 16000-18001 or port 3478 or portrange 42000-65000)"
 printf "%10s %12s %10s %10s %10s\n" target_pps achieved_pps received dropped analysed
-for rate in 25000 50000 100000 150000 200000 300000 0; do
+for rate in 250000 500000 1000000 1500000 0; do
     target/release/teleprobe live -i lo --quiet --buffer-mib 64 -o "$out/r.json" "$filter" 2>"$out/err" &
     pid=$!
     sleep 1
-    read -r sent secs achieved < <(target/release/examples/inject lo "$packets" "$rate" captures/sip-rtp-cleartext.pcap captures/webrtc-aiortc.pcap)
+    senders=()
+    for _ in $(seq "$injectors"); do
+        target/release/examples/inject lo $((packets / injectors)) $((rate / injectors)) \
+            captures/sip-rtp-cleartext.pcap captures/webrtc-aiortc.pcap >>"$out/injected" &
+        senders+=($!)
+    done
+    wait "${senders[@]}"
+    # Together: every packet sent, over the slowest injector's time.
+    achieved=$(awk '{n += $1; if ($2 > s) s = $2} END {printf "%.0f", n / s}' "$out/injected")
+    rm -f "$out/injected"
     sleep 1
     kill -INT "$pid"
     wait "$pid" || true

@@ -177,10 +177,10 @@ impl Redactor {
     /// address; `None` (no allocation) when it stays as it is.
     fn scrub_run(&self, run: &str) -> Option<String> {
         // Most runs are numbers or hex: cheap rejections first.
-        let colons = run.bytes().filter(|&b| b == b':').count();
-        if colons < 2 && run.bytes().filter(|&b| b == b'.').count() < 3 {
+        if !may_hold_address(run.as_bytes()) {
             return None;
         }
+        let colons = run.bytes().filter(|&b| b == b':').count();
         // The colon of a URI scheme starts the run: "sip:192.0.2.1:5060"
         // (not an IPv6 "::1").
         if let Some(rest) = run.strip_prefix(':').filter(|r| !r.starts_with(':')) {
@@ -393,6 +393,21 @@ macro_rules! delegate {
     };
 }
 
+/// Whether `text` has the three dots of an IPv4 address or the two colons
+/// of an IPv6 one: one pass, stopping as soon as it knows. Most strings of
+/// a report (names, numbers, hex) have neither and are never scanned.
+fn may_hold_address(text: &[u8]) -> bool {
+    let (mut dots, mut colons) = (0u8, 0u8);
+    for &b in text {
+        dots += u8::from(b == b'.');
+        colons += u8::from(b == b':');
+        if dots >= 3 || colons >= 2 {
+            return true;
+        }
+    }
+    false
+}
+
 impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for ScrubFormatter<'_, F> {
     delegate! {
         write_null();
@@ -469,9 +484,7 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for ScrubFormatte
             return self.inner.end_string(w);
         }
         let s = &self.string;
-        let may_hold_address = s.iter().filter(|&&b| b == b'.').nth(2).is_some()
-            || s.iter().filter(|&&b| b == b':').nth(1).is_some();
-        if may_hold_address {
+        if may_hold_address(s) {
             self.redactor.scrub_into(s, w)?;
         } else {
             w.write_all(s)?;
