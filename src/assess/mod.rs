@@ -716,7 +716,7 @@ impl Assessor {
                 );
             }
         }
-        self.wireless_calls(&mut found_calls);
+        self.wireless_calls(&mut found_calls, &spans);
         self.tracker_findings(&mut found_calls, spans);
         self.findings.sort_by(|a, b| {
             b.severity

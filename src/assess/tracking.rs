@@ -249,6 +249,11 @@ pub(super) struct CallSpans {
 }
 
 impl CallSpans {
+    /// The calls (by position in the store) the device at `ip` took part in.
+    pub(super) fn calls_with(&self, ip: IpAddr) -> &[usize] {
+        self.calls_of.get(&ip).map_or(&[], Vec::as_slice)
+    }
+
     /// Adds the next call in the store's order.
     pub(super) fn add(&mut self, call: &super::model::Call) {
         let i = self.spans.len();

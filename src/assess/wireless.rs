@@ -492,7 +492,11 @@ impl Assessor {
     /// Adds to each call the wireless network its devices were seen on,
     /// and the deauthentication floods that hit that network while the
     /// call ran (which makes those floods high: a call may have dropped).
-    pub(super) fn wireless_calls(&mut self, calls: &mut super::calls::store::CallStore) {
+    pub(super) fn wireless_calls(
+        &mut self,
+        calls: &mut super::calls::store::CallStore,
+        spans: &super::tracking::CallSpans,
+    ) {
         let Some(w) = self.wireless.take() else {
             return;
         };
@@ -507,7 +511,17 @@ impl Assessor {
                 on.insert(*ip, (c, network));
             }
         }
-        calls.add_to_each(|call| {
+        // Only the calls a Wi-Fi device took part in are read back, in
+        // the store's order.
+        let mut positions: Vec<usize> = on
+            .keys()
+            .flat_map(|&ip| spans.calls_with(ip))
+            .copied()
+            .collect();
+        positions.sort_unstable();
+        positions.dedup();
+        for position in positions {
+            calls.add_to(position, |call| {
             let mut seen: Vec<IpAddr> = Vec::new();
             let mut steps = Vec::new();
             let addresses = call
@@ -580,6 +594,7 @@ impl Assessor {
                 }
             }
             call.reasoning.extend(steps);
-        });
+            });
+        }
     }
 }

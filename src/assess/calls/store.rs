@@ -280,24 +280,10 @@ impl CallStore {
         let _ = self.read_error.set(why);
     }
 
-    /// Lets `change` add findings and reasoning steps to every call, in
-    /// order. A written call keeps only what `change` appended to its
-    /// `findings` and `reasoning`; a held call keeps every change.
-    pub fn add_to_each(&mut self, mut change: impl FnMut(&mut Call)) {
-        let added: Vec<(usize, Addition)> = self
-            .read_back(0)
-            .enumerate()
-            .map(|(i, mut call)| (i, Addition::made_by(&mut call, &mut change)))
-            .collect();
-        for (i, addition) in added {
-            self.keep_addition(i, addition);
-        }
-        self.memory.iter_mut().for_each(change);
-    }
-
     /// Lets `change` add findings and reasoning steps to the call at
-    /// `position` (as [`CallStore::add_to_each`] does to all), reading
-    /// back only that call when it was written.
+    /// `position`, reading back only that call when it was written. A
+    /// written call keeps only what `change` appended to its `findings`
+    /// and `reasoning`; a held call keeps every change.
     pub fn add_to(&mut self, position: usize, change: impl FnOnce(&mut Call)) {
         if position >= self.written {
             if let Some(call) = self.memory.get_mut(position - self.written) {
@@ -438,18 +424,20 @@ mod tests {
         for id in 1..=3 {
             store.push(call(id));
         }
-        store.add_to_each(|c| {
-            if c.id != 2 {
-                c.findings.push(FindingId::TrackerDuringCall);
-                c.reasoning.push(crate::assess::model::ReasoningStep {
-                    step: format!("Tracker seen in call {}", c.id),
-                    evidence: Vec::new(),
-                    kind: StepKind::Reason,
-                });
-            }
-        });
-        // One call at a time, read back only when written: the first
-        // (written) gets a second step, the third (held) one too.
+        for position in 0..3 {
+            store.add_to(position, |c| {
+                if c.id != 2 {
+                    c.findings.push(FindingId::TrackerDuringCall);
+                    c.reasoning.push(crate::assess::model::ReasoningStep {
+                        step: format!("Tracker seen in call {}", c.id),
+                        evidence: Vec::new(),
+                        kind: StepKind::Reason,
+                    });
+                }
+            });
+        }
+        // Added to again: the first (written) gets a second step, the
+        // third (held) one too.
         for position in [0, 2] {
             store.add_to(position, |c| {
                 c.reasoning.push(crate::assess::model::ReasoningStep {
