@@ -656,14 +656,15 @@ impl Assessor {
             verdicts,
             platforms,
             spans,
-            without_baa,
         } = ledger;
         // A platform without a BAA that carried a call (each such call has
         // a finding of its own); one merely contacted (browsing, a CDN):
-        // information.
-        let mut carrying: Vec<String> = without_baa
-            .into_iter()
+        // information. Whether the policy allows it is asked now: a
+        // reloaded policy may have changed it.
+        let mut carrying: Vec<String> = platforms
+            .without_baa()
             .filter(|name| !self.policy.vendor_allowed(name))
+            .map(str::to_string)
             .collect();
         for session in &messaging {
             let p = &session.platform;

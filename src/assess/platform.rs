@@ -425,6 +425,16 @@ impl PlatformsInUse {
         }
     }
 
+    /// The platforms without a BAA that carried a call, so far (before
+    /// [`PlatformsInUse::finish`] adds the messaging sessions, every
+    /// platform here carried one).
+    pub fn without_baa(&self) -> impl Iterator<Item = &str> {
+        self.found
+            .iter()
+            .filter(|used| used.baa == super::vendors::Baa::No && !used.calls.is_empty())
+            .map(|used| used.name.as_str())
+    }
+
     /// Adds the messaging sessions, after every call, and whether the
     /// policy allows each platform.
     pub fn finish(
