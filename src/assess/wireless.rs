@@ -488,6 +488,10 @@ impl Assessor {
     }
 }
 
+/// Wi-Fi stations by address, with the network each was on when known.
+type DevicesOnWifi<'w> =
+    BTreeMap<IpAddr, (&'w crate::facts::ClientRecord, Option<&'w NetworkRecord>)>;
+
 impl Assessor {
     /// Adds to each call the wireless network its devices were seen on,
     /// and the deauthentication floods that hit that network while the
@@ -500,8 +504,7 @@ impl Assessor {
         let Some(w) = self.wireless.take() else {
             return;
         };
-        let mut on: BTreeMap<IpAddr, (&crate::facts::ClientRecord, Option<&NetworkRecord>)> =
-            BTreeMap::new();
+        let mut on: DevicesOnWifi<'_> = BTreeMap::new();
         for c in &w.clients {
             let network = w
                 .networks
@@ -521,80 +524,86 @@ impl Assessor {
         positions.sort_unstable();
         positions.dedup();
         for position in positions {
-            calls.add_to(position, |call| {
-            let mut seen: Vec<IpAddr> = Vec::new();
-            let mut steps = Vec::new();
-            let addresses = call
-                .legs
-                .iter()
-                .flat_map(|leg| [&leg.client, &leg.server])
-                .filter_map(|side| side.parse::<SocketAddr>().ok().map(|a| a.ip()));
-            for ip in addresses {
-                let Some((client, network)) = on.get(&ip) else {
-                    continue;
-                };
-                if seen.contains(&ip) {
-                    continue;
-                }
-                seen.push(ip);
-                let Some(n) = network else {
-                    steps.push(ReasoningStep {
-                        step: format!("Device {ip} was a Wi-Fi station ({})", client.mac),
-                        evidence: vec![frames(&client.seen, format!("station {}", client.mac))],
-                        kind: StepKind::Reason,
-                    });
-                    continue;
-                };
-                let judgement = match class(n.class) {
-                    Class::Open => ": its traffic is readable by anyone in radio range",
-                    Class::Wep => ": WEP protects nothing",
-                    c if c.personal() => ": one shared passphrase guards it",
-                    _ => "",
-                };
+            calls.add_to(position, |call| self.place_on_wifi(call, &on));
+        }
+    }
+
+    /// Adds to `call` the wireless network each of its devices was on
+    /// (`on`: devices by address), and the deauthentication floods that
+    /// hit that network while the call ran.
+    fn place_on_wifi(&mut self, call: &mut super::model::Call, on: &DevicesOnWifi<'_>) {
+        let mut seen: Vec<IpAddr> = Vec::new();
+        let mut steps = Vec::new();
+        let addresses = call
+            .legs
+            .iter()
+            .flat_map(|leg| [&leg.client, &leg.server])
+            .filter_map(|side| side.parse::<SocketAddr>().ok().map(|a| a.ip()));
+        for ip in addresses {
+            let Some((client, network)) = on.get(&ip) else {
+                continue;
+            };
+            if seen.contains(&ip) {
+                continue;
+            }
+            seen.push(ip);
+            let Some(n) = network else {
                 steps.push(ReasoningStep {
-                    step: format!(
-                        "Device {ip} was on Wi-Fi network {}, class {} ({}){judgement}",
-                        network_name(n),
-                        n.class,
-                        n.confidence
-                    ),
+                    step: format!("Device {ip} was a Wi-Fi station ({})", client.mac),
                     evidence: vec![frames(&client.seen, format!("station {}", client.mac))],
                     kind: StepKind::Reason,
                 });
-                if n.beacon_gaps > 0 {
-                    steps.push(ReasoningStep {
-                        step: format!(
-                            "{} missed beacons {} times (longest gap {} ms): an unreliable radio link for the call",
-                            network_name(n),
-                            n.beacon_gaps,
-                            n.longest_beacon_gap_ms
-                        ),
-                        evidence: vec![frames(&n.seen, "beacons".into())],
-                        kind: StepKind::Reason,
-                    });
-                }
-                let during =
-                    n.deauthentications.floods.iter().filter(|f| {
-                        f.first_timestamp <= call.end && f.last_timestamp >= call.start
-                    });
-                for flood in during {
-                    steps.push(ReasoningStep {
-                        step: format!(
-                            "{} deauthentication/disassociation frames hit {} during the call: the device may have been disconnected",
-                            flood.count,
-                            network_name(n)
-                        ),
-                        evidence: vec![frames(flood, "deauthentication flood".into())],
-                        kind: StepKind::Reason,
-                    });
-                    self.raise(FindingId::WifiDeauthFlood, &network_name(n), Severity::High);
-                    if !call.findings.contains(&FindingId::WifiDeauthFlood) {
-                        call.findings.push(FindingId::WifiDeauthFlood);
-                    }
+                continue;
+            };
+            let judgement = match class(n.class) {
+                Class::Open => ": its traffic is readable by anyone in radio range",
+                Class::Wep => ": WEP protects nothing",
+                c if c.personal() => ": one shared passphrase guards it",
+                _ => "",
+            };
+            steps.push(ReasoningStep {
+                step: format!(
+                    "Device {ip} was on Wi-Fi network {}, class {} ({}){judgement}",
+                    network_name(n),
+                    n.class,
+                    n.confidence
+                ),
+                evidence: vec![frames(&client.seen, format!("station {}", client.mac))],
+                kind: StepKind::Reason,
+            });
+            if n.beacon_gaps > 0 {
+                steps.push(ReasoningStep {
+                    step: format!(
+                        "{} missed beacons {} times (longest gap {} ms): an unreliable radio link for the call",
+                        network_name(n),
+                        n.beacon_gaps,
+                        n.longest_beacon_gap_ms
+                    ),
+                    evidence: vec![frames(&n.seen, "beacons".into())],
+                    kind: StepKind::Reason,
+                });
+            }
+            let during = n
+                .deauthentications
+                .floods
+                .iter()
+                .filter(|f| f.first_timestamp <= call.end && f.last_timestamp >= call.start);
+            for flood in during {
+                steps.push(ReasoningStep {
+                    step: format!(
+                        "{} deauthentication/disassociation frames hit {} during the call: the device may have been disconnected",
+                        flood.count,
+                        network_name(n)
+                    ),
+                    evidence: vec![frames(flood, "deauthentication flood".into())],
+                    kind: StepKind::Reason,
+                });
+                self.raise(FindingId::WifiDeauthFlood, &network_name(n), Severity::High);
+                if !call.findings.contains(&FindingId::WifiDeauthFlood) {
+                    call.findings.push(FindingId::WifiDeauthFlood);
                 }
             }
-            call.reasoning.extend(steps);
-            });
         }
+        call.reasoning.extend(steps);
     }
 }
