@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Highest packet rate `teleprobe live` sustains on loopback with zero drops.
-# Injects real frames (the shipped calls, cycled) through a raw packet socket at increasing
-# rates while teleprobe captures them, then reads libpcap's counters from the
-# report. INJECTORS processes (default 1) share the rate and the packets.
+# Injects real frames (the shipped calls, cycled) through a raw packet
+# socket at increasing rates while teleprobe captures them, then reads
+# libpcap's counters from the report. INJECTORS processes (default 1) share the rate and the packets.
 # Needs root. Usage: benches/live_rate.sh [PACKETS] (default 300000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
