@@ -7,15 +7,13 @@
 //! they ran over, trackers contacted during them) changes none of these
 //! values. Must never hold a call, only these few values of each.
 
-use super::model::Call;
+use super::model::{Call, CallVerdicts};
 use super::platform::PlatformsInUse;
 use super::tracking::CallSpans;
-use std::collections::BTreeMap;
 
 #[derive(Clone, Default)]
 pub(super) struct CallLedger {
-    /// Verdict by call id.
-    pub verdicts: BTreeMap<String, String>,
+    pub verdicts: CallVerdicts,
     pub platforms: PlatformsInUse,
     pub spans: CallSpans,
 }
@@ -23,8 +21,7 @@ pub(super) struct CallLedger {
 impl CallLedger {
     /// Adds the next call in the store's order.
     pub fn add(&mut self, call: &Call) {
-        self.verdicts
-            .insert(call.id.to_string(), call.verdict.to_string());
+        self.verdicts.add(call.id, call.verdict);
         self.platforms.add_call(call);
         self.spans.add(call);
     }

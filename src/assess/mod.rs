@@ -112,6 +112,20 @@ pub const CONCLUDE_AT: usize = 512;
 
 const MAX_CALL_FLOWS: usize = 10_000;
 
+/// Pushes onto a list that stops at `cap`, growing it by doubling but never
+/// past `cap`: a full list of 20,000 holds 20,000, not the 32,768 doubling
+/// would reserve. Whether it was pushed.
+fn push_capped<T>(list: &mut Vec<T>, value: T, cap: usize) -> bool {
+    if list.len() >= cap {
+        return false;
+    }
+    if list.len() == list.capacity() {
+        list.reserve_exact(list.len().clamp(8, cap - list.len()));
+    }
+    list.push(value);
+    true
+}
+
 fn evidence(flow: &FlowRecord, first: u64, last: u64, detail: String) -> Evidence {
     Evidence {
         flow: flow.id,
@@ -188,6 +202,7 @@ impl Assessor {
             .map(|f| f.id)
             .chain(running.iter().map(|f| f.id))
             .collect();
+        let servers = self.call_servers(running);
         let findings: Vec<Finding> = self
             .findings
             .iter()
@@ -214,7 +229,7 @@ impl Assessor {
             call_flows: self.call_flows.clone(),
             dialogs: self.dialogs.clone(),
             messaging_flows: Vec::new(),
-            server_names: self.server_names.clone(),
+            server_names: self.server_names.of_servers(&servers),
             geo: self.geo.clone(),
             not_listed: BTreeMap::new(),
             calls_truncated: 0,
@@ -228,6 +243,17 @@ impl Assessor {
             known_carriers: self.known_carriers.clone(),
             conclude_at: self.conclude_at,
         }
+    }
+
+    /// The servers of the call-relevant flows and of `running`: all that
+    /// concluding the calls among them asks names of.
+    fn call_servers(&self, running: &[FlowRecord]) -> std::collections::HashSet<IpAddr> {
+        self.call_flows
+            .iter()
+            .map(|f| &**f)
+            .chain(running)
+            .map(|f| f.server.ip())
+            .collect()
     }
 
     /// Concludes the calls that have settled by `cutoff` (redacted `running`
@@ -278,7 +304,8 @@ impl Assessor {
             .iter()
             .map(|&i| look.dialogs[i].clone())
             .collect();
-        let names = look.names_with(dns);
+        let servers = look.call_servers(&[]);
+        let names = look.take_names(dns, |ip| servers.contains(&ip));
         let before: Vec<(usize, Severity)> = look
             .findings
             .iter()
@@ -368,7 +395,7 @@ impl Assessor {
             }
             None => {
                 let r = rule(id);
-                self.findings.push(Finding {
+                let finding = Finding {
                     id,
                     severity: self.policy.severity_of(id, r.severity),
                     default_severity: r.severity,
@@ -380,7 +407,8 @@ impl Assessor {
                     values: BTreeMap::new(),
                     evidence: Vec::new(),
                     more_evidence: 0,
-                });
+                };
+                push_capped(&mut self.findings, finding, MAX_FINDINGS);
                 self.index.insert(key, self.findings.len() - 1);
                 self.findings.len() - 1
             }
@@ -465,11 +493,12 @@ impl Assessor {
         }
     }
 
-    /// The capture's names for server addresses: what connections said
-    /// (SNI, Host, certificates) and the DNS answers so far.
-    fn names_with(&self, dns: &[DnsName]) -> ServerNames {
-        let mut names = self.server_names.clone();
-        names.add_dns(dns, &self.vendors);
+    /// The capture's names for server addresses, taken out of the
+    /// assessment: what connections said (SNI, Host, certificates) and the
+    /// DNS answers so far, of the addresses `wanted` says yes to.
+    fn take_names(&mut self, dns: &[DnsName], wanted: impl Fn(IpAddr) -> bool) -> ServerNames {
+        let mut names = std::mem::take(&mut self.server_names);
+        names.add_dns(dns, &self.vendors, wanted);
         names
     }
 
@@ -634,7 +663,7 @@ impl Assessor {
         }
         self.call_flows.sort_by_key(|f| f.id);
         self.dialogs.sort_by_key(|d| d.first_packet);
-        let names = self.names_with(dns);
+        let names = self.take_names(dns, |_| true);
         let (flows, dialogs) = (self.call_flows.clone(), self.dialogs.clone());
         let first_id = self.concluded.len() as u64 + 1;
         let concluded_early = self.concluded.len();
@@ -717,6 +746,7 @@ impl Assessor {
                 );
             }
         }
+        let spans = spans.sealed();
         self.wireless_calls(&mut found_calls, &spans);
         self.tracker_findings(&mut found_calls, spans);
         self.findings.sort_by(|a, b| {
@@ -768,4 +798,21 @@ pub struct Assessment {
     pub messaging: Vec<MessagingSession>,
     pub findings: Vec<Finding>,
     pub summary: Summary,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_capped;
+
+    #[test]
+    fn a_capped_list_holds_its_cap_and_reserves_no_more() {
+        let mut list = Vec::new();
+        let pushed = (0..25_000)
+            .filter(|&i| push_capped(&mut list, i, 20_000))
+            .count();
+        assert_eq!(pushed, 20_000);
+        assert_eq!(list.len(), 20_000);
+        assert_eq!(list.capacity(), 20_000);
+        assert_eq!(list.last(), Some(&19_999));
+    }
 }

@@ -258,6 +258,34 @@ impl Evidence {
     }
 }
 
+/// Each call's verdict, in the order calls were concluded: eight bytes
+/// of id and one of verdict a call, since a long capture concludes calls
+/// by the ten thousand and the summary lists them all. Written as a map
+/// from call id (as text, JSON's keys) to verdict, ids in ascending order.
+#[derive(Debug, Clone, Default)]
+pub struct CallVerdicts(Vec<(u64, Verdict)>);
+
+impl CallVerdicts {
+    pub fn add(&mut self, call: u64, verdict: Verdict) {
+        self.0.push((call, verdict));
+    }
+}
+
+impl Serialize for CallVerdicts {
+    fn serialize<S: serde::Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        // Calls are numbered as they are concluded, so this is sorted
+        // already but for calls concluded at the end out of order.
+        let mut sorted: Vec<&(u64, Verdict)> = self.0.iter().collect();
+        sorted.sort_unstable_by_key(|(id, _)| *id);
+        let mut map = out.serialize_map(Some(sorted.len()))?;
+        for (id, verdict) in sorted {
+            crate::proto::record::with_text(id, |id| map.serialize_entry(id, verdict))?;
+        }
+        map.end()
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Summary {
     /// Number of findings per severity (all five keys present).
@@ -267,7 +295,8 @@ pub struct Summary {
     /// Call-relevant flows beyond the first 10,000, not correlated into calls.
     pub flows_not_correlated: u64,
     /// Verdict of each call, by call id.
-    pub verdicts: BTreeMap<String, String>,
+    #[schemars(with = "BTreeMap<String, Verdict>")]
+    pub verdicts: CallVerdicts,
     /// Platforms recognised anywhere (names, addresses), with how.
     pub vendors: Vec<VendorSeen>,
     /// Platforms that carried calls or messaging sessions: the answer to
@@ -397,5 +426,32 @@ impl PlatformConfidence {
             PlatformConfidence::Medium => "medium",
             PlatformConfidence::High => "high",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_verdicts_are_a_map_by_call_id_in_ascending_order() {
+        let mut verdicts = CallVerdicts::default();
+        // Calls still open at the end are concluded after those written out.
+        for (id, verdict) in [
+            (2, Verdict::Exposed),
+            (10, Verdict::ConduitConsistent),
+            (1, Verdict::Indeterminate),
+            (100, Verdict::IntermediaryCanAccess),
+        ] {
+            verdicts.add(id, verdict);
+        }
+        assert_eq!(
+            serde_json::to_string(&verdicts).unwrap(),
+            r#"{"1":"indeterminate","2":"exposed","10":"conduit-consistent","100":"intermediary-can-access"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&CallVerdicts::default()).unwrap(),
+            "{}"
+        );
     }
 }

@@ -53,15 +53,36 @@ impl ServerNames {
         }
     }
 
-    /// Adds what the capture's DNS answers resolved to platform names.
-    pub fn add_dns(&mut self, dns: &[DnsName], vendors: &Vendors) {
+    /// Adds what the capture's DNS answers resolved to platform names, for
+    /// the addresses `wanted` says yes to.
+    pub fn add_dns(&mut self, dns: &[DnsName], vendors: &Vendors, wanted: impl Fn(IpAddr) -> bool) {
         for n in dns {
+            let mut addresses = n
+                .addresses
+                .iter()
+                .filter_map(|a| a.parse::<IpAddr>().ok())
+                .filter(|a| wanted(*a))
+                .peekable();
+            if addresses.peek().is_none() {
+                continue;
+            }
             let Some(v) = vendors.by_name(&n.name) else {
                 continue;
             };
-            for a in n.addresses.iter().filter_map(|a| a.parse::<IpAddr>().ok()) {
+            for a in addresses {
                 self.insert(a, &v.name, format!("DNS answer {}", n.name), None);
             }
+        }
+    }
+
+    /// The names of `servers` only: all a look at a few calls asks about,
+    /// without copying every name the capture gave.
+    pub fn of_servers(&self, servers: &std::collections::HashSet<IpAddr>) -> ServerNames {
+        ServerNames {
+            by_address: servers
+                .iter()
+                .filter_map(|ip| Some((*ip, self.by_address.get(ip)?.clone())))
+                .collect(),
         }
     }
 

@@ -7,7 +7,7 @@
 use super::catalogue::{FindingId, Severity};
 use super::geo::is_internal;
 use super::model::Evidence;
-use super::{Assessor, FlowLine, MAX_CALL_FLOWS, MAX_FLOW_LINES, evidence};
+use super::{Assessor, FlowLine, MAX_CALL_FLOWS, MAX_FLOW_LINES, evidence, push_capped};
 use crate::facts::FlowRecord;
 use std::net::IpAddr;
 
@@ -28,11 +28,11 @@ impl Assessor {
             .and_then(|t| t.sni.as_deref())
             .or_else(|| f.quic.as_ref().and_then(|q| q.sni.as_deref()))
             .is_some_and(|sni| self.vendors.by_name(sni).is_some());
-        if super::platform::may_be_messaging(f, &self.vendors)
-            && self.messaging_flows.len() < MAX_CALL_FLOWS
+        if self.messaging_flows.len() < MAX_CALL_FLOWS
+            && super::platform::may_be_messaging(f, &self.vendors)
         {
-            self.messaging_flows
-                .push(std::sync::Arc::new(super::platform::messaging_view(f)));
+            let view = std::sync::Arc::new(super::platform::messaging_view(f));
+            push_capped(&mut self.messaging_flows, view, MAX_CALL_FLOWS);
         }
         if vendor_sni
             || !f.markers.is_empty()
@@ -46,12 +46,13 @@ impl Assessor {
         }
         let whole = |detail: String| evidence(f, f.first_packet, f.last_packet, detail);
         if self.flow_lines.len() < MAX_FLOW_LINES {
-            self.flow_lines.push(FlowLine {
+            let line = FlowLine {
                 server: f.server,
                 client: f.client,
                 transport: f.transport,
                 evidence: whole(String::new()),
-            });
+            };
+            push_capped(&mut self.flow_lines, line, MAX_FLOW_LINES);
         }
         // Only a finding needs it as text.
         let server = || format!("{} {}", f.transport, f.server);

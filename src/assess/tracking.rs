@@ -103,7 +103,7 @@ impl Assessor {
     pub(super) fn tracker_findings(
         &mut self,
         calls: &mut super::calls::store::CallStore,
-        spans: CallSpans,
+        spans: SealedSpans,
     ) {
         for (name, target, ev) in std::mem::take(&mut self.cloaked) {
             let t = self.trackers.by_host(&target).cloned();
@@ -119,7 +119,6 @@ impl Assessor {
         if contacts.is_empty() {
             return;
         }
-        let CallSpans { spans, calls_of } = spans;
         // Per call (by position), the tracker steps it gets, in contact order.
         let mut steps: HashMap<usize, Vec<ReasoningStep>> = HashMap::new();
         for c in &contacts {
@@ -160,12 +159,12 @@ impl Assessor {
                 );
             }
             let mut during = false;
-            for &ci in calls_of.get(&c.device).map_or(&[][..], Vec::as_slice) {
-                let call = &spans[ci];
+            for ci in spans.calls_with(c.device) {
+                let call = spans.span(ci);
                 let in_window = at.0 >= call.start.0 - window && at.0 <= call.end.0 + window;
                 // The call's own platform is not tracking its call.
                 let own_platform =
-                    c.vendor.is_some() && call.platform.as_ref() == c.vendor.as_ref();
+                    c.vendor.is_some() && spans.platform(call) == c.vendor.as_deref();
                 if !in_window || own_platform {
                     continue;
                 }
@@ -240,37 +239,81 @@ impl Assessor {
 /// What tying trackers to calls reads of each call, gathered as each is
 /// concluded (the assessment's call ledger; most calls of a long capture
 /// are written out by the end): when each ran, its platform, and the
-/// devices in it.
+/// devices in it. A few dozen bytes a call: calls are concluded by the
+/// ten thousand on a long capture.
 #[derive(Clone, Default)]
 pub(super) struct CallSpans {
     spans: Vec<CallSpan>,
-    /// The calls (by position) each device took part in.
-    calls_of: HashMap<IpAddr, Vec<usize>>,
+    /// The platforms' names the spans refer to (a handful per capture).
+    platforms: Vec<String>,
+    /// (device, call position) for each device of each call, in the order
+    /// added; sorted once all calls are in ([`CallSpans::sealed`]).
+    /// Positions past `u32::MAX` (four billion calls) keep no devices.
+    devices: Vec<(IpAddr, u32)>,
 }
 
 impl CallSpans {
-    /// The calls (by position in the store) the device at `ip` took part in.
-    pub(super) fn calls_with(&self, ip: IpAddr) -> &[usize] {
-        self.calls_of.get(&ip).map_or(&[], Vec::as_slice)
-    }
-
     /// Adds the next call in the store's order.
     pub(super) fn add(&mut self, call: &super::model::Call) {
-        let i = self.spans.len();
+        let position = self.spans.len();
+        let platform = call.platform.as_ref().map(|p| {
+            match self.platforms.iter().position(|name| *name == p.name) {
+                Some(i) => i,
+                None => {
+                    self.platforms.push(p.name.clone());
+                    self.platforms.len() - 1
+                }
+            }
+        });
         self.spans.push(CallSpan {
             id: call.id,
             start: call.start,
             end: call.end,
-            platform: call.platform.as_ref().map(|p| p.name.clone()),
+            platform,
         });
+        let Ok(position) = u32::try_from(position) else {
+            return;
+        };
+        // Each device once: a call's legs name the same ends many times.
+        let first = self.devices.len();
         for side in call.legs.iter().flat_map(|l| [&l.client, &l.server]) {
             if let Ok(a) = side.parse::<SocketAddr>() {
-                let list = self.calls_of.entry(a.ip()).or_default();
-                if list.last() != Some(&i) {
-                    list.push(i);
+                if !self.devices[first..].iter().any(|(d, _)| *d == a.ip()) {
+                    self.devices.push((a.ip(), position));
                 }
             }
         }
+    }
+
+    /// The spans once every call is in, their devices sorted to be looked up.
+    pub(super) fn sealed(mut self) -> SealedSpans {
+        self.devices.sort_unstable();
+        self.devices.dedup();
+        SealedSpans(self)
+    }
+}
+
+/// [`CallSpans`] with every call in: what the end looks up.
+pub(super) struct SealedSpans(CallSpans);
+
+impl SealedSpans {
+    /// The calls (by position in the store, ascending) the device at `ip`
+    /// took part in.
+    pub(super) fn calls_with(&self, ip: IpAddr) -> impl Iterator<Item = usize> + '_ {
+        let devices = &self.0.devices;
+        let first = devices.partition_point(|(device, _)| *device < ip);
+        devices[first..]
+            .iter()
+            .take_while(move |(device, _)| *device == ip)
+            .map(|&(_, position)| position as usize)
+    }
+
+    fn span(&self, position: usize) -> &CallSpan {
+        &self.0.spans[position]
+    }
+
+    fn platform(&self, span: &CallSpan) -> Option<&str> {
+        span.platform.map(|i| self.0.platforms[i].as_str())
     }
 }
 
@@ -280,7 +323,8 @@ struct CallSpan {
     id: u64,
     start: crate::time::Timestamp,
     end: crate::time::Timestamp,
-    platform: Option<String>,
+    /// Index into [`CallSpans`]'s platform names.
+    platform: Option<usize>,
 }
 
 fn lower(s: Severity) -> Severity {

@@ -499,7 +499,7 @@ impl Assessor {
     pub(super) fn wireless_calls(
         &mut self,
         calls: &mut super::calls::store::CallStore,
-        spans: &super::tracking::CallSpans,
+        spans: &super::tracking::SealedSpans,
     ) {
         let Some(w) = self.wireless.take() else {
             return;
@@ -516,11 +516,7 @@ impl Assessor {
         }
         // Only the calls a Wi-Fi device took part in are read back, in
         // the store's order.
-        let mut positions: Vec<usize> = on
-            .keys()
-            .flat_map(|&ip| spans.calls_with(ip))
-            .copied()
-            .collect();
+        let mut positions: Vec<usize> = on.keys().flat_map(|&ip| spans.calls_with(ip)).collect();
         positions.sort_unstable();
         positions.dedup();
         for position in positions {
