@@ -5,9 +5,9 @@
 # and captures/: many flows (each repetition a new set of addresses) and
 # few flows (repetitions keep their addresses). Each round runs every tool
 # once, in turn (A/B pairs on the same warm page cache); medians of the
-# rounds are printed. Then teleprobe's peak memory on the first sixth and
-# on all of the many-flow corpus (and four times it with MEMORY_X4=1):
-# flat memory means the two are close.
+# rounds are printed. Then teleprobe's peak memory (median of three runs)
+# on the first sixth and on all of the many-flow corpus (and four times it
+# with MEMORY_X4=1): flat memory means the two are close.
 #
 # Usage: benches/compare.sh [TARGET_MB (400)] [ROUNDS (7)]
 # Needs: ndpiReader (libndpi-bin), tshark, tcpdump, capinfos; built with the
@@ -81,7 +81,12 @@ compare() { # corpus label, capture
 compare "many flows" "$many"
 compare "few flows" "$few"
 
-peak() { /usr/bin/time -f "%M" "$bin" analyze --threads 1 --quiet -o /dev/null "$1" 2>&1 >/dev/null | tail -1; }
+# Peak RSS moves by a few MB from run to run: the median of three.
+peak() {
+    for _ in 1 2 3; do
+        /usr/bin/time -f "%M" "$bin" analyze --threads 1 --quiet -o /dev/null "$1" 2>&1 >/dev/null | tail -1
+    done | median
+}
 echo
 echo "== teleprobe peak memory (many flows)"
 a=$(peak "$sixth"); b=$(peak "$many")
