@@ -251,9 +251,31 @@ pub fn may_be_messaging(f: &FlowRecord, vendors: &Vendors) -> bool {
 }
 
 /// What a messaging candidate keeps of its flow: the addresses, times and
-/// the signals [`platform_of`] reads of a TCP connection (wire markers,
-/// the TLS handshake), nothing else, so holding many costs little.
+/// the signals [`platform_of`] and [`messaging_sessions`] read of a TCP
+/// connection (wire markers; of the TLS handshake the server name, ALPN
+/// and the certificate's names), nothing else: a long capture holds
+/// thousands until its end.
 pub fn messaging_view(f: &FlowRecord) -> FlowRecord {
+    let tls = f.tls.as_ref().map(|t| {
+        Box::new(crate::proto::tls::state::TlsDetail {
+            sni: t.sni.clone(),
+            alpn: t.alpn.clone(),
+            client_hello_packet: t.client_hello_packet,
+            certificate: t.certificate.as_ref().map(|c| {
+                crate::proto::tls::state::CertificateDetail {
+                    subject: String::new(),
+                    common_name: c.common_name.clone(),
+                    issuer: String::new(),
+                    not_before: c.not_before,
+                    not_after: c.not_after,
+                    self_signed: c.self_signed,
+                    dns_names: c.dns_names.clone(),
+                    packet: c.packet,
+                }
+            }),
+            ..Default::default()
+        })
+    });
     FlowRecord {
         protocols: Vec::new(),
         stun: None,
@@ -261,7 +283,7 @@ pub fn messaging_view(f: &FlowRecord) -> FlowRecord {
         sip: None,
         rtp: None,
         rtcp: None,
-        tls: f.tls.clone(),
+        tls,
         dns: None,
         quic: None,
         http: None,
