@@ -6,8 +6,8 @@
 //! at run time, never built in. Matching is by dedicated tracker hosts
 //! only: platforms' own names (meet.google.com, zoom.us) are not trackers.
 
-use super::vendors::under_domain;
 use serde::Deserialize;
+use std::collections::HashMap;
 
 pub const BUILT_IN: &str = include_str!("../../data/trackers.toml");
 
@@ -88,6 +88,12 @@ struct TrackerFile {
 #[derive(Debug, Clone)]
 pub struct Trackers {
     list: Vec<Tracker>,
+    /// Each host (exact) and each suffix (itself and the names under it),
+    /// normalised, to the first tracker in `list` that has it: a user's
+    /// list holds tens of thousands of hosts, and every flow's server name
+    /// is looked up.
+    exact: HashMap<String, usize>,
+    under: HashMap<String, usize>,
 }
 
 impl Default for Trackers {
@@ -107,7 +113,7 @@ impl Trackers {
 
     fn parse_toml(text: &str) -> Result<Trackers, String> {
         let file: TrackerFile = toml::from_str(text).map_err(|e| e.to_string())?;
-        Ok(Trackers { list: file.tracker })
+        Ok(Trackers::from_list(file.tracker))
     }
 
     /// A list the user holds: this project's TOML format, Disconnect's
@@ -156,21 +162,43 @@ impl Trackers {
         if hosts.is_empty() {
             return Err("no tracker hosts found".into());
         }
-        Ok(Trackers {
-            list: vec![Tracker {
-                org: "user list".into(),
-                product: "user list".into(),
-                category: Category::Advertising,
-                confidence: Confidence::Dedicated,
-                hosts: Vec::new(),
-                suffixes: hosts,
-                source: "user-supplied host rules".into(),
-            }],
-        })
+        Ok(Trackers::from_list(vec![Tracker {
+            org: "user list".into(),
+            product: "user list".into(),
+            category: Category::Advertising,
+            confidence: Confidence::Dedicated,
+            hosts: Vec::new(),
+            suffixes: hosts,
+            source: "user-supplied host rules".into(),
+        }]))
+    }
+
+    fn from_list(list: Vec<Tracker>) -> Trackers {
+        let mut trackers = Trackers {
+            list: Vec::new(),
+            exact: HashMap::new(),
+            under: HashMap::new(),
+        };
+        trackers.extend_list(list);
+        trackers
+    }
+
+    /// Appends `list`; a host or suffix already indexed keeps its first tracker.
+    fn extend_list(&mut self, list: Vec<Tracker>) {
+        for tracker in list {
+            let i = self.list.len();
+            for host in &tracker.hosts {
+                self.exact.entry(normalise(host)).or_insert(i);
+            }
+            for suffix in &tracker.suffixes {
+                self.under.entry(normalise(suffix)).or_insert(i);
+            }
+            self.list.push(tracker);
+        }
     }
 
     pub fn extend(&mut self, other: Trackers) {
-        self.list.extend(other.list);
+        self.extend_list(other.list);
     }
 
     /// The tracker a host name belongs to.
@@ -185,9 +213,17 @@ impl Trackers {
     /// The position of the tracker a host name belongs to.
     pub fn index_of(&self, host: &str) -> Option<usize> {
         let host = normalise(host);
-        self.list.iter().position(|t| {
-            t.hosts.contains(&host) || t.suffixes.iter().any(|s| under_domain(&host, s))
-        })
+        // The name itself, then each domain it is under.
+        let domains = std::iter::successors(Some(host.as_str()), |d| {
+            d.split_once('.').map(|(_, parent)| parent)
+        });
+        let under = domains.filter_map(|d| self.under.get(d).copied());
+        self.exact
+            .get(&host)
+            .copied()
+            .into_iter()
+            .chain(under)
+            .min()
     }
 }
 
@@ -236,7 +272,7 @@ fn disconnect(text: &str) -> Result<Trackers, String> {
             }
         }
     }
-    Ok(Trackers { list })
+    Ok(Trackers::from_list(list))
 }
 
 #[cfg(test)]
@@ -276,6 +312,40 @@ mod tests {
         ] {
             assert!(t.by_host(host).is_none(), "{host}");
         }
+    }
+
+    #[test]
+    fn the_first_tracker_listed_that_names_a_host_is_its_tracker() {
+        let toml = r#"
+[[tracker]]
+org = "Wide"
+product = "wide"
+category = "analytics"
+confidence = "dedicated"
+suffixes = ["Example.COM."]
+
+[[tracker]]
+org = "Narrow"
+product = "narrow"
+category = "advertising"
+confidence = "dedicated"
+hosts = ["ads.example.com", "ads.example.org"]
+"#;
+        let t = Trackers::parse(toml).unwrap();
+        assert_eq!(t.by_host("ads.example.com").unwrap().org, "Wide");
+        assert_eq!(t.by_host("example.com").unwrap().org, "Wide");
+        assert_eq!(t.by_host("ADS.example.org.").unwrap().org, "Narrow");
+        assert!(t.by_host("x.ads.example.org").is_none(), "a host is exact");
+        assert!(t.by_host("com").is_none());
+        // A user's list after the built-in one: the built-in entry stays.
+        let mut both = Trackers::built_in();
+        let users = Trackers::parse("||google-analytics.com^\n||tracker.example^\n").unwrap();
+        both.extend(users);
+        assert_eq!(
+            both.by_host("ssl.google-analytics.com").unwrap().org,
+            "Google"
+        );
+        assert_eq!(both.by_host("a.tracker.example").unwrap().org, "user list");
     }
 
     #[test]
