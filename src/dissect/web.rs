@@ -11,6 +11,7 @@ use super::{Ctx, FlowState};
 use crate::flow::tcp::MAX_BUFFERED;
 use crate::proto::http::websocket::{self, Frame};
 use crate::proto::http::{self, Body, Message, WebSdp, WebSocketDetail};
+use crate::proto::search::{Needles, searchers};
 use crate::proto::sip::state::describe_sdp;
 use crate::proto::{ParseError, Protocol, sdp, sip};
 use crate::time::Timestamp;
@@ -265,8 +266,9 @@ impl FlowState {
         // Most JSON on the web is not signaling: parse only what holds an
         // SDP (in a JSON string, `v=0` and an escaped line break) or a
         // candidate.
-        let mentions = |needle: &[u8]| memchr::memmem::find(text, needle).is_some();
-        let signaling = mentions(br"v=0\r\n") || mentions(br"v=0\n") || mentions(b"candidate:");
+        static SIGNALING: Needles =
+            Needles::new(|| searchers(&[br"v=0\r\n", br"v=0\n", b"candidate:"]));
+        let signaling = crate::proto::search::any_in(&SIGNALING, &[text]);
         if matches!(text.first(), Some(b'{' | b'[')) && signaling {
             let Ok(value) = serde_json::from_slice::<serde_json::Value>(text) else {
                 return;

@@ -12,6 +12,7 @@ pub mod http;
 pub mod quic;
 pub mod record;
 pub mod rtp;
+pub mod search;
 pub mod sip;
 pub mod stun;
 pub mod tls;

@@ -9,6 +9,7 @@
 //! bounded lengths and counts.
 
 use super::parse::SipMessage;
+use crate::proto::search::{Needles, searchers};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -151,32 +152,41 @@ const NAMESPACES: [&[u8]; 3] = [
 /// cheap test that spares ordinary messages the header walks below. The
 /// needles list the spellings seen in the field (tokens are
 /// case-insensitive in SIP; real agents write them in these cases).
-fn mentions(m: &SipMessage<'_>, needles: &[&[u8]]) -> bool {
-    let head = m.head().as_bytes();
-    needles.iter().any(|n| {
-        memchr::memmem::find(head, n).is_some() || memchr::memmem::find(m.body, n).is_some()
-    })
+fn mentions(m: &SipMessage<'_>, needles: &Needles) -> bool {
+    crate::proto::search::any_in(needles, &[m.head().as_bytes(), m.body])
 }
+
+/// What a message that may concern recording mentions.
+static RECORDING: Needles = Needles::new(|| {
+    searchers(&[
+        b"siprec",
+        b"SIPREC",
+        b"Siprec",
+        b"rs-metadata",
+        b"RS-Metadata",
+        b"RS-METADATA",
+        b"src",
+        b"SRC",
+        b"sip-rec",
+        b"srs",
+        b"SRS",
+        b"xml:ns:",
+    ])
+});
+
+/// What a message that may declare recording awareness mentions.
+static AWARENESS: Needles = Needles::new(|| {
+    searchers(&[
+        b"record-aware",
+        b"Record-Aware",
+        b"RECORD-AWARE",
+        b"a=record",
+    ])
+});
 
 /// The recording signals of one SIP message, `None` when it has none.
 pub fn recording(m: &SipMessage<'_>, packet: u64) -> Option<RecordingDetail> {
-    if !mentions(
-        m,
-        &[
-            b"siprec",
-            b"SIPREC",
-            b"Siprec",
-            b"rs-metadata",
-            b"RS-Metadata",
-            b"RS-METADATA",
-            b"src",
-            b"SRC",
-            b"sip-rec",
-            b"srs",
-            b"SRS",
-            b"xml:ns:",
-        ],
-    ) {
+    if !mentions(m, &RECORDING) {
         return None;
     }
     let mut r = RecordingDetail {
@@ -281,15 +291,7 @@ impl Awareness {
     }
 
     pub fn on_message(&mut self, m: &SipMessage<'_>, packet: u64) {
-        if !mentions(
-            m,
-            &[
-                b"record-aware",
-                b"Record-Aware",
-                b"RECORD-AWARE",
-                b"a=record",
-            ],
-        ) {
+        if !mentions(m, &AWARENESS) {
             return;
         }
         if self.record_aware_packet.is_none()
