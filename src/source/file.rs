@@ -219,7 +219,11 @@ impl PacketSource for FileSource {
                             orig_len,
                         });
                     }
-                    self.reader.consume(offset);
+                    // Without the shift `consume` makes each time half the
+                    // buffer has been read (moving the other half, the
+                    // whole capture over a run): `refill` moves only the
+                    // incomplete block left when more is needed.
+                    self.reader.consume_noshift(offset);
                     self.consumed += offset as u64;
                     if delivered {
                         return Ok(true);
