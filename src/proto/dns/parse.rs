@@ -103,7 +103,9 @@ pub fn probe_stream(b: &[u8]) -> crate::proto::Probe {
 /// Reads a (possibly compressed) name at `at`; returns it and the offset
 /// after it in the message (after the first pointer, if any).
 fn name(b: &[u8], mut at: usize) -> Option<(String, usize)> {
-    let mut out = String::new();
+    // Bytes, not chars: every byte pushed is ASCII (a graphic character or
+    // an escape), so the text is valid UTF-8 by construction.
+    let mut out: Vec<u8> = Vec::with_capacity(64);
     let mut after = None;
     let mut floor = at;
     for _ in 0..128 {
@@ -111,21 +113,27 @@ fn name(b: &[u8], mut at: usize) -> Option<(String, usize)> {
         match len >> 6 {
             0 if len == 0 => {
                 if out.is_empty() {
-                    out.push('.');
+                    out.push(b'.');
                 }
-                return Some((out, after.unwrap_or(at + 1)));
+                let text = String::from_utf8(out).ok()?;
+                return Some((text, after.unwrap_or(at + 1)));
             }
             0 => {
                 let label = b.get(at + 1..at + 1 + len as usize)?;
                 if !out.is_empty() {
-                    out.push('.');
+                    out.push(b'.');
                 }
                 for &c in label {
                     // Wireshark-style escapes keep odd bytes visible but harmless.
                     if c.is_ascii_graphic() && c != b'.' && c != b'\\' {
-                        out.push(c as char);
+                        out.push(c);
                     } else {
-                        out.push_str(&format!("\\{c:03}"));
+                        out.extend_from_slice(&[
+                            b'\\',
+                            b'0' + c / 100,
+                            b'0' + c / 10 % 10,
+                            b'0' + c % 10,
+                        ]);
                     }
                 }
                 if out.len() > 1024 {
@@ -244,6 +252,18 @@ pub fn parse(b: &[u8]) -> Option<DnsMessage> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn odd_bytes_in_a_label_are_escaped_and_the_root_is_a_dot() {
+        // "a.b\0" (one label holding a dot and a zero byte), then "Ex",
+        // then the root; then a pointer back to the second label.
+        let mut b = vec![4, b'a', b'.', b'b', 0, 2, b'E', b'x', 0];
+        b.extend_from_slice(&[0xc0, 5]);
+        assert_eq!(name(&b, 0), Some((r"a\046b\000.Ex".to_string(), 9)));
+        assert_eq!(name(&b, 9), Some(("Ex".to_string(), 11)));
+        assert_eq!(name(&[0], 0), Some((".".to_string(), 1)));
+        assert_eq!(name(&[3, b'a'], 0), None, "a label past the end");
+    }
 
     #[test]
     fn response_with_cname_chain() {
