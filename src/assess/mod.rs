@@ -408,6 +408,7 @@ impl Assessor {
                     evidence: Vec::new(),
                     more_evidence: 0,
                 };
+                // Below the cap: the arm above took the full list.
                 push_capped(&mut self.findings, finding, MAX_FINDINGS);
                 self.index.insert(key, self.findings.len() - 1);
                 self.findings.len() - 1

@@ -71,10 +71,12 @@ pub struct Tracker {
     pub product: String,
     pub category: Category,
     pub confidence: Confidence,
+    /// Exact names and suffixes as the list gives them; moved into the
+    /// indexes of [`Trackers`] when the list is loaded (empty after).
     #[serde(default)]
-    pub hosts: Vec<String>,
+    hosts: Vec<String>,
     #[serde(default)]
-    pub suffixes: Vec<String>,
+    suffixes: Vec<String>,
     #[serde(default)]
     pub source: String,
 }
@@ -173,32 +175,33 @@ impl Trackers {
         }]))
     }
 
-    fn from_list(list: Vec<Tracker>) -> Trackers {
-        let mut trackers = Trackers {
-            list: Vec::new(),
-            exact: HashMap::new(),
-            under: HashMap::new(),
-        };
-        trackers.extend_list(list);
-        trackers
-    }
-
-    /// Appends `list`; a host or suffix already indexed keeps its first tracker.
-    fn extend_list(&mut self, list: Vec<Tracker>) {
-        for tracker in list {
-            let i = self.list.len();
-            for host in &tracker.hosts {
-                self.exact.entry(normalise(host)).or_insert(i);
+    /// Indexes `list`; a host or suffix two trackers name belongs to the
+    /// first. The names move into the indexes (a list of tens of thousands
+    /// is held once).
+    fn from_list(mut list: Vec<Tracker>) -> Trackers {
+        let (mut exact, mut under) = (HashMap::new(), HashMap::new());
+        for (i, tracker) in list.iter_mut().enumerate() {
+            for host in std::mem::take(&mut tracker.hosts) {
+                exact.entry(normalise(&host)).or_insert(i);
             }
-            for suffix in &tracker.suffixes {
-                self.under.entry(normalise(suffix)).or_insert(i);
+            for suffix in std::mem::take(&mut tracker.suffixes) {
+                under.entry(normalise(&suffix)).or_insert(i);
             }
-            self.list.push(tracker);
         }
+        Trackers { list, exact, under }
     }
 
+    /// Appends `other`'s trackers after these; a name both lists hold
+    /// keeps its tracker here.
     pub fn extend(&mut self, other: Trackers) {
-        self.extend_list(other.list);
+        let offset = self.list.len();
+        for (name, i) in other.exact {
+            self.exact.entry(name).or_insert(i + offset);
+        }
+        for (name, i) in other.under {
+            self.under.entry(name).or_insert(i + offset);
+        }
+        self.list.extend(other.list);
     }
 
     /// The tracker a host name belongs to.
