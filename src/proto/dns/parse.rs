@@ -8,14 +8,16 @@
 //! name kept. Answers feed the name-to-address map that ties servers to
 //! vendors.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DnsMessage {
     pub id: u16,
     pub response: bool,
-    pub rcode: String,
-    pub questions: Vec<(String, String)>,
+    pub rcode: &'static str,
+    /// (name, record type).
+    pub questions: Vec<(String, Cow<'static, str>)>,
     pub answers: Vec<Answer>,
     /// Records (or questions) that could not be read and were skipped, and
     /// those announced by the header but missing at the end of the message.
@@ -36,26 +38,25 @@ pub enum Answer {
     },
     Other {
         name: String,
-        kind: String,
+        kind: Cow<'static, str>,
     },
 }
 
-/// RFC 1035/2136 response code mnemonics, as dig prints them.
-pub fn rcode_name(code: u8) -> String {
-    match code {
-        0 => "NOERROR".into(),
-        1 => "FORMERR".into(),
-        2 => "SERVFAIL".into(),
-        3 => "NXDOMAIN".into(),
-        4 => "NOTIMP".into(),
-        5 => "REFUSED".into(),
-        _ => format!("RCODE{code}"),
-    }
+/// RFC 1035/2136 response code mnemonics, as dig prints them, for the
+/// header's four bits (`RCODEn` past the named ones): no allocation per
+/// response.
+pub fn rcode_name(code: u8) -> &'static str {
+    const NAMES: [&str; 16] = [
+        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "RCODE6", "RCODE7",
+        "RCODE8", "RCODE9", "RCODE10", "RCODE11", "RCODE12", "RCODE13", "RCODE14", "RCODE15",
+    ];
+    NAMES[usize::from(code & 0x0F)]
 }
 
-/// Mnemonic of a record type, or `TYPEn` (RFC 3597) when we do not name it.
-pub fn type_name(code: u16) -> String {
-    let name = match code {
+/// Mnemonic of a record type, or `TYPEn` (RFC 3597) when we do not name it
+/// (only then allocated).
+pub fn type_name(code: u16) -> Cow<'static, str> {
+    Cow::Borrowed(match code {
         1 => "A",
         2 => "NS",
         5 => "CNAME",
@@ -70,9 +71,8 @@ pub fn type_name(code: u16) -> String {
         64 => "SVCB",
         65 => "HTTPS",
         255 => "ANY",
-        _ => return format!("TYPE{code}"),
-    };
-    name.to_string()
+        _ => return Cow::Owned(format!("TYPE{code}")),
+    })
 }
 
 /// Cheap check before the real parse: a header with sane counts. Queries
@@ -296,7 +296,7 @@ mod tests {
         assert!(m.response);
         assert_eq!(
             m.questions,
-            vec![("www.doxy.me".to_string(), "A".to_string())]
+            vec![("www.doxy.me".to_string(), Cow::Borrowed("A"))]
         );
         assert_eq!(m.answers.len(), 2);
         assert!(
@@ -327,7 +327,7 @@ mod tests {
         let m = parse(&b).unwrap();
         assert_eq!(
             m.questions,
-            vec![("www.example".to_string(), "A".to_string())]
+            vec![("www.example".to_string(), Cow::Borrowed("A"))]
         );
         assert_eq!(m.unreadable, 1, "the CNAME pointing forward");
         assert_eq!(m.answers.len(), 2);
@@ -358,7 +358,7 @@ mod tests {
         let m = parse(&up).unwrap();
         assert_eq!(
             m.questions,
-            vec![("clinic.example".to_string(), "SOA".to_string())]
+            vec![("clinic.example".to_string(), Cow::Borrowed("SOA"))]
         );
     }
 }

@@ -45,11 +45,11 @@ impl DnsDetail {
         let d = self;
         d.unreadable_records += u64::from(m.unreadable);
         for (name, kind) in &m.questions {
-            if d.queries.len() < 64 && !d.queries.iter().any(|q| &q.name == name && &q.kind == kind)
+            if d.queries.len() < 64 && !d.queries.iter().any(|q| &q.name == name && q.kind == *kind)
             {
                 d.queries.push(DnsQuery {
                     name: name.clone(),
-                    kind: kind.clone(),
+                    kind: kind.to_string(),
                     packet: at.packet,
                 });
             }
@@ -57,27 +57,30 @@ impl DnsDetail {
         if !m.response {
             return;
         }
-        bump(&mut d.response_codes, &m.rcode);
+        bump(&mut d.response_codes, m.rcode);
         for a in &m.answers {
-            let (name, kind, data, ttl) = match a {
+            if d.answers.len() >= 128 {
+                break;
+            }
+            // Strings only for an answer kept: most repeat one seen before.
+            let mut keep = |name: &String, kind: &str, data: &str, ttl: u32| {
+                if !d.answers.iter().any(|x| &x.name == name && x.data == data) {
+                    d.answers.push(DnsAnswer {
+                        name: name.clone(),
+                        kind: kind.to_string(),
+                        data: data.to_string(),
+                        ttl,
+                        packet: at.packet,
+                    });
+                }
+            };
+            match a {
                 Answer::Address { name, address, ttl } => {
                     let kind = if address.is_ipv4() { "A" } else { "AAAA" };
-                    (name, kind.to_string(), address.to_string(), *ttl)
+                    crate::proto::record::with_text(address, |data| keep(name, kind, data, *ttl));
                 }
-                Answer::Cname { name, target, ttl } => {
-                    (name, "CNAME".to_string(), target.clone(), *ttl)
-                }
-                Answer::Other { name, kind } => (name, kind.clone(), String::new(), 0),
-            };
-            if d.answers.len() < 128 && !d.answers.iter().any(|x| &x.name == name && x.data == data)
-            {
-                d.answers.push(DnsAnswer {
-                    name: name.clone(),
-                    kind,
-                    data,
-                    ttl,
-                    packet: at.packet,
-                });
+                Answer::Cname { name, target, ttl } => keep(name, "CNAME", target, *ttl),
+                Answer::Other { name, kind } => keep(name, kind, "", 0),
             }
         }
     }
@@ -125,7 +128,7 @@ mod tests {
             unreadable: 0,
             id: 1,
             response: true,
-            rcode: "NOERROR".into(),
+            rcode: "NOERROR",
             questions: vec![("meet.example".into(), "A".into())],
             answers: vec![
                 Answer::Cname {
