@@ -258,9 +258,17 @@ impl Engine {
 
     /// The name-to-address map so far.
     pub fn dns_names(&self) -> Vec<DnsName> {
+        self.dns_names_where(&|_| true)
+    }
+
+    /// The names `keep` says yes to, with their addresses: a look at a
+    /// few calls needs the platforms' names, not the whole map (up to
+    /// 100,000 names on a busy network).
+    pub fn dns_names_where(&self, keep: &dyn Fn(&str) -> bool) -> Vec<DnsName> {
         self.shared
             .dns
             .iter()
+            .filter(|(name, _)| keep(name))
             .map(|(name, addrs)| DnsName {
                 name: name.clone(),
                 addresses: addrs.iter().map(|a| a.to_string()).collect(),

@@ -114,8 +114,8 @@ impl FlowSink for Pipeline {
 
 /// What concluding settled calls looks at besides the ended flows: the
 /// engine's running telehealth flows and dialogs (unredacted yet), its
-/// DNS answers so far, and the capture time before which a call must
-/// have gone quiet.
+/// DNS answers so far for platforms' names, and the capture time before
+/// which a call must have gone quiet.
 struct Conclude {
     running: Vec<FlowRecord>,
     live: Vec<DialogRecord>,
@@ -135,7 +135,8 @@ impl Conclude {
         Conclude {
             running: running_call_records(engine, vendors),
             live: engine.live_dialogs(),
-            dns: engine.dns_names(),
+            // Concluding reads only the names that are a platform's.
+            dns: engine.dns_names_where(&|name| vendors.by_name(name).is_some()),
             cutoff: crate::time::Timestamp(engine.clock() - timeouts.udp),
         }
     }
