@@ -3,6 +3,7 @@
 //! Built in from data/vendors.toml; users extend or override it.
 
 use serde::Deserialize;
+use std::collections::HashMap;
 
 pub const BUILT_IN: &str = include_str!("../../data/vendors.toml");
 
@@ -93,6 +94,21 @@ struct VendorFile {
 #[derive(Debug, Clone)]
 pub struct Vendors {
     list: Vec<Vendor>,
+    /// Each vendor's DNS suffixes (lowercase, no trailing dot) to the
+    /// first vendor in `list` that has it: every flow's server name is
+    /// looked up, some several times.
+    by_suffix: HashMap<String, usize>,
+}
+
+/// A DNS name as the suffix index holds it: no trailing dot, lowercase
+/// (copied only when it has a capital).
+fn lowercase_name(name: &str) -> std::borrow::Cow<'_, str> {
+    let name = name.trim_end_matches('.');
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
 }
 
 /// Whether `host` (lowercase, no trailing dot) is `domain` or a name under
@@ -118,15 +134,29 @@ impl Vendors {
     /// Parses a vendor file; errors name the line and the key.
     pub fn parse(text: &str) -> Result<Vendors, String> {
         let file: VendorFile = toml::from_str(text).map_err(|e| e.to_string())?;
-        Ok(Vendors { list: file.vendor })
+        Ok(Vendors::indexed(file.vendor))
+    }
+
+    fn indexed(list: Vec<Vendor>) -> Vendors {
+        let mut by_suffix = HashMap::new();
+        for (i, v) in list.iter().enumerate() {
+            for suffix in &v.suffixes {
+                by_suffix
+                    .entry(lowercase_name(suffix).into_owned())
+                    .or_insert(i);
+            }
+        }
+        Vendors { list, by_suffix }
     }
 
     /// Adds the user's vendors; an entry with a built-in name replaces it.
     pub fn extend(&mut self, other: Vendors) {
+        let mut list = std::mem::take(&mut self.list);
         for v in other.list {
-            self.list.retain(|old| old.name != v.name);
-            self.list.push(v);
+            list.retain(|old| old.name != v.name);
+            list.push(v);
         }
+        *self = Vendors::indexed(list);
     }
 
     pub fn get(&self, name: &str) -> Option<&Vendor> {
@@ -135,10 +165,15 @@ impl Vendors {
 
     /// The vendor a DNS name or SNI belongs to (suffix match on labels).
     pub fn by_name(&self, host: &str) -> Option<&Vendor> {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
-        self.list
-            .iter()
-            .find(|v| v.suffixes.iter().any(|s| under_domain(&host, s)))
+        let host = lowercase_name(host);
+        // The name itself, then each domain it is under.
+        let domains = std::iter::successors(Some(&*host), |d| {
+            d.split_once('.').map(|(_, parent)| parent)
+        });
+        let first = domains
+            .filter_map(|d| self.by_suffix.get(d).copied())
+            .min()?;
+        Some(&self.list[first])
     }
 
     /// The vendor whose published ranges hold `ip`.
@@ -245,6 +280,7 @@ mod tests {
         let v = Vendors::built_in();
         assert_eq!(v.by_name("doxy.me").unwrap().name, "Doxy.me");
         assert_eq!(v.by_name("api.zoom.us.").unwrap().name, "Zoom");
+        assert_eq!(v.by_name("API.Zoom.US").unwrap().name, "Zoom");
         assert!(
             v.by_name("notzoom.us").is_none(),
             "suffixes match whole labels"
@@ -286,6 +322,20 @@ mod tests {
             .unwrap(),
         );
         assert_eq!(v.by_name("doxy.me").unwrap().baa, Baa::No);
+        // A replaced vendor's names go with it; a new one's are found.
+        v.extend(
+            Vendors::parse(
+                "[[vendor]]\nname = \"Zoom\"\nbaa = \"yes\"\nsuffixes = [\"Zoom.Example.\"]\n\n[[vendor]]\nname = \"Clinic video\"\nbaa = \"yes\"\nsuffixes = [\"video.clinic.example\"]\n",
+            )
+            .unwrap(),
+        );
+        assert!(v.by_name("api.zoom.us").is_none());
+        assert_eq!(v.by_name("eu.zoom.example").unwrap().name, "Zoom");
+        assert_eq!(
+            v.by_name("a.video.clinic.example").unwrap().name,
+            "Clinic video"
+        );
+        assert!(v.by_name("clinic.example").is_none());
         let err = Vendors::parse("[[vendor]]\nname = \"X\"\nbaa = \"maybe\"\n").unwrap_err();
         assert!(err.contains("line 3"), "{err}");
         let err =
