@@ -6,8 +6,8 @@
 //! at run time, never built in. Matching is by dedicated tracker hosts
 //! only: platforms' own names (meet.google.com, zoom.us) are not trackers.
 
+use super::vendors::{NameIndex, name_key};
 use serde::Deserialize;
-use std::collections::HashMap;
 
 pub const BUILT_IN: &str = include_str!("../../data/trackers.toml");
 
@@ -90,12 +90,11 @@ struct TrackerFile {
 #[derive(Debug, Clone)]
 pub struct Trackers {
     list: Vec<Tracker>,
-    /// Each host (exact) and each suffix (itself and the names under it),
-    /// normalised, to the first tracker in `list` that has it: a user's
-    /// list holds tens of thousands of hosts, and every flow's server name
-    /// is looked up.
-    exact: HashMap<String, usize>,
-    under: HashMap<String, usize>,
+    /// Each host (exact) and each suffix (itself and the names under it)
+    /// to the first tracker in `list` that has it: a user's list holds
+    /// tens of thousands of hosts, and every flow's server name is looked up.
+    exact: NameIndex,
+    under: NameIndex,
 }
 
 impl Default for Trackers {
@@ -105,7 +104,7 @@ impl Default for Trackers {
 }
 
 fn normalise(host: &str) -> String {
-    host.trim().trim_end_matches('.').to_ascii_lowercase()
+    name_key(host.trim()).into_owned()
 }
 
 impl Trackers {
@@ -179,13 +178,13 @@ impl Trackers {
     /// first. The names move into the indexes (a list of tens of thousands
     /// is held once).
     fn from_list(mut list: Vec<Tracker>) -> Trackers {
-        let (mut exact, mut under) = (HashMap::new(), HashMap::new());
+        let (mut exact, mut under) = (NameIndex::default(), NameIndex::default());
         for (i, tracker) in list.iter_mut().enumerate() {
             for host in std::mem::take(&mut tracker.hosts) {
-                exact.entry(normalise(&host)).or_insert(i);
+                exact.insert(host.trim(), i);
             }
             for suffix in std::mem::take(&mut tracker.suffixes) {
-                under.entry(normalise(&suffix)).or_insert(i);
+                under.insert(suffix.trim(), i);
             }
         }
         Trackers { list, exact, under }
@@ -195,12 +194,8 @@ impl Trackers {
     /// keeps its tracker here.
     pub fn extend(&mut self, other: Trackers) {
         let offset = self.list.len();
-        for (name, i) in other.exact {
-            self.exact.entry(name).or_insert(i + offset);
-        }
-        for (name, i) in other.under {
-            self.under.entry(name).or_insert(i + offset);
-        }
+        self.exact.merge(other.exact, offset);
+        self.under.merge(other.under, offset);
         self.list.extend(other.list);
     }
 
@@ -215,18 +210,9 @@ impl Trackers {
 
     /// The position of the tracker a host name belongs to.
     pub fn index_of(&self, host: &str) -> Option<usize> {
-        let host = normalise(host);
-        // The name itself, then each domain it is under.
-        let domains = std::iter::successors(Some(host.as_str()), |d| {
-            d.split_once('.').map(|(_, parent)| parent)
-        });
-        let under = domains.filter_map(|d| self.under.get(d).copied());
-        self.exact
-            .get(&host)
-            .copied()
-            .into_iter()
-            .chain(under)
-            .min()
+        let host = name_key(host.trim());
+        let exact = self.exact.get(&host);
+        exact.into_iter().chain(self.under.first_under(&host)).min()
     }
 }
 

@@ -3,6 +3,7 @@
 //! Built in from data/vendors.toml; users extend or override it.
 
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 pub const BUILT_IN: &str = include_str!("../../data/vendors.toml");
@@ -94,20 +95,54 @@ struct VendorFile {
 #[derive(Debug, Clone)]
 pub struct Vendors {
     list: Vec<Vendor>,
-    /// Each vendor's DNS suffixes (lowercase, no trailing dot) to the
-    /// first vendor in `list` that has it: every flow's server name is
-    /// looked up, some several times.
-    by_suffix: HashMap<String, usize>,
+    /// Each vendor's DNS suffixes to the first vendor in `list` that has
+    /// it: every flow's server name is looked up, some several times.
+    by_suffix: NameIndex,
 }
 
-/// A DNS name as the suffix index holds it: no trailing dot, lowercase
+/// A DNS name as a [`NameIndex`] holds it: no trailing dot, lowercase
 /// (copied only when it has a capital).
-fn lowercase_name(name: &str) -> std::borrow::Cow<'_, str> {
+pub fn name_key(name: &str) -> Cow<'_, str> {
     let name = name.trim_end_matches('.');
     if name.bytes().any(|b| b.is_ascii_uppercase()) {
-        std::borrow::Cow::Owned(name.to_ascii_lowercase())
+        Cow::Owned(name.to_ascii_lowercase())
     } else {
-        std::borrow::Cow::Borrowed(name)
+        Cow::Borrowed(name)
+    }
+}
+
+/// DNS names (hosts or suffixes) to the first entry of a list that has
+/// them, so a list of any length costs a few hash lookups per name asked
+/// (the vendors' suffixes, the trackers' hosts and suffixes).
+#[derive(Debug, Clone, Default)]
+pub struct NameIndex(HashMap<String, usize>);
+
+impl NameIndex {
+    /// Notes that entry `entry` has `name`; an earlier entry keeps it.
+    pub fn insert(&mut self, name: &str, entry: usize) {
+        self.0.entry(name_key(name).into_owned()).or_insert(entry);
+    }
+
+    /// The entry that has exactly `key` (a [`name_key`]).
+    pub fn get(&self, key: &str) -> Option<usize> {
+        self.0.get(key).copied()
+    }
+
+    /// The first entry that has `key` (a [`name_key`]) or a domain it is
+    /// under, label by label: `cdn.zoom.us` is under `zoom.us`,
+    /// `notzoom.us` is not.
+    pub fn first_under(&self, key: &str) -> Option<usize> {
+        std::iter::successors(Some(key), |d| d.split_once('.').map(|(_, parent)| parent))
+            .filter_map(|d| self.get(d))
+            .min()
+    }
+
+    /// Adds `other`'s names for entries numbered from `offset`; a name
+    /// both hold keeps its entry here.
+    pub fn merge(&mut self, other: NameIndex, offset: usize) {
+        for (name, entry) in other.0 {
+            self.0.entry(name).or_insert(entry + offset);
+        }
     }
 }
 
@@ -138,12 +173,10 @@ impl Vendors {
     }
 
     fn indexed(list: Vec<Vendor>) -> Vendors {
-        let mut by_suffix = HashMap::new();
+        let mut by_suffix = NameIndex::default();
         for (i, v) in list.iter().enumerate() {
             for suffix in &v.suffixes {
-                by_suffix
-                    .entry(lowercase_name(suffix).into_owned())
-                    .or_insert(i);
+                by_suffix.insert(suffix, i);
             }
         }
         Vendors { list, by_suffix }
@@ -165,14 +198,7 @@ impl Vendors {
 
     /// The vendor a DNS name or SNI belongs to (suffix match on labels).
     pub fn by_name(&self, host: &str) -> Option<&Vendor> {
-        let host = lowercase_name(host);
-        // The name itself, then each domain it is under.
-        let domains = std::iter::successors(Some(&*host), |d| {
-            d.split_once('.').map(|(_, parent)| parent)
-        });
-        let first = domains
-            .filter_map(|d| self.by_suffix.get(d).copied())
-            .min()?;
+        let first = self.by_suffix.first_under(&name_key(host))?;
         Some(&self.list[first])
     }
 
