@@ -72,12 +72,8 @@ impl Assessor {
                 continue;
             }
             let legs: HashSet<u64> = call.legs.iter().map(|l| l.flow).collect();
-            let endpoints_of_call: HashSet<IpAddr> = call
-                .legs
-                .iter()
-                .flat_map(|l| [&l.client, &l.server])
-                .filter_map(|a| a.parse::<SocketAddr>().ok().map(|a| a.ip()))
-                .collect();
+            let endpoints_of_call: HashSet<IpAddr> =
+                super::model::CallLeg::addresses(&call.legs).collect();
             for leg in &call.legs {
                 let Some(f) = self.call_flow(leg.flow) else {
                     continue;

@@ -143,6 +143,18 @@ pub struct CallLeg {
     pub location: Option<crate::assess::geo::Location>,
 }
 
+impl CallLeg {
+    /// The addresses at either end of each of `legs`, in leg order
+    /// (repeats included): the devices, relays and servers a call went
+    /// through. Takes the legs, not the call, so a caller may change the
+    /// call's other fields meanwhile.
+    pub fn addresses(legs: &[CallLeg]) -> impl Iterator<Item = std::net::IpAddr> + '_ {
+        legs.iter()
+            .flat_map(|l| [&l.client, &l.server])
+            .filter_map(|side| side.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
+    }
+}
+
 #[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct CallMedia {
     pub flow: u64,

@@ -14,7 +14,7 @@ use super::trackers::Confidence;
 use super::{Assessor, evidence};
 use crate::facts::FlowRecord;
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 const MAX_CONTACTS: usize = 10_000;
 
@@ -276,11 +276,9 @@ impl CallSpans {
         };
         // Each device once: a call's legs name the same ends many times.
         let first = self.devices.len();
-        for side in call.legs.iter().flat_map(|l| [&l.client, &l.server]) {
-            if let Ok(a) = side.parse::<SocketAddr>() {
-                if !self.devices[first..].iter().any(|(d, _)| *d == a.ip()) {
-                    self.devices.push((a.ip(), position));
-                }
+        for ip in super::model::CallLeg::addresses(&call.legs) {
+            if !self.devices[first..].iter().any(|(d, _)| *d == ip) {
+                self.devices.push((ip, position));
             }
         }
     }

@@ -11,7 +11,7 @@ use super::policy::WirelessPolicy;
 use crate::facts::{Frames, NetworkRecord, WirelessReport};
 use crate::proto::wifi::classify::Class;
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 /// Evidence on the wireless layer: no IP flow (flow 0), the frames.
 fn frames(f: &Frames, detail: String) -> Evidence {
@@ -530,12 +530,7 @@ impl Assessor {
     fn place_on_wifi(&mut self, call: &mut super::model::Call, on: &DevicesOnWifi<'_>) {
         let mut seen: Vec<IpAddr> = Vec::new();
         let mut steps = Vec::new();
-        let addresses = call
-            .legs
-            .iter()
-            .flat_map(|leg| [&leg.client, &leg.server])
-            .filter_map(|side| side.parse::<SocketAddr>().ok().map(|a| a.ip()));
-        for ip in addresses {
+        for ip in super::model::CallLeg::addresses(&call.legs) {
             let Some((client, network)) = on.get(&ip) else {
                 continue;
             };

@@ -5,7 +5,7 @@
 
 use super::parse::{Answer, DnsMessage};
 use crate::proto::Seen;
-use crate::proto::record::bump;
+use crate::proto::record::{Address, bump};
 use schemars::JsonSchema;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -77,7 +77,7 @@ impl DnsDetail {
             match a {
                 Answer::Address { name, address, ttl } => {
                     let kind = if address.is_ipv4() { "A" } else { "AAAA" };
-                    crate::proto::record::with_text(address, |data| keep(name, kind, data, *ttl));
+                    address.with_text(|data| keep(name, kind, data, *ttl));
                 }
                 Answer::Cname { name, target, ttl } => keep(name, "CNAME", target, *ttl),
                 Answer::Other { name, kind } => keep(name, kind, "", 0),
