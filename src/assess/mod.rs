@@ -194,15 +194,19 @@ impl Assessor {
     /// in the `running` flows, which are all a call draws on, and the
     /// relays', which a platform call may own; not the
     /// lines, contacts and calls concluded before, which concluding does
-    /// not read. Copying those at every look would double the memory.
-    fn look(&self, running: &[FlowRecord]) -> Assessor {
+    /// not read. Copying those at every look would double the memory. Of
+    /// the names the capture gave servers, those of `servers` only.
+    fn look(
+        &self,
+        running: &[FlowRecord],
+        servers: &std::collections::HashSet<IpAddr>,
+    ) -> Assessor {
         let flows: std::collections::HashSet<u64> = self
             .call_flows
             .iter()
             .map(|f| f.id)
             .chain(running.iter().map(|f| f.id))
             .collect();
-        let servers = self.call_servers(running);
         let findings: Vec<Finding> = self
             .findings
             .iter()
@@ -229,7 +233,7 @@ impl Assessor {
             call_flows: self.call_flows.clone(),
             dialogs: self.dialogs.clone(),
             messaging_flows: Vec::new(),
-            server_names: self.server_names.of_servers(&servers),
+            server_names: self.server_names.of_servers(servers),
             geo: self.geo.clone(),
             not_listed: BTreeMap::new(),
             calls_truncated: 0,
@@ -275,7 +279,8 @@ impl Assessor {
         }
         // On a copy that has seen the running flows: a call's verdict draws
         // on their findings.
-        let mut look = self.look(running);
+        let servers = self.call_servers(running);
+        let mut look = self.look(running, &servers);
         for record in running {
             look.observe(record);
         }
@@ -304,7 +309,6 @@ impl Assessor {
             .iter()
             .map(|&i| look.dialogs[i].clone())
             .collect();
-        let servers = look.call_servers(&[]);
         let names = look.take_names(dns, |ip| servers.contains(&ip));
         let before: Vec<(usize, Severity)> = look
             .findings
