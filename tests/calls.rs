@@ -629,3 +629,119 @@ fn an_ice_username_reused_later_is_another_call() {
         .collect();
     assert_eq!(legs, [vec![1, 2], vec![3]], "{calls:#?}");
 }
+
+/// `n` SIP calls in the clear, one a second, each from a phone of its own
+/// (its own signaling flow) to one PBX: an INVITE naming the caller, a
+/// 200 OK, RTP both ways, BYE. Every one of them exposes the same things.
+fn clinic_of_cleartext_phones(n: u32) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pcap = Pcap::new(ETHERNET);
+    let pbx = [198, 51, 100, 10];
+    for i in 0..n {
+        let phone = [10, 1, (i / 200) as u8, (i % 200 + 1) as u8];
+        let (phone_rtp, pbx_rtp) = (40_000, 20_000 + (i % 5_000) as u16 * 2);
+        let start = 1_700_000_000_000_000 + u64::from(i) * 1_000_000;
+        pcap.ts_us = start;
+        let sdp = |ip: [u8; 4], port: u16| {
+            let ip = std::net::Ipv4Addr::from(ip);
+            format!(
+                "v=0\r\no=- {i} 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+            )
+        };
+        let headers = |first: &str, cseq: &str, to_tag: &str, body: &str| {
+            format!(
+                "{first}\r\nVia: SIP/2.0/UDP {}:5060;branch=z9hG4bK{i}{}\r\nFrom: \"Patient {i}\" <sip:patient{i}@clinic.example>;tag=a{i}\r\nTo: <sip:doctor@clinic.example>{to_tag}\r\nCall-ID: phone-call-{i}\r\nCSeq: {cseq}\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+                std::net::Ipv4Addr::from(phone),
+                cseq.len(),
+                body.len()
+            )
+        };
+        let invite = headers(
+            "INVITE sip:doctor@clinic.example SIP/2.0",
+            "1 INVITE",
+            "",
+            &sdp(phone, phone_rtp),
+        );
+        pcap.udp4((phone, 5060), (pbx, 5060), invite.as_bytes());
+        let ok = headers("SIP/2.0 200 OK", "1 INVITE", ";tag=b", &sdp(pbx, pbx_rtp));
+        pcap.udp4((pbx, 5060), (phone, 5060), ok.as_bytes());
+        let ack = headers(
+            "ACK sip:doctor@clinic.example SIP/2.0",
+            "1 ACK",
+            ";tag=b",
+            "",
+        );
+        pcap.udp4((phone, 5060), (pbx, 5060), ack.as_bytes());
+        for seq in 0..3u16 {
+            let ssrc = 0x1000_0000 + i;
+            pcap.udp4(
+                (phone, phone_rtp),
+                (pbx, pbx_rtp),
+                &rtp(0, seq, ssrc, &[0x55; 160]),
+            );
+            pcap.udp4(
+                (pbx, pbx_rtp),
+                (phone, phone_rtp),
+                &rtp(0, seq, !ssrc, &[0x55; 160]),
+            );
+        }
+        let bye = headers(
+            "BYE sip:doctor@clinic.example SIP/2.0",
+            "2 BYE",
+            ";tag=b",
+            "",
+        );
+        pcap.udp4((phone, 5060), (pbx, 5060), bye.as_bytes());
+        let done = headers("SIP/2.0 200 OK", "2 BYE", ";tag=b", "");
+        pcap.udp4((pbx, 5060), (phone, 5060), done.as_bytes());
+    }
+    let path = pcap.save(dir.path(), "phones.pcap");
+    (dir, path)
+}
+
+/// A call's verdict and findings are its own flows': they must not depend
+/// on how many other flows raised the same finding before it (a finding
+/// lists at most 32 pieces of evidence) nor on how many findings the
+/// report already lists (at most 5,000). Past either, the calls of a busy
+/// PBX were judged without their signaling's findings, and past the second
+/// without their media's: "indeterminate" for a call in the clear.
+#[test]
+fn every_call_of_a_busy_pbx_is_judged_on_its_own_flows() {
+    let (_dir, path) = clinic_of_cleartext_phones(2_600);
+    let r = report_json(&path);
+    let calls = r["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 2_600);
+    for c in calls {
+        let findings = call_findings(c);
+        assert_eq!(c["verdict"], "exposed", "call {}: {findings:?}", c["id"]);
+        for id in [
+            "signaling-cleartext",
+            "sip-identity-exposed",
+            "media-cleartext",
+        ] {
+            assert!(
+                findings.contains(&id),
+                "call {} lacks {id}: {findings:?}",
+                c["id"]
+            );
+        }
+        // The verdict's evidence is this call's own packets.
+        let last = c["reasoning"].as_array().unwrap().last().unwrap();
+        let legs: Vec<u64> = call_legs(c).iter().map(|l| l.0).collect();
+        for e in last["evidence"].as_array().unwrap() {
+            assert!(
+                legs.contains(&e["flow"].as_u64().unwrap()),
+                "call {}: {last}",
+                c["id"]
+            );
+        }
+    }
+    // The report's list stays capped, and says how many it left out.
+    assert_eq!(r["findings"].as_array().unwrap().len(), 5_000);
+    assert!(
+        r["summary"]["findings_not_listed"]["media-cleartext"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+}

@@ -37,6 +37,10 @@ const MAX_FLOW_LINES: usize = 20_000;
 /// memory stays bounded on captures with very many problem flows.
 const MAX_FINDINGS: usize = 5_000;
 
+/// The findings one call flow raised, in the order raised, each with the
+/// evidence of that flow.
+type OwnFindings = std::sync::Arc<[(FindingId, Evidence)]>;
+
 /// One line per flow, kept to attribute server addresses to vendors once
 /// every DNS answer of the capture is known.
 #[derive(Clone)]
@@ -69,6 +73,12 @@ pub struct Assessor {
     /// Flows that can belong to a call (signaling, ICE, relay, media).
     /// Shared, so a streaming look clones the assessment cheaply.
     call_flows: Vec<std::sync::Arc<FlowRecord>>,
+    /// The findings each held call flow raised, each with the flow's own
+    /// evidence: what its call is judged on, whether or not the report's
+    /// list (`MAX_FINDINGS`, `MAX_EVIDENCE` each) had room for them.
+    own_findings: HashMap<u64, OwnFindings>,
+    /// The call flow being observed, and the findings it raised so far.
+    raising: Option<(u64, Vec<(FindingId, Evidence)>)>,
     /// SIP dialogs that ended (or are running, in a snapshot): one call each.
     dialogs: Vec<std::sync::Arc<DialogRecord>>,
     /// Connections that may be messaging sessions (chat, push).
@@ -147,6 +157,8 @@ impl Assessor {
             vendors_seen: Vec::new(),
             flow_lines: Vec::new(),
             call_flows: Vec::new(),
+            own_findings: HashMap::new(),
+            raising: None,
             dialogs: Vec::new(),
             messaging_flows: Vec::new(),
             server_names: ServerNames::default(),
@@ -231,6 +243,8 @@ impl Assessor {
             vendors_seen: Vec::new(),
             flow_lines: Vec::new(),
             call_flows: self.call_flows.clone(),
+            own_findings: self.own_findings.clone(),
+            raising: None,
             dialogs: self.dialogs.clone(),
             messaging_flows: Vec::new(),
             server_names: self.server_names.of_servers(servers),
@@ -351,6 +365,8 @@ impl Assessor {
         }
         self.call_flows
             .retain(|f| !settled.released.contains(&f.id));
+        self.own_findings
+            .retain(|id, _| !settled.released.contains(id));
         self.dialogs
             .retain(|d| !dialogs.iter().any(|c| std::sync::Arc::ptr_eq(c, d)));
         self.known_carriers
@@ -390,6 +406,7 @@ impl Assessor {
         if self.policy.ignores(id) {
             return;
         }
+        self.raised_by_call_flow(id, &ev);
         let key = (id, subject);
         let i = match self.index.get(&key) {
             Some(&i) => i,
@@ -426,6 +443,16 @@ impl Assessor {
             f.evidence.push(ev);
         } else {
             f.more_evidence += 1;
+        }
+    }
+
+    /// Keeps a finding the call flow being observed raised, with its
+    /// evidence, for the flow's call: whether the report lists it or not.
+    fn raised_by_call_flow(&mut self, id: FindingId, ev: &Evidence) {
+        if let Some((flow, raised)) = &mut self.raising
+            && *flow == ev.flow
+        {
+            raised.push((id, ev.clone()));
         }
     }
 
@@ -531,7 +558,7 @@ impl Assessor {
             &self.known_carriers,
             first_id,
             web,
-            &self.findings,
+            &self.own_findings,
             &judging,
         );
         self.place_servers(&mut calls);

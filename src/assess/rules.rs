@@ -40,6 +40,7 @@ impl Assessor {
         {
             if self.call_flows.len() < MAX_CALL_FLOWS {
                 self.call_flows.push(std::sync::Arc::new(f.clone()));
+                self.raising = Some((f.id, Vec::new()));
             } else {
                 self.calls_truncated += 1;
             }
@@ -432,6 +433,11 @@ impl Assessor {
             if f.turn.is_some() && !stun.relayed_addresses.is_empty() {
                 self.relay(f, stun);
             }
+        }
+        if let Some((flow, raised)) = self.raising.take()
+            && !raised.is_empty()
+        {
+            self.own_findings.insert(flow, raised.into());
         }
     }
 

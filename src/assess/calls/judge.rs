@@ -43,11 +43,12 @@ fn span(spanning: &[&FlowRecord], dialogs: &[&DialogRecord]) -> (Timestamp, Time
     (start, end)
 }
 
-/// Judges one call; `findings` are those with evidence in its flows.
+/// Judges one call; `findings` are those its flows raised, each with the
+/// evidence of the flow that raised it.
 pub(super) fn judge(
     id: u64,
     members: Members<'_>,
-    findings: &[&Finding],
+    findings: &[(FindingId, &Evidence)],
     policy: &Policy,
     vendors: &Vendors,
     names: &ServerNames,
@@ -83,9 +84,9 @@ pub(super) fn judge(
         .collect();
     let mut reasoning: Vec<ReasoningStep> = Vec::new();
     let mut call_findings: Vec<FindingId> = Vec::new();
-    for f in findings {
-        if !call_findings.contains(&f.id) {
-            call_findings.push(f.id);
+    for (id, _) in findings {
+        if !call_findings.contains(id) {
+            call_findings.push(*id);
         }
     }
 
@@ -561,15 +562,15 @@ kind: StepKind::Reason,
         FindingId::SipIdentityExposed,
         FindingId::RtcpSdesExposed,
     ];
-    let exposing: Vec<&Finding> = findings
+    let exposing: Vec<(FindingId, &Evidence)> = findings
         .iter()
         .copied()
-        .filter(|f| EXPOSING.contains(&f.id))
+        .filter(|(id, _)| EXPOSING.contains(id))
         .collect();
     let encrypted_all = !media.is_empty() && media.iter().all(|m| m.encrypted == Encrypted::Yes);
     let keyed_end_to_end = !dtls_srtp.is_empty() || legs.iter().any(|f| has(f, "zrtp"));
     let verdict = if !exposing.is_empty() {
-        let mut ids: Vec<&str> = exposing.iter().map(|f| f.id.name()).collect();
+        let mut ids: Vec<&str> = exposing.iter().map(|(id, _)| id.name()).collect();
         ids.sort();
         ids.dedup();
         reasoning.push(ReasoningStep {
@@ -578,10 +579,7 @@ kind: StepKind::Reason,
                 "Verdict exposed: content or identifiers crossed the network in the clear ({})",
                 ids.join(", ")
             ),
-            evidence: exposing
-                .iter()
-                .filter_map(|f| f.evidence.first().cloned())
-                .collect(),
+            evidence: exposing.iter().map(|(_, ev)| (*ev).clone()).collect(),
         });
         Verdict::Exposed
     } else if path == CallPath::ServerTerminated {

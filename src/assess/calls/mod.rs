@@ -634,7 +634,7 @@ pub fn correlate(
     known_carriers: &std::collections::HashSet<u64>,
     first_id: u64,
     web: &[std::sync::Arc<FlowRecord>],
-    findings: &[Finding],
+    own_findings: &HashMap<u64, std::sync::Arc<[(FindingId, Evidence)]>>,
     judging: &Judging<'_>,
 ) -> Vec<Call> {
     let Grouping {
@@ -657,16 +657,6 @@ pub fn correlate(
             Some((judging.vendors.by_name(sni)?.name.clone(), &**f))
         })
         .collect();
-    // Which findings have evidence in which flow, built once.
-    let mut findings_by_flow: HashMap<u64, Vec<usize>> = HashMap::new();
-    for (i, f) in findings.iter().enumerate() {
-        for e in &f.evidence {
-            let list = findings_by_flow.entry(e.flow).or_default();
-            if list.last() != Some(&i) {
-                list.push(i);
-            }
-        }
-    }
     let mut calls = Vec::new();
     for (members, ss) in components {
         let call_signals: Vec<&Signal<'_>> = ss.iter().map(|&k| &signals[k]).collect();
@@ -707,17 +697,21 @@ pub fn correlate(
         if !media && !invite {
             continue;
         }
-        let mut related: Vec<usize> = Vec::new();
-        for f in &legs {
-            for &k in findings_by_flow.get(&f.id).into_iter().flatten() {
-                if !signaling.contains(&f.id) || substantiates(findings[k].id, &call_signals) {
-                    related.push(k);
-                }
-            }
-        }
-        related.sort_unstable();
-        related.dedup();
-        let related: Vec<&Finding> = related.iter().map(|&i| &findings[i]).collect();
+        // What the call's own flows raised, in the order of their packets:
+        // a shared signaling flow's findings only when this call's
+        // signaling is what showed them.
+        let mut related: Vec<(FindingId, &Evidence)> = legs
+            .iter()
+            .flat_map(|f| {
+                let own = own_findings.get(&f.id).map_or(&[][..], |o| &o[..]);
+                own.iter()
+                    .filter(|(id, _)| {
+                        !signaling.contains(&f.id) || substantiates(*id, &call_signals)
+                    })
+                    .map(|(id, ev)| (*id, ev))
+            })
+            .collect();
+        related.sort_by_key(|(_, ev)| (ev.first_packet, ev.flow));
         calls.push(judge(
             first_id + calls.len() as u64,
             Members {
