@@ -823,6 +823,7 @@ impl Session {
         }
         assessor.observe_wireless(&wireless);
         let assessment = assessor.finish(&dns_names);
+        capture.notes.extend(assessment.notes.iter().cloned());
         if let Some(e) = assessment.calls.write_error() {
             capture.notes.push(e.to_string());
         }

@@ -484,3 +484,113 @@ fn turn_tcp_allocations_and_their_data_connections() {
     assert_eq!(relay.len(), 1);
     assert_eq!(relay[0]["subject"], "tcp 127.0.0.1:3478");
 }
+
+/// A vendor reached after the capture's first 20,000 flows is still
+/// recognised, by its published ranges and by the DNS answers that named
+/// its address; each flow to it is its platform finding's evidence. (The
+/// lines kept to attribute servers at the end were capped at 20,000 flows,
+/// so on a busy network a vendor first reached after a few minutes was
+/// silently missing.)
+#[test]
+fn vendors_reached_after_twenty_thousand_flows_are_recognised() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    let client = [10, 0, 0, 5];
+    for port in 0..20_001u32 {
+        let port = 1_024 + (port % 60_000) as u16;
+        p.udp4((client, port), ([192, 0, 2, 9], 9_999), b"noise");
+    }
+    let signal = [203, 0, 113, 77];
+    p.udp4((client, 53_000), ([192, 0, 2, 53], 53), b"\x00\x07\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04chat\x06signal\x03org\x00\x00\x01\x00\x01");
+    p.udp4(
+        ([192, 0, 2, 53], 53),
+        (client, 53_000),
+        &dns_a_reply(7, "chat.signal.org", signal),
+    );
+    p.udp4((client, 61_000), (signal, 3_478), b"signal media");
+    p.udp4((client, 61_001), ([17, 1, 2, 3], 3_478), b"facetime media");
+    let cap = p.save(dir.path(), "busy.pcap");
+    let r = report_json_revealed(&cap);
+    let vendors = r["summary"]["vendors"].as_array().unwrap();
+    let seen_by = |name: &str| -> Vec<String> {
+        let v = vendors
+            .iter()
+            .find(|v| v["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing: {vendors:#?}"));
+        v["seen_by"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        seen_by("FaceTime / iMessage")
+            .iter()
+            .any(|s| s.starts_with("address 17.1.2.3 in FaceTime / iMessage's published ranges")),
+        "{:?}",
+        seen_by("FaceTime / iMessage")
+    );
+    assert!(
+        seen_by("Signal")
+            .iter()
+            .any(|s| s.starts_with("address 203.0.113.77 resolved from chat.signal.org")),
+        "{:?}",
+        seen_by("Signal")
+    );
+    let flow_to = |server: &str| {
+        r["flows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["server"] == server)
+            .unwrap()["id"]
+            .as_u64()
+            .unwrap()
+    };
+    for (vendor, server) in [
+        ("FaceTime / iMessage", "17.1.2.3:3478"),
+        ("Signal", "203.0.113.77:3478"),
+    ] {
+        let contacted: Vec<&serde_json::Value> = findings(&r, "platform-contacted")
+            .into_iter()
+            .filter(|f| f["subject"] == vendor)
+            .collect();
+        assert_eq!(contacted.len(), 1, "{vendor}");
+        let evidence = contacted[0]["evidence"].as_array().unwrap();
+        assert!(
+            evidence
+                .iter()
+                .any(|e| e["flow"].as_u64() == Some(flow_to(server))),
+            "{vendor}: {evidence:#?}"
+        );
+    }
+    // Under the cap of server addresses kept: nothing to note.
+    assert!(r["capture"]["notes"].is_null(), "{}", r["capture"]["notes"]);
+
+    // Past 20,000 server addresses, DNS names no later address, and the
+    // report says so; published ranges still name theirs.
+    let mut p = Pcap::new(ETHERNET);
+    for i in 0..20_001u32 {
+        let server = [192, 0, 100 + (i / 250) as u8, (i % 250) as u8 + 1];
+        p.udp4((client, 40_000), (server, 9_999), b"noise");
+    }
+    p.udp4((client, 61_001), ([17, 1, 2, 3], 3_478), b"facetime media");
+    let cap = p.save(dir.path(), "servers.pcap");
+    let r = report_json_revealed(&cap);
+    let notes = r["capture"]["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .starts_with("2 flows went to servers past the first 20000 server addresses")),
+        "{notes:?}"
+    );
+    assert!(
+        r["summary"]["vendors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["name"] == "FaceTime / iMessage")
+    );
+}

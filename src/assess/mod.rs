@@ -32,7 +32,10 @@ use std::net::{IpAddr, SocketAddr};
 use vendors::{Baa, Vendors};
 
 const MAX_EVIDENCE: usize = 32;
-const MAX_FLOW_LINES: usize = 20_000;
+/// Server addresses kept to be named by the capture's DNS answers at the end.
+const MAX_SERVER_LINES: usize = 20_000;
+/// Flows listed as seen with each vendor.
+const MAX_VENDOR_FLOWS: usize = 256;
 /// Distinct findings kept; beyond, they are counted in the summary only, so
 /// memory stays bounded on captures with very many problem flows.
 const MAX_FINDINGS: usize = 5_000;
@@ -41,8 +44,9 @@ const MAX_FINDINGS: usize = 5_000;
 /// evidence of that flow.
 type OwnFindings = std::sync::Arc<[(FindingId, Evidence)]>;
 
-/// One line per flow, kept to attribute server addresses to vendors once
-/// every DNS answer of the capture is known.
+/// A flow's ends, kept for the first flow to each server address (to name
+/// it by the capture's DNS answers at the end) and for the flows seen with
+/// a vendor (their platform finding's evidence).
 #[derive(Clone)]
 struct FlowLine {
     server: SocketAddr,
@@ -53,6 +57,15 @@ struct FlowLine {
 }
 
 impl FlowLine {
+    fn of(f: &FlowRecord) -> FlowLine {
+        FlowLine {
+            server: f.server,
+            client: f.client,
+            transport: f.transport,
+            evidence: evidence(f, f.first_packet, f.last_packet, String::new()),
+        }
+    }
+
     /// The flow's evidence, its detail the flow's ends.
     fn evidence(&self) -> Evidence {
         Evidence {
@@ -69,7 +82,13 @@ pub struct Assessor {
     findings: Vec<Finding>,
     index: HashMap<(FindingId, String), usize>,
     vendors_seen: Vec<VendorSeen>,
-    flow_lines: Vec<FlowLine>,
+    /// The first flow to each server address, until the capture's DNS
+    /// answers can name the address (`MAX_SERVER_LINES`).
+    server_lines: HashMap<IpAddr, FlowLine>,
+    /// Flows to servers past `MAX_SERVER_LINES` addresses: not named by DNS.
+    servers_not_kept: u64,
+    /// The flows listed with a vendor in `vendors_seen`.
+    vendor_lines: HashMap<u64, FlowLine>,
     /// Flows that can belong to a call (signaling, ICE, relay, media).
     /// Shared, so a streaming look clones the assessment cheaply.
     call_flows: Vec<std::sync::Arc<FlowRecord>>,
@@ -155,7 +174,9 @@ impl Assessor {
             findings: Vec::new(),
             index: HashMap::new(),
             vendors_seen: Vec::new(),
-            flow_lines: Vec::new(),
+            server_lines: HashMap::new(),
+            servers_not_kept: 0,
+            vendor_lines: HashMap::new(),
             call_flows: Vec::new(),
             own_findings: HashMap::new(),
             raising: None,
@@ -241,7 +262,9 @@ impl Assessor {
             findings,
             index,
             vendors_seen: Vec::new(),
-            flow_lines: Vec::new(),
+            server_lines: HashMap::new(),
+            servers_not_kept: 0,
+            vendor_lines: HashMap::new(),
             call_flows: self.call_flows.clone(),
             own_findings: self.own_findings.clone(),
             raising: None,
@@ -482,7 +505,10 @@ impl Assessor {
         self.findings.get_mut(i)
     }
 
-    fn saw_vendor(&mut self, name: &str, how: String, flow: u64) {
+    /// Notes that the flow of `line` reached vendor `name`, and how it was
+    /// recognised.
+    fn saw_vendor(&mut self, name: &str, how: String, line: &FlowLine) {
+        let flow = line.evidence.flow;
         let Some(v) = self.vendors.get(name) else {
             return;
         };
@@ -504,8 +530,9 @@ impl Assessor {
         if seen.seen_by.len() < 16 && !seen.seen_by.contains(&how) {
             seen.seen_by.push(how);
         }
-        if seen.flows.len() < 256 && !seen.flows.contains(&flow) {
+        if seen.flows.len() < MAX_VENDOR_FLOWS && !seen.flows.contains(&flow) {
             seen.flows.push(flow);
+            self.vendor_lines.insert(flow, line.clone());
         }
     }
 
@@ -636,21 +663,12 @@ impl Assessor {
                 by_address.entry(a).or_default().push(&n.name);
             }
         }
-        let lines = std::mem::take(&mut self.flow_lines);
-        for line in &lines {
-            if let Some(v) = self
-                .vendors
-                .by_address(line.server.ip())
-                .map(|v| v.name.clone())
-            {
-                let how = format!(
-                    "address {} in {v}'s published ranges (flow {})",
-                    line.server.ip(),
-                    line.evidence.flow
-                );
-                self.saw_vendor(&v, how, line.evidence.flow);
-            }
-        }
+        // In the order the flows were seen: reports must not depend on a
+        // map's order.
+        let mut lines: Vec<FlowLine> = std::mem::take(&mut self.server_lines)
+            .into_values()
+            .collect();
+        lines.sort_unstable_by_key(|l| l.evidence.flow);
         // Relays allow-listed by the name they were reached by (DNS).
         for f in self
             .findings
@@ -689,7 +707,7 @@ impl Assessor {
                         line.server.ip(),
                         line.evidence.flow
                     );
-                    self.saw_vendor(&v, how, line.evidence.flow);
+                    self.saw_vendor(&v, how, line);
                 }
             }
         }
@@ -759,7 +777,7 @@ impl Assessor {
             .filter(|v| v.baa == Baa::No && !v.allowed && !carrying.contains(&v.name))
             .map(|v| (v.name.clone(), v.flows.clone(), v.seen_by.clone()))
             .collect();
-        let line_of: HashMap<u64, &FlowLine> = lines.iter().map(|l| (l.evidence.flow, l)).collect();
+        let line_of = std::mem::take(&mut self.vendor_lines);
         for (name, flows, seen_by) in without_baa {
             let Some(vendor) = self.vendors.get(&name).cloned() else {
                 continue;
@@ -801,9 +819,22 @@ impl Assessor {
             *counts.entry(f.severity.name().to_string()).or_default() += 1;
         }
         let platforms = platforms.finish(&messaging, &self.policy);
+        let notes = (self.servers_not_kept > 0)
+            .then(|| {
+                format!(
+                    "{} flows went to servers past the first {MAX_SERVER_LINES} server addresses: \
+                     those addresses were not looked up in the capture's DNS answers, so a \
+                     vendor known only by a DNS name may be missing from summary.vendors \
+                     (published address ranges, SNI and HTTP Host were still checked)",
+                    self.servers_not_kept
+                )
+            })
+            .into_iter()
+            .collect();
         Assessment {
             calls: found_calls,
             concluded_early,
+            notes,
             messaging,
             findings: self.findings,
             summary: Summary {
@@ -827,6 +858,8 @@ pub struct Assessment {
     pub calls: calls::store::CallStore,
     /// How many of the calls were concluded while the capture ran.
     pub concluded_early: usize,
+    /// What the assessment could not do, for the capture's notes.
+    pub notes: Vec<String>,
     pub messaging: Vec<MessagingSession>,
     pub findings: Vec<Finding>,
     pub summary: Summary,

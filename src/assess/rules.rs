@@ -7,7 +7,7 @@
 use super::catalogue::{FindingId, Severity};
 use super::geo::is_internal;
 use super::model::Evidence;
-use super::{Assessor, FlowLine, MAX_CALL_FLOWS, MAX_FLOW_LINES, evidence, push_capped};
+use super::{Assessor, FlowLine, MAX_CALL_FLOWS, MAX_SERVER_LINES, evidence, push_capped};
 use crate::facts::FlowRecord;
 use std::net::IpAddr;
 
@@ -45,15 +45,22 @@ impl Assessor {
                 self.calls_truncated += 1;
             }
         }
-        let whole = |detail: String| evidence(f, f.first_packet, f.last_packet, detail);
-        if self.flow_lines.len() < MAX_FLOW_LINES {
-            let line = FlowLine {
-                server: f.server,
-                client: f.client,
-                transport: f.transport,
-                evidence: whole(String::new()),
-            };
-            push_capped(&mut self.flow_lines, line, MAX_FLOW_LINES);
+        let line = FlowLine::of(f);
+        // Published ranges are known now; DNS answers name servers at the end.
+        if let Some(v) = self.vendors.by_address(f.server.ip()) {
+            let (v, ip) = (v.name.clone(), f.server.ip());
+            self.saw_vendor(
+                &v,
+                format!("address {ip} in {v}'s published ranges (flow {})", f.id),
+                &line,
+            );
+        }
+        if self.server_lines.len() < MAX_SERVER_LINES {
+            self.server_lines
+                .entry(f.server.ip())
+                .or_insert_with(|| line.clone());
+        } else if !self.server_lines.contains_key(&f.server.ip()) {
+            self.servers_not_kept += 1;
         }
         // Only a finding needs it as text.
         let server = || format!("{} {}", f.transport, f.server);
@@ -351,7 +358,7 @@ impl Assessor {
                 self.saw_vendor(
                     &v,
                     format!("SNI {sni} (flow {}, packet {packet})", f.id),
-                    f.id,
+                    &line,
                 );
                 self.server_names
                     .note(f.server.ip(), &v, format!("SNI {sni}"), f.id);
@@ -375,7 +382,7 @@ impl Assessor {
                     self.saw_vendor(
                         &v,
                         format!("DNS query {} (flow {}, packet {})", q.name, f.id, q.packet),
-                        f.id,
+                        &line,
                     );
                     let detail = format!("{} query for {} in packet {}", q.kind, q.name, q.packet);
                     self.report(
@@ -395,7 +402,7 @@ impl Assessor {
                 self.saw_vendor(
                     &v,
                     format!("HTTP Host {host} (flow {}, packet {})", f.id, r.packet),
-                    f.id,
+                    &line,
                 );
                 self.server_names
                     .note(f.server.ip(), &v, format!("HTTP Host {host}"), f.id);
@@ -422,12 +429,12 @@ impl Assessor {
                     evidence(f, stun.first_packet, f.last_packet, detail),
                 );
                 if let Some(v) = self.vendors.by_software(sw).map(|v| v.name.clone()) {
-                    self.saw_vendor(&v, format!("STUN SOFTWARE {sw} (flow {})", f.id), f.id);
+                    self.saw_vendor(&v, format!("STUN SOFTWARE {sw} (flow {})", f.id), &line);
                 }
             }
             if let Some(realm) = &stun.realm {
                 if let Some(v) = self.vendors.by_realm(realm).map(|v| v.name.clone()) {
-                    self.saw_vendor(&v, format!("TURN REALM {realm} (flow {})", f.id), f.id);
+                    self.saw_vendor(&v, format!("TURN REALM {realm} (flow {})", f.id), &line);
                 }
             }
             if f.turn.is_some() && !stun.relayed_addresses.is_empty() {
