@@ -151,7 +151,7 @@ impl Pipeline {
             self.redactor.apply_dialog(dialog);
         }
         self.assessor
-            .conclude_settled(&look.running, look.live, &look.dns, look.cutoff);
+            .conclude_settled(look.running, look.live, &look.dns, look.cutoff);
     }
 }
 

@@ -306,7 +306,7 @@ impl Assessor {
     /// threshold.
     pub fn conclude_settled(
         &mut self,
-        running: &[FlowRecord],
+        running: Vec<FlowRecord>,
         live: Vec<DialogRecord>,
         dns: &[DnsName],
         cutoff: crate::time::Timestamp,
@@ -316,10 +316,10 @@ impl Assessor {
         }
         // On a copy that has seen the running flows: a call's verdict draws
         // on their findings.
-        let servers = self.call_servers(running);
-        let mut look = self.look(running, &servers);
+        let servers = self.call_servers(&running);
+        let mut look = self.look(&running, &servers);
         for record in running {
-            look.observe(record);
+            look.observe_owned(record);
         }
         for dialog in live {
             look.observe_dialog(dialog);

@@ -14,6 +14,21 @@ use std::net::IpAddr;
 impl Assessor {
     /// Applies the per-flow rules to a finished (redacted) flow.
     pub fn observe(&mut self, f: &FlowRecord) {
+        if self.apply_rules(f) {
+            self.call_flows.push(std::sync::Arc::new(f.clone()));
+        }
+    }
+
+    /// [`Assessor::observe`] for a flow no one else needs: a call flow is
+    /// kept without a copy.
+    pub fn observe_owned(&mut self, f: FlowRecord) {
+        if self.apply_rules(&f) {
+            self.call_flows.push(std::sync::Arc::new(f));
+        }
+    }
+
+    /// The per-flow rules; whether the flow is to be kept for its call.
+    fn apply_rules(&mut self, f: &FlowRecord) -> bool {
         self.observed += 1;
         self.observe_trackers(f);
         // Flows that can be part of a call: signaling, ICE, relays, media,
@@ -34,12 +49,13 @@ impl Assessor {
             let view = std::sync::Arc::new(super::platform::messaging_view(f));
             push_capped(&mut self.messaging_flows, view, MAX_CALL_FLOWS);
         }
+        let mut call_flow = false;
         if vendor_sni
             || !f.markers.is_empty()
             || f.protocols.iter().any(|p| call_protocols.contains(p))
         {
             if self.call_flows.len() < MAX_CALL_FLOWS {
-                self.call_flows.push(std::sync::Arc::new(f.clone()));
+                call_flow = true;
                 self.raising = Some((f.id, Vec::new()));
             } else {
                 self.calls_truncated += 1;
@@ -446,6 +462,7 @@ impl Assessor {
         {
             self.own_findings.insert(flow, raised.into());
         }
+        call_flow
     }
 
     fn relay(&mut self, f: &FlowRecord, stun: &crate::facts::StunDetail) {
