@@ -80,6 +80,12 @@ impl Engine {
         }
     }
 
+    /// Keeps the DNS names `matter` says yes to (a vendor's) past the cap
+    /// of names the engine holds.
+    pub fn keep_names_that_matter(&mut self, matter: crate::dissect::NamesThatMatter) {
+        self.shared.keep_names_that_matter(matter);
+    }
+
     /// An engine whose flow table holds at most `max_live` flows (tests
     /// use a small one; the default is `flow::MAX_LIVE_FLOWS`).
     pub fn with_flow_bound(mut self, max_live: usize) -> Engine {
@@ -294,6 +300,13 @@ impl Engine {
             self.stats.notes.push(format!(
                 "{} fragmented datagrams that were never completed carried SIPREC recording metadata: a recording session this capture shows only in part (its INVITE lost a fragment)",
                 self.reassembler.partial_recordings
+            ));
+        }
+        if shared.dns_not_kept > 0 {
+            self.stats.notes.push(format!(
+                "{} DNS answers named names past the {} kept: those names are not listed in dns_names, and a vendor known only by one may be missing",
+                shared.dns_not_kept,
+                shared.dns.len()
             ));
         }
         if shared.dialogs.dropped > 0 {

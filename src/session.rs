@@ -470,11 +470,15 @@ impl Session {
     pub fn new(options: &Options) -> Session {
         let vendors = options.vendors.clone().unwrap_or_else(Vendors::built_in);
         let redactor = Redactor::new(options.reveal, options.policy.clinic_networks.clone());
+        let vendors = std::sync::Arc::new(vendors);
+        let mut engine = Engine::with_timeouts(options.timeouts);
+        let named = vendors.clone();
+        engine.keep_names_that_matter(Box::new(move |name| named.by_name(name).is_some()));
         Session {
-            engine: Engine::with_timeouts(options.timeouts),
+            engine,
             pipeline: Stage::Here(Box::new(Pipeline {
                 redactor: redactor.clone(),
-                assessor: Assessor::new(options.policy.clone(), vendors.clone())
+                assessor: Assessor::new(options.policy.clone(), (*vendors).clone())
                     .with_geoip(options.geoip.clone())
                     .with_trackers(options.trackers.clone())
                     .with_conclude_at(options.conclude_at.unwrap_or(crate::assess::CONCLUDE_AT))
@@ -499,7 +503,7 @@ impl Session {
             output_health: OutputHealth::default(),
             recording_error: None,
             next_conclusion: 0,
-            vendors: std::sync::Arc::new(vendors),
+            vendors,
         }
     }
 

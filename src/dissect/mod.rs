@@ -13,7 +13,7 @@ mod tcp;
 mod udp;
 mod web;
 
-pub use correlations::Correlations;
+pub use correlations::{Correlations, NamesThatMatter};
 pub use dialogs::Dialogs;
 
 use crate::facts::*;
