@@ -305,3 +305,87 @@ fn a_tracker_behind_a_first_party_cname() {
     );
     assert_eq!(cloaked[0]["values"]["organization"], "Adobe");
 }
+
+/// On a busy network tracker contacts run to the tens of thousands; a call
+/// late in the capture must still be tied to the tracker its device
+/// contacted during it. (Contacts were held for the end and capped at
+/// 10,000, so every contact after that was dropped: calls late in a
+/// capture silently lost tracker-during-call.)
+#[test]
+fn a_call_after_twelve_thousand_tracker_contacts_still_gets_its_tracker() {
+    let (device, browser, resolver) = ([10, 0, 0, 5], [10, 0, 0, 9], [10, 0, 0, 53]);
+    let far = [203, 0, 113, 9];
+    let mut p = Pcap::new(ETHERNET);
+    let start = 1_700_000_000_000_000u64;
+    // A call in the clear at `at` (µs), its device looking up the Meta
+    // Pixel 5 s into it.
+    let call = |p: &mut Pcap, at: u64, port: u16| {
+        p.ts_us = at;
+        for seq in 0..20u16 {
+            p.udp4(
+                (device, port),
+                (far, 20000),
+                &rtp(0, seq, 0x1111, &[0xd5; 160]),
+            );
+            p.udp4(
+                (far, 20000),
+                (device, port),
+                &rtp(0, seq, 0x2222, &[0xd5; 160]),
+            );
+            if seq == 10 {
+                p.udp4(
+                    (device, port + 1),
+                    (resolver, 53),
+                    &dns_query(1, "connect.facebook.net"),
+                );
+            }
+            p.ts_us += 500_000;
+        }
+    };
+    call(&mut p, start, 16000);
+    // Another machine looks up a tracker five times a second for 40 minutes.
+    p.ts_us = start + 60_000_000;
+    for i in 0..12_000u32 {
+        let port = 20_000 + (i % 40_000) as u16;
+        p.udp4(
+            (browser, port),
+            (resolver, 53),
+            &dns_query(2, "www.google-analytics.com"),
+        );
+        p.ts_us += 200_000;
+    }
+    call(&mut p, start + 2_500_000_000, 17000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = p.save(dir.path(), "busy.pcap");
+    let r = report_json_revealed(&path);
+    let calls = r["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    for c in calls {
+        assert!(
+            call_findings(c).contains(&"tracker-during-call"),
+            "call {} lacks its tracker: {:?}",
+            c["id"],
+            call_findings(c)
+        );
+        let steps: Vec<&str> = c["reasoning"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["step"].as_str())
+            .filter(|s| s.starts_with("Tracker connect.facebook.net"))
+            .collect();
+        assert_eq!(steps.len(), 1, "call {}: {steps:?}", c["id"]);
+        assert!(steps[0].ends_with("5 s into the call"), "{}", steps[0]);
+    }
+    // Every contact was kept long enough to be judged.
+    assert!(
+        r["summary"]["findings_not_listed"]
+            .get("tracker-contacts")
+            .is_none(),
+        "{}",
+        r["summary"]["findings_not_listed"]
+    );
+    let outside = findings(&r, "tracker-outside-visit");
+    assert_eq!(outside.len(), 1);
+    assert_eq!(outside[0]["subject"], "www.google-analytics.com");
+}

@@ -219,7 +219,7 @@ impl Assessor {
 
     /// Whether holding this much calls for concluding settled calls.
     pub fn due(&self) -> bool {
-        self.held() >= self.conclude_at.max(1)
+        self.held() >= self.conclude_at.max(1) || self.contacts_filling()
     }
 
     /// A copy to conclude calls on: the call-relevant flows and dialogs
@@ -332,7 +332,16 @@ impl Assessor {
             &look.known_carriers,
             cutoff,
         );
+        // Tracker contacts no call still open or yet to begin can have in
+        // its window are tied to the calls concluded by now, here or below.
+        let horizon = crate::time::Timestamp(
+            settled
+                .open_since
+                .map_or(cutoff.0, |t| t.0.min(cutoff.0))
+                .saturating_sub(calls::WEB_SIGNALING_SLACK),
+        );
         if settled.released.is_empty() && settled.dialogs.is_empty() {
+            self.settle_contacts(horizon);
             return;
         }
         let flows: Vec<std::sync::Arc<FlowRecord>> = look
@@ -395,6 +404,7 @@ impl Assessor {
         self.known_carriers
             .retain(|id| !settled.released.contains(id));
         self.known_carriers.extend(settled.running_carriers);
+        self.settle_contacts(horizon);
     }
 
     /// Gives servers their operator and country from these databases.
@@ -796,9 +806,10 @@ impl Assessor {
                 );
             }
         }
+        let mut spans = spans;
         let spans = spans.sealed();
         self.wireless_calls(&mut found_calls, &spans);
-        self.tracker_findings(&mut found_calls, spans);
+        self.tracker_findings(&mut found_calls, &spans);
         self.findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)

@@ -6,7 +6,10 @@
 //! `tracker-cleartext`. A call's own platform is never its tracker, and a
 //! multi-purpose host of a platform outside any call is that platform's
 //! product, not tracking.
-//! Works on redacted records; keeps at most `MAX_CONTACTS` contacts.
+//! Contacts are tied to calls once no call still open or yet to come can
+//! have them in its window (at each look at the settled calls, and at the
+//! end), so those held span the calls still open, not the capture.
+//! Works on redacted records; holds at most `MAX_CONTACTS` contacts.
 
 use super::catalogue::{FindingId, Severity};
 use super::model::{Evidence, ReasoningStep, StepKind};
@@ -64,10 +67,12 @@ impl Assessor {
                 continue;
             }
             let target = a.data.trim_end_matches('.');
-            if self.trackers.index_of(target).is_some()
-                && self.trackers.index_of(&a.name).is_none()
-                && self.cloaked.len() < MAX_CONTACTS
+            if self.trackers.index_of(target).is_some() && self.trackers.index_of(&a.name).is_none()
             {
+                if self.cloaked.len() >= MAX_CONTACTS {
+                    *self.not_listed.entry("tracker-cname-cloaked").or_default() += 1;
+                    continue;
+                }
                 let detail = format!("{} is a CNAME of {target}", a.name);
                 self.cloaked.push((
                     a.name.to_ascii_lowercase(),
@@ -83,7 +88,7 @@ impl Assessor {
             let vendor = self.vendors.by_name(host).map(|v| v.name.clone());
             if self.contacts.len() >= MAX_CONTACTS {
                 *self.not_listed.entry("tracker-contacts").or_default() += 1;
-                return;
+                continue;
             }
             let detail = format!("{via} names {host}");
             self.contacts.push(Contact {
@@ -98,12 +103,37 @@ impl Assessor {
         }
     }
 
-    /// Ties each contact to the calls its device took part in within the
-    /// window, and reports them.
+    /// Whether the tracker contacts held fill half their cap: a look at the
+    /// settled calls then ties those it can, however few calls are held.
+    pub(super) fn contacts_filling(&self) -> bool {
+        self.contacts.len() >= MAX_CONTACTS / 2
+    }
+
+    /// Ties the contacts no call still open (or yet to begin, at or after
+    /// `horizon`) can have in its window to the calls concluded so far,
+    /// and reports them: what is held is the contacts around open calls.
+    pub(super) fn settle_contacts(&mut self, horizon: crate::time::Timestamp) {
+        let window = i64::from(self.policy.trackers.window_seconds) * 1_000_000_000;
+        let (settled, open): (Vec<Contact>, Vec<Contact>) = std::mem::take(&mut self.contacts)
+            .into_iter()
+            .partition(|c| c.evidence.first_timestamp.0.saturating_add(window) < horizon.0);
+        self.contacts = open;
+        if settled.is_empty() {
+            return;
+        }
+        let mut spans = std::mem::take(&mut self.concluded_ledger.spans);
+        let mut calls = std::mem::take(&mut self.concluded);
+        self.tie_contacts(settled, &mut calls, &spans.sealed());
+        self.concluded = calls;
+        self.concluded_ledger.spans = spans;
+    }
+
+    /// Ties each contact left to the calls its device took part in within
+    /// the window, and reports them; reports first-party cloaking.
     pub(super) fn tracker_findings(
         &mut self,
         calls: &mut super::calls::store::CallStore,
-        spans: SealedSpans,
+        spans: &SealedSpans<'_>,
     ) {
         for (name, target, ev) in std::mem::take(&mut self.cloaked) {
             let t = self.trackers.by_host(&target).cloned();
@@ -114,8 +144,17 @@ impl Assessor {
             }
             self.report(FindingId::TrackerCnameCloaked, name, &values, ev);
         }
-        let window = i64::from(self.policy.trackers.window_seconds) * 1_000_000_000;
         let contacts = std::mem::take(&mut self.contacts);
+        self.tie_contacts(contacts, calls, spans);
+    }
+
+    fn tie_contacts(
+        &mut self,
+        contacts: Vec<Contact>,
+        calls: &mut super::calls::store::CallStore,
+        spans: &SealedSpans<'_>,
+    ) {
+        let window = i64::from(self.policy.trackers.window_seconds) * 1_000_000_000;
         if contacts.is_empty() {
             return;
         }
@@ -283,18 +322,20 @@ impl CallSpans {
         }
     }
 
-    /// The spans once every call is in, their devices sorted to be looked up.
-    pub(super) fn sealed(mut self) -> SealedSpans {
+    /// The spans of the calls so far, their devices sorted to be looked
+    /// up (calls added later are sorted in at the next call).
+    pub(super) fn sealed(&mut self) -> SealedSpans<'_> {
         self.devices.sort_unstable();
         self.devices.dedup();
         SealedSpans(self)
     }
 }
 
-/// [`CallSpans`] with every call in: what the end looks up.
-pub(super) struct SealedSpans(CallSpans);
+/// [`CallSpans`] with their devices sorted: what tying trackers and Wi-Fi
+/// to calls looks up.
+pub(super) struct SealedSpans<'a>(&'a CallSpans);
 
-impl SealedSpans {
+impl SealedSpans<'_> {
     /// The calls (by position in the store, ascending) the device at `ip`
     /// took part in.
     pub(super) fn calls_with(&self, ip: IpAddr) -> impl Iterator<Item = usize> + '_ {

@@ -499,7 +499,7 @@ impl Assessor {
     pub(super) fn wireless_calls(
         &mut self,
         calls: &mut super::calls::store::CallStore,
-        spans: &super::tracking::SealedSpans,
+        spans: &super::tracking::SealedSpans<'_>,
     ) {
         let Some(w) = self.wireless.take() else {
             return;

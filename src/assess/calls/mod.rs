@@ -223,6 +223,9 @@ pub struct Settled {
     /// Signaling flows of settled dialogs that still run: carriers when
     /// they end.
     pub running_carriers: Vec<u64>,
+    /// When the earliest call still open began: no call concluded later
+    /// began before it (`None`: none is open).
+    pub open_since: Option<Timestamp>,
 }
 
 /// How long before or after a call began encrypted web signaling (a
@@ -319,6 +322,7 @@ pub fn settled(
     // Encrypted web signaling waits while a call still open, or one yet
     // to begin, may have begun while it was open.
     open_starts.sort_unstable();
+    out.open_since = open_starts.first().map(|&t| Timestamp(t));
     for i in loose_web {
         let f = &flows[i];
         let (from, to) = (
