@@ -594,3 +594,31 @@ fn vendors_reached_after_twenty_thousand_flows_are_recognised() {
             .any(|v| v["name"] == "FaceTime / iMessage")
     );
 }
+
+/// Past 10,000 connections that may be messaging, the report says that
+/// later sessions are missing rather than leaving them out silently.
+#[test]
+fn messaging_connections_past_the_cap_are_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    for i in 0..10_002u32 {
+        let port = 1_024 + (i % 60_000) as u16;
+        p.tcp4(
+            ([10, 0, 0, 7], port),
+            ([203, 0, 113, 40], 5_222),
+            1,
+            true,
+            false,
+            b"",
+        );
+    }
+    let cap = p.save(dir.path(), "chat.pcap");
+    let r = report_json_revealed(&cap);
+    let notes = r["capture"]["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n.as_str().unwrap().starts_with(
+            "2 connections that may be messaging (chat, push) came after the first 10000"
+        )),
+        "{notes:?}"
+    );
+}

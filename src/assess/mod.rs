@@ -102,6 +102,8 @@ pub struct Assessor {
     dialogs: Vec<std::sync::Arc<DialogRecord>>,
     /// Connections that may be messaging sessions (chat, push).
     messaging_flows: Vec<std::sync::Arc<FlowRecord>>,
+    /// Such connections past `MAX_CALL_FLOWS`, not kept.
+    messaging_not_kept: u64,
     /// Names connections gave their servers (SNI, HTTP Host, certificate).
     server_names: ServerNames,
     /// Operator and country databases (`--geoip`).
@@ -182,6 +184,7 @@ impl Assessor {
             raising: None,
             dialogs: Vec::new(),
             messaging_flows: Vec::new(),
+            messaging_not_kept: 0,
             server_names: ServerNames::default(),
             geo: Default::default(),
             not_listed: BTreeMap::new(),
@@ -270,6 +273,7 @@ impl Assessor {
             raising: None,
             dialogs: self.dialogs.clone(),
             messaging_flows: Vec::new(),
+            messaging_not_kept: 0,
             server_names: self.server_names.of_servers(servers),
             geo: self.geo.clone(),
             not_listed: BTreeMap::new(),
@@ -830,18 +834,24 @@ impl Assessor {
             *counts.entry(f.severity.name().to_string()).or_default() += 1;
         }
         let platforms = platforms.finish(&messaging, &self.policy);
-        let notes = (self.servers_not_kept > 0)
-            .then(|| {
-                format!(
-                    "{} flows went to servers past the first {MAX_SERVER_LINES} server addresses: \
-                     those addresses were not looked up in the capture's DNS answers, so a \
-                     vendor known only by a DNS name may be missing from summary.vendors \
-                     (published address ranges, SNI and HTTP Host were still checked)",
-                    self.servers_not_kept
-                )
-            })
-            .into_iter()
-            .collect();
+        let mut notes = Vec::new();
+        if self.servers_not_kept > 0 {
+            notes.push(format!(
+                "{} flows went to servers past the first {MAX_SERVER_LINES} server addresses: \
+                 those addresses were not looked up in the capture's DNS answers, so a \
+                 vendor known only by a DNS name may be missing from summary.vendors \
+                 (published address ranges, SNI and HTTP Host were still checked)",
+                self.servers_not_kept
+            ));
+        }
+        if self.messaging_not_kept > 0 {
+            notes.push(format!(
+                "{} connections that may be messaging (chat, push) came after the first \
+                 {MAX_CALL_FLOWS} and were not kept: messaging sessions they began are \
+                 missing from the report",
+                self.messaging_not_kept
+            ));
+        }
         Assessment {
             calls: found_calls,
             concluded_early,

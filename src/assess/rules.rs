@@ -43,11 +43,13 @@ impl Assessor {
             .and_then(|t| t.sni.as_deref())
             .or_else(|| f.quic.as_ref().and_then(|q| q.sni.as_deref()))
             .is_some_and(|sni| self.vendors.by_name(sni).is_some());
-        if self.messaging_flows.len() < MAX_CALL_FLOWS
-            && super::platform::may_be_messaging(f, &self.vendors)
-        {
-            let view = std::sync::Arc::new(super::platform::messaging_view(f));
-            push_capped(&mut self.messaging_flows, view, MAX_CALL_FLOWS);
+        if super::platform::may_be_messaging(f, &self.vendors) {
+            if self.messaging_flows.len() < MAX_CALL_FLOWS {
+                let view = std::sync::Arc::new(super::platform::messaging_view(f));
+                push_capped(&mut self.messaging_flows, view, MAX_CALL_FLOWS);
+            } else {
+                self.messaging_not_kept += 1;
+            }
         }
         let mut call_flow = false;
         if vendor_sni
