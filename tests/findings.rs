@@ -622,3 +622,39 @@ fn messaging_connections_past_the_cap_are_noted() {
         "{notes:?}"
     );
 }
+
+/// Past 20,000 servers named by a platform's name, the report says that
+/// later ones lack that signal of their platform.
+#[test]
+fn servers_named_past_the_cap_are_noted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    let hello = client_hello("us04web.zoom.us");
+    for i in 0..20_001u32 {
+        let server = [
+            198,
+            18 + (i / 60_000) as u8,
+            (i / 250 % 240) as u8,
+            (i % 250) as u8 + 1,
+        ];
+        p.tcp4(
+            ([10, 0, 0, 8], 40_000),
+            (server, 443),
+            1,
+            false,
+            true,
+            &hello,
+        );
+    }
+    let cap = p.save(dir.path(), "named.pcap");
+    let r = report_json_revealed(&cap);
+    let notes = r["capture"]["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().starts_with(
+                "1 platform names of servers came after the first 20000 servers named"
+            )),
+        "{notes:?}"
+    );
+}

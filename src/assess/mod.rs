@@ -844,6 +844,7 @@ impl Assessor {
                 self.servers_not_kept
             ));
         }
+        notes.extend(names.not_kept_note());
         if self.messaging_not_kept > 0 {
             notes.push(format!(
                 "{} connections that may be messaging (chat, push) came after the first \

@@ -31,6 +31,8 @@ struct ServerName {
 #[derive(Clone, Default)]
 pub struct ServerNames {
     by_address: HashMap<IpAddr, Vec<ServerName>>,
+    /// Names of servers past `MAX_NAMED_SERVERS`, not kept.
+    not_kept: u64,
 }
 
 impl ServerNames {
@@ -41,6 +43,7 @@ impl ServerNames {
 
     fn insert(&mut self, server: IpAddr, vendor: &str, how: String, flow: Option<u64>) {
         if self.by_address.len() >= MAX_NAMED_SERVERS && !self.by_address.contains_key(&server) {
+            self.not_kept += 1;
             return;
         }
         let names = self.by_address.entry(server).or_default();
@@ -83,7 +86,20 @@ impl ServerNames {
                 .iter()
                 .filter_map(|ip| Some((*ip, self.by_address.get(ip)?.clone())))
                 .collect(),
+            not_kept: 0,
         }
+    }
+
+    /// What the capture's notes say when servers' names were not kept.
+    pub fn not_kept_note(&self) -> Option<String> {
+        (self.not_kept > 0).then(|| {
+            format!(
+                "{} platform names of servers came after the first {MAX_NAMED_SERVERS} servers \
+                 named and were not kept: calls and messaging sessions with those servers \
+                 lack that signal of their platform",
+                self.not_kept
+            )
+        })
     }
 
     fn of(&self, server: IpAddr) -> &[ServerName] {
