@@ -493,3 +493,85 @@ fn a_recording_invite_missing_its_first_fragment_is_said_to_be_partial() {
     );
     assert!(r["capture"]["fragments_dropped"].as_u64().unwrap() >= 1);
 }
+
+/// A recording client keeps its signaling flow to the recording server:
+/// every call it records after the first is still found recorded, and the
+/// metadata of each session stays pseudonymised. (The flow's own facts
+/// keep its first recording session only, so every later recorded call
+/// on a persistent recorder connection lost call-recorded.)
+#[test]
+fn every_call_recorded_over_one_recorder_connection_is_found() {
+    let mut p = Pcap::new(ETHERNET);
+    for k in 1..=3 {
+        let patient = format!("\"Patient Number{k}\" <sip:+1555123000{k}@clinic.example>");
+        clear_call(&mut p, &format!("cs-{k}"), &patient, "", "");
+        let metadata = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n<recording xmlns='urn:ietf:params:xml:ns:recording:1'>\r\n<datamode>complete</datamode>\r\n<participant participant_id=\"p1\"><nameID aor=\"sip:+1555123000{k}@clinic.example\"><name xml:lang=\"en\">Patient Number{k}</name></nameID></participant>\r\n</recording>\r\n"
+        );
+        let body = format!(
+            "--foobar\r\nContent-Type: application/sdp\r\n\r\n{}\r\n--foobar\r\nContent-Type: application/rs-metadata+xml\r\nContent-Disposition: recording-session\r\n\r\n{metadata}\r\n--foobar--\r\n",
+            sdp("10.0.0.1", &[30000], "a=sendonly\r\n")
+        );
+        let src = "<sip:sbc@clinic.example>";
+        let rs = format!("rs-{k}");
+        p.udp4(
+            (SBC, 5060),
+            (SRS, 5060),
+            &sip(
+                "INVITE sip:srs@recorder.example SIP/2.0",
+                &rs,
+                "1 INVITE",
+                src,
+                "Require: siprec\r\nContact: <sip:sbc@10.0.0.1>;+sip.src\r\n",
+                "multipart/mixed;boundary=foobar",
+                &body,
+            ),
+        );
+        p.udp4(
+            (SRS, 5060),
+            (SBC, 5060),
+            &sip(
+                "SIP/2.0 200 OK",
+                &rs,
+                "1 INVITE",
+                src,
+                "",
+                "application/sdp",
+                &sdp("203.0.113.50", &[40000], "a=recvonly\r\n"),
+            ),
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = p.save(dir.path(), "recorder.pcap");
+    let r = report_json_revealed(&path);
+    let calls = r["calls"].as_array().unwrap();
+    let recorded: Vec<&serde_json::Value> = findings(&r, "call-recorded");
+    for k in 1..=3 {
+        let cs = calls
+            .iter()
+            .find(|c| c["sip_call_ids"][0] == format!("cs-{k}"))
+            .unwrap();
+        assert!(
+            call_findings(cs).contains(&"call-recorded"),
+            "cs-{k}: {:?}",
+            call_findings(cs)
+        );
+        assert!(
+            recorded
+                .iter()
+                .any(|f| f["subject"] == format!("call {}", cs["id"])),
+            "cs-{k}: {recorded:#?}"
+        );
+    }
+    let out = String::from_utf8(run_ok(&[
+        "analyze",
+        "--json",
+        "--quiet",
+        path.to_str().unwrap(),
+    ]))
+    .unwrap();
+    assert!(
+        !out.contains("Number2") && !out.contains("15551230002"),
+        "metadata names are pseudonymised"
+    );
+}

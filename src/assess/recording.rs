@@ -39,15 +39,28 @@ impl Assessor {
                 let Some(f) = self.call_flow(leg.flow) else {
                     continue;
                 };
-                let Some(r) = f.sip.as_ref().and_then(|s| s.recording.as_ref()) else {
+                // The call's own dialog on this flow says whether it is a
+                // recording session; a flow carries many (a recording
+                // client keeps its connection to the server), and its own
+                // facts hold the first only.
+                let own = call
+                    .dialogs
+                    .iter()
+                    .filter(|d| d.flows.contains(&f.id))
+                    .find_map(|d| d.recording.as_ref());
+                let first_on_flow = || {
+                    f.sip
+                        .as_ref()
+                        .and_then(|s| s.recording.as_ref())
+                        .filter(|r| {
+                            r.call_id
+                                .as_ref()
+                                .is_none_or(|id| call.sip_call_ids.contains(id))
+                        })
+                };
+                let Some(r) = own.or_else(first_on_flow) else {
                     continue;
                 };
-                if r.call_id
-                    .as_ref()
-                    .is_some_and(|id| !call.sip_call_ids.contains(id))
-                {
-                    continue;
-                }
                 let ev = evidence(
                     f,
                     r.packet,

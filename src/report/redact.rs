@@ -297,6 +297,20 @@ impl Redactor {
         for sdp in &mut dialog.sdp {
             self.sdp(&mut sdp.sdp);
         }
+        if let Some(r) = dialog.recording.as_mut() {
+            self.recording(r);
+        }
+    }
+
+    /// A recording's metadata names the recorded call's people as its SIP
+    /// headers do, and maps to the same pseudonyms.
+    fn recording(&self, r: &mut crate::proto::sip::siprec::RecordingDetail) {
+        for aor in &mut r.aors {
+            *aor = self.uri(aor);
+        }
+        for name in &mut r.names {
+            *name = self.pseudonym("name", name);
+        }
     }
 
     pub fn apply(&self, record: &mut FlowRecord) {
@@ -305,15 +319,8 @@ impl Redactor {
         }
         if let Some(sip) = record.sip.as_mut() {
             self.identities(&mut sip.identities);
-            // A recording's metadata names the recorded call's people as
-            // its SIP headers do, and maps to the same pseudonyms.
             if let Some(r) = sip.recording.as_mut() {
-                for aor in &mut r.aors {
-                    *aor = self.uri(aor);
-                }
-                for name in &mut r.names {
-                    *name = self.pseudonym("name", name);
-                }
+                self.recording(r);
             }
             for sdp in &mut sip.sdp {
                 self.sdp(sdp);

@@ -133,6 +133,11 @@ pub struct DialogRecord {
     /// Authorization or Proxy-Authorization was sent in the clear.
     pub authorization: bool,
     pub sdp: Vec<DialogSdp>,
+    /// What its messages show of a SIPREC recording session (RFC 7866),
+    /// when the dialog is one: the recording client's session with the
+    /// recording server, and the recorded call its metadata names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<super::siprec::RecordingDetail>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// Still running (a snapshot of a live dialog, not yet ended).
@@ -202,6 +207,7 @@ impl DialogRecord {
             user_agents: Vec::new(),
             authorization: false,
             sdp: Vec::new(),
+            recording: None,
             notes,
             live: true,
         }
@@ -250,6 +256,9 @@ impl DialogRecord {
         let agents = &mut self.user_agents;
         for_each_user_agent(m, |ua| push_unique(agents, ua, 8));
         self.authorization |= carries_authorization(m);
+        if self.recording.is_none() {
+            self.recording = super::siprec::recording(m, at.packet).filter(|r| r.is_recording());
+        }
         if let (Some(sdp), true) = (sdp, self.sdp.len() < MAX_SDP) {
             self.sdp.push(DialogSdp {
                 timestamp: ts,

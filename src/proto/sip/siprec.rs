@@ -103,12 +103,13 @@ pub fn sdp_body<'a>(m: &SipMessage<'a>) -> Option<&'a [u8]> {
 }
 
 /// What a message shows of a recording session.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 pub struct RecordingDetail {
     /// The signals that matched: `rs-metadata` (a metadata body part),
     /// `recording-namespace` (the RFC 7865 or a draft namespace),
     /// `siprec-option-tag` (Require/Supported), `src-contact` (Contact
     /// `+sip.src`, `;src`, `+sip-rec`), `srs-contact` (`+sip.srs`).
+    #[serde(deserialize_with = "crate::text::static_names")]
     pub signals: Vec<&'static str>,
     /// The message that showed it first.
     pub packet: u64,
