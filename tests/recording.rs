@@ -575,3 +575,36 @@ fn every_call_recorded_over_one_recorder_connection_is_found() {
         "metadata names are pseudonymised"
     );
 }
+
+/// A HEP agent copies every call's SIP over one flow to its collector all
+/// day: the 70th call copied is as mirrored as the first. (The HEP flow's
+/// facts list the first 64 Call-IDs; calls past them lost
+/// signaling-mirrored.)
+#[test]
+fn every_call_a_hep_agent_copies_is_mirrored() {
+    let mut p = Pcap::new(ETHERNET);
+    for k in 0..70 {
+        let call_id = format!("cs-{k}");
+        clear_call(&mut p, &call_id, PATIENT, "", "");
+        let copy = phone_invite(&call_id, PATIENT, "", "");
+        let hep =
+            teleprobe::proto::hep::build(&[(11, &[1]), (12, &2001u32.to_be_bytes()), (15, &copy)]);
+        p.udp4((SBC, 40123), ([198, 51, 100, 99], 9060), &hep);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let r = report_json_revealed(&p.save(dir.path(), "hep.pcap"));
+    let calls = r["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 70);
+    for c in calls {
+        assert!(
+            call_findings(c).contains(&"signaling-mirrored"),
+            "{}: {:?}",
+            c["sip_call_ids"][0],
+            call_findings(c)
+        );
+        assert_eq!(
+            c["dialogs"][0]["mirrored"][0]["collector"],
+            "198.51.100.99:9060"
+        );
+    }
+}

@@ -305,10 +305,17 @@ impl Assessor {
             }
             let mut tied = false;
             for call in calls.iter_mut() {
+                // The call's dialogs say which HEP flows copied them; the
+                // flow's own list holds the first 64 Call-IDs it copied.
+                let by_dialog = |id: &String| {
+                    call.dialogs
+                        .iter()
+                        .any(|d| &d.call_id == id && d.mirrored.iter().any(|m| m.flow == ev.flow))
+                };
                 let shared: Vec<&String> = call
                     .sip_call_ids
                     .iter()
-                    .filter(|id| hep.call_ids.contains(id))
+                    .filter(|id| hep.call_ids.contains(id) || by_dialog(id))
                     .collect();
                 if shared.is_empty() {
                     continue;

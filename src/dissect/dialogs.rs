@@ -60,6 +60,14 @@ impl Dialogs {
         self.live.insert(call_id.to_string(), d);
     }
 
+    /// Notes that a HEP message on `carrier` copied a SIP message of the
+    /// dialog `call_id` (when it is being followed).
+    pub fn mirrored(&mut self, call_id: &str, packet: u64, carrier: Carrier) {
+        if let Some(d) = self.live.get_mut(call_id) {
+            d.mirrored(packet, carrier);
+        }
+    }
+
     /// Hands on the dialogs that ended a linger ago or went idle, in the
     /// order of their first packet.
     pub fn sweep(&mut self, now: Nanos, out: &mut dyn FnMut(DialogRecord)) {

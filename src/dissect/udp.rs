@@ -145,9 +145,15 @@ impl FlowState {
                 if !relayed && hep::is_hep3(payload) {
                     if let Some(h) = hep::parse(payload) {
                         self.protocols.insert(Protocol::Hep);
-                        self.hep
+                        let mirrored = self
+                            .hep
                             .get_or_insert_with(Default::default)
                             .on_message(ctx.at.packet, &h);
+                        if let Some(call_id) = mirrored {
+                            ctx.shared
+                                .dialogs
+                                .mirrored(call_id, ctx.at.packet, ctx.carrier);
+                        }
                     }
                 } else if sip::looks_like_sip(payload) {
                     let _ = self.on_sip_bytes(ctx, payload, false);

@@ -80,7 +80,8 @@ pub struct HepDetail {
 }
 
 impl HepDetail {
-    pub fn on_message(&mut self, packet: u64, hep: &Hep<'_>) {
+    /// Counts one message; the Call-ID of the SIP message it carries.
+    pub fn on_message<'a>(&mut self, packet: u64, hep: &Hep<'a>) -> Option<&'a str> {
         if self.messages == 0 {
             self.first_packet = packet;
         }
@@ -104,10 +105,11 @@ impl HepDetail {
                 .and_then(|p| crate::proto::sip::SipMessage::parse(p, false).ok())
         {
             self.sip_messages += 1;
-            if let Some(id) = m.call_id() {
-                push_unique(&mut self.call_ids, id, 64);
-            }
+            let id = m.call_id()?;
+            push_unique(&mut self.call_ids, id, 64);
+            return Some(id);
         }
+        None
     }
 }
 

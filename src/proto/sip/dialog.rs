@@ -104,6 +104,18 @@ pub struct DialogSdp {
     pub sdp: SdpRecord,
 }
 
+/// A HEP flow that copied a dialog's messages to a collector.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
+pub struct DialogMirror {
+    pub flow: u64,
+    /// The first packet of that flow that carried a copy.
+    pub packet: u64,
+    /// The collector.
+    #[serde(serialize_with = "as_text")]
+    #[schemars(with = "String")]
+    pub collector: SocketAddr,
+}
+
 /// What a dialog is, as the report shows it on its call.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct DialogRecord {
@@ -138,6 +150,10 @@ pub struct DialogRecord {
     /// recording server, and the recorded call its metadata names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recording: Option<super::siprec::RecordingDetail>,
+    /// HEP flows that copied its messages to a collector (RFC-less HEP3,
+    /// Homer): the first message each copied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mirrored: Vec<DialogMirror>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// Still running (a snapshot of a live dialog, not yet ended).
@@ -208,6 +224,7 @@ impl DialogRecord {
             authorization: false,
             sdp: Vec::new(),
             recording: None,
+            mirrored: Vec::new(),
             notes,
             live: true,
         }
@@ -271,6 +288,18 @@ impl DialogRecord {
             });
         }
         self.advance(at.ts, m);
+    }
+
+    /// Notes a HEP copy of one of its messages, on `carrier`.
+    pub fn mirrored(&mut self, packet: u64, carrier: Carrier) {
+        if self.mirrored.len() < MAX_FLOWS && !self.mirrored.iter().any(|m| m.flow == carrier.flow)
+        {
+            self.mirrored.push(DialogMirror {
+                flow: carrier.flow,
+                packet,
+                collector: carrier.destination,
+            });
+        }
     }
 
     /// The INVITE dialog's state machine, driven by what the wire shows.
