@@ -745,3 +745,113 @@ fn every_call_of_a_busy_pbx_is_judged_on_its_own_flows() {
             > 0
     );
 }
+
+/// One phone, one signaling flow to its PBX, twelve calls: the last four
+/// offer SDES keys in the clear. Each call's SIP findings come from its
+/// own dialog, with its own packets. (They came from the flow, whose facts
+/// keep its first 16 SDPs: calls past the eighth lost srtp-keys-exposed,
+/// and every call's evidence was the whole flow's.)
+#[test]
+fn calls_sharing_a_phones_signaling_flow_are_judged_on_their_own_dialogs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pcap = Pcap::new(ETHERNET);
+    let (phone, pbx) = ([10, 1, 0, 7], [10, 1, 0, 1]);
+    for i in 0..12u32 {
+        pcap.ts_us = 1_700_000_000_000_000 + u64::from(i) * 10_000_000;
+        let sdes = i >= 8;
+        let sdp = |ip: [u8; 4], port: u16| {
+            let ip = std::net::Ipv4Addr::from(ip);
+            let (profile, crypto) = if sdes {
+                (
+                    "RTP/SAVP",
+                    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz\r\n",
+                )
+            } else {
+                ("RTP/AVP", "")
+            };
+            format!(
+                "v=0\r\no=- {i} 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} {profile} 0\r\n{crypto}"
+            )
+        };
+        let message = |first: &str, cseq: &str, to_tag: &str, body: &str| {
+            format!(
+                "{first}\r\nVia: SIP/2.0/UDP 10.1.0.7:5060;branch=z9hG4bK{i}{}\r\nFrom: \"Patient {i}\" <sip:patient{i}@clinic.example>;tag=a{i}\r\nTo: <sip:doctor@clinic.example>{to_tag}\r\nCall-ID: shared-{i}\r\nCSeq: {cseq}\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+                cseq.len(),
+                body.len()
+            )
+        };
+        let port = 30_000 + i as u16 * 2;
+        pcap.udp4(
+            (phone, 5060),
+            (pbx, 5060),
+            message(
+                "INVITE sip:doctor@clinic.example SIP/2.0",
+                "1 INVITE",
+                "",
+                &sdp(phone, port),
+            )
+            .as_bytes(),
+        );
+        pcap.udp4(
+            (pbx, 5060),
+            (phone, 5060),
+            message(
+                "SIP/2.0 200 OK",
+                "1 INVITE",
+                ";tag=b",
+                &sdp(pbx, port + 1_000),
+            )
+            .as_bytes(),
+        );
+        for seq in 0..3u16 {
+            let ssrc = 0x2000_0000 + i;
+            pcap.udp4(
+                (phone, port),
+                (pbx, port + 1_000),
+                &rtp(0, seq, ssrc, &[0x55; 160]),
+            );
+        }
+        pcap.udp4(
+            (phone, 5060),
+            (pbx, 5060),
+            message(
+                "BYE sip:doctor@clinic.example SIP/2.0",
+                "2 BYE",
+                ";tag=b",
+                "",
+            )
+            .as_bytes(),
+        );
+    }
+    let path = pcap.save(dir.path(), "phone.pcap");
+    let r = report_json(&path);
+    let calls = r["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 12);
+    for (i, c) in calls.iter().enumerate() {
+        let findings = call_findings(c);
+        assert_eq!(
+            findings.contains(&"srtp-keys-exposed"),
+            i >= 8,
+            "call {}: {findings:?}",
+            c["id"]
+        );
+        assert!(
+            findings.contains(&"sip-identity-exposed"),
+            "call {}: {findings:?}",
+            c["id"]
+        );
+        // The verdict cites this call's own messages, not the flow's.
+        let dialog = &c["dialogs"][0];
+        let (first, last) = (
+            dialog["first_packet"].as_u64().unwrap(),
+            dialog["last_packet"].as_u64().unwrap(),
+        );
+        let last_step = c["reasoning"].as_array().unwrap().last().unwrap();
+        for e in last_step["evidence"].as_array().unwrap() {
+            if e["flow"] == dialog["flows"][0] {
+                let p = e["first_packet"].as_u64().unwrap();
+                assert!((first..=last).contains(&p), "call {}: {last_step}", c["id"]);
+            }
+        }
+    }
+}

@@ -100,14 +100,7 @@ impl Assessor {
                 ],
                 ev.clone(),
             );
-            let ids: Vec<String> = sip
-                .identities
-                .iter()
-                .map(|i| match &i.display_name {
-                    Some(n) => format!("{}: \"{n}\" {}", i.header, i.uri),
-                    None => format!("{}: {}", i.header, i.uri),
-                })
-                .collect();
+            let ids = identity_lines(&sip.identities);
             if !ids.is_empty() {
                 let detail = format!("readable in SIP headers: {}", ids.join(", "));
                 let ev = evidence(f, sip.first_packet, f.last_packet, detail);
@@ -119,16 +112,8 @@ impl Assessor {
                 );
             }
             if sip.authorization {
-                let packets: Vec<String> = sip
-                    .messages
-                    .iter()
-                    .filter(|m| m.message == "REGISTER" || m.message == "INVITE")
-                    .map(|m| m.packet.to_string())
-                    .collect();
-                let detail = format!(
-                    "Authorization or Proxy-Authorization in SIP requests (packets {})",
-                    packets.join(", ")
-                );
+                let detail =
+                    credentials_detail(sip.messages.iter().map(|m| (m.message.as_str(), m.packet)));
                 self.report(
                     FindingId::SipCredentialsCleartext,
                     server(),
@@ -527,33 +512,77 @@ impl Assessor {
         sdp: &crate::facts::SdpRecord,
         carried: &str,
     ) {
-        for m in sdp.media.iter().filter(|m| m.crypto) {
-            let detail = format!(
-                "{carried} carried a=crypto {} for {} {}:{} (key material not recorded)",
-                m.crypto_suites.join(", "),
-                m.kind,
-                crate::proto::record::OrUnknown(m.address),
-                m.port
-            );
+        for (id, detail, values) in sdp_exposures(sdp, carried) {
             self.report(
-                FindingId::SrtpKeysExposed,
+                id,
                 server.to_string(),
-                &[("suites", m.crypto_suites.join(", "))],
-                evidence(f, sdp.packet, sdp.packet, detail),
-            );
-        }
-        let exposed: Vec<String> =
-            exposed_candidates(sdp.media.iter().flat_map(|m| &m.candidates)).collect();
-        if !exposed.is_empty() {
-            let detail = format!("{carried} lists candidates {}", exposed.join(", "));
-            self.report(
-                FindingId::IceAddressExposed,
-                server.to_string(),
-                &[("candidates", exposed.join(", "))],
+                &values,
                 evidence(f, sdp.packet, sdp.packet, detail),
             );
         }
     }
+}
+
+/// The identities read in SIP headers, as findings list them:
+/// `From: "name" sip:uri`.
+pub(super) fn identity_lines(identities: &[crate::facts::SipIdentity]) -> Vec<String> {
+    identities
+        .iter()
+        .map(|i| match &i.display_name {
+            Some(n) => format!("{}: \"{n}\" {}", i.header, i.uri),
+            None => format!("{}: {}", i.header, i.uri),
+        })
+        .collect()
+}
+
+/// Where credentials crossed in the clear, of SIP `messages` (name, packet).
+pub(super) fn credentials_detail<'a>(messages: impl Iterator<Item = (&'a str, u64)>) -> String {
+    let packets: Vec<String> = messages
+        .filter(|(m, _)| *m == "REGISTER" || *m == "INVITE")
+        .map(|(_, packet)| packet.to_string())
+        .collect();
+    format!(
+        "Authorization or Proxy-Authorization in SIP requests (packets {})",
+        packets.join(", ")
+    )
+}
+
+/// A finding an SDP shows: its id, detail and values.
+pub(super) type Exposure = (FindingId, String, Vec<(&'static str, String)>);
+
+/// What one SDP read in the clear exposes, `carried` saying how it
+/// travelled: a=crypto keys (each medium's) and candidates that reveal a
+/// party's address; each with its detail and the finding's values.
+pub(super) fn sdp_exposures(
+    sdp: &crate::facts::SdpRecord,
+    carried: &str,
+) -> Vec<Exposure> {
+    let mut out = Vec::new();
+    for m in sdp.media.iter().filter(|m| m.crypto) {
+        let detail = format!(
+            "{carried} carried a=crypto {} for {} {}:{} (key material not recorded)",
+            m.crypto_suites.join(", "),
+            m.kind,
+            crate::proto::record::OrUnknown(m.address),
+            m.port
+        );
+        out.push((
+            FindingId::SrtpKeysExposed,
+            detail,
+            vec![("suites", m.crypto_suites.join(", "))],
+        ));
+    }
+    let exposed: Vec<String> =
+        exposed_candidates(sdp.media.iter().flat_map(|m| &m.candidates)).collect();
+    if !exposed.is_empty() {
+        let detail = format!("{carried} lists candidates {}", exposed.join(", "));
+        out.push((
+            FindingId::IceAddressExposed,
+            detail,
+            vec![("candidates", exposed.join(", "))],
+        ));
+    }
+    out
 }
 
 /// How a flow's cleartext signaling travelled: over WebSocket (RFC 7118,

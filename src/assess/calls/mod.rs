@@ -115,6 +115,55 @@ fn substantiates(id: FindingId, signals: &[&Signal<'_>]) -> bool {
     }
 }
 
+/// What one SIP dialog read in the clear exposes of its call, each with the
+/// dialog's own packets (the policy's ignored findings left out). A call's
+/// SIP findings are its dialogs', not its signaling flow's: a trunk or a
+/// phone's connection to its PBX carries many calls, and its own facts
+/// keep the first few of them.
+fn dialog_findings(d: &DialogRecord, policy: &Policy) -> Vec<(FindingId, Evidence)> {
+    let whole = |detail: String| Evidence {
+        flow: d.flows.first().copied().unwrap_or_default(),
+        first_packet: d.first_packet,
+        last_packet: d.last_packet,
+        first_timestamp: d.first_timestamp,
+        last_timestamp: d.last_timestamp,
+        detail,
+    };
+    let mut out = vec![(
+        FindingId::SignalingCleartext,
+        whole(format!(
+            "{} SIP messages of dialog {}",
+            d.messages_total, d.call_id
+        )),
+    )];
+    let ids = super::rules::identity_lines(&d.identities);
+    if !ids.is_empty() {
+        let detail = format!("readable in SIP headers: {}", ids.join(", "));
+        out.push((FindingId::SipIdentityExposed, whole(detail)));
+    }
+    if d.authorization {
+        let messages = d.messages.iter().map(|m| (m.message.as_str(), m.packet));
+        let detail = super::rules::credentials_detail(messages);
+        out.push((FindingId::SipCredentialsCleartext, whole(detail)));
+    }
+    for s in &d.sdp {
+        let carried = format!("SDP in packet {} ({})", s.sdp.packet, s.sdp.message);
+        for (id, detail, _) in super::rules::sdp_exposures(&s.sdp, &carried) {
+            let ev = Evidence {
+                flow: s.flow,
+                first_packet: s.sdp.packet,
+                last_packet: s.sdp.packet,
+                first_timestamp: s.timestamp,
+                last_timestamp: s.timestamp,
+                detail,
+            };
+            out.push((id, ev));
+        }
+    }
+    out.retain(|(id, _)| !policy.ignores(*id));
+    out
+}
+
 /// Signaling that makes one call: a SIP dialog, or an SDP offer or answer
 /// read in the clear on a web connection (HTTP, WebSocket).
 enum Signal<'a> {
@@ -701,11 +750,18 @@ pub fn correlate(
         if !media && !invite {
             continue;
         }
-        // What the call's own flows raised, in the order of their packets:
-        // a shared signaling flow's findings only when this call's
-        // signaling is what showed them.
+        // What the call's own flows raised and what its dialogs show, in
+        // the order of their packets. A flow that carried its dialogs
+        // counts through them; other signaling (web) only with what this
+        // call's signaling showed too.
+        let from_dialogs: Vec<(FindingId, Evidence)> = call_dialogs
+            .iter()
+            .flat_map(|d| dialog_findings(d, judging.policy))
+            .collect();
+        let carries_dialogs = |f: &FlowRecord| call_dialogs.iter().any(|d| d.flows.contains(&f.id));
         let mut related: Vec<(FindingId, &Evidence)> = legs
             .iter()
+            .filter(|f| !(signaling.contains(&f.id) && carries_dialogs(f)))
             .flat_map(|f| {
                 let own = own_findings.get(&f.id).map_or(&[][..], |o| &o[..]);
                 own.iter()
@@ -714,6 +770,7 @@ pub fn correlate(
                     })
                     .map(|(id, ev)| (*id, ev))
             })
+            .chain(from_dialogs.iter().map(|(id, ev)| (*id, ev)))
             .collect();
         related.sort_by_key(|(_, ev)| (ev.first_packet, ev.flow));
         calls.push(judge(
