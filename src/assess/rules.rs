@@ -553,10 +553,7 @@ pub(super) type Exposure = (FindingId, String, Vec<(&'static str, String)>);
 /// What one SDP read in the clear exposes, `carried` saying how it
 /// travelled: a=crypto keys (each medium's) and candidates that reveal a
 /// party's address; each with its detail and the finding's values.
-pub(super) fn sdp_exposures(
-    sdp: &crate::facts::SdpRecord,
-    carried: &str,
-) -> Vec<Exposure> {
+pub(super) fn sdp_exposures(sdp: &crate::facts::SdpRecord, carried: &str) -> Vec<Exposure> {
     let mut out = Vec::new();
     for m in sdp.media.iter().filter(|m| m.crypto) {
         let detail = format!(
