@@ -393,7 +393,7 @@ fuzz_target!(|frames: Vec<Frame>| {
             let cutoff = teleprobe::time::Timestamp(ts - LOOK_EVERY);
             pipeline
                 .assessor
-                .conclude_settled(&running, live, &engine.dns_names(), cutoff);
+                .conclude_settled(running, live, &engine.dns_names(), cutoff);
         }
     }
     let (_, dns) = engine.finish(&mut pipeline);
