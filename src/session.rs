@@ -466,6 +466,17 @@ pub struct Snapshot {
     pub wireless: crate::facts::WirelessReport,
 }
 
+/// How the JSON report shows a call (pretty, pseudonymised as every
+/// output is): concluded calls are rendered so as they are written out,
+/// and the report copies them.
+fn render_calls(redactor: Redactor) -> crate::assess::calls::store::Renderer {
+    std::sync::Arc::new(move |call, out| {
+        redactor
+            .to_json_writer(&mut *out, call, true)
+            .map_err(std::io::Error::other)
+    })
+}
+
 impl Session {
     pub fn new(options: &Options) -> Session {
         let vendors = options.vendors.clone().unwrap_or_else(Vendors::built_in);
@@ -486,7 +497,8 @@ impl Session {
                         options
                             .calls_held
                             .unwrap_or(crate::assess::calls::store::HOLD),
-                    ),
+                    )
+                    .with_rendered_calls(render_calls(redactor.clone())),
                 store: match options.flows_held {
                     Some(limit) => FlowStore::with_limit(limit, redactor),
                     None => FlowStore::new(redactor),

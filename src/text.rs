@@ -4,8 +4,9 @@
 //! holds nothing to rewrite (a timestamp) or was rewritten already (an
 //! address through the report's address map). It must never mark text
 //! that came from the wire. And the report's formatter copies JSON this
-//! program wrote itself (a flow written out to a temporary file) through
-//! [`serialize_own_json`] without parsing it again; never JSON from input.
+//! program wrote itself (a flow written out to a temporary file, a call
+//! rendered when it was written out) through [`serialize_own_json`]
+//! without parsing it again; never JSON from input.
 
 use std::cell::{Cell, RefCell};
 
@@ -13,9 +14,21 @@ thread_local! {
     static VERBATIM: Cell<bool> = const { Cell::new(false) };
     /// JSON this program wrote earlier, waiting for the formatter to copy.
     static OWN_JSON: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-    static OWN_JSON_PENDING: Cell<bool> = const { Cell::new(false) };
+    static OWN_JSON_PENDING: Cell<Option<OwnJson>> = const { Cell::new(None) };
     /// Formatters now writing that copy [`serialize_own_json`] text.
     static OWN_JSON_COPIERS: Cell<u32> = const { Cell::new(0) };
+    /// Whether the innermost of them writes pretty JSON.
+    static OWN_JSON_PRETTY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// What JSON of its own the program hands a formatter to copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OwnJson {
+    /// One line of compact JSON: valid as it is in any output.
+    Line,
+    /// Pretty JSON written at depth 0: for a pretty formatter only, which
+    /// indents its lines to the depth it copies them at.
+    Pretty,
 }
 
 /// Serializes `text` marked as verbatim for the formatter that writes it.
@@ -35,18 +48,25 @@ pub fn take_verbatim() -> bool {
 /// Held while a formatter that copies the program's own JSON (the
 /// report's) writes: only then may [`serialize_own_json`] be used, since
 /// any other serializer would write an empty string in its place.
-pub struct OwnJsonCopier(());
+pub struct OwnJsonCopier {
+    /// The pretty flag of the copier this one nests in.
+    outer_pretty: bool,
+}
 
 impl OwnJsonCopier {
-    pub fn start() -> OwnJsonCopier {
+    /// A formatter writing `pretty` JSON (or compact) starts copying.
+    pub fn start(pretty: bool) -> OwnJsonCopier {
         OWN_JSON_COPIERS.with(|c| c.set(c.get() + 1));
-        OwnJsonCopier(())
+        OwnJsonCopier {
+            outer_pretty: OWN_JSON_PRETTY.with(|p| p.replace(pretty)),
+        }
     }
 }
 
 impl Drop for OwnJsonCopier {
     fn drop(&mut self) {
         OWN_JSON_COPIERS.with(|c| c.set(c.get().saturating_sub(1)));
+        OWN_JSON_PRETTY.with(|p| p.set(self.outer_pretty));
     }
 }
 
@@ -55,18 +75,26 @@ pub fn own_json_copied() -> bool {
     OWN_JSON_COPIERS.with(|c| c.get() > 0)
 }
 
+/// Whether the serializer now writing copies the program's own pretty
+/// JSON ([`OwnJson::Pretty`]).
+pub fn own_pretty_json_copied() -> bool {
+    own_json_copied() && OWN_JSON_PRETTY.with(Cell::get)
+}
+
 /// Serializes `json`, a complete JSON value this program wrote itself (a
-/// flow the store wrote out), copied into the output as it is: no parse,
-/// no check, no allocation (the buffer is lent to the formatter and
-/// given back). Only while [`own_json_copied`]; never for input.
+/// flow the store wrote out, a call rendered), copied into the output as
+/// it is: no parse, no check, no allocation (the buffer is lent to the
+/// formatter and given back). Only while [`own_json_copied`] (for
+/// [`OwnJson::Pretty`], [`own_pretty_json_copied`]); never for input.
 pub fn serialize_own_json<S: serde::Serializer>(
     s: S,
     json: &mut Vec<u8>,
+    kind: OwnJson,
 ) -> Result<S::Ok, S::Error> {
     OWN_JSON.with(|own| std::mem::swap(&mut *own.borrow_mut(), json));
-    OWN_JSON_PENDING.with(|p| p.set(true));
+    OWN_JSON_PENDING.with(|p| p.set(Some(kind)));
     let result = s.serialize_str("");
-    OWN_JSON_PENDING.with(|p| p.set(false));
+    OWN_JSON_PENDING.with(|p| p.set(None));
     OWN_JSON.with(|own| std::mem::swap(&mut *own.borrow_mut(), json));
     result
 }
@@ -75,12 +103,10 @@ pub fn serialize_own_json<S: serde::Serializer>(
 /// [`serialize_own_json`] passes, writes the JSON it stands for with
 /// `write` and says so.
 pub fn write_own_json(
-    write: impl FnOnce(&[u8]) -> std::io::Result<()>,
+    write: impl FnOnce(&[u8], OwnJson) -> std::io::Result<()>,
 ) -> Option<std::io::Result<()>> {
-    if !OWN_JSON_PENDING.with(|p| p.replace(false)) {
-        return None;
-    }
-    Some(OWN_JSON.with(|own| write(&own.borrow())))
+    let kind = OWN_JSON_PENDING.with(|p| p.replace(None))?;
+    Some(OWN_JSON.with(|own| write(&own.borrow(), kind)))
 }
 
 /// A name from one of the program's fixed vocabularies (protocols, call

@@ -201,6 +201,13 @@ impl Assessor {
         }
     }
 
+    /// Renders each concluded call as it is written out, for the JSON
+    /// report to copy ([`calls::store::CallStore::render_with`]).
+    pub fn with_rendered_calls(mut self, render: calls::store::Renderer) -> Assessor {
+        self.concluded.render_with(render);
+        self
+    }
+
     /// Concludes settled calls once `flows` call-relevant flows and dialogs
     /// are held (0: at every look; tests).
     pub fn with_conclude_at(mut self, flows: usize) -> Assessor {

@@ -163,7 +163,7 @@ impl Redactor {
         // scan, no parse); other strings are scanned by the formatter.
         let _map = (!self.reveal)
             .then(|| crate::proto::record::use_address_map(std::sync::Arc::new(self.clone())));
-        let _copier = crate::text::OwnJsonCopier::start();
+        let _copier = crate::text::OwnJsonCopier::start(pretty);
         if pretty {
             let f = ScrubFormatter::new(serde_json::ser::PrettyFormatter::new(), self);
             value.serialize(&mut serde_json::Serializer::with_formatter(out, f))
@@ -360,6 +360,23 @@ impl Redactor {
     }
 }
 
+/// Writes pretty JSON rendered at depth 0 as a pretty formatter would at
+/// `depth`: each line after the first indented two spaces a level (JSON
+/// strings hold no raw newline, so every newline is a line's end).
+fn write_indented<W: ?Sized + Write>(w: &mut W, json: &[u8], depth: usize) -> std::io::Result<()> {
+    let indent = vec![b' '; 2 * depth];
+    let mut lines = json.split(|&b| b == b'\n');
+    if let Some(first) = lines.next() {
+        w.write_all(first)?;
+    }
+    for line in lines {
+        w.write_all(b"\n")?;
+        w.write_all(&indent)?;
+        w.write_all(line)?;
+    }
+    Ok(())
+}
+
 /// Characters an address literal is made of (IPv4, IPv6, port).
 fn address_char(b: u8) -> bool {
     b.is_ascii_hexdigit() || b == b'.' || b == b':'
@@ -377,6 +394,8 @@ struct ScrubFormatter<'r, F> {
     in_string: bool,
     /// The string now being written stands for JSON copied as it is.
     own_json: bool,
+    /// Arrays and objects open: how deep pretty JSON copied in is indented.
+    depth: usize,
 }
 
 impl<'r, F> ScrubFormatter<'r, F> {
@@ -387,6 +406,7 @@ impl<'r, F> ScrubFormatter<'r, F> {
             string: Vec::with_capacity(256),
             in_string: false,
             own_json: false,
+            depth: 0,
         }
     }
 }
@@ -432,16 +452,32 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for ScrubFormatte
         write_f32(value: f32);
         write_f64(value: f64);
         write_number_str(value: &str);
-        begin_array();
-        end_array();
         begin_array_value(first: bool);
         end_array_value();
-        begin_object();
-        end_object();
         begin_object_key(first: bool);
         end_object_key();
         begin_object_value();
         end_object_value();
+    }
+
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.inner.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth = self.depth.saturating_sub(1);
+        self.inner.end_array(w)
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.inner.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth = self.depth.saturating_sub(1);
+        self.inner.end_object(w)
     }
 
     /// A string is gathered for the scan only when it may need one: not
@@ -449,7 +485,12 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for ScrubFormatte
     fn begin_string<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         // A flow the store wrote out through this formatter: copied, the
         // empty string standing for it writes nothing more.
-        if let Some(written) = crate::text::write_own_json(|json| w.write_all(json)) {
+        let depth = self.depth;
+        let copied = crate::text::write_own_json(|json, kind| match kind {
+            crate::text::OwnJson::Line => w.write_all(json),
+            crate::text::OwnJson::Pretty => write_indented(w, json, depth),
+        });
+        if let Some(written) = copied {
             self.own_json = true;
             return written;
         }
@@ -567,5 +608,55 @@ mod tests {
         let v6 = r.address("2001:db8::1".parse().unwrap());
         assert!(v6.to_string().starts_with("100::"), "{v6}");
         assert_eq!(Redactor::new(true, Vec::new()).scrub(text), text);
+    }
+
+    /// The report's formatter copies the calls the store rendered as it
+    /// wrote them out, indented to where they stand.
+    #[test]
+    fn the_json_report_copies_calls_rendered_as_they_were_written_out() {
+        use crate::assess::calls::store::{CallStore, tests::call};
+        use crate::assess::catalogue::FindingId;
+        use std::sync::Arc;
+        #[derive(serde::Serialize)]
+        struct Report<'a> {
+            calls: &'a CallStore,
+        }
+        let redactor = Redactor::new(true, Vec::new());
+        let mut store = CallStore::with_hold(1);
+        // A rendering the report can tell from its own serialization.
+        store.render_with(Arc::new(|call, out| {
+            serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "rendered": call.id }))
+                .map_err(std::io::Error::other)
+        }));
+        for id in 1..=5 {
+            store.push(call(id));
+        }
+        assert_eq!(store.written(), 4);
+        // Added to after it was written: read back and serialized.
+        store.add_to(1, |c| c.findings.push(FindingId::TrackerDuringCall));
+        let mut out = Vec::new();
+        redactor
+            .to_json_writer(&mut out, &Report { calls: &store }, true)
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let calls = report["calls"].as_array().unwrap();
+        let rendered: Vec<bool> = calls.iter().map(|c| c.get("rendered").is_some()).collect();
+        assert_eq!(rendered, [true, false, true, true, false], "{text}");
+        assert_eq!(calls[1]["findings"][1], "tracker-during-call");
+        // Indented as the pretty formatter indents at that depth.
+        assert!(
+            text.contains("\n    {\n      \"rendered\": 3\n    },"),
+            "{text}"
+        );
+        // Any other serializer serializes every call.
+        let plain = serde_json::to_value(&store).unwrap();
+        assert!(
+            plain
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c.get("rendered").is_none())
+        );
     }
 }

@@ -222,7 +222,11 @@ struct OwnJson<'a>(std::cell::RefCell<&'a mut Vec<u8>>);
 
 impl Serialize for OwnJson<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        crate::text::serialize_own_json(serializer, &mut self.0.borrow_mut())
+        crate::text::serialize_own_json(
+            serializer,
+            &mut self.0.borrow_mut(),
+            crate::text::OwnJson::Line,
+        )
     }
 }
 

@@ -10,8 +10,13 @@
 //! Calls are written as they are held: identities pseudonymised (records
 //! reach the assessment redacted), addresses as captured (every report
 //! format pseudonymises them as it writes), timestamps to the nanosecond,
-//! so a call read back is the call that was written. It must never be
-//! handed a stranger's file: reading back trusts what it wrote.
+//! so a call read back is the call that was written. With a renderer (the
+//! session's: the report's JSON of a call, pretty, pseudonymised), each
+//! call is also rendered as it is written out, to a second such file, and
+//! the JSON report copies that text instead of reading the call back and
+//! serializing it again at the end; a call something was added to since
+//! is read back and serialized as before. It must never be handed a
+//! stranger's file: reading back trusts what it wrote.
 
 use crate::assess::catalogue::FindingId;
 use crate::assess::model::{Call, ReasoningStep};
@@ -24,6 +29,18 @@ use std::sync::{Arc, OnceLock};
 
 /// Calls held in memory before the store writes them out.
 pub const HOLD: usize = 64;
+
+/// Writes a call as the JSON report shows it (pretty, at depth 0).
+pub type Renderer = Arc<dyn Fn(&Call, &mut Vec<u8>) -> std::io::Result<()> + Send + Sync>;
+
+/// Written calls rendered by the [`Renderer`]: the first `starts.len()`.
+#[derive(Clone)]
+struct Rendered {
+    file: Arc<File>,
+    /// Where each rendered call starts; the last ends at `bytes`.
+    starts: Vec<u64>,
+    bytes: u64,
+}
 
 /// What was added to a written call after it was written.
 #[derive(Clone, Default)]
@@ -70,6 +87,8 @@ pub struct CallStore {
     write_error: Option<String>,
     /// Why calls could not be read back (outputs miss them).
     read_error: OnceLock<String>,
+    render: Option<Renderer>,
+    rendered: Option<Rendered>,
 }
 
 /// Calls by verdict and platform.
@@ -97,6 +116,9 @@ impl Clone for CallStore {
             tally: self.tally.clone(),
             write_error: self.write_error.clone(),
             read_error: self.read_error.clone(),
+            // Only the owner renders what it writes.
+            render: self.render.clone().filter(|_| self.file.is_none()),
+            rendered: self.rendered.clone(),
         }
     }
 }
@@ -116,7 +138,14 @@ impl CallStore {
             tally: Tally::new(),
             write_error: None,
             read_error: OnceLock::new(),
+            render: None,
+            rendered: None,
         }
+    }
+
+    /// Renders each call as it is written out, for the JSON report to copy.
+    pub fn render_with(&mut self, render: Renderer) {
+        self.render = Some(render);
     }
 
     /// An empty store that holds as many calls as this one before writing.
@@ -204,9 +233,69 @@ impl CallStore {
             return;
         }
         self.written_bytes += lines.len() as u64;
+        self.render_out();
         self.written += self.memory.len();
         self.starts.extend(starts);
         self.memory.clear();
+    }
+
+    /// Renders the held calls now written out, after those rendered
+    /// before; on any failure rendering stops, and the calls not rendered
+    /// are serialized at the end as before.
+    fn render_out(&mut self) {
+        let Some(render) = self.render.clone() else {
+            return;
+        };
+        let rendered_all = self
+            .rendered
+            .as_ref()
+            .is_none_or(|r| r.starts.len() == self.written);
+        let file = match &self.rendered {
+            Some(r) => Some(r.file.clone()),
+            None => tempfile::tempfile().ok().map(Arc::new),
+        };
+        let (Some(file), true) = (file, rendered_all) else {
+            self.render = None;
+            return;
+        };
+        let at = self.rendered.as_ref().map_or(0, |r| r.bytes);
+        let mut text = Vec::with_capacity(self.memory.len() * 8 * 1024);
+        let mut starts = Vec::with_capacity(self.memory.len());
+        for call in &self.memory {
+            starts.push(at + text.len() as u64);
+            if render(call, &mut text).is_err() {
+                self.render = None;
+                return;
+            }
+        }
+        if file.write_all_at(&text, at).is_err() {
+            self.render = None;
+            return;
+        }
+        let rendered = self.rendered.get_or_insert_with(|| Rendered {
+            file,
+            starts: Vec::new(),
+            bytes: 0,
+        });
+        rendered.starts.extend(starts);
+        rendered.bytes = at + text.len() as u64;
+    }
+
+    /// The rendered text of written call `i` into `text`, when it was
+    /// rendered and nothing was added to it since.
+    fn rendered_text(&self, i: usize, text: &mut Vec<u8>) -> bool {
+        let Some(r) = &self.rendered else {
+            return false;
+        };
+        if i >= r.starts.len() || self.additions.contains_key(&i) {
+            return false;
+        }
+        let end = r.starts.get(i + 1).copied().unwrap_or(r.bytes);
+        let Ok(len) = usize::try_from(end - r.starts[i]) else {
+            return false;
+        };
+        text.resize(len, 0);
+        r.file.read_exact_at(text, r.starts[i]).is_ok()
     }
 
     /// The calls from the `from`th on, in order: written calls read back
@@ -344,9 +433,31 @@ impl serde::Serialize for CallStore {
         use serde::ser::{Error, SerializeSeq};
         let mut seq = s.serialize_seq(Some(self.len()))?;
         let mut count = 0;
-        for call in self.iter() {
-            seq.serialize_element(call.as_ref())?;
-            count += 1;
+        // The JSON report copies the calls rendered when they were written.
+        if crate::text::own_pretty_json_copied() && self.rendered.is_some() {
+            let mut text = Vec::new();
+            while count < self.written {
+                if self.rendered_text(count, &mut text) {
+                    seq.serialize_element(&Copied(std::cell::RefCell::new(&mut text)))?;
+                } else {
+                    let Some(call) = self.read_back(count).next() else {
+                        break;
+                    };
+                    seq.serialize_element(&call)?;
+                }
+                count += 1;
+            }
+            if count == self.written {
+                for call in &self.memory {
+                    seq.serialize_element(call)?;
+                    count += 1;
+                }
+            }
+        } else {
+            for call in self.iter() {
+                seq.serialize_element(call.as_ref())?;
+                count += 1;
+            }
         }
         if count < self.len() {
             let why = self
@@ -358,13 +469,23 @@ impl serde::Serialize for CallStore {
     }
 }
 
+/// A call rendered when it was written out, serialized by copying it.
+struct Copied<'a>(std::cell::RefCell<&'a mut Vec<u8>>);
+
+impl serde::Serialize for Copied<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::text::serialize_own_json(s, &mut self.0.borrow_mut(), crate::text::OwnJson::Pretty)
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::assess::model::{CallPath, StepKind, Verdict};
     use crate::time::Timestamp;
 
-    fn call(id: u64) -> Call {
+    /// A call for tests of what stores calls.
+    pub(crate) fn call(id: u64) -> Call {
         Call {
             id,
             kinds: vec!["sip"],
