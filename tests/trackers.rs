@@ -343,7 +343,9 @@ fn a_call_after_twelve_thousand_tracker_contacts_still_gets_its_tracker() {
         }
     };
     call(&mut p, start, 16000);
-    // Another machine looks up a tracker five times a second for 40 minutes.
+    // Another machine looks up a tracker five times a second for 40
+    // minutes, while a phone keeps its registration with the PBX (a SIP
+    // flow that runs all along and carries no call).
     p.ts_us = start + 60_000_000;
     for i in 0..12_000u32 {
         let port = 20_000 + (i % 40_000) as u16;
@@ -352,6 +354,16 @@ fn a_call_after_twelve_thousand_tracker_contacts_still_gets_its_tracker() {
             (resolver, 53),
             &dns_query(2, "www.google-analytics.com"),
         );
+        if i % 150 == 0 {
+            let register = format!(
+                "REGISTER sip:pbx.clinic.example SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.20:5060;branch=z9hG4bK{i}\r\nFrom: <sip:301@clinic.example>;tag=r\r\nTo: <sip:301@clinic.example>\r\nCall-ID: reg-301\r\nCSeq: {i} REGISTER\r\nContent-Length: 0\r\n\r\n"
+            );
+            p.udp4(
+                ([10, 0, 0, 20], 5060),
+                ([10, 0, 0, 1], 5060),
+                register.as_bytes(),
+            );
+        }
         p.ts_us += 200_000;
     }
     call(&mut p, start + 2_500_000_000, 17000);

@@ -302,6 +302,8 @@ pub fn settled(
     let mut out = Settled::default();
     // When the calls still open began (their web signaling stays).
     let mut open_starts: Vec<i64> = Vec::new();
+    // Of those, the ones a call concluded later may begin with.
+    let mut call_starts: Vec<i64> = Vec::new();
     let mut carried_by_open: std::collections::HashSet<u64> = Default::default();
     let mut loose_web: Vec<usize> = Vec::new();
     for (members, ss) in &grouping.components {
@@ -327,6 +329,12 @@ pub fn settled(
                 .chain(ss.iter().map(|&k| grouping.signals[k].first_timestamp()))
                 .min();
             open_starts.extend(began.map(|t| t.0));
+            // A call concluded later may begin when this did, unless it is
+            // SIP without a call (a phone's registration, keepalives): a
+            // call on such a flow spans its own dialog, not the flow.
+            if !ss.is_empty() || !members.iter().all(|&i| registration_only(&flows[i])) {
+                call_starts.extend(began.map(|t| t.0));
+            }
             continue;
         }
         if alone_web {
@@ -371,7 +379,7 @@ pub fn settled(
     // Encrypted web signaling waits while a call still open, or one yet
     // to begin, may have begun while it was open.
     open_starts.sort_unstable();
-    out.open_since = open_starts.first().map(|&t| Timestamp(t));
+    out.open_since = call_starts.iter().min().map(|&t| Timestamp(t));
     for i in loose_web {
         let f = &flows[i];
         let (from, to) = (
@@ -385,6 +393,14 @@ pub fn settled(
         }
     }
     out
+}
+
+/// A SIP flow that carried no call (registrations, OPTIONS keepalives).
+fn registration_only(f: &FlowRecord) -> bool {
+    f.protocols.iter().all(|p| *p == "sip")
+        && f.sip
+            .as_ref()
+            .is_some_and(|s| !s.requests.contains_key("INVITE"))
 }
 
 /// A flow that may be a platform's encrypted signaling: named by SNI, and
