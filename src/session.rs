@@ -23,6 +23,9 @@ use std::io::Write as _;
 pub struct Options {
     /// Show a progress bar on a terminal.
     pub progress: bool,
+    /// No JSON report will be written (only other formats, or JSON lines):
+    /// concluded calls are not rendered for one as they are written out.
+    pub without_json_report: bool,
     /// Keep identifiers (names, numbers, SIP URIs...) instead of pseudonyms.
     pub reveal: bool,
     pub policy: Policy,
@@ -467,8 +470,8 @@ pub struct Snapshot {
 }
 
 /// How the JSON report shows a call (pretty, pseudonymised as every
-/// output is): concluded calls are rendered so as they are written out,
-/// and the report copies them.
+/// output is): each concluded call is rendered so when it is written out,
+/// and the report copies it.
 fn render_calls(redactor: Redactor) -> crate::assess::calls::store::Renderer {
     std::sync::Arc::new(move |call, out| {
         redactor
@@ -498,7 +501,9 @@ impl Session {
                             .calls_held
                             .unwrap_or(crate::assess::calls::store::HOLD),
                     )
-                    .with_rendered_calls(render_calls(redactor.clone())),
+                    .with_rendered_calls(
+                        (!options.without_json_report).then(|| render_calls(redactor.clone())),
+                    ),
                 store: match options.flows_held {
                     Some(limit) => FlowStore::with_limit(limit, redactor),
                     None => FlowStore::new(redactor),

@@ -202,9 +202,12 @@ impl Assessor {
     }
 
     /// Renders each concluded call as it is written out, for the JSON
-    /// report to copy ([`calls::store::CallStore::render_with`]).
-    pub fn with_rendered_calls(mut self, render: calls::store::Renderer) -> Assessor {
-        self.concluded.render_with(render);
+    /// report to copy ([`calls::store::CallStore::render_with`]), when
+    /// given a renderer.
+    pub fn with_rendered_calls(mut self, render: Option<calls::store::Renderer>) -> Assessor {
+        if let Some(render) = render {
+            self.concluded.render_with(render);
+        }
         self
     }
 

@@ -352,6 +352,7 @@ impl ReportArgs {
             });
         Ok(Options {
             progress: !self.quiet,
+            without_json_report: !self.writes_json_report(),
             threads: 1,
             reveal: self.reveal,
             policy: policy.unwrap_or_default(),
@@ -409,6 +410,15 @@ impl ReportArgs {
         None
     }
 
+    /// Whether a JSON report is written (to a file or standard output).
+    fn writes_json_report(&self) -> bool {
+        let to_file = self.output.as_ref().is_some_and(|path| {
+            self.format.unwrap_or_else(|| Format::from_path(path)) == Format::Json
+        });
+        let to_stdout = self.json || (self.output.is_none() && self.format == Some(Format::Json));
+        to_file || to_stdout
+    }
+
     /// Where JSON lines go, when the format is jsonl.
     pub fn jsonl_target(&self) -> Option<Target<'_>> {
         match &self.output {
@@ -416,5 +426,41 @@ impl ReportArgs {
                 .then_some(Target::File(path.as_str())),
             None => (!self.json && self.format == Some(Format::Jsonl)).then_some(Target::Stdout),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cli, Command};
+    use clap::Parser;
+
+    /// Whether `teleprobe analyze ARGS x.pcap` writes a JSON report: only
+    /// then are concluded calls rendered for it as they are written out.
+    fn json_report(args: &[&str]) -> bool {
+        let cli = Cli::try_parse_from(
+            ["teleprobe", "analyze"]
+                .iter()
+                .chain(args)
+                .chain(&["x.pcap"]),
+        )
+        .unwrap();
+        let Command::Analyze { report, .. } = cli.command else {
+            unreachable!()
+        };
+        report.writes_json_report()
+    }
+
+    #[test]
+    fn calls_are_rendered_only_for_a_json_report() {
+        assert!(json_report(&["-o", "report.json"]));
+        assert!(json_report(&["-o", "/dev/null"]));
+        assert!(json_report(&["--json"]));
+        assert!(json_report(&["--format", "json"]));
+        assert!(json_report(&["--json", "-o", "report.md"]));
+        assert!(!json_report(&[]));
+        assert!(!json_report(&["-o", "report.md"]));
+        assert!(!json_report(&["-o", "calls.jsonl"]));
+        assert!(!json_report(&["--format", "jsonl"]));
+        assert!(!json_report(&["-o", "report.json", "--format", "html"]));
     }
 }
