@@ -5,8 +5,8 @@
 //! address through the report's address map). It must never mark text
 //! that came from the wire. And the report's formatter copies JSON this
 //! program wrote itself (a flow written out to a temporary file, a call
-//! rendered when it was written out) through [`serialize_own_json`]
-//! without parsing it again; never JSON from input.
+//! rendered when it was written out) through [`OwnJsonValue`] without
+//! parsing it again; never JSON from input.
 
 use std::cell::{Cell, RefCell};
 
@@ -15,7 +15,7 @@ thread_local! {
     /// JSON this program wrote earlier, waiting for the formatter to copy.
     static OWN_JSON: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     static OWN_JSON_PENDING: Cell<Option<OwnJson>> = const { Cell::new(None) };
-    /// Formatters now writing that copy [`serialize_own_json`] text.
+    /// Formatters now writing that copy [`OwnJsonValue`] text.
     static OWN_JSON_COPIERS: Cell<u32> = const { Cell::new(0) };
     /// Whether the innermost of them writes pretty JSON.
     static OWN_JSON_PRETTY: Cell<bool> = const { Cell::new(false) };
@@ -46,7 +46,7 @@ pub fn take_verbatim() -> bool {
 }
 
 /// Held while a formatter that copies the program's own JSON (the
-/// report's) writes: only then may [`serialize_own_json`] be used, since
+/// report's) writes: only then may [`OwnJsonValue`] be used, since
 /// any other serializer would write an empty string in its place.
 pub struct OwnJsonCopier {
     /// The pretty flag of the copier this one nests in.
@@ -81,12 +81,32 @@ pub fn own_pretty_json_copied() -> bool {
     own_json_copied() && OWN_JSON_PRETTY.with(Cell::get)
 }
 
-/// Serializes `json`, a complete JSON value this program wrote itself (a
-/// flow the store wrote out, a call rendered), copied into the output as
-/// it is: no parse, no check, no allocation (the buffer is lent to the
+/// A complete JSON value this program wrote itself (a flow the store wrote
+/// out, a call rendered), serialized by copying it into the output as it
+/// is: no parse, no check, no allocation (the buffer is lent to the
 /// formatter and given back). Only while [`own_json_copied`] (for
 /// [`OwnJson::Pretty`], [`own_pretty_json_copied`]); never for input.
-pub fn serialize_own_json<S: serde::Serializer>(
+pub struct OwnJsonValue<'a> {
+    json: RefCell<&'a mut Vec<u8>>,
+    kind: OwnJson,
+}
+
+impl<'a> OwnJsonValue<'a> {
+    pub fn new(json: &'a mut Vec<u8>, kind: OwnJson) -> OwnJsonValue<'a> {
+        OwnJsonValue {
+            json: RefCell::new(json),
+            kind,
+        }
+    }
+}
+
+impl serde::Serialize for OwnJsonValue<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_own_json(s, &mut self.json.borrow_mut(), self.kind)
+    }
+}
+
+fn serialize_own_json<S: serde::Serializer>(
     s: S,
     json: &mut Vec<u8>,
     kind: OwnJson,
@@ -100,7 +120,7 @@ pub fn serialize_own_json<S: serde::Serializer>(
 }
 
 /// For the formatter, at the start of a string: when the string is one
-/// [`serialize_own_json`] passes, writes the JSON it stands for with
+/// [`OwnJsonValue`] passes, writes the JSON it stands for with
 /// `write` and says so.
 pub fn write_own_json(
     write: impl FnOnce(&[u8], OwnJson) -> std::io::Result<()>,

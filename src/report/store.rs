@@ -193,7 +193,8 @@ impl Serialize for FlowStore {
                 if copied {
                     // Written by this run through the report's formatter:
                     // copied without a second parse (it was 7% of a run).
-                    seq.serialize_element(&OwnJson(std::cell::RefCell::new(&mut line)))?;
+                    let own = crate::text::OwnJsonValue::new(&mut line, crate::text::OwnJson::Line);
+                    seq.serialize_element(&own)?;
                 } else {
                     let text =
                         String::from_utf8(std::mem::take(&mut line)).map_err(S::Error::custom)?;
@@ -214,19 +215,6 @@ impl Serialize for FlowStore {
             seq.serialize_element(record)?;
         }
         seq.end()
-    }
-}
-
-/// A flow the store wrote out, serialized by copying its line.
-struct OwnJson<'a>(std::cell::RefCell<&'a mut Vec<u8>>);
-
-impl Serialize for OwnJson<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        crate::text::serialize_own_json(
-            serializer,
-            &mut self.0.borrow_mut(),
-            crate::text::OwnJson::Line,
-        )
     }
 }
 

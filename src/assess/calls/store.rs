@@ -438,7 +438,9 @@ impl serde::Serialize for CallStore {
             let mut text = Vec::new();
             while count < self.written {
                 if self.rendered_text(count, &mut text) {
-                    seq.serialize_element(&Copied(std::cell::RefCell::new(&mut text)))?;
+                    let own =
+                        crate::text::OwnJsonValue::new(&mut text, crate::text::OwnJson::Pretty);
+                    seq.serialize_element(&own)?;
                 } else {
                     let Some(call) = self.read_back(count).next() else {
                         break;
@@ -466,15 +468,6 @@ impl serde::Serialize for CallStore {
             return Err(S::Error::custom(why));
         }
         seq.end()
-    }
-}
-
-/// A call rendered when it was written out, serialized by copying it.
-struct Copied<'a>(std::cell::RefCell<&'a mut Vec<u8>>);
-
-impl serde::Serialize for Copied<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        crate::text::serialize_own_json(s, &mut self.0.borrow_mut(), crate::text::OwnJson::Pretty)
     }
 }
 
