@@ -246,15 +246,15 @@ impl CallStore {
         let Some(render) = self.render.clone() else {
             return;
         };
-        let rendered_all = self
-            .rendered
-            .as_ref()
-            .is_none_or(|r| r.starts.len() == self.written);
+        // Rendered text is found by a call's position: every call written
+        // before must have been rendered too.
+        let rendered = self.rendered.as_ref().map_or(0, |r| r.starts.len());
         let file = match &self.rendered {
+            _ if rendered != self.written => None,
             Some(r) => Some(r.file.clone()),
             None => tempfile::tempfile().ok().map(Arc::new),
         };
-        let (Some(file), true) = (file, rendered_all) else {
+        let Some(file) = file else {
             self.render = None;
             return;
         };
