@@ -630,6 +630,34 @@ fn an_ice_username_reused_later_is_another_call() {
     assert_eq!(legs, [vec![1, 2], vec![3]], "{calls:#?}");
 }
 
+/// A SIP message of patient `i`'s call `call_id` to the doctor, sent from
+/// `phone` (its Via), `to_tag` and `body` as given.
+fn patient_sip(
+    first: &str,
+    i: u32,
+    phone: [u8; 4],
+    call_id: &str,
+    cseq: &str,
+    to_tag: &str,
+    body: &str,
+) -> String {
+    format!(
+        "{first}\r\nVia: SIP/2.0/UDP {}:5060;branch=z9hG4bK{i}{}\r\nFrom: \"Patient {i}\" <sip:patient{i}@clinic.example>;tag=a{i}\r\nTo: <sip:doctor@clinic.example>{to_tag}\r\nCall-ID: {call_id}\r\nCSeq: {cseq}\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+        std::net::Ipv4Addr::from(phone),
+        cseq.len(),
+        body.len()
+    )
+}
+
+/// An audio offer or answer of session `session`: PCMU at `ip`:`port`
+/// over `profile`, then `attributes`.
+fn audio_sdp(session: u32, ip: [u8; 4], port: u16, profile: &str, attributes: &str) -> String {
+    let ip = std::net::Ipv4Addr::from(ip);
+    format!(
+        "v=0\r\no=- {session} 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} {profile} 0\r\n{attributes}"
+    )
+}
+
 /// `n` SIP calls in the clear, one a second, each from a phone of its own
 /// (its own signaling flow) to one PBX: an INVITE naming the caller, a
 /// 200 OK, RTP both ways, BYE. Every one of them exposes the same things.
@@ -642,19 +670,11 @@ fn clinic_of_cleartext_phones(n: u32) -> (tempfile::TempDir, PathBuf) {
         let (phone_rtp, pbx_rtp) = (40_000, 20_000 + (i % 5_000) as u16 * 2);
         let start = 1_700_000_000_000_000 + u64::from(i) * 1_000_000;
         pcap.ts_us = start;
-        let sdp = |ip: [u8; 4], port: u16| {
-            let ip = std::net::Ipv4Addr::from(ip);
-            format!(
-                "v=0\r\no=- {i} 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
-            )
-        };
+        let sdp =
+            |ip: [u8; 4], port: u16| audio_sdp(i, ip, port, "RTP/AVP", "a=rtpmap:0 PCMU/8000\r\n");
+        let call_id = format!("phone-call-{i}");
         let headers = |first: &str, cseq: &str, to_tag: &str, body: &str| {
-            format!(
-                "{first}\r\nVia: SIP/2.0/UDP {}:5060;branch=z9hG4bK{i}{}\r\nFrom: \"Patient {i}\" <sip:patient{i}@clinic.example>;tag=a{i}\r\nTo: <sip:doctor@clinic.example>{to_tag}\r\nCall-ID: phone-call-{i}\r\nCSeq: {cseq}\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
-                std::net::Ipv4Addr::from(phone),
-                cseq.len(),
-                body.len()
-            )
+            patient_sip(first, i, phone, &call_id, cseq, to_tag, body)
         };
         let invite = headers(
             "INVITE sip:doctor@clinic.example SIP/2.0",
@@ -760,7 +780,6 @@ fn calls_sharing_a_phones_signaling_flow_are_judged_on_their_own_dialogs() {
         pcap.ts_us = 1_700_000_000_000_000 + u64::from(i) * 10_000_000;
         let sdes = i >= 8;
         let sdp = |ip: [u8; 4], port: u16| {
-            let ip = std::net::Ipv4Addr::from(ip);
             let (profile, crypto) = if sdes {
                 (
                     "RTP/SAVP",
@@ -769,16 +788,11 @@ fn calls_sharing_a_phones_signaling_flow_are_judged_on_their_own_dialogs() {
             } else {
                 ("RTP/AVP", "")
             };
-            format!(
-                "v=0\r\no=- {i} 1 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} {profile} 0\r\n{crypto}"
-            )
+            audio_sdp(i, ip, port, profile, crypto)
         };
+        let call_id = format!("shared-{i}");
         let message = |first: &str, cseq: &str, to_tag: &str, body: &str| {
-            format!(
-                "{first}\r\nVia: SIP/2.0/UDP 10.1.0.7:5060;branch=z9hG4bK{i}{}\r\nFrom: \"Patient {i}\" <sip:patient{i}@clinic.example>;tag=a{i}\r\nTo: <sip:doctor@clinic.example>{to_tag}\r\nCall-ID: shared-{i}\r\nCSeq: {cseq}\r\nContent-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
-                cseq.len(),
-                body.len()
-            )
+            patient_sip(first, i, phone, &call_id, cseq, to_tag, body)
         };
         let port = 30_000 + i as u16 * 2;
         pcap.udp4(
