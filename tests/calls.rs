@@ -482,7 +482,9 @@ fn a_re_invite_moves_the_media_of_the_same_call() {
     let r = assert_calls_match_tshark("sip-reinvite.pcap");
     let d = &r["calls"][0]["dialogs"][0];
     let sdp = d["sdp"].as_array().unwrap();
-    assert_eq!(sdp.len(), 4, "offer, answer, re-offer, re-answer");
+    // The re-answer announces what the answer did: counted, not kept.
+    assert_eq!(sdp.len(), 3, "offer, answer, re-offer");
+    assert_eq!(d["sdp_repeated"], 1, "the re-answer");
     assert_eq!(sdp[2]["media"][0]["port"], 16010);
     assert_eq!(sdp[2]["message"], "INVITE");
 }
@@ -868,4 +870,111 @@ fn calls_sharing_a_phones_signaling_flow_are_judged_on_their_own_dialogs() {
             }
         }
     }
+}
+
+/// A long call whose session is refreshed (RFC 4028) every few seconds
+/// here, every few minutes in life: each refresh re-offers the same SDP.
+/// After twenty refreshes a re-INVITE moves the media to other ports on
+/// both ends. The call is still one call, with the moved media as its leg. (A
+/// dialog kept its first 16 SDP bodies, repeats included: the body that
+/// moved the media was dropped, and its media became a call of its own.)
+#[test]
+fn a_long_calls_session_refreshes_do_not_crowd_out_the_re_invite_that_moves_its_media() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pcap = Pcap::new(ETHERNET);
+    let (phone, pbx) = ([10, 1, 0, 7], [10, 1, 0, 1]);
+    let (first_port, moved_port) = (30_000u16, 31_000u16);
+    let sdp =
+        |ip: [u8; 4], port: u16| audio_sdp(7, ip, port, "RTP/AVP", "a=rtpmap:0 PCMU/8000\r\n");
+    let message = |first: &str, cseq: u32, method: &str, to_tag: &str, body: &str| {
+        let cseq = format!("{cseq} {method}");
+        patient_sip(first, 7, phone, "long-call", &cseq, to_tag, body)
+    };
+    let invite = "INVITE sip:doctor@clinic.example SIP/2.0";
+    let mut ts = 1_700_000_000_000_000u64;
+    let offer =
+        |pcap: &mut Pcap, ts: u64, cseq: u32, to_tag: &str, (port, pbx_port): (u16, u16)| {
+            pcap.ts_us = ts;
+            let body = sdp(phone, port);
+            pcap.udp4(
+                (phone, 5060),
+                (pbx, 5060),
+                message(invite, cseq, "INVITE", to_tag, &body).as_bytes(),
+            );
+            let answer = sdp(pbx, pbx_port);
+            pcap.udp4(
+                (pbx, 5060),
+                (phone, 5060),
+                message("SIP/2.0 200 OK", cseq, "INVITE", ";tag=b", &answer).as_bytes(),
+            );
+            let ack = "ACK sip:doctor@clinic.example SIP/2.0";
+            pcap.udp4(
+                (phone, 5060),
+                (pbx, 5060),
+                message(ack, cseq, "ACK", ";tag=b", "").as_bytes(),
+            );
+        };
+    let media = |pcap: &mut Pcap, ts: u64, (port, pbx_port): (u16, u16), ssrc: u32| {
+        for seq in 0..3u16 {
+            pcap.ts_us = ts + u64::from(seq) * 20_000;
+            pcap.udp4(
+                (phone, port),
+                (pbx, pbx_port),
+                &rtp(0, seq, ssrc, &[0x55; 160]),
+            );
+        }
+    };
+    let (before, after) = ((first_port, 20_000), (moved_port, 21_000));
+    offer(&mut pcap, ts, 1, "", before);
+    media(&mut pcap, ts + 100_000, before, 0x7000_0001);
+    for cseq in 2..22 {
+        ts += 5_000_000;
+        offer(&mut pcap, ts, cseq, ";tag=b", before);
+    }
+    ts += 5_000_000;
+    offer(&mut pcap, ts, 22, ";tag=b", after);
+    media(&mut pcap, ts + 100_000, after, 0x7000_0002);
+    pcap.ts_us = ts + 5_000_000;
+    pcap.udp4(
+        (phone, 5060),
+        (pbx, 5060),
+        message(
+            "BYE sip:doctor@clinic.example SIP/2.0",
+            23,
+            "BYE",
+            ";tag=b",
+            "",
+        )
+        .as_bytes(),
+    );
+    let path = pcap.save(dir.path(), "long-call.pcap");
+    let r = report_json_revealed(&path);
+    let calls = r["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    let call = &calls[0];
+    let moved: Vec<u64> = r["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["client"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!(":{moved_port}"))
+        })
+        .map(|f| f["id"].as_u64().unwrap())
+        .collect();
+    assert_eq!(moved.len(), 1, "the moved media's flow");
+    let legs = call_legs(call);
+    assert!(
+        legs.iter().any(|(flow, _)| *flow == moved[0]),
+        "{legs:?} lacks flow {}",
+        moved[0]
+    );
+    // The refreshes are counted, not kept: the dialog keeps the first
+    // offer and answer and the two that moved the media.
+    let dialog = &call["dialogs"][0];
+    assert_eq!(dialog["sdp"].as_array().unwrap().len(), 4, "{dialog:#}");
+    assert_eq!(dialog["sdp_repeated"], 40);
+    assert!(dialog.get("sdp_not_kept").is_none());
 }

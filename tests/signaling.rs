@@ -424,3 +424,61 @@ fn a_bye_without_its_invite_and_a_truncated_http_body() {
         "an unfinished body is not read as SDP"
     );
 }
+
+/// A signaling WebSocket stays open while forty WebRTC calls come and go,
+/// each an offer and an answer on it and ICE checks on ports of its own.
+/// The first 64 SDP bodies (32 calls) are kept and each of those calls has
+/// the WebSocket as its signaling; the rest are counted and the flow says
+/// so. (A connection kept 16 bodies, silently: 8 calls had signaling.)
+#[test]
+fn a_signaling_websocket_open_all_day_signals_its_calls_and_says_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    let mut ws = Tcp::open(&mut p, (CLINIC, 40300), (SERVER, 8765));
+    ws.send(
+        &mut p,
+        true,
+        b"GET /signal HTTP/1.1\r\nHost: signal.clinic.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    ws.send(
+        &mut p,
+        false,
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
+    );
+    for i in 0..40u16 {
+        let (local, remote) = (format!("offer{i}"), format!("answer{i}"));
+        let (clinic_port, peer_port) = (50_000 + i * 2, 52_000 + i * 2);
+        let offer = json_sdp("offer", &sdp(&local, "192.168.1.20", clinic_port));
+        ws.send(&mut p, true, &ws_text(offer.as_bytes(), Some([1, 2, 3, 4])));
+        let answer = json_sdp("answer", &sdp(&remote, "10.0.0.9", peer_port));
+        ws.send(&mut p, false, &ws_text(answer.as_bytes(), None));
+        ice_checks(
+            &mut p,
+            (CLINIC, clinic_port),
+            (PEER, peer_port),
+            &local,
+            &remote,
+        );
+    }
+    let r = report_json_revealed(&p.save(dir.path(), "ws-all-day.pcap"));
+    let web = &r["flows"][0];
+    assert_eq!(web["http"]["sdp"].as_array().unwrap().len(), 64);
+    assert_eq!(web["http"]["sdp_not_kept"], 16);
+    let notes: Vec<&str> = web["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("16 SDP bodies past the first 64")),
+        "{notes:?}"
+    );
+    let signaled = calls(&r)
+        .iter()
+        .filter(|c| call_legs(c).contains(&(web["id"].as_u64().unwrap(), "signaling".into())))
+        .count();
+    assert_eq!(signaled, 32);
+}

@@ -238,6 +238,24 @@ impl FlowState {
             shared.announced_for(server, client),
             framing.as_deref(),
         );
+        if let Some(n) = state
+            .http
+            .as_ref()
+            .map(|h| h.sdp_not_kept)
+            .filter(|&n| n > 0)
+        {
+            notes.push(format!(
+                "{n} SDP bodies past the first {} on this connection were not kept: the calls they signaled are not joined to it",
+                web::MAX_SDP
+            ));
+        }
+        if state.rtp.not_followed() > 0 {
+            notes.push(format!(
+                "{} RTP packets not followed: they belong to streams past the first {} this flow carried",
+                state.rtp.not_followed(),
+                streams.len()
+            ));
+        }
         for s in &streams {
             state.protocols.insert(if s.encrypted == Encrypted::Yes {
                 Protocol::Srtp

@@ -22,7 +22,10 @@ const MAX_MESSAGE: usize = MAX_BUFFERED - 1024;
 /// Largest HTTP body read for signaling: an SDP offer with many codecs and
 /// candidates, JSON-escaped, stays well under it.
 const MAX_SIGNALING: usize = 32 * 1024;
-const MAX_SDP: usize = 16;
+/// SDP bodies kept per connection: each signals a call, and a signaling
+/// WebSocket may stay open for a clinic's whole day of calls. Past it they
+/// are counted and the flow says so.
+pub(super) const MAX_SDP: usize = 64;
 const MAX_CANDIDATES: usize = 32;
 
 /// Per-direction progress through a web connection.
@@ -317,6 +320,8 @@ impl FlowState {
                 kind,
                 sdp: record,
             });
+        } else {
+            http.sdp_not_kept += 1;
         }
     }
 }

@@ -19,6 +19,10 @@ pub struct HttpDetail {
     /// SDP offers and answers read in the clear, in bodies or messages.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sdp: Vec<WebSdp>,
+    /// SDP bodies past the ones kept: the calls they signaled are not
+    /// joined to this connection (the flow's notes say so).
+    #[serde(default, skip_serializing_if = "crate::proto::record::is_zero")]
+    pub sdp_not_kept: u64,
     /// ICE candidates trickled outside SDP (`{"candidate": "candidate:..."}`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub candidates: Vec<SdpCandidate>,

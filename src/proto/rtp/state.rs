@@ -87,6 +87,27 @@ struct StreamState {
 }
 
 impl StreamState {
+    fn new(at: Seen, h: &rtp::RtpHeader<'_>, relayed: bool) -> StreamState {
+        StreamState {
+            ssrc: h.ssrc,
+            dir: at.dir,
+            relayed,
+            payload_type: h.payload_type,
+            packets: 0,
+            bytes: 0,
+            first_packet: at.packet,
+            last_packet: at.packet,
+            first_ts: at.ts,
+            last_ts: at.ts,
+            last_seq: h.sequence.wrapping_sub(1),
+            in_sequence: 0,
+            gaps: 0,
+            out_of_order: 0,
+            duplicates: 0,
+            stats: Box::default(),
+        }
+    }
+
     /// At least 3 packets, at least 70% of them in sequence: random
     /// payloads whose first byte falls in 128-191 do not hold together.
     fn holds_together(&self) -> bool {
@@ -99,6 +120,9 @@ impl StreamState {
 #[derive(Default, Clone)]
 pub struct RtpState {
     streams: Vec<StreamState>,
+    /// Packets of streams past `MAX_STREAMS` that held together: not
+    /// followed (the flow's record says so).
+    not_followed: u64,
 }
 
 const MAX_STREAMS: usize = 32;
@@ -109,6 +133,12 @@ impl RtpState {
         self.streams.iter().any(StreamState::holds_together)
     }
 
+    /// Packets not followed because the flow already followed
+    /// `MAX_STREAMS` streams that hold together.
+    pub fn not_followed(&self) -> u64 {
+        self.not_followed
+    }
+
     pub fn on_packet(&mut self, at: Seen, h: &rtp::RtpHeader<'_>, relayed: bool) {
         let stream = match self
             .streams
@@ -117,27 +147,28 @@ impl RtpState {
         {
             Some(i) => &mut self.streams[i],
             None if self.streams.len() < MAX_STREAMS => {
-                self.streams.push(StreamState {
-                    ssrc: h.ssrc,
-                    dir: at.dir,
-                    relayed,
-                    payload_type: h.payload_type,
-                    packets: 0,
-                    bytes: 0,
-                    first_packet: at.packet,
-                    last_packet: at.packet,
-                    first_ts: at.ts,
-                    last_ts: at.ts,
-                    last_seq: h.sequence.wrapping_sub(1),
-                    in_sequence: 0,
-                    gaps: 0,
-                    out_of_order: 0,
-                    duplicates: 0,
-                    stats: Box::default(),
-                });
+                self.streams.push(StreamState::new(at, h, relayed));
                 self.streams.last_mut().expect("just pushed")
             }
-            None => return,
+            None => {
+                // Full. A candidate that never held together gives way,
+                // the one quiet longest: packets that merely look like RTP
+                // (each a new "SSRC") must not crowd out a real stream
+                // that starts later.
+                let Some(i) = self
+                    .streams
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| !s.holds_together())
+                    .min_by_key(|(_, s)| s.last_ts)
+                    .map(|(i, _)| i)
+                else {
+                    self.not_followed += 1;
+                    return;
+                };
+                self.streams[i] = StreamState::new(at, h, relayed);
+                &mut self.streams[i]
+            }
         };
         let delta = h.sequence.wrapping_sub(stream.last_seq) as i16;
         match delta {
@@ -282,5 +313,51 @@ mod tests {
             scattered.on_packet(at(i as u64), &header(seq, b"x"), false);
         }
         assert!(!scattered.holds_together());
+    }
+
+    /// Forty packets that only look like RTP (a new SSRC each), then a
+    /// real stream: the real one is followed. (The first 32 look-alikes
+    /// took every place, and the stream was never seen.) Past 32 streams
+    /// that hold together, what is not followed is counted.
+    #[test]
+    fn look_alikes_give_way_to_a_real_stream_and_what_is_not_followed_is_counted() {
+        let at = |packet| Seen {
+            packet,
+            ts: packet as Nanos * 20_000_000,
+            dir: Dir::ClientToServer,
+        };
+        let with_ssrc = |ssrc, sequence| rtp::RtpHeader {
+            ssrc,
+            ..header(sequence, b"\xd5\xd5")
+        };
+        let mut rtp = RtpState::default();
+        for n in 0..40u32 {
+            rtp.on_packet(
+                at(u64::from(n)),
+                &with_ssrc(0x1000 + n, n as u16 * 977),
+                false,
+            );
+        }
+        assert!(!rtp.holds_together());
+        for n in 0..5u16 {
+            rtp.on_packet(at(100 + u64::from(n)), &with_ssrc(0xfeed, 500 + n), false);
+        }
+        let streams = rtp.record(None, false, None, None);
+        assert_eq!(streams.len(), 1);
+        assert_eq!(
+            (streams[0].ssrc.as_str(), streams[0].packets),
+            ("0x0000feed", 5)
+        );
+        assert_eq!(rtp.not_followed(), 0);
+
+        let mut busy = RtpState::default();
+        for ssrc in 0..MAX_STREAMS as u32 + 2 {
+            for n in 0..3u16 {
+                let packet = u64::from(ssrc) * 3 + u64::from(n);
+                busy.on_packet(at(packet), &with_ssrc(ssrc, n), false);
+            }
+        }
+        assert_eq!(busy.record(None, false, None, None).len(), MAX_STREAMS);
+        assert_eq!(busy.not_followed(), 6);
     }
 }

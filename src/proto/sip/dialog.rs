@@ -24,7 +24,12 @@ use std::net::SocketAddr;
 
 /// Messages kept per dialog, like sngrep's call flow; more are counted.
 const MAX_MESSAGES: usize = 64;
+/// Different SDP bodies kept per dialog (a body repeated on the same flow,
+/// as a session refresh repeats it, is counted, not kept again); past it
+/// they are counted and the dialog says so.
 const MAX_SDP: usize = 16;
+/// Flows listed per dialog (and HEP flows that copied it); past it the
+/// dialog says so.
 const MAX_FLOWS: usize = 8;
 const MAX_TAGS: usize = 8;
 const MAX_IDENTITIES: usize = 16;
@@ -145,6 +150,14 @@ pub struct DialogRecord {
     /// Authorization or Proxy-Authorization was sent in the clear.
     pub authorization: bool,
     pub sdp: Vec<DialogSdp>,
+    /// SDP bodies that repeated one kept from the same flow and early
+    /// dialog (a session refresh re-offers the same media): not kept again.
+    #[serde(default, skip_serializing_if = "crate::proto::record::is_zero")]
+    pub sdp_repeated: u64,
+    /// Different SDP bodies past `MAX_SDP`: not kept, so media they moved
+    /// to is not joined to the call by them (a note says so).
+    #[serde(default, skip_serializing_if = "crate::proto::record::is_zero")]
+    pub sdp_not_kept: u64,
     /// What its messages show of a SIPREC recording session (RFC 7866),
     /// when the dialog is one: the recording client's session with the
     /// recording server, and the recorded call its metadata names.
@@ -223,6 +236,8 @@ impl DialogRecord {
             user_agents: Vec::new(),
             authorization: false,
             sdp: Vec::new(),
+            sdp_repeated: 0,
+            sdp_not_kept: 0,
             recording: None,
             mirrored: Vec::new(),
             notes,
@@ -245,8 +260,18 @@ impl DialogRecord {
         self.last_packet = self.last_packet.max(at.packet);
         self.last_timestamp = self.last_timestamp.max(ts);
         self.messages_total += 1;
-        if !self.flows.contains(&carrier.flow) && self.flows.len() < MAX_FLOWS {
-            self.flows.push(carrier.flow);
+        if !self.flows.contains(&carrier.flow) {
+            if self.flows.len() < MAX_FLOWS {
+                self.flows.push(carrier.flow);
+            } else {
+                let first = format!("flow {} (packet {})", carrier.flow, at.packet);
+                self.note_once(
+                    &format!("carried on more than {MAX_FLOWS} flows:"),
+                    &format!(
+                        "{first} and later ones are not listed, and what only they carried is not joined to this call by them"
+                    ),
+                );
+            }
         }
         let to_tag = tag_of(m, "to", "t");
         if self.from_tag.is_none() {
@@ -276,29 +301,72 @@ impl DialogRecord {
         if self.recording.is_none() {
             self.recording = super::siprec::recording(m, at.packet).filter(|r| r.is_recording());
         }
-        if let (Some(sdp), true) = (sdp, self.sdp.len() < MAX_SDP) {
-            self.sdp.push(DialogSdp {
-                timestamp: ts,
-                flow: carrier.flow,
-                to_tag: match m.start {
-                    StartLine::Response { .. } => to_tag.map(str::to_string),
-                    StartLine::Request { .. } => None,
-                },
-                sdp: sdp.clone(),
-            });
+        if let Some(sdp) = sdp {
+            let to_tag = match m.start {
+                StartLine::Response { .. } => to_tag,
+                StartLine::Request { .. } => None,
+            };
+            self.keep_sdp(ts, carrier.flow, to_tag, sdp);
         }
         self.advance(at.ts, m);
     }
 
+    /// Keeps an SDP body unless the same flow and early dialog announced
+    /// the same media before: a session refresh (RFC 4028) or a hold and
+    /// resume re-offers it every few minutes, and a long call must not
+    /// fill its list with repeats and lose a later body that moves media.
+    fn keep_sdp(&mut self, ts: Timestamp, flow: u64, to_tag: Option<&str>, sdp: &SdpRecord) {
+        let repeated = self.sdp.iter().any(|kept| {
+            kept.flow == flow && kept.to_tag.as_deref() == to_tag && kept.sdp.media == sdp.media
+        });
+        if repeated {
+            self.sdp_repeated += 1;
+        } else if self.sdp.len() < MAX_SDP {
+            self.sdp.push(DialogSdp {
+                timestamp: ts,
+                flow,
+                to_tag: to_tag.map(str::to_string),
+                sdp: sdp.clone(),
+            });
+        } else {
+            self.note_once(
+                &format!("more than {MAX_SDP} different SDP bodies:"),
+                &format!(
+                    "the one in packet {} and later ones were not kept (sdp_not_kept counts them), so media they moved to is not joined to this call by them",
+                    sdp.packet
+                ),
+            );
+            self.sdp_not_kept += 1;
+        }
+    }
+
+    /// Adds "`what` `first`" unless a note says `what` already: a limit
+    /// reached is said once, with where it was first reached.
+    fn note_once(&mut self, what: &str, first: &str) {
+        if !self.notes.iter().any(|n| n.starts_with(what)) {
+            self.notes.push(format!("{what} {first}"));
+        }
+    }
+
     /// Notes a HEP copy of one of its messages, on `carrier`.
     pub fn mirrored(&mut self, packet: u64, carrier: Carrier) {
-        if self.mirrored.len() < MAX_FLOWS && !self.mirrored.iter().any(|m| m.flow == carrier.flow)
-        {
+        if self.mirrored.iter().any(|m| m.flow == carrier.flow) {
+            return;
+        }
+        if self.mirrored.len() < MAX_FLOWS {
             self.mirrored.push(DialogMirror {
                 flow: carrier.flow,
                 packet,
                 collector: carrier.destination,
             });
+        } else {
+            self.note_once(
+                &format!("copied by more than {MAX_FLOWS} HEP flows:"),
+                &format!(
+                    "flow {} (packet {packet}) and later ones are not listed",
+                    carrier.flow
+                ),
+            );
         }
     }
 
@@ -485,5 +553,63 @@ mod tests {
         assert!(!starts_dialog(&message(register)));
         let ok = "SIP/2.0 200 OK\r\nCall-ID: o1\r\nCSeq: 1 OPTIONS\r\n\r\n";
         assert!(!starts_dialog(&message(ok)));
+    }
+
+    fn audio_at(port: u16, packet: u64) -> SdpRecord {
+        SdpRecord {
+            packet,
+            message: "INVITE".into(),
+            call_id: Some("c1".into()),
+            media: vec![super::super::state::SdpMedia {
+                kind: "audio".into(),
+                address: Some(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+                port,
+                rtcp_port: Some(port + 1),
+                profile: "RTP/AVP".into(),
+                crypto: false,
+                crypto_suites: Vec::new(),
+                fingerprint: None,
+                setup: None,
+                ice_ufrag: None,
+                candidates: Vec::new(),
+                codecs: vec!["PCMU/8000".into()],
+            }],
+        }
+    }
+
+    #[test]
+    fn repeated_sdp_is_counted_and_past_the_limit_the_dialog_says_what_it_dropped() {
+        let invite = request("INVITE", "", 1);
+        let m = message(&invite);
+        let mut d = DialogRecord::new("c1", at(1), CARRIER, &m);
+        for n in 1..=5 {
+            d.on_message(at(n), CARRIER, &m, Some(&audio_at(4000, n)));
+        }
+        assert_eq!((d.sdp.len(), d.sdp_repeated), (1, 4));
+        // The same body on another flow is another announcement.
+        let other = Carrier { flow: 2, ..CARRIER };
+        d.on_message(at(6), other, &m, Some(&audio_at(4000, 6)));
+        assert_eq!((d.sdp.len(), d.sdp_repeated), (2, 4));
+        for n in 7..=30 {
+            d.on_message(at(n), CARRIER, &m, Some(&audio_at(4000 + n as u16 * 2, n)));
+        }
+        assert_eq!(d.sdp.len(), MAX_SDP);
+        assert_eq!(d.sdp_not_kept, 30 - 7 + 1 - (MAX_SDP as u64 - 2));
+        let said: Vec<&String> = d.notes.iter().filter(|n| n.contains("SDP")).collect();
+        assert_eq!(said.len(), 1, "{:?}", d.notes);
+        assert!(said[0].contains("the one in packet 21"), "{said:?}");
+    }
+
+    #[test]
+    fn a_dialog_on_more_flows_than_it_lists_says_so_once() {
+        let invite = request("INVITE", "", 1);
+        let m = message(&invite);
+        let mut d = DialogRecord::new("c1", at(1), CARRIER, &m);
+        for flow in 1..=12 {
+            d.on_message(at(flow), Carrier { flow, ..CARRIER }, &m, None);
+        }
+        assert_eq!(d.flows, (1..=MAX_FLOWS as u64).collect::<Vec<_>>());
+        assert_eq!(d.notes.len(), 1, "{:?}", d.notes);
+        assert!(d.notes[0].contains("flow 9 (packet 9)"), "{:?}", d.notes);
     }
 }

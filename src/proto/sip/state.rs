@@ -65,7 +65,7 @@ pub struct SdpRecord {
     pub media: Vec<SdpMedia>,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 pub struct SdpMedia {
     pub kind: String,
     /// The c= address media goes to (media-level, else session-level).
@@ -86,7 +86,7 @@ pub struct SdpMedia {
     pub codecs: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 pub struct SdpCandidate {
     #[serde(rename = "type")]
     pub kind: String,
