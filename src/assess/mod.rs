@@ -83,8 +83,12 @@ pub struct Assessor {
     index: HashMap<(FindingId, String), usize>,
     vendors_seen: Vec<VendorSeen>,
     /// The first flow to each server address, until the capture's DNS
-    /// answers can name the address (`MAX_SERVER_LINES`).
-    server_lines: HashMap<IpAddr, FlowLine>,
+    /// answers can name the address (`MAX_SERVER_LINES`), in the order
+    /// observed. A list and a set rather than a map from address to line:
+    /// a full map's table was 5 MB, a fifth of a long capture's heap.
+    server_lines: Vec<FlowLine>,
+    /// The server addresses of `server_lines`.
+    servers_lined: std::collections::HashSet<IpAddr>,
     /// Flows to servers past `MAX_SERVER_LINES` addresses: not named by DNS.
     servers_not_kept: u64,
     /// The flows listed with a vendor in `vendors_seen`.
@@ -176,7 +180,8 @@ impl Assessor {
             findings: Vec::new(),
             index: HashMap::new(),
             vendors_seen: Vec::new(),
-            server_lines: HashMap::new(),
+            server_lines: Vec::new(),
+            servers_lined: Default::default(),
             servers_not_kept: 0,
             vendor_lines: HashMap::new(),
             call_flows: Vec::new(),
@@ -275,7 +280,8 @@ impl Assessor {
             findings,
             index,
             vendors_seen: Vec::new(),
-            server_lines: HashMap::new(),
+            server_lines: Vec::new(),
+            servers_lined: Default::default(),
             servers_not_kept: 0,
             vendor_lines: HashMap::new(),
             call_flows: self.call_flows.clone(),
@@ -393,7 +399,7 @@ impl Assessor {
             if let Some(&j) = self.index.get(&(f.id, f.subject.clone())) {
                 let here = &mut self.findings[j];
                 for (k, v) in &f.values {
-                    here.values.entry(k.clone()).or_insert_with(|| v.clone());
+                    here.values.insert_if_absent(k, || v.clone());
                 }
                 // Concluding may lower a finding the copy held (a relay is
                 // the platform's own) or raise one; one it did not hold, it
@@ -472,7 +478,7 @@ impl Assessor {
                     explanation: r.explanation,
                     reference: r.reference,
                     remedy: r.remedy,
-                    values: BTreeMap::new(),
+                    values: Default::default(),
                     evidence: Vec::new(),
                     more_evidence: 0,
                 };
@@ -484,7 +490,7 @@ impl Assessor {
         };
         let f = &mut self.findings[i];
         for (k, v) in values {
-            f.values.entry(k.to_string()).or_insert_with(|| v.clone());
+            f.values.insert_if_absent(k, || v.clone());
         }
         if f.evidence.len() < MAX_EVIDENCE {
             f.evidence.push(ev);
@@ -689,9 +695,7 @@ impl Assessor {
         }
         // In the order the flows were seen: reports must not depend on a
         // map's order.
-        let mut lines: Vec<FlowLine> = std::mem::take(&mut self.server_lines)
-            .into_values()
-            .collect();
+        let mut lines = std::mem::take(&mut self.server_lines);
         lines.sort_unstable_by_key(|l| l.evidence.flow);
         // Relays allow-listed by the name they were reached by (DNS).
         for f in self

@@ -74,10 +74,10 @@ impl Assessor {
             );
         }
         if self.server_lines.len() < MAX_SERVER_LINES {
-            self.server_lines
-                .entry(f.server.ip())
-                .or_insert_with(|| line.clone());
-        } else if !self.server_lines.contains_key(&f.server.ip()) {
+            if self.servers_lined.insert(f.server.ip()) {
+                self.server_lines.push(line.clone());
+            }
+        } else if !self.servers_lined.contains(&f.server.ip()) {
             self.servers_not_kept += 1;
         }
         // Only a finding needs it as text.
