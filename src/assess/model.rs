@@ -526,4 +526,23 @@ mod tests {
             "{}"
         );
     }
+
+    #[test]
+    fn values_keep_name_order_and_the_first_value_unless_replaced() {
+        let mut values = Values::default();
+        values.insert_if_absent("transport", || "UDP".into());
+        values.insert_if_absent("agents", || "Yealink".into());
+        values.insert_if_absent("transport", || "TCP".into());
+        assert_eq!(values.get("transport").map(String::as_str), Some("UDP"));
+        values.insert("transport".into(), "TLS".into());
+        values.insert("names".into(), "turn.example".into());
+        assert!(values.contains_key("names") && !values.contains_key("allowed_by"));
+        // As a JSON object, names in order, as a BTreeMap wrote them.
+        assert_eq!(
+            serde_json::to_string(&values).unwrap(),
+            r#"{"agents":"Yealink","names":"turn.example","transport":"TLS"}"#
+        );
+        let names: Vec<&String> = (&values).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(names, ["agents", "names", "transport"]);
+    }
 }
