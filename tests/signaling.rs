@@ -70,6 +70,22 @@ impl Tcp {
     }
 }
 
+/// A TCP connection upgraded to WebSocket (RFC 6455 handshake).
+fn websocket(p: &mut Pcap, client: ([u8; 4], u16), server: ([u8; 4], u16)) -> Tcp {
+    let mut ws = Tcp::open(p, client, server);
+    ws.send(
+        p,
+        true,
+        b"GET /signal HTTP/1.1\r\nHost: signal.clinic.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    ws.send(
+        p,
+        false,
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
+    );
+    ws
+}
+
 /// A masked (client) or unmasked (server) WebSocket text frame.
 fn ws_text(payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
     let mut f = vec![0x81];
@@ -178,17 +194,7 @@ fn webrtc_offer_and_answer_in_a_cleartext_http_post() {
 fn websocket_signaling_sip_over_websocket_and_an_absurd_frame() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = Pcap::new(ETHERNET);
-    let mut ws = Tcp::open(&mut p, (CLINIC, 40200), (SERVER, 8765));
-    ws.send(
-        &mut p,
-        true,
-        b"GET /signal HTTP/1.1\r\nHost: signal.clinic.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-    );
-    ws.send(
-        &mut p,
-        false,
-        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
-    );
+    let mut ws = websocket(&mut p, (CLINIC, 40200), (SERVER, 8765));
     let offer = json_sdp("offer", &sdp("wsOffer", "192.168.1.20", 50010));
     ws.send(
         &mut p,
@@ -434,17 +440,7 @@ fn a_bye_without_its_invite_and_a_truncated_http_body() {
 fn a_signaling_websocket_open_all_day_signals_its_calls_and_says_where_it_stopped() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = Pcap::new(ETHERNET);
-    let mut ws = Tcp::open(&mut p, (CLINIC, 40300), (SERVER, 8765));
-    ws.send(
-        &mut p,
-        true,
-        b"GET /signal HTTP/1.1\r\nHost: signal.clinic.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-    );
-    ws.send(
-        &mut p,
-        false,
-        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
-    );
+    let mut ws = websocket(&mut p, (CLINIC, 40300), (SERVER, 8765));
     for i in 0..40u16 {
         let (local, remote) = (format!("offer{i}"), format!("answer{i}"));
         let (clinic_port, peer_port) = (50_000 + i * 2, 52_000 + i * 2);

@@ -285,13 +285,17 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_stream_holds_together_only_when_mostly_in_sequence() {
-        let at = |packet| Seen {
+    /// Packet `packet`, 20 ms after the one before, client to server.
+    fn at(packet: u64) -> Seen {
+        Seen {
             packet,
             ts: packet as Nanos * 20_000_000,
             dir: Dir::ClientToServer,
-        };
+        }
+    }
+
+    #[test]
+    fn a_stream_holds_together_only_when_mostly_in_sequence() {
         let mut rtp = RtpState::default();
         rtp.on_packet(at(1), &header(100, b"\xd5\xd5"), false);
         rtp.on_packet(at(2), &header(101, b"\xd5\xd5"), false);
@@ -321,11 +325,6 @@ mod tests {
     /// that hold together, what is not followed is counted.
     #[test]
     fn look_alikes_give_way_to_a_real_stream_and_what_is_not_followed_is_counted() {
-        let at = |packet| Seen {
-            packet,
-            ts: packet as Nanos * 20_000_000,
-            dir: Dir::ClientToServer,
-        };
         let with_ssrc = |ssrc, sequence| rtp::RtpHeader {
             ssrc,
             ..header(sequence, b"\xd5\xd5")
