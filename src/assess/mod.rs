@@ -85,7 +85,7 @@ pub struct Assessor {
     /// The first flow to each server address, until the capture's DNS
     /// answers can name the address (`MAX_SERVER_LINES`), in the order
     /// observed. A list and a set rather than a map from address to line:
-    /// a full map's table was 5 MB, a fifth of a long capture's heap.
+    /// a full map's table was 5 MB, a tenth of a long capture's heap.
     server_lines: Vec<FlowLine>,
     /// The server addresses of `server_lines`.
     servers_lined: std::collections::HashSet<IpAddr>,
