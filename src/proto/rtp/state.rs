@@ -87,7 +87,13 @@ struct StreamState {
 }
 
 impl StreamState {
-    fn new(at: Seen, h: &rtp::RtpHeader<'_>, relayed: bool) -> StreamState {
+    /// The stream `h` begins, its statistics kept in `stats` (zeroed).
+    fn new(
+        at: Seen,
+        h: &rtp::RtpHeader<'_>,
+        relayed: bool,
+        stats: Box<PayloadStats>,
+    ) -> StreamState {
         StreamState {
             ssrc: h.ssrc,
             dir: at.dir,
@@ -104,7 +110,7 @@ impl StreamState {
             gaps: 0,
             out_of_order: 0,
             duplicates: 0,
-            stats: Box::default(),
+            stats,
         }
     }
 
@@ -147,7 +153,8 @@ impl RtpState {
         {
             Some(i) => &mut self.streams[i],
             None if self.streams.len() < MAX_STREAMS => {
-                self.streams.push(StreamState::new(at, h, relayed));
+                self.streams
+                    .push(StreamState::new(at, h, relayed, Box::default()));
                 self.streams.last_mut().expect("just pushed")
             }
             None => {
@@ -166,8 +173,13 @@ impl RtpState {
                     self.not_followed += 1;
                     return;
                 };
-                self.streams[i] = StreamState::new(at, h, relayed);
-                &mut self.streams[i]
+                // The newest last, as when there was room; its statistics
+                // reuse the one given way's, so look-alikes allocate nothing.
+                let gone = self.streams.remove(i);
+                let mut stats = gone.stats;
+                *stats = PayloadStats::default();
+                self.streams.push(StreamState::new(at, h, relayed, stats));
+                self.streams.last_mut().expect("just pushed")
             }
         };
         let delta = h.sequence.wrapping_sub(stream.last_seq) as i16;
