@@ -762,7 +762,7 @@ impl Assessor {
         let ledger::CallLedger {
             verdicts,
             platforms,
-            spans,
+            mut spans,
         } = ledger;
         // A platform without a BAA that carried a call (each such call has
         // a finding of its own); one merely contacted (browsing, a CDN):
@@ -824,7 +824,6 @@ impl Assessor {
                 );
             }
         }
-        let mut spans = spans;
         let spans = spans.sealed();
         self.wireless_calls(&mut found_calls, &spans);
         self.tracker_findings(&mut found_calls, &spans);
