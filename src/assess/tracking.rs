@@ -109,11 +109,17 @@ impl Assessor {
         self.contacts.len() >= MAX_CONTACTS / 2
     }
 
+    /// How long before or after a call a contact is tied to it (policy
+    /// `trackers.window_seconds`), in nanoseconds.
+    fn tracker_window(&self) -> i64 {
+        i64::from(self.policy.trackers.window_seconds) * 1_000_000_000
+    }
+
     /// Ties the contacts no call still open (or yet to begin, at or after
     /// `horizon`) can have in its window to the calls concluded so far,
     /// and reports them: what is held is the contacts around open calls.
     pub(super) fn settle_contacts(&mut self, horizon: crate::time::Timestamp) {
-        let window = i64::from(self.policy.trackers.window_seconds) * 1_000_000_000;
+        let window = self.tracker_window();
         let (settled, open): (Vec<Contact>, Vec<Contact>) = std::mem::take(&mut self.contacts)
             .into_iter()
             .partition(|c| c.evidence.first_timestamp.0.saturating_add(window) < horizon.0);
@@ -154,7 +160,7 @@ impl Assessor {
         calls: &mut super::calls::store::CallStore,
         spans: &SealedSpans<'_>,
     ) {
-        let window = i64::from(self.policy.trackers.window_seconds) * 1_000_000_000;
+        let window = self.tracker_window();
         if contacts.is_empty() {
             return;
         }
