@@ -435,15 +435,27 @@ impl<S> FlowTable<S> {
         live
     }
 
-    /// Ends every remaining flow, in order of id.
+    /// Ends every remaining flow, in order of id. The table's memory goes
+    /// as the flows do: at the end of a capture every live flow becomes a
+    /// record at once, and the table must not stay whole beside them (it
+    /// was the run's peak).
     pub fn drain(&mut self, on_end: &mut dyn FnMut(Flow<S>, End)) {
-        self.index.clear();
-        self.expiry.clear();
-        self.free.clear();
-        let mut flows: Vec<Flow<S>> = self.slots.drain(..).flatten().collect();
-        flows.sort_by_key(|f| f.id);
-        for flow in flows {
-            on_end(flow, End::CaptureEnd);
+        self.index = HashMap::default();
+        self.expiry = BinaryHeap::new();
+        self.free = Vec::new();
+        self.ended = Vec::new();
+        // In place, in the slots' own allocation: highest id first, so
+        // that popping hands the flows on lowest first.
+        let mut flows = std::mem::take(&mut self.slots);
+        flows.retain(Option::is_some);
+        flows.sort_unstable_by_key(|slot| Reverse(slot.as_ref().map(|f| f.id)));
+        while let Some(slot) = flows.pop() {
+            if let Some(flow) = slot {
+                on_end(flow, End::CaptureEnd);
+            }
+            if flows.len() <= flows.capacity() / 2 {
+                flows.shrink_to_fit();
+            }
         }
     }
 }
