@@ -490,7 +490,8 @@ fn turn_tcp_allocations_and_their_data_connections() {
 /// its address; each flow to it is its platform finding's evidence. (The
 /// lines kept to attribute servers at the end were capped at 20,000 flows,
 /// so on a busy network a vendor first reached after a few minutes was
-/// silently missing.)
+/// silently missing; now they are looked up and let go as the capture
+/// runs, and only 20,000 waiting at once are noted.)
 #[test]
 fn vendors_reached_after_twenty_thousand_flows_are_recognised() {
     let dir = tempfile::tempdir().unwrap();
@@ -568,31 +569,55 @@ fn vendors_reached_after_twenty_thousand_flows_are_recognised() {
     // Under the cap of server addresses kept: nothing to note.
     assert!(r["capture"]["notes"].is_null(), "{}", r["capture"]["notes"]);
 
-    // Past 20,000 server addresses, DNS names no later address, and the
-    // report says so; published ranges still name theirs.
+    // Past 20,000 server addresses waiting at once for the capture's DNS
+    // answers (all ending together, at the end of the capture), DNS names
+    // no later address, and the report says so; published ranges still
+    // name theirs.
+    let noise = |p: &mut Pcap, spacing_us: u64| {
+        for i in 0..20_001u32 {
+            let server = [192, 0, 100 + (i / 250) as u8, (i % 250) as u8 + 1];
+            let at = p.ts_us + spacing_us;
+            p.frame_at(at, &udp4_frame((client, 40_000), (server, 9_999), b"noise"));
+        }
+    };
     let mut p = Pcap::new(ETHERNET);
-    for i in 0..20_001u32 {
-        let server = [192, 0, 100 + (i / 250) as u8, (i % 250) as u8 + 1];
-        p.udp4((client, 40_000), (server, 9_999), b"noise");
-    }
+    noise(&mut p, 1_000);
     p.udp4((client, 61_001), ([17, 1, 2, 3], 3_478), b"facetime media");
     let cap = p.save(dir.path(), "servers.pcap");
     let r = report_json_revealed(&cap);
     let notes = r["capture"]["notes"].as_array().unwrap();
     assert!(
-        notes.iter().any(|n| n
-            .as_str()
-            .unwrap()
-            .starts_with("2 flows went to servers past the first 20000 server addresses")),
+        notes.iter().any(|n| n.as_str().unwrap().starts_with(
+            "2 flows went to servers past the first 20000 server addresses waiting at once"
+        )),
         "{notes:?}"
     );
-    assert!(
+    let vendor_names = |r: &serde_json::Value| -> Vec<String> {
         r["summary"]["vendors"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|v| v["name"] == "FaceTime / iMessage")
+            .map(|v| v["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(vendor_names(&r), ["FaceTime / iMessage"]);
+
+    // The same servers over seven minutes end and are looked up as the
+    // capture runs (at each look at settled calls, with the answers so
+    // far): a platform a DNS answer names after them is recognised, and
+    // nothing is noted.
+    let mut p = Pcap::new(ETHERNET);
+    noise(&mut p, 20_000);
+    p.udp4(
+        ([192, 0, 2, 53], 53),
+        (client, 53_000),
+        &dns_a_reply(7, "chat.signal.org", signal),
     );
+    p.udp4((client, 61_000), (signal, 3_478), b"signal media");
+    let cap = p.save(dir.path(), "servers-over-minutes.pcap");
+    let r = report_json_revealed(&cap);
+    assert!(r["capture"]["notes"].is_null(), "{}", r["capture"]["notes"]);
+    assert_eq!(vendor_names(&r), ["Signal"]);
 }
 
 /// Past 10,000 connections that may be messaging, the report says that
@@ -620,6 +645,74 @@ fn messaging_connections_past_the_cap_are_noted() {
             "2 connections that may be messaging (chat, push) came after the first 10000"
         )),
         "{notes:?}"
+    );
+}
+
+/// A long capture's messaging connections join their sessions as the
+/// capture runs (at looks at settled calls), so none is dropped however
+/// many there are: 12,000 push connections from two phones to Apple's
+/// APNs port over twelve minutes make two sessions, numbered by their
+/// first connections, each running to its last connection. (They were
+/// all held to the end, and past 10,000 the rest were dropped, each
+/// session ending early.)
+#[test]
+fn messaging_connections_of_a_long_capture_all_join_their_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    let phones = [[10, 0, 0, 21], [10, 0, 0, 22]];
+    let apns = ([17, 1, 2, 3], 5_223);
+    let mut last_us = [0u64; 2];
+    for i in 0..12_000u32 {
+        let phone = (i % 2) as usize;
+        let port = 1_024 + (i / 2 % 60_000) as u16;
+        // 60 ms apart: `tcp4` adds 20.
+        p.ts_us += 40_000;
+        p.tcp4((phones[phone], port), apns, 1, true, false, b"");
+        last_us[phone] = p.ts_us;
+    }
+    // Time runs on (a packet a second) past the TCP timeout: the
+    // connections end as it runs.
+    for _ in 0..700 {
+        p.ts_us += 980_000;
+        p.udp4(([10, 0, 0, 21], 40_000), ([192, 0, 2, 9], 9_999), b"later");
+    }
+    let cap = p.save(dir.path(), "push.pcap");
+    let r = report_json_revealed(&cap);
+    assert!(r["capture"]["notes"].is_null(), "{}", r["capture"]["notes"]);
+    let sessions = r["messaging"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2, "{sessions:#?}");
+    for (i, s) in sessions.iter().enumerate() {
+        assert_eq!(s["id"], i as u64 + 1);
+        assert_eq!(s["client"], format!("10.0.0.{}", 21 + i));
+        assert_eq!(s["platform"]["name"], "FaceTime / iMessage");
+        // The first 256 connections, in order.
+        let flows: Vec<u64> = s["flows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_u64().unwrap())
+            .collect();
+        assert_eq!(flows.len(), 256);
+        assert_eq!(flows[0], i as u64 + 1);
+        assert!(flows.windows(2).all(|w| w[0] < w[1]), "{flows:?}");
+        let last = teleprobe::time::Timestamp(last_us[i] as i64 * 1_000);
+        assert_eq!(
+            s["end"],
+            serde_json::to_value(last).unwrap(),
+            "session {} ends at its last connection",
+            i + 1
+        );
+    }
+    let subjects: Vec<&str> = findings(&r, "vendor-without-baa")
+        .iter()
+        .map(|f| f["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        subjects,
+        [
+            "messaging 1: FaceTime / iMessage",
+            "messaging 2: FaceTime / iMessage"
+        ]
     );
 }
 

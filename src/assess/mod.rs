@@ -4,8 +4,11 @@
 //! hold a value redaction did not see. Call-relevant flows are held only
 //! until their call settles and is concluded ([`Assessor::conclude_settled`]);
 //! concluded calls past a few dozen are written out ([`calls::store`]).
-//! Memory does not grow with the capture except for the findings (capped)
-//! and one compact line per flow (capped) kept for vendor attribution.
+//! Connections waiting for their servers' names (a line per server for
+//! vendor attribution, messaging candidates) are named and let go at the
+//! same looks, past `NAMES_AT` waiting. Memory does not grow with the
+//! capture except for the findings (capped) and the sessions and vendors
+//! found.
 
 pub mod calls;
 pub mod catalogue;
@@ -32,7 +35,8 @@ use std::net::{IpAddr, SocketAddr};
 use vendors::{Baa, Vendors};
 
 const MAX_EVIDENCE: usize = 32;
-/// Server addresses kept to be named by the capture's DNS answers at the end.
+/// Server addresses waiting at once to be named by the capture's DNS
+/// answers (at the next look, or the end).
 const MAX_SERVER_LINES: usize = 20_000;
 /// Flows listed as seen with each vendor.
 const MAX_VENDOR_FLOWS: usize = 256;
@@ -44,9 +48,9 @@ const MAX_FINDINGS: usize = 5_000;
 /// evidence of that flow.
 type OwnFindings = std::sync::Arc<[(FindingId, Evidence)]>;
 
-/// A flow's ends, kept for the first flow to each server address (to name
-/// it by the capture's DNS answers at the end) and for the flows seen with
-/// a vendor (their platform finding's evidence).
+/// A flow's ends, kept for the first flow to each server address since
+/// the last look (to name it by the capture's DNS answers) and for the
+/// flows seen with a vendor (their platform finding's evidence).
 #[derive(Clone)]
 struct FlowLine {
     server: SocketAddr,
@@ -82,10 +86,11 @@ pub struct Assessor {
     findings: Vec<Finding>,
     index: HashMap<(FindingId, String), usize>,
     vendors_seen: Vec<VendorSeen>,
-    /// The first flow to each server address, until the capture's DNS
-    /// answers can name the address (`MAX_SERVER_LINES`), in the order
-    /// observed. A list and a set rather than a map from address to line:
-    /// a full map's table was 5 MB, a tenth of a long capture's heap.
+    /// The first flow to each server address since the last look at the
+    /// servers' names, until the capture's DNS answers so far name the
+    /// address (`MAX_SERVER_LINES`), in the order observed. A list and a
+    /// set rather than a map from address to line: a full map's table was
+    /// 5 MB, a tenth of a long capture's heap.
     server_lines: Vec<FlowLine>,
     /// The server addresses of `server_lines`.
     servers_lined: std::collections::HashSet<IpAddr>,
@@ -104,10 +109,13 @@ pub struct Assessor {
     raising: Option<(u64, Vec<(FindingId, Evidence)>)>,
     /// SIP dialogs that ended (or are running, in a snapshot): one call each.
     dialogs: Vec<std::sync::Arc<DialogRecord>>,
-    /// Connections that may be messaging sessions (chat, push).
+    /// Connections that may be messaging sessions (chat, push), until the
+    /// next look at settled calls (or the end) adds them to `messaging`.
     messaging_flows: Vec<std::sync::Arc<FlowRecord>>,
-    /// Such connections past `MAX_CALL_FLOWS`, not kept.
+    /// Such connections past `MAX_CALL_FLOWS` waiting at once, not kept.
     messaging_not_kept: u64,
+    /// The messaging sessions of the connections added so far.
+    messaging: platform::MessagingSessions,
     /// Names connections gave their servers (SNI, HTTP Host, certificate).
     server_names: ServerNames,
     /// Operator and country databases (`--geoip`).
@@ -147,6 +155,13 @@ pub const CONCLUDE_AT: usize = 512;
 
 const MAX_CALL_FLOWS: usize = 10_000;
 
+/// Connections waiting for their servers' names (server lines, messaging
+/// candidates) that a look at settled calls names with the DNS answers so
+/// far and lets go: a capture that takes minutes holds a few thousand, not
+/// every server it saw. On its own mark, not the calls': a look at the
+/// calls changes no name.
+const NAMES_AT: usize = 4_096;
+
 /// Pushes onto a list that stops at `cap`, growing it by doubling but never
 /// past `cap`: a full list of 20,000 holds 20,000, not the 32,768 doubling
 /// would reserve. Whether it was pushed.
@@ -159,6 +174,17 @@ fn push_capped<T>(list: &mut Vec<T>, value: T, cap: usize) -> bool {
     }
     list.push(value);
     true
+}
+
+/// The names each address was given by `dns`, in the answers' order.
+fn addresses_named(dns: &[DnsName]) -> HashMap<IpAddr, Vec<&str>> {
+    let mut by_address: HashMap<IpAddr, Vec<&str>> = HashMap::new();
+    for n in dns {
+        for a in n.addresses.iter().filter_map(|a| a.parse::<IpAddr>().ok()) {
+            by_address.entry(a).or_default().push(&n.name);
+        }
+    }
+    by_address
 }
 
 fn evidence(flow: &FlowRecord, first: u64, last: u64, detail: String) -> Evidence {
@@ -190,6 +216,7 @@ impl Assessor {
             dialogs: Vec::new(),
             messaging_flows: Vec::new(),
             messaging_not_kept: 0,
+            messaging: Default::default(),
             server_names: ServerNames::default(),
             geo: Default::default(),
             not_listed: BTreeMap::new(),
@@ -235,9 +262,73 @@ impl Assessor {
         self.call_flows.len() + self.dialogs.len()
     }
 
-    /// Whether holding this much calls for concluding settled calls.
+    /// Whether holding this much calls for a look: at the settled calls,
+    /// or at the servers of the connections waiting for their names.
     pub fn due(&self) -> bool {
+        self.calls_due() || self.names_due()
+    }
+
+    fn calls_due(&self) -> bool {
         self.held() >= self.conclude_at.max(1) || self.contacts_filling()
+    }
+
+    /// Whether enough connections wait for their servers' names (server
+    /// lines and messaging candidates, a few hundred bytes each) to look
+    /// them up now.
+    fn names_due(&self) -> bool {
+        self.server_lines.len() + self.messaging_flows.len() >= NAMES_AT
+    }
+
+    /// Names the servers of the connections waiting for names with the
+    /// DNS answers so far (`dns`: a platform's names among them) and lets
+    /// the connections go: a platform's server reached joins
+    /// `summary.vendors`, a messaging connection its session. As with the
+    /// calls concluded while the capture runs, an answer that comes only
+    /// after the look no longer names what the look let go.
+    fn name_servers(&mut self, dns: &[DnsName]) {
+        let lines = std::mem::take(&mut self.server_lines);
+        self.servers_lined.clear();
+        self.vendors_of_lines(lines, &addresses_named(dns));
+        self.add_messaging(dns);
+    }
+
+    /// Notes the platform of each line's server that `by_address` names,
+    /// in the order the flows were seen (reports must not depend on a
+    /// map's order).
+    fn vendors_of_lines(
+        &mut self,
+        mut lines: Vec<FlowLine>,
+        by_address: &HashMap<IpAddr, Vec<&str>>,
+    ) {
+        lines.sort_unstable_by_key(|l| l.evidence.flow);
+        for line in &lines {
+            let Some(names) = by_address.get(&line.server.ip()) else {
+                continue;
+            };
+            for name in names {
+                if let Some(v) = self.vendors.by_name(name).map(|v| v.name.clone()) {
+                    let how = format!(
+                        "address {} resolved from {name} (flow {})",
+                        line.server.ip(),
+                        line.evidence.flow
+                    );
+                    self.saw_vendor(&v, how, line);
+                }
+            }
+        }
+    }
+
+    /// Adds the messaging connections waiting to their sessions, their
+    /// servers named by what the capture said so far and `dns`.
+    fn add_messaging(&mut self, dns: &[DnsName]) {
+        let mut flows = std::mem::take(&mut self.messaging_flows);
+        flows.sort_by_key(|f| f.id);
+        let servers: std::collections::HashSet<IpAddr> =
+            flows.iter().map(|f| f.server.ip()).collect();
+        let mut names = self.server_names.of_servers(&servers);
+        names.add_dns(dns, &self.vendors, |ip| servers.contains(&ip));
+        self.messaging
+            .add(&flows, &self.vendors, &names, MAX_CALL_FLOWS);
     }
 
     /// A copy to conclude calls on: the call-relevant flows and dialogs
@@ -290,6 +381,7 @@ impl Assessor {
             dialogs: self.dialogs.clone(),
             messaging_flows: Vec::new(),
             messaging_not_kept: 0,
+            messaging: Default::default(),
             server_names: self.server_names.of_servers(servers),
             geo: self.geo.clone(),
             not_listed: BTreeMap::new(),
@@ -331,7 +423,10 @@ impl Assessor {
         dns: &[DnsName],
         cutoff: crate::time::Timestamp,
     ) {
-        if !self.due() {
+        if self.names_due() {
+            self.name_servers(dns);
+        }
+        if !self.calls_due() {
             return;
         }
         // On a copy that has seen the running flows: a call's verdict draws
@@ -687,16 +782,8 @@ impl Assessor {
     }
 
     fn finish_with(mut self, dns: &[DnsName], with_concluded: bool) -> Assessment {
-        let mut by_address: HashMap<IpAddr, Vec<&str>> = HashMap::new();
-        for n in dns {
-            for a in n.addresses.iter().filter_map(|a| a.parse::<IpAddr>().ok()) {
-                by_address.entry(a).or_default().push(&n.name);
-            }
-        }
-        // In the order the flows were seen: reports must not depend on a
-        // map's order.
-        let mut lines = std::mem::take(&mut self.server_lines);
-        lines.sort_unstable_by_key(|l| l.evidence.flow);
+        let by_address = addresses_named(dns);
+        self.add_messaging(dns);
         // Relays allow-listed by the name they were reached by (DNS).
         for f in self
             .findings
@@ -724,21 +811,8 @@ impl Assessor {
                 f.severity = Severity::Info;
             }
         }
-        for line in &lines {
-            let Some(names) = by_address.get(&line.server.ip()) else {
-                continue;
-            };
-            for name in names {
-                if let Some(v) = self.vendors.by_name(name).map(|v| v.name.clone()) {
-                    let how = format!(
-                        "address {} resolved from {name} (flow {})",
-                        line.server.ip(),
-                        line.evidence.flow
-                    );
-                    self.saw_vendor(&v, how, line);
-                }
-            }
-        }
+        let lines = std::mem::take(&mut self.server_lines);
+        self.vendors_of_lines(lines, &by_address);
         self.call_flows.sort_by_key(|f| f.id);
         self.dialogs.sort_by_key(|d| d.first_packet);
         let names = self.take_names(dns, |_| true);
@@ -757,8 +831,8 @@ impl Assessor {
             ledger.add(&call);
             found_calls.push(call);
         }
-        self.messaging_flows.sort_by_key(|f| f.id);
-        let messaging = platform::messaging_sessions(&self.messaging_flows, &self.vendors, &names);
+        let sessions_not_kept = self.messaging.not_kept;
+        let messaging = std::mem::take(&mut self.messaging).finish();
         let ledger::CallLedger {
             verdicts,
             platforms,
@@ -850,8 +924,9 @@ impl Assessor {
         let mut notes = Vec::new();
         if self.servers_not_kept > 0 {
             notes.push(format!(
-                "{} flows went to servers past the first {MAX_SERVER_LINES} server addresses: \
-                 those addresses were not looked up in the capture's DNS answers, so a \
+                "{} flows went to servers past the first {MAX_SERVER_LINES} server addresses \
+                 waiting at once to be looked up in the capture's DNS answers: those \
+                 addresses were not looked up, so a \
                  vendor known only by a DNS name may be missing from summary.vendors \
                  (published address ranges, SNI and HTTP Host were still checked)",
                 self.servers_not_kept
@@ -861,9 +936,16 @@ impl Assessor {
         if self.messaging_not_kept > 0 {
             notes.push(format!(
                 "{} connections that may be messaging (chat, push) came after the first \
-                 {MAX_CALL_FLOWS} and were not kept: messaging sessions they began are \
-                 missing from the report",
+                 {MAX_CALL_FLOWS} waiting at once for their servers' names and were not \
+                 kept: messaging sessions they began are missing from the report",
                 self.messaging_not_kept
+            ));
+        }
+        if sessions_not_kept > 0 {
+            notes.push(format!(
+                "{sessions_not_kept} messaging connections were of sessions past the first \
+                 {MAX_CALL_FLOWS} (one per client and platform): those sessions are missing \
+                 from the report"
             ));
         }
         Assessment {

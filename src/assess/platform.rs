@@ -267,7 +267,7 @@ pub fn may_be_messaging(f: &FlowRecord, vendors: &Vendors) -> bool {
 }
 
 /// What a messaging candidate keeps of its flow: the addresses, times and
-/// the signals [`platform_of`] and [`messaging_sessions`] read of a TCP
+/// the signals [`platform_of`] and [`MessagingSessions`] read of a TCP
 /// connection (wire markers; of the TLS handshake the server name, ALPN
 /// and the certificate's names), nothing else: a long capture holds
 /// thousands until its end.
@@ -313,73 +313,111 @@ pub fn messaging_view(f: &FlowRecord) -> FlowRecord {
     }
 }
 
-/// The messaging sessions among `flows` (candidates by [`may_be_messaging`]):
-/// a connection is one when its platform is named and it goes to that
+/// The messaging sessions the capture shows, gathered a batch of
+/// connections (candidates by [`may_be_messaging`]) at a time: a
+/// connection is one when its platform is named and it goes to that
 /// platform's messaging port or opens as its messaging protocol does. The
-/// connections of one client to one platform make one session.
-pub fn messaging_sessions(
-    flows: &[std::sync::Arc<FlowRecord>],
-    vendors: &Vendors,
-    names: &ServerNames,
-) -> Vec<MessagingSession> {
-    let mut sessions: Vec<MessagingSession> = Vec::new();
-    for f in flows {
-        let Some(platform) = platform_of(&[f], &[], vendors, names) else {
-            continue;
-        };
-        let Some(vendor) = vendors.get(&platform.name) else {
-            continue;
-        };
-        let opens_as_messaging = f
-            .markers
-            .iter()
-            .any(|m| vendor.messaging_markers.iter().any(|k| k == m.marker))
-            || f.tls.as_ref().is_some_and(|t| {
-                t.alpn
-                    .iter()
-                    .any(|a| vendor.messaging_alpn.iter().any(|k| k == a))
-                    || t.sni.as_deref().is_some_and(|s| vendor.names_messaging(s))
-            });
-        if !opens_as_messaging && !vendor.messaging_ports.contains(&f.server.port()) {
-            continue;
-        }
-        let client = f.client.ip().to_string();
-        let server = f.server.to_string();
-        match sessions
-            .iter_mut()
-            .find(|s| s.client == client && s.platform.name == platform.name)
-        {
-            Some(s) => {
-                s.start = s.start.min(f.first_timestamp);
-                s.end = s.end.max(f.last_timestamp);
-                if s.flows.len() < 256 {
-                    s.flows.push(f.id);
-                }
-                if s.servers.len() < 16 && !s.servers.contains(&server) {
-                    s.servers.push(server);
-                }
-                // The session's evidence stays strongest first.
-                if platform.confidence > s.platform.confidence {
-                    s.platform.confidence = platform.confidence;
-                    s.platform.evidence.splice(0..0, platform.evidence);
-                } else {
-                    s.platform.evidence.extend(platform.evidence);
-                }
-                s.platform.evidence.truncate(8);
+/// connections of one client to one platform make one session. Holds the
+/// sessions, never the connections: a long capture's candidates are let go
+/// batch by batch.
+#[derive(Clone, Default)]
+pub struct MessagingSessions {
+    /// Each session with its lowest flow id, which orders and numbers
+    /// them at the end.
+    sessions: Vec<(u64, MessagingSession)>,
+    by_key: HashMap<(IpAddr, String), usize>,
+    /// Connections of sessions past `cap`, not kept.
+    pub not_kept: u64,
+}
+
+impl MessagingSessions {
+    /// Adds `flows` (in order of id) to their sessions.
+    pub fn add(
+        &mut self,
+        flows: &[std::sync::Arc<FlowRecord>],
+        vendors: &Vendors,
+        names: &ServerNames,
+        cap: usize,
+    ) {
+        for f in flows {
+            let Some(platform) = platform_of(&[f], &[], vendors, names) else {
+                continue;
+            };
+            let Some(vendor) = vendors.get(&platform.name) else {
+                continue;
+            };
+            let opens_as_messaging = f
+                .markers
+                .iter()
+                .any(|m| vendor.messaging_markers.iter().any(|k| k == m.marker))
+                || f.tls.as_ref().is_some_and(|t| {
+                    t.alpn
+                        .iter()
+                        .any(|a| vendor.messaging_alpn.iter().any(|k| k == a))
+                        || t.sni.as_deref().is_some_and(|s| vendor.names_messaging(s))
+                });
+            if !opens_as_messaging && !vendor.messaging_ports.contains(&f.server.port()) {
+                continue;
             }
-            None => sessions.push(MessagingSession {
-                id: sessions.len() as u64 + 1,
-                kind: "messaging",
-                client,
-                servers: vec![server],
-                flows: vec![f.id],
-                start: f.first_timestamp,
-                end: f.last_timestamp,
-                platform,
-            }),
+            let server = f.server.to_string();
+            let key = (f.client.ip(), platform.name.clone());
+            match self.by_key.get(&key) {
+                Some(&i) => {
+                    let (lowest, s) = &mut self.sessions[i];
+                    *lowest = (*lowest).min(f.id);
+                    s.start = s.start.min(f.first_timestamp);
+                    s.end = s.end.max(f.last_timestamp);
+                    if s.flows.len() < 256 {
+                        s.flows.push(f.id);
+                    }
+                    if s.servers.len() < 16 && !s.servers.contains(&server) {
+                        s.servers.push(server);
+                    }
+                    // The session's evidence stays strongest first.
+                    if platform.confidence > s.platform.confidence {
+                        s.platform.confidence = platform.confidence;
+                        s.platform.evidence.splice(0..0, platform.evidence);
+                    } else {
+                        s.platform.evidence.extend(platform.evidence);
+                    }
+                    s.platform.evidence.truncate(8);
+                }
+                None if self.sessions.len() >= cap => self.not_kept += 1,
+                None => {
+                    self.by_key.insert(key, self.sessions.len());
+                    self.sessions.push((
+                        f.id,
+                        MessagingSession {
+                            id: 0,
+                            kind: "messaging",
+                            client: f.client.ip().to_string(),
+                            servers: vec![server],
+                            flows: vec![f.id],
+                            start: f.first_timestamp,
+                            end: f.last_timestamp,
+                            platform,
+                        },
+                    ));
+                }
+            }
         }
     }
-    sessions
+
+    /// The sessions in the order of their first connections, numbered
+    /// from 1, each listing its connections in order.
+    pub fn finish(self) -> Vec<MessagingSession> {
+        let mut sessions = self.sessions;
+        sessions.sort_by_key(|(lowest, _)| *lowest);
+        sessions
+            .into_iter()
+            .zip(1..)
+            .map(|((_, mut s), id)| {
+                s.id = id;
+                s.flows.sort_unstable();
+                s
+            })
+            .collect()
+    }
 }
 
 impl super::Assessor {
