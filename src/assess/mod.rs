@@ -84,7 +84,7 @@ pub struct Assessor {
     policy: Policy,
     vendors: Vendors,
     findings: Vec<Finding>,
-    index: HashMap<(FindingId, String), usize>,
+    index: FindingIndex,
     vendors_seen: Vec<VendorSeen>,
     /// The first flow to each server address since the last look at the
     /// servers' names, until the capture's DNS answers so far name the
@@ -162,18 +162,62 @@ const MAX_CALL_FLOWS: usize = 10_000;
 /// calls changes no name.
 const NAMES_AT: usize = 4_096;
 
-/// Pushes onto a list that stops at `cap`, growing it by doubling but never
-/// past `cap`: a full list of 20,000 holds 20,000, not the 32,768 doubling
-/// would reserve. Whether it was pushed.
+/// Pushes onto a list that stops at `cap`, growing it by doubling from
+/// one but never past `cap`: a full list of 20,000 holds 20,000, not the
+/// 32,768 doubling would reserve, and a list of one holds one, not the
+/// four a `Vec` starts with. Whether it was pushed.
 fn push_capped<T>(list: &mut Vec<T>, value: T, cap: usize) -> bool {
     if list.len() >= cap {
         return false;
     }
     if list.len() == list.capacity() {
-        list.reserve_exact(list.len().clamp(8, cap - list.len()));
+        list.reserve_exact(list.len().max(1).min(cap - list.len()));
     }
     list.push(value);
     true
+}
+
+/// The findings' positions by (id, subject), hashed from the findings
+/// themselves: no subject is copied into a key (5,000 findings listed
+/// would hold their subjects twice).
+#[derive(Clone, Default)]
+struct FindingIndex {
+    positions: hashbrown::HashTable<usize>,
+    hasher: hashbrown::DefaultHashBuilder,
+}
+
+impl FindingIndex {
+    fn of(findings: &[Finding]) -> FindingIndex {
+        let mut index = FindingIndex::default();
+        for i in 0..findings.len() {
+            index.insert(findings, i);
+        }
+        index
+    }
+
+    fn hash(hasher: &hashbrown::DefaultHashBuilder, id: FindingId, subject: &str) -> u64 {
+        use std::hash::BuildHasher;
+        hasher.hash_one((id, subject))
+    }
+
+    /// The position in `findings` of (id, subject).
+    fn get(&self, findings: &[Finding], id: FindingId, subject: &str) -> Option<usize> {
+        let hash = Self::hash(&self.hasher, id, subject);
+        self.positions
+            .find(hash, |&i| {
+                findings[i].id == id && findings[i].subject == subject
+            })
+            .copied()
+    }
+
+    /// Indexes `findings[i]`, which no other position holds.
+    fn insert(&mut self, findings: &[Finding], i: usize) {
+        let hasher = &self.hasher;
+        let hash = Self::hash(hasher, findings[i].id, &findings[i].subject);
+        self.positions.insert_unique(hash, i, |&j| {
+            Self::hash(hasher, findings[j].id, &findings[j].subject)
+        });
+    }
 }
 
 /// The names each address was given by `dns`, in the answers' order.
@@ -204,7 +248,7 @@ impl Assessor {
             policy,
             vendors,
             findings: Vec::new(),
-            index: HashMap::new(),
+            index: FindingIndex::default(),
             vendors_seen: Vec::new(),
             server_lines: Vec::new(),
             servers_lined: Default::default(),
@@ -360,11 +404,7 @@ impl Assessor {
             })
             .cloned()
             .collect();
-        let index = findings
-            .iter()
-            .enumerate()
-            .map(|(i, f)| ((f.id, f.subject.clone()), i))
-            .collect();
+        let index = FindingIndex::of(&findings);
         Assessor {
             policy: self.policy.clone(),
             vendors: self.vendors.clone(),
@@ -491,7 +531,7 @@ impl Assessor {
                 self.report(f.id, f.subject.clone(), &values, ev.clone());
             }
             // Values and severity concluding added to a finding.
-            if let Some(&j) = self.index.get(&(f.id, f.subject.clone())) {
+            if let Some(j) = self.index.get(&self.findings, f.id, &f.subject) {
                 let here = &mut self.findings[j];
                 for (k, v) in &f.values {
                     here.values.insert_if_absent(k, || v.clone());
@@ -555,9 +595,8 @@ impl Assessor {
             return;
         }
         self.raised_by_call_flow(id, &ev);
-        let key = (id, subject);
-        let i = match self.index.get(&key) {
-            Some(&i) => i,
+        let i = match self.index.get(&self.findings, id, &subject) {
+            Some(i) => i,
             None if self.findings.len() >= MAX_FINDINGS => {
                 *self.not_listed.entry(id.name()).or_default() += 1;
                 return;
@@ -569,7 +608,7 @@ impl Assessor {
                     severity: self.policy.severity_of(id, r.severity),
                     default_severity: r.severity,
                     title: r.title,
-                    subject: key.1.clone(),
+                    subject,
                     explanation: r.explanation,
                     reference: r.reference,
                     remedy: r.remedy,
@@ -579,17 +618,17 @@ impl Assessor {
                 };
                 // Below the cap: the arm above took the full list.
                 push_capped(&mut self.findings, finding, MAX_FINDINGS);
-                self.index.insert(key, self.findings.len() - 1);
-                self.findings.len() - 1
+                let i = self.findings.len() - 1;
+                self.index.insert(&self.findings, i);
+                i
             }
         };
         let f = &mut self.findings[i];
         for (k, v) in values {
             f.values.insert_if_absent(k, || v.clone());
         }
-        if f.evidence.len() < MAX_EVIDENCE {
-            f.evidence.push(ev);
-        } else {
+        // Most findings have one piece of evidence: room for one, not four.
+        if !push_capped(&mut f.evidence, ev, MAX_EVIDENCE) {
             f.more_evidence += 1;
         }
     }
@@ -626,7 +665,7 @@ impl Assessor {
         if self.policy.severity.keys().any(|k| k.0 == id) {
             return None;
         }
-        let i = *self.index.get(&(id, subject.to_string()))?;
+        let i = self.index.get(&self.findings, id, subject)?;
         self.findings.get_mut(i)
     }
 

@@ -268,15 +268,22 @@ impl Values {
     pub fn insert(&mut self, name: String, value: String) {
         match self.find(&name) {
             Ok(i) => self.0[i].1 = value,
-            Err(i) => self.0.insert(i, (name, value)),
+            Err(i) => self.add(i, name, value),
         }
     }
 
     /// Sets `name` to `value()` unless it holds a value already.
     pub fn insert_if_absent(&mut self, name: &str, value: impl FnOnce() -> String) {
         if let Err(i) = self.find(name) {
-            self.0.insert(i, (name.to_string(), value()));
+            self.add(i, name.to_string(), value());
         }
+    }
+
+    /// Room for one more, not for four more (a `Vec`'s doubling): a
+    /// finding's values are set once, a few of them.
+    fn add(&mut self, at: usize, name: String, value: String) {
+        self.0.reserve_exact(1);
+        self.0.insert(at, (name, value));
     }
 
     /// The values in name order.

@@ -75,7 +75,7 @@ impl Assessor {
         }
         if self.server_lines.len() < MAX_SERVER_LINES {
             if self.servers_lined.insert(f.server.ip()) {
-                self.server_lines.push(line.clone());
+                push_capped(&mut self.server_lines, line.clone(), MAX_SERVER_LINES);
             }
         } else if !self.servers_lined.contains(&f.server.ip()) {
             self.servers_not_kept += 1;
