@@ -27,10 +27,11 @@ pub mod wireless;
 
 use crate::facts::{DialogRecord, DnsName, FlowRecord};
 use catalogue::{FindingId, Severity, rule};
+use hashbrown::HashMap;
 use model::{Call, Evidence, Finding, MessagingSession, Summary, VendorSeen};
 use platform::ServerNames;
 use policy::Policy;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use vendors::{Baa, Vendors};
 
@@ -93,7 +94,7 @@ pub struct Assessor {
     /// 5 MB, a tenth of a long capture's heap.
     server_lines: Vec<FlowLine>,
     /// The server addresses of `server_lines`.
-    servers_lined: std::collections::HashSet<IpAddr>,
+    servers_lined: hashbrown::HashSet<IpAddr>,
     /// Flows to servers past `MAX_SERVER_LINES` addresses: not named by DNS.
     servers_not_kept: u64,
     /// The flows listed with a vendor in `vendors_seen`.
@@ -142,7 +143,7 @@ pub struct Assessor {
     concluded_ledger: ledger::CallLedger,
     /// Signaling flows of concluded dialogs that were still running: when
     /// they end, they carried signaling and make no call of their own.
-    known_carriers: std::collections::HashSet<u64>,
+    known_carriers: hashbrown::HashSet<u64>,
     /// Call-relevant flows and dialogs held before settled calls are
     /// concluded during the capture.
     conclude_at: usize,
@@ -367,8 +368,7 @@ impl Assessor {
     fn add_messaging(&mut self, dns: &[DnsName]) {
         let mut flows = std::mem::take(&mut self.messaging_flows);
         flows.sort_by_key(|f| f.id);
-        let servers: std::collections::HashSet<IpAddr> =
-            flows.iter().map(|f| f.server.ip()).collect();
+        let servers: hashbrown::HashSet<IpAddr> = flows.iter().map(|f| f.server.ip()).collect();
         let mut names = self.server_names.of_servers(&servers);
         names.add_dns(dns, &self.vendors, |ip| servers.contains(&ip));
         self.messaging
@@ -382,12 +382,8 @@ impl Assessor {
     /// lines, contacts and calls concluded before, which concluding does
     /// not read. Copying those at every look would double the memory. Of
     /// the names the capture gave servers, those of `servers` only.
-    fn look(
-        &self,
-        running: &[FlowRecord],
-        servers: &std::collections::HashSet<IpAddr>,
-    ) -> Assessor {
-        let flows: std::collections::HashSet<u64> = self
+    fn look(&self, running: &[FlowRecord], servers: &hashbrown::HashSet<IpAddr>) -> Assessor {
+        let flows: hashbrown::HashSet<u64> = self
             .call_flows
             .iter()
             .map(|f| f.id)
@@ -440,7 +436,7 @@ impl Assessor {
 
     /// The servers of the call-relevant flows and of `running`: all that
     /// concluding the calls among them asks names of.
-    fn call_servers(&self, running: &[FlowRecord]) -> std::collections::HashSet<IpAddr> {
+    fn call_servers(&self, running: &[FlowRecord]) -> hashbrown::HashSet<IpAddr> {
         self.call_flows
             .iter()
             .map(|f| &**f)

@@ -9,7 +9,7 @@
 use super::model::{Call, CallPlatform, Evidence, MessagingSession, PlatformConfidence};
 use super::vendors::{Vendor, Vendors};
 use crate::facts::{DnsName, FlowRecord, Proto};
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::net::IpAddr;
 
 /// Server addresses kept with the names the capture gave them; beyond,
@@ -80,7 +80,7 @@ impl ServerNames {
 
     /// The names of `servers` only: all a look at a few calls asks about,
     /// without copying every name the capture gave.
-    pub fn of_servers(&self, servers: &std::collections::HashSet<IpAddr>) -> ServerNames {
+    pub fn of_servers(&self, servers: &hashbrown::HashSet<IpAddr>) -> ServerNames {
         ServerNames {
             by_address: servers
                 .iter()

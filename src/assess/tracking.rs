@@ -16,7 +16,7 @@ use super::model::{Evidence, ReasoningStep, StepKind};
 use super::trackers::Confidence;
 use super::{Assessor, evidence};
 use crate::facts::FlowRecord;
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::net::IpAddr;
 
 const MAX_CONTACTS: usize = 10_000;

@@ -2,9 +2,9 @@
 //! STUN SOFTWARE string belongs to, and whether it publicly offers a BAA.
 //! Built in from data/vendors.toml; users extend or override it.
 
+use hashbrown::HashMap;
 use serde::Deserialize;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 pub const BUILT_IN: &str = include_str!("../../data/vendors.toml");
 

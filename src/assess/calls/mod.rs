@@ -18,7 +18,7 @@ use super::vendors::Vendors;
 use crate::assess::model::*;
 use crate::facts::*;
 use crate::time::Timestamp;
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::net::SocketAddr;
 
 mod judge;
@@ -263,12 +263,12 @@ pub struct Judging<'a> {
 pub struct Settled {
     /// Flows (ids) of the settled calls: members, and the signaling flows
     /// that carried their dialogs (some may still run).
-    pub flows: std::collections::HashSet<u64>,
+    pub flows: hashbrown::HashSet<u64>,
     /// Dialogs (indices) of the settled calls.
     pub dialogs: Vec<usize>,
     /// Ended flows no call can draw on any longer: the settled calls'
     /// members, quiet flows that made no call, carriers of nothing left.
-    pub released: std::collections::HashSet<u64>,
+    pub released: hashbrown::HashSet<u64>,
     /// Signaling flows of settled dialogs that still run: carriers when
     /// they end.
     pub running_carriers: Vec<u64>,
@@ -293,7 +293,7 @@ pub const WEB_SIGNALING_SLACK: i64 = 60_000_000_000;
 pub fn settled(
     flows: &[std::sync::Arc<FlowRecord>],
     dialogs: &[std::sync::Arc<DialogRecord>],
-    known_carriers: &std::collections::HashSet<u64>,
+    known_carriers: &hashbrown::HashSet<u64>,
     cutoff: Timestamp,
 ) -> Settled {
     let grouping = group(flows, dialogs, known_carriers);
@@ -304,7 +304,7 @@ pub fn settled(
     let mut open_starts: Vec<i64> = Vec::new();
     // Of those, the ones a call concluded later may begin with.
     let mut call_starts: Vec<i64> = Vec::new();
-    let mut carried_by_open: std::collections::HashSet<u64> = Default::default();
+    let mut carried_by_open: hashbrown::HashSet<u64> = Default::default();
     let mut loose_web: Vec<usize> = Vec::new();
     for (members, ss) in &grouping.components {
         let signals_quiet = ss.iter().all(|&k| match &grouping.signals[k] {
@@ -431,7 +431,7 @@ struct Grouping<'a> {
 fn group<'a>(
     flows: &'a [std::sync::Arc<FlowRecord>],
     dialogs: &'a [std::sync::Arc<DialogRecord>],
-    known_carriers: &std::collections::HashSet<u64>,
+    known_carriers: &hashbrown::HashSet<u64>,
 ) -> Grouping<'a> {
     let n = flows.len();
     let mut signals: Vec<Signal<'_>> = dialogs.iter().map(|d| Signal::Dialog(d)).collect();
@@ -700,7 +700,7 @@ fn group<'a>(
 pub fn correlate(
     flows: &[std::sync::Arc<FlowRecord>],
     dialogs: &[std::sync::Arc<DialogRecord>],
-    known_carriers: &std::collections::HashSet<u64>,
+    known_carriers: &hashbrown::HashSet<u64>,
     first_id: u64,
     web: &[std::sync::Arc<FlowRecord>],
     own_findings: &HashMap<u64, std::sync::Arc<[(FindingId, Evidence)]>>,

@@ -20,8 +20,8 @@
 
 use crate::assess::catalogue::FindingId;
 use crate::assess::model::{Call, ReasoningStep};
+use hashbrown::HashMap;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::FileExt;
