@@ -270,7 +270,7 @@ pub fn may_be_messaging(f: &FlowRecord, vendors: &Vendors) -> bool {
 /// the signals [`platform_of`] and [`MessagingSessions`] read of a TCP
 /// connection (wire markers; of the TLS handshake the server name, ALPN
 /// and the certificate's names), nothing else: a long capture holds
-/// thousands until its end.
+/// thousands until a look adds them to their sessions.
 pub fn messaging_view(f: &FlowRecord) -> FlowRecord {
     let tls = f.tls.as_ref().map(|t| {
         Box::new(crate::proto::tls::state::TlsDetail {
