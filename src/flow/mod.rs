@@ -530,6 +530,39 @@ mod tests {
         }
     }
 
+    /// The end of a capture hands on every flow left, lowest id first
+    /// (slots reused out of order included), and leaves an empty table
+    /// that takes flows again.
+    #[test]
+    fn draining_hands_on_the_flows_left_in_order_of_id() {
+        let mut t: FlowTable<()> = FlowTable::with_timeouts(Timeouts::default());
+        let mut ended = Vec::new();
+        let ids: Vec<u64> = (0..40)
+            .map(|i| packet(&mut t, Proto::Udp, 1000 + i, 0, false, &mut ended))
+            .collect();
+        // Closed TCP flows end after their linger; their slots are reused
+        // by later flows, so slot order is no longer id order.
+        for i in 0..10 {
+            packet(&mut t, Proto::Tcp, 3000 + i, S, true, &mut ended);
+        }
+        let later: Vec<u64> = (0..10)
+            .map(|i| packet(&mut t, Proto::Udp, 4000 + i, 20 * S, false, &mut ended))
+            .collect();
+        assert_eq!(ended.len(), 10, "the closed flows ended: {ended:?}");
+        let mut drained = Vec::new();
+        t.drain(&mut |f, e| drained.push((f.id, e)));
+        let expected: Vec<u64> = ids.iter().chain(&later).copied().collect();
+        assert_eq!(
+            drained.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            expected
+        );
+        assert!(drained.iter().all(|(_, e)| *e == End::CaptureEnd));
+        assert_eq!(t.live(), 0);
+        let next = packet(&mut t, Proto::Udp, 5000, 30 * S, false, &mut ended);
+        assert_eq!(t.live(), 1);
+        assert!(next > *later.last().unwrap());
+    }
+
     /// Flows end at the first sweep past their timeout, exactly as a scan
     /// of the whole table would find them, and never while active.
     #[test]
