@@ -548,3 +548,80 @@ impl PlatformsInUse {
         self.found
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// A push connection from `client` to Apple's APNs port: FaceTime /
+    /// iMessage by its published range and messaging port.
+    fn push(id: u64, client: [u8; 4], at_seconds: i64) -> Arc<FlowRecord> {
+        let at = crate::time::Timestamp(at_seconds * 1_000_000_000);
+        Arc::new(FlowRecord {
+            id,
+            transport: Proto::Tcp,
+            client: std::net::SocketAddr::from((client, 50_000)),
+            server: std::net::SocketAddr::from(([17, 1, 2, 3], 5_223)),
+            first_timestamp: at,
+            last_timestamp: at,
+            first_packet: id,
+            last_packet: id,
+            client_to_server: Default::default(),
+            server_to_client: Default::default(),
+            end: crate::facts::End::Idle,
+            protocols: Vec::new(),
+            stun: None,
+            turn: None,
+            sip: None,
+            rtp: None,
+            rtcp: None,
+            tls: None,
+            dns: None,
+            quic: None,
+            http: None,
+            zrtp: None,
+            zoom: None,
+            hep: None,
+            markers: Vec::new(),
+            timeline: None,
+            notes: Vec::new(),
+        })
+    }
+
+    /// Batches added at different looks make the sessions one batch would:
+    /// numbered by their first connections (a long connection that ended
+    /// later has a lower id), each listing its connections in order and
+    /// spanning all of them; sessions past the cap are counted.
+    #[test]
+    fn sessions_added_batch_by_batch_are_the_sessions_of_one_batch() {
+        let vendors = Vendors::built_in();
+        let names = ServerNames::default();
+        let (a, b, c) = ([10, 0, 0, 1], [10, 0, 0, 2], [10, 0, 0, 3]);
+        let mut sessions = MessagingSessions::default();
+        sessions.add(&[push(7, a, 70), push(8, a, 80)], &vendors, &names, 2);
+        sessions.add(
+            &[push(3, b, 30), push(5, a, 50), push(9, c, 90)],
+            &vendors,
+            &names,
+            2,
+        );
+        assert_eq!(sessions.not_kept, 1, "c's session is past the cap of 2");
+        let sessions = sessions.finish();
+        let got: Vec<(u64, &str, &[u64])> = sessions
+            .iter()
+            .map(|s| (s.id, s.client.as_str(), s.flows.as_slice()))
+            .collect();
+        assert_eq!(
+            got,
+            [(1, "10.0.0.2", &[3][..]), (2, "10.0.0.1", &[5, 7, 8][..])]
+        );
+        assert_eq!(sessions[1].start, crate::time::Timestamp(50_000_000_000));
+        assert_eq!(sessions[1].end, crate::time::Timestamp(80_000_000_000));
+        assert!(
+            sessions
+                .iter()
+                .all(|s| s.platform.name == "FaceTime / iMessage")
+        );
+    }
+}
