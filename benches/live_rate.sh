@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 packets=${1:-300000}
 injectors=${INJECTORS:-1}
-cargo build --release --quiet --bin teleprobe --example inject
+# The tables feature (polars) is not on the capture path.
+cargo build --release --quiet --no-default-features --bin teleprobe --example inject
 out=$(mktemp -d)
 filter="udp and (port 5060 or portrange 16000-18001 or port 3478 or portrange 42000-65000)"
 printf "%10s %12s %10s %10s %10s\n" target_pps achieved_pps received dropped analysed
