@@ -129,3 +129,40 @@ pub struct FlowRecord {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
+
+impl FlowRecord {
+    /// A record of a flow's ends and nothing else (no packets, no protocol
+    /// detail, ended idle): what a view of a flow, or a test's flow, starts
+    /// from.
+    pub fn bare(id: u64, transport: Proto, client: SocketAddr, server: SocketAddr) -> FlowRecord {
+        FlowRecord {
+            id,
+            transport,
+            client,
+            server,
+            first_timestamp: Timestamp::default(),
+            last_timestamp: Timestamp::default(),
+            first_packet: 0,
+            last_packet: 0,
+            client_to_server: Counters::default(),
+            server_to_client: Counters::default(),
+            end: End::Idle,
+            protocols: Vec::new(),
+            stun: None,
+            turn: None,
+            sip: None,
+            rtp: None,
+            rtcp: None,
+            tls: None,
+            dns: None,
+            quic: None,
+            http: None,
+            zrtp: None,
+            zoom: None,
+            hep: None,
+            markers: Vec::new(),
+            timeline: None,
+            notes: Vec::new(),
+        }
+    }
+}

@@ -293,23 +293,16 @@ pub fn messaging_view(f: &FlowRecord) -> FlowRecord {
         })
     });
     FlowRecord {
-        protocols: Vec::new(),
-        stun: None,
-        turn: None,
-        sip: None,
-        rtp: None,
-        rtcp: None,
+        first_timestamp: f.first_timestamp,
+        last_timestamp: f.last_timestamp,
+        first_packet: f.first_packet,
+        last_packet: f.last_packet,
+        client_to_server: f.client_to_server,
+        server_to_client: f.server_to_client,
+        end: f.end,
         tls,
-        dns: None,
-        quic: None,
-        http: None,
-        zrtp: None,
-        zoom: None,
-        hep: None,
         markers: f.markers.clone(),
-        timeline: None,
-        notes: Vec::new(),
-        ..*f
+        ..FlowRecord::bare(f.id, f.transport, f.client, f.server)
     }
 }
 
@@ -559,33 +552,16 @@ mod tests {
     fn push(id: u64, client: [u8; 4], at_seconds: i64) -> Arc<FlowRecord> {
         let at = crate::time::Timestamp(at_seconds * 1_000_000_000);
         Arc::new(FlowRecord {
-            id,
-            transport: Proto::Tcp,
-            client: std::net::SocketAddr::from((client, 50_000)),
-            server: std::net::SocketAddr::from(([17, 1, 2, 3], 5_223)),
             first_timestamp: at,
             last_timestamp: at,
             first_packet: id,
             last_packet: id,
-            client_to_server: Default::default(),
-            server_to_client: Default::default(),
-            end: crate::facts::End::Idle,
-            protocols: Vec::new(),
-            stun: None,
-            turn: None,
-            sip: None,
-            rtp: None,
-            rtcp: None,
-            tls: None,
-            dns: None,
-            quic: None,
-            http: None,
-            zrtp: None,
-            zoom: None,
-            hep: None,
-            markers: Vec::new(),
-            timeline: None,
-            notes: Vec::new(),
+            ..FlowRecord::bare(
+                id,
+                Proto::Tcp,
+                std::net::SocketAddr::from((client, 50_000)),
+                std::net::SocketAddr::from(([17, 1, 2, 3], 5_223)),
+            )
         })
     }
 

@@ -232,37 +232,18 @@ impl FlowStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::Counters;
 
     fn record(id: u64) -> FlowRecord {
         FlowRecord {
-            id,
-            transport: crate::facts::Proto::Udp,
-            client: std::net::SocketAddr::from(([10, 0, 0, 1], 1)),
-            server: std::net::SocketAddr::from(([10, 0, 0, 2], 2)),
-            first_timestamp: Default::default(),
-            last_timestamp: Default::default(),
             first_packet: id,
             last_packet: id,
-            client_to_server: Counters::default(),
-            server_to_client: Counters::default(),
-            end: crate::facts::End::Idle,
             protocols: vec!["dns"],
-            stun: None,
-            turn: None,
-            sip: None,
-            rtp: None,
-            rtcp: None,
-            tls: None,
-            dns: None,
-            quic: None,
-            http: None,
-            zrtp: None,
-            zoom: None,
-            hep: None,
-            markers: Vec::new(),
-            timeline: None,
-            notes: Vec::new(),
+            ..FlowRecord::bare(
+                id,
+                crate::facts::Proto::Udp,
+                std::net::SocketAddr::from(([10, 0, 0, 1], 1)),
+                std::net::SocketAddr::from(([10, 0, 0, 2], 2)),
+            )
         }
     }
 
