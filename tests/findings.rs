@@ -114,10 +114,7 @@ fn sip_credentials_only_with_authorization() {
 fn tls_versions_and_certificates() {
     let r = report("tls-versions.pcapng");
     let deprecated = findings(&r, "tls-deprecated");
-    let subjects: Vec<&str> = deprecated
-        .iter()
-        .map(|f| f["subject"].as_str().unwrap())
-        .collect();
+    let subjects = finding_subjects(&r, "tls-deprecated");
     assert_eq!(
         subjects,
         [
@@ -219,11 +216,10 @@ fn plain_http_to_a_provider() {
 #[test]
 fn dns_names_and_vendors_without_baa() {
     let r = report("dns.pcap");
-    let names: Vec<&str> = findings(&r, "dns-provider-exposed")
-        .iter()
-        .map(|f| f["subject"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["Doxy.me: doxy.me", "Zoom: zoom.us"]);
+    assert_eq!(
+        finding_subjects(&r, "dns-provider-exposed"),
+        ["Doxy.me: doxy.me", "Zoom: zoom.us"]
+    );
     assert!(findings(&r, "vendor-without-baa").is_empty());
 
     // A WhatsApp lookup, then a connection to the address it returned.
@@ -703,12 +699,8 @@ fn messaging_connections_of_a_long_capture_all_join_their_sessions() {
             i + 1
         );
     }
-    let subjects: Vec<&str> = findings(&r, "vendor-without-baa")
-        .iter()
-        .map(|f| f["subject"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        subjects,
+        finding_subjects(&r, "vendor-without-baa"),
         [
             "messaging 1: FaceTime / iMessage",
             "messaging 2: FaceTime / iMessage"

@@ -549,12 +549,8 @@ fn messaging_sessions_are_named_from_the_wire() {
     assert!(sessions[1].2.starts_with("ALPN apns-security-v3 in flow 2"));
     assert_eq!(r["messaging"][1]["flows"], serde_json::json!([2, 3]));
     assert_eq!(r["messaging"][1]["kind"], "messaging");
-    let subjects: Vec<&str> = findings(&r, "vendor-without-baa")
-        .iter()
-        .map(|f| f["subject"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        subjects,
+        finding_subjects(&r, "vendor-without-baa"),
         ["messaging 1: WhatsApp", "messaging 2: FaceTime / iMessage"]
     );
     assert!(r["calls"].as_array().unwrap().is_empty());

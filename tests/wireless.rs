@@ -124,10 +124,7 @@ fn a_clinic_scene_gives_its_networks_clients_findings_and_call() {
     );
     // Below the default minimum (wpa2-enterprise): the Personal and open
     // networks, not the Enterprise one.
-    let below: Vec<&str> = findings(&r, "wifi-below-minimum-class")
-        .iter()
-        .map(|f| f["subject"].as_str().unwrap())
-        .collect();
+    let below = finding_subjects(&r, "wifi-below-minimum-class");
     assert_eq!(below.len(), 2, "{below:?}");
     assert!(below.iter().all(|s| !s.contains(":03)")));
 

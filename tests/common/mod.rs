@@ -248,6 +248,14 @@ pub fn findings<'a>(report: &'a serde_json::Value, id: &str) -> Vec<&'a serde_js
         .collect()
 }
 
+/// The subjects of the report's findings `id`, in the report's order.
+pub fn finding_subjects<'a>(report: &'a serde_json::Value, id: &str) -> Vec<&'a str> {
+    findings(report, id)
+        .iter()
+        .map(|f| f["subject"].as_str().unwrap())
+        .collect()
+}
+
 /// A DNS response answering `name` with one A record.
 pub fn dns_a_reply(id: u16, name: &str, address: [u8; 4]) -> Vec<u8> {
     use simple_dns::{CLASS, Name, Packet, Question, ResourceRecord, TYPE, rdata};
