@@ -334,7 +334,11 @@ impl Assessor {
         let lines = std::mem::take(&mut self.server_lines);
         self.servers_lined.clear();
         self.vendors_of_lines(lines, &addresses_named(dns));
-        self.add_messaging(dns);
+        let servers: hashbrown::HashSet<IpAddr> =
+            self.messaging_flows.iter().map(|f| f.server.ip()).collect();
+        let mut names = self.server_names.of_servers(&servers);
+        names.add_dns(dns, &self.vendors, |ip| servers.contains(&ip));
+        self.add_messaging(&names);
     }
 
     /// Notes the platform of each line's server that `by_address` names,
@@ -364,15 +368,12 @@ impl Assessor {
     }
 
     /// Adds the messaging connections waiting to their sessions, their
-    /// servers named by what the capture said so far and `dns`.
-    fn add_messaging(&mut self, dns: &[DnsName]) {
+    /// servers named by `names`.
+    fn add_messaging(&mut self, names: &ServerNames) {
         let mut flows = std::mem::take(&mut self.messaging_flows);
         flows.sort_by_key(|f| f.id);
-        let servers: hashbrown::HashSet<IpAddr> = flows.iter().map(|f| f.server.ip()).collect();
-        let mut names = self.server_names.of_servers(&servers);
-        names.add_dns(dns, &self.vendors, |ip| servers.contains(&ip));
         self.messaging
-            .add(&flows, &self.vendors, &names, MAX_CALL_FLOWS);
+            .add(&flows, &self.vendors, names, MAX_CALL_FLOWS);
     }
 
     /// A copy to conclude calls on: the call-relevant flows and dialogs
@@ -818,7 +819,6 @@ impl Assessor {
 
     fn finish_with(mut self, dns: &[DnsName], with_concluded: bool) -> Assessment {
         let by_address = addresses_named(dns);
-        self.add_messaging(dns);
         // Relays allow-listed by the name they were reached by (DNS).
         for f in self
             .findings
@@ -866,6 +866,7 @@ impl Assessor {
             ledger.add(&call);
             found_calls.push(call);
         }
+        self.add_messaging(&names);
         let sessions_not_kept = self.messaging.not_kept;
         let messaging = std::mem::take(&mut self.messaging).finish();
         let ledger::CallLedger {
