@@ -264,13 +264,12 @@ impl DialogRecord {
             if self.flows.len() < MAX_FLOWS {
                 self.flows.push(carrier.flow);
             } else {
-                let first = format!("flow {} (packet {})", carrier.flow, at.packet);
-                self.note_once(
-                    &format!("carried on more than {MAX_FLOWS} flows:"),
-                    &format!(
-                        "{first} and later ones are not listed, and what only they carried is not joined to this call by them"
-                    ),
-                );
+                self.note_once(&format!("carried on more than {MAX_FLOWS} flows:"), || {
+                    format!(
+                        "flow {} (packet {}) and later ones are not listed, and what only they carried is not joined to this call by them",
+                        carrier.flow, at.packet
+                    )
+                });
             }
         }
         let to_tag = tag_of(m, "to", "t");
@@ -329,22 +328,22 @@ impl DialogRecord {
                 sdp: sdp.clone(),
             });
         } else {
-            self.note_once(
-                &format!("more than {MAX_SDP} different SDP bodies:"),
-                &format!(
+            self.note_once(&format!("more than {MAX_SDP} different SDP bodies:"), || {
+                format!(
                     "the one in packet {} and later ones were not kept (sdp_not_kept counts them), so media they moved to is not joined to this call by them",
                     sdp.packet
-                ),
-            );
+                )
+            });
             self.sdp_not_kept += 1;
         }
     }
 
-    /// Adds "`what` `first`" unless a note says `what` already: a limit
-    /// reached is said once, with where it was first reached.
-    fn note_once(&mut self, what: &str, first: &str) {
+    /// Adds "`what` `first()`" unless a note says `what` already: a limit
+    /// reached is said once, with where it was first reached (and every
+    /// later message past it writes nothing).
+    fn note_once(&mut self, what: &str, first: impl FnOnce() -> String) {
         if !self.notes.iter().any(|n| n.starts_with(what)) {
-            self.notes.push(format!("{what} {first}"));
+            self.notes.push(format!("{what} {}", first()));
         }
     }
 
@@ -362,10 +361,12 @@ impl DialogRecord {
         } else {
             self.note_once(
                 &format!("copied by more than {MAX_FLOWS} HEP flows:"),
-                &format!(
-                    "flow {} (packet {packet}) and later ones are not listed",
-                    carrier.flow
-                ),
+                || {
+                    format!(
+                        "flow {} (packet {packet}) and later ones are not listed",
+                        carrier.flow
+                    )
+                },
             );
         }
     }
