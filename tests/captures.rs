@@ -8,12 +8,7 @@ mod common;
 use common::*;
 
 fn protocols(flow: &serde_json::Value) -> Vec<&str> {
-    flow["protocols"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_str().unwrap())
-        .collect()
+    strings(&flow["protocols"])
 }
 
 #[test]

@@ -460,12 +460,7 @@ fn a_signaling_websocket_open_all_day_signals_its_calls_and_says_where_it_stoppe
     let web = &r["flows"][0];
     assert_eq!(web["http"]["sdp"].as_array().unwrap().len(), 64);
     assert_eq!(web["http"]["sdp_not_kept"], 16);
-    let notes: Vec<&str> = web["notes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_str().unwrap())
-        .collect();
+    let notes = strings(&web["notes"]);
     assert!(
         notes
             .iter()

@@ -68,12 +68,7 @@ fn turn_allocation_channel_data_and_relayed_dtls() {
     let f = &r["flows"][0];
     assert_eq!(f["client"], "10.0.0.1:50000");
     assert_eq!(f["server"], "198.51.100.7:3478");
-    let protocols: Vec<&str> = f["protocols"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_str().unwrap())
-        .collect();
+    let protocols = strings(&f["protocols"]);
     assert_eq!(protocols, ["stun", "turn", "dtls"]);
     let s = &f["stun"];
     assert_eq!(s["realm"], "clinic.example");

@@ -44,12 +44,7 @@ fn parquet_rows_match_the_json_report() {
         .unwrap();
     for (i, f) in json_flows.iter().enumerate() {
         assert_eq!(ids.get(i), f["id"].as_u64());
-        let joined: Vec<&str> = f["protocols"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| p.as_str().unwrap())
-            .collect();
+        let joined = common::strings(&f["protocols"]);
         assert_eq!(protocols.get(i), Some(joined.join(",").as_str()));
         assert_eq!(packets.get(i), f["client_to_server"]["packets"].as_u64());
     }

@@ -248,6 +248,16 @@ pub fn findings<'a>(report: &'a serde_json::Value, id: &str) -> Vec<&'a serde_js
         .collect()
 }
 
+/// A JSON array of strings (a flow's protocols, its notes), as strings.
+pub fn strings(array: &serde_json::Value) -> Vec<&str> {
+    array
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect()
+}
+
 /// The subjects of the report's findings `id`, in the report's order.
 pub fn finding_subjects<'a>(report: &'a serde_json::Value, id: &str) -> Vec<&'a str> {
     findings(report, id)
