@@ -213,6 +213,67 @@ fn relay_without_media_is_not_a_call() {
     );
 }
 
+/// DTLS is a call's key exchange only when it negotiates SRTP keys or
+/// runs beside ICE on its flow; alone, on 443 with no use_srtp, it is a
+/// VPN's tunnel (Cisco AnyConnect's, here) and no call.
+#[test]
+fn dtls_without_srtp_or_ice_is_a_tunnel_not_a_call() {
+    use teleprobe::proto::tls::build::{ClientHelloRepr, dtls_handshake, dtls_record};
+    let hello = |srtp_profiles: &[u16]| {
+        let body = ClientHelloRepr {
+            version: 0xFEFD,
+            ciphers: &[0xC02B],
+            srtp_profiles,
+            dtls: true,
+            ..Default::default()
+        }
+        .emit();
+        dtls_record(22, 0xFEFD, 0, &dtls_handshake(1, 0, &body))
+    };
+    // Encrypted records after the handshake, both ways.
+    let application_data = dtls_record(23, 0xFEFD, 1, &noise(9, 120));
+    let session = |p: &mut Pcap, client: ([u8; 4], u16), server, hello: &[u8], ice: bool| {
+        if ice {
+            p.udp4(client, server, &stun(0x0001, [7; 12], &[]));
+        }
+        p.udp4(client, server, hello);
+        for _ in 0..5 {
+            p.udp4(client, server, &application_data);
+            p.udp4(server, client, &application_data);
+        }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = Pcap::new(ETHERNET);
+    let gateway = ([198, 51, 100, 4], 443);
+    session(&mut p, ([10, 0, 0, 5], 50001), gateway, &hello(&[]), false);
+    let peer = ([203, 0, 113, 7], 40000);
+    session(&mut p, ([10, 0, 0, 5], 50002), peer, &hello(&[1]), false);
+    session(&mut p, ([10, 0, 0, 5], 50003), peer, &hello(&[]), true);
+    let r = report_json_revealed(&p.save(dir.path(), "dtls.pcap"));
+    let flows = r["flows"].as_array().unwrap();
+    assert_eq!(flows.len(), 3);
+    assert!(
+        flows
+            .iter()
+            .all(|f| strings(&f["protocols"]).contains(&"dtls"))
+    );
+    let calls: Vec<(Vec<u64>, &str)> = r["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let legs = c["legs"].as_array().unwrap();
+            let flows = legs.iter().map(|l| l["flow"].as_u64().unwrap()).collect();
+            (flows, c["verdict"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [(vec![2], "indeterminate"), (vec![3], "indeterminate")],
+        "use_srtp offered (flow 2) and DTLS beside ICE (flow 3) key calls; the tunnel to 443 (flow 1) does not"
+    );
+}
+
 #[test]
 fn encrypted_web_signaling_is_attributed_to_the_relays_vendor() {
     let dir = tempfile::tempdir().unwrap();

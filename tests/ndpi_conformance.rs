@@ -427,3 +427,68 @@ fn dtls_certificate_from_fragments() {
     assert!(!cert.self_signed);
     assert_eq!(cert.packet, 5, "completed by the second fragment");
 }
+
+/// DTLS without use_srtp and without ICE on its flow is no call: Cisco
+/// AnyConnect's data tunnel (pre-standard DTLS 1.0 on 443), and the
+/// mid-session tunnels of `dtls_mid_sessions`, keep their flows and
+/// findings but make no calls; DTLS-SRTP offers in `dtls.pcap` do.
+#[test]
+fn dtls_tunnels_are_flows_not_calls() {
+    let Some(dir) = corpus_dir() else { return };
+    let report = |name: &str| common::report_json_revealed(&dir.join(name));
+    let calls_of = |r: &serde_json::Value| -> Vec<Vec<String>> {
+        let flows = r["flows"].as_array().unwrap();
+        let ends = |id: &serde_json::Value| {
+            let f = flows.iter().find(|f| f["id"] == *id).unwrap();
+            format!(
+                "{} {}",
+                f["client"].as_str().unwrap(),
+                f["server"].as_str().unwrap()
+            )
+        };
+        r["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                c["legs"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| ends(&l["flow"]))
+                    .collect()
+            })
+            .collect()
+    };
+
+    let vpn = report("anyconnect-vpn.pcap");
+    assert_eq!(calls_of(&vpn), Vec::<Vec<String>>::new());
+    let tunnel = vpn["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["server"] == "8.37.102.91:443" && f["transport"] == "udp")
+        .expect("the tunnel is still a flow");
+    assert_eq!(tunnel["tls"]["version"], "DTLS 1.0 (pre-standard)");
+    let deprecated = vpn["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "tls-deprecated")
+        .expect("its old DTLS is still a finding");
+    assert_eq!(deprecated["subject"], "udp 8.37.102.91:443");
+    assert_eq!(deprecated["evidence"][0]["flow"], tunnel["id"]);
+
+    assert_eq!(
+        calls_of(&report("dtls_mid_sessions.pcapng")),
+        Vec::<Vec<String>>::new()
+    );
+    assert_eq!(
+        calls_of(&report("dtls.pcap")),
+        [
+            ["192.168.13.203:40739 192.168.13.57:56515"],
+            ["10.191.227.13:54162 157.240.16.128:3478"]
+        ],
+        "the two flows whose ClientHello offers SRTP_AES128_CM_HMAC_SHA1_80"
+    );
+}

@@ -54,6 +54,21 @@ fn has(f: &FlowRecord, p: &str) -> bool {
     f.protocols.contains(&p)
 }
 
+/// Whether a flow's DTLS keys a call: it negotiates SRTP keys (use_srtp
+/// offered or chosen, RFC 5764), or it shares its flow with ICE (a WebRTC
+/// peer connection, whose data channels run over DTLS too and whose
+/// consent checks go on every few seconds, RFC 7675). DTLS alone is as
+/// often a VPN's tunnel (AnyConnect, GlobalProtect, FortiClient on 443),
+/// CAPWAP or CoAP: taking it for a call would fill a clinic's report with
+/// calls that are not.
+fn keys_a_call(f: &FlowRecord) -> bool {
+    let srtp = f
+        .tls
+        .as_ref()
+        .is_some_and(|t| !t.srtp_profiles_offered.is_empty() || t.srtp_profile.is_some());
+    has(f, "dtls") && (srtp || f.stun.is_some())
+}
+
 /// An ICE candidate's endpoint as a socket address; candidates may name an
 /// mDNS host instead (RFC 8839 §5.1), which hides the address: `None`.
 fn endpoint(address: &str, port: u16) -> Option<SocketAddr> {
@@ -743,19 +758,20 @@ pub fn correlate(
         }
         legs.sort_by_key(|f| f.id);
         // Media: RTP, RTCP (a one-way capture may hold only the reports),
-        // their keying, Zoom's media framing (its hellos alone are not), or
-        // media a TURN relay carried inside Send/Data indications or
-        // ChannelData.
-        const MEDIA: [&str; 6] = ["rtp", "srtp", "rtcp", "srtcp", "dtls", "zrtp"];
+        // their keying (ZRTP, DTLS that keys a call), Zoom's media framing
+        // (its hellos alone are not), or media a TURN relay carried inside
+        // Send/Data indications or ChannelData.
+        const MEDIA: [&str; 5] = ["rtp", "srtp", "rtcp", "srtcp", "zrtp"];
         let media = legs.iter().any(|f| {
             MEDIA.iter().any(|p| has(f, p))
+                || keys_a_call(f)
                 || f.markers.iter().any(|m| m.relayed_media)
                 || f.zoom
                     .as_ref()
                     .is_some_and(|z| z.media_packets + z.rtcp_packets + z.opaque_packets > 0)
                 || f.turn
                     .as_ref()
-                    .is_some_and(|t| t.carried.iter().any(|p| MEDIA.contains(p)))
+                    .is_some_and(|t| t.carried.iter().any(|p| MEDIA.contains(p) || *p == "dtls"))
         });
         let invite = !call_signals.is_empty()
             || legs.iter().any(|f| {
