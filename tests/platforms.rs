@@ -353,6 +353,36 @@ fn generic_webrtc_and_sip_calls_name_no_platform() {
     }
 }
 
+/// Cisco IP phones (Skinny signaling, nDPI's skinny.pcap) calling each
+/// other in G.711 µ-law: packets of silence carry 0xFF bytes where
+/// Telegram's reflector packets have their twelve, but a payload, not a
+/// peer tag, before them. Five calls, each one RTP flow, none Telegram's;
+/// the media is judged as it is, not as a relay's framing (one call was
+/// indeterminate as Telegram's).
+#[test]
+fn g711_silence_is_not_a_telegram_reflector() {
+    let Some(path) = corpus("skinny.pcap") else {
+        return;
+    };
+    let r = report_json(&path);
+    let calls = r["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 5);
+    for c in calls {
+        assert!(c["platform"].is_null(), "{}", c["platform"]);
+        assert_eq!(c["legs"].as_array().unwrap().len(), 1);
+    }
+    let verdicts: Vec<&str> = calls
+        .iter()
+        .map(|c| c["verdict"].as_str().unwrap())
+        .collect();
+    // The fifth has 15 packets of a codec the statistics cannot call clear.
+    assert_eq!(
+        verdicts,
+        ["exposed", "exposed", "exposed", "exposed", "indeterminate"]
+    );
+    assert!(findings(&r, "vendor-without-baa").is_empty());
+}
+
 /// What a capture that starts mid-call lacks: a copy of `path` without
 /// its DNS (53, 5353), TLS and DTLS handshake records, QUIC long-header
 /// packets and HTTP messages, decided on the frames by etherparse (not by
