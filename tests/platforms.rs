@@ -383,6 +383,22 @@ fn g711_silence_is_not_a_telegram_reflector() {
     assert!(findings(&r, "vendor-without-baa").is_empty());
 }
 
+/// Browsing Facebook (nDPI's facebook.pcap: TLS to facebook.com and
+/// www.facebook.com) is no Messenger session: no platform is contacted,
+/// and Meta's contact is a tracker's.
+#[test]
+fn browsing_facebook_is_a_tracker_not_messenger() {
+    let Some(path) = corpus("facebook.pcap") else {
+        return;
+    };
+    let r = report_json_revealed(&path);
+    assert!(findings(&r, "platform-contacted").is_empty());
+    assert!(findings(&r, "sni-provider-exposed").is_empty());
+    let tracker = findings(&r, "tracker-outside-visit");
+    assert_eq!(tracker.len(), 1, "{tracker:#?}");
+    assert_eq!(tracker[0]["subject"], "www.facebook.com");
+}
+
 /// What a capture that starts mid-call lacks: a copy of `path` without
 /// its DNS (53, 5353), TLS and DTLS handshake records, QUIC long-header
 /// packets and HTTP messages, decided on the frames by etherparse (not by

@@ -338,6 +338,27 @@ mod tests {
         assert_eq!(v.by_realm("telegram.org").unwrap().name, "Telegram");
     }
 
+    /// Messenger by its own names only: Facebook's pages, CDN and pixel
+    /// are every Facebook and Instagram visit, and the pixel a tracker's.
+    #[test]
+    fn messenger_is_named_by_its_own_names_not_facebooks() {
+        let v = Vendors::built_in();
+        for name in ["www.messenger.com", "m.me", "edge-mqtt.facebook.com"] {
+            let vendor = v.by_name(name).map(|v| v.name.as_str());
+            assert_eq!(vendor, Some("Facebook Messenger"), "{name}");
+        }
+        for name in [
+            "www.facebook.com",
+            "graph.facebook.com",
+            "connect.facebook.net",
+            "instagram.faae1-1.fna.fbcdn.net",
+        ] {
+            assert!(v.by_name(name).is_none(), "{name}");
+        }
+        let trackers = super::super::trackers::Trackers::built_in();
+        assert!(trackers.by_host("connect.facebook.net").is_some());
+    }
+
     #[test]
     fn user_file_overrides_and_errors_name_the_line() {
         let mut v = Vendors::built_in();
