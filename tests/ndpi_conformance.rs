@@ -492,3 +492,34 @@ fn dtls_tunnels_are_flows_not_calls() {
         "the two flows whose ClientHello offers SRTP_AES128_CM_HMAC_SHA1_80"
     );
 }
+
+/// A certificate names the SNI when any of its names does, however many it
+/// lists (tshark: iCloud's lists p26-keyvalueservice.icloud.com 19th of 77,
+/// Alibaba's *.aliyuncs.com 23rd of 185, Activision's *.activision.com
+/// 53rd), while badssl.com's wrong-host certificate is still caught.
+#[test]
+fn certificate_names_are_read_past_those_kept() {
+    let Some(dir) = corpus_dir() else { return };
+    let problems = |name: &str| -> Vec<(String, String)> {
+        let r = common::report_json_revealed(&dir.join(name));
+        common::findings(&r, "tls-certificate-problem")
+            .iter()
+            .map(|f| {
+                let detail = f["evidence"][0]["detail"].as_str().unwrap();
+                (f["subject"].as_str().unwrap().to_string(), detail.to_string())
+            })
+            .collect()
+    };
+    for name in ["iphone.pcap", "long_tls_certificate.pcap", "sites.pcapng"] {
+        assert_eq!(problems(name), [], "{name}");
+    }
+    assert_eq!(
+        problems("ssl-cert-name-mismatch.pcap"),
+        [(
+            "tcp 104.154.89.105:443 (wrong.host.badssl.com)".to_string(),
+            "certificate in packet 10 (C=US, ST=California, L=Walnut Creek, \
+             O=Lucas Garron Torres, CN=*.badssl.com): does not name wrong.host.badssl.com"
+                .to_string()
+        )]
+    );
+}

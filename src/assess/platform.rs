@@ -286,6 +286,7 @@ pub fn messaging_view(f: &FlowRecord) -> FlowRecord {
                     not_after: c.not_after,
                     self_signed: c.self_signed,
                     dns_names: c.dns_names.clone(),
+                    names_host: c.names_host,
                     packet: c.packet,
                 }
             }),

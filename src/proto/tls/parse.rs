@@ -489,10 +489,25 @@ pub struct CertificateInfo {
     pub not_before: i64,
     pub not_after: i64,
     pub self_signed: bool,
+    /// The first [`MAX_DNS_NAMES`] DNS names of its subject alternative names.
     pub dns_names: Vec<String>,
+    /// Whether the certificate names the host the client asked for (its
+    /// SNI), read against every subject alternative name, not only those
+    /// kept; `None` without an SNI.
+    pub names_host: Option<bool>,
 }
 
+/// DNS names a certificate's record keeps: a CDN's certificate lists
+/// hundreds.
+pub const MAX_DNS_NAMES: usize = 16;
+
 pub fn certificate_info(der: &[u8]) -> Option<CertificateInfo> {
+    certificate_info_for(der, None)
+}
+
+/// [`certificate_info`], and whether the certificate names `host` (the
+/// SNI the client sent).
+pub fn certificate_info_for(der: &[u8], host: Option<&str>) -> Option<CertificateInfo> {
     use x509_parser::prelude::*;
     let (_, cert) = X509Certificate::from_der(der).ok()?;
     let subject = cert.subject().to_string();
@@ -503,22 +518,26 @@ pub fn certificate_info(der: &[u8]) -> Option<CertificateInfo> {
         .and_then(|cn| cn.as_str().ok())
         .map(str::to_string);
     let issuer = cert.issuer().to_string();
-    let dns_names = cert
-        .subject_alternative_name()
-        .ok()
-        .flatten()
-        .map(|san| {
-            san.value
-                .general_names
-                .iter()
-                .filter_map(|n| match n {
-                    GeneralName::DNSName(d) => Some(d.to_string()),
-                    _ => None,
-                })
-                .take(16)
-                .collect()
+    let alternative = cert.subject_alternative_name().ok().flatten();
+    let alternative = alternative.map_or(&[][..], |san| &san.value.general_names[..]);
+    let dns_names = alternative
+        .iter()
+        .filter_map(|n| match n {
+            GeneralName::DNSName(d) => Some(d.to_string()),
+            _ => None,
         })
-        .unwrap_or_default();
+        .take(MAX_DNS_NAMES)
+        .collect();
+    let names_host = host.map(|host| {
+        common_name
+            .as_deref()
+            .is_some_and(|cn| host_matches(host, cn))
+            || alternative.iter().any(|n| match n {
+                GeneralName::DNSName(d) => host_matches(host, d),
+                GeneralName::IPAddress(bytes) => ip_matches(host, bytes),
+                _ => false,
+            })
+    });
     Some(CertificateInfo {
         self_signed: subject == issuer,
         subject,
@@ -527,12 +546,56 @@ pub fn certificate_info(der: &[u8]) -> Option<CertificateInfo> {
         not_before: cert.validity().not_before.timestamp(),
         not_after: cert.validity().not_after.timestamp(),
         dns_names,
+        names_host,
     })
+}
+
+/// Whether a certificate name (`pattern`, a DNS name or a `*.` wildcard
+/// for one leftmost label, RFC 6125 §6.4.3) names `host`.
+pub fn host_matches(host: &str, pattern: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    match pattern.strip_prefix("*.") {
+        Some(rest) => host
+            .split_once('.')
+            .is_some_and(|(_, h)| h.eq_ignore_ascii_case(rest)),
+        None => host.eq_ignore_ascii_case(pattern),
+    }
+}
+
+/// Whether an iPAddress subject alternative name (4 or 16 bytes) is the
+/// address `host` spells: some clients send an address as their SNI,
+/// though RFC 6066 §3 does not allow it.
+fn ip_matches(host: &str, bytes: &[u8]) -> bool {
+    let Ok(ip) = host.parse::<std::net::IpAddr>() else {
+        return false;
+    };
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.octets()[..] == *bytes,
+        std::net::IpAddr::V6(v6) => v6.octets()[..] == *bytes,
+    }
 }
 
 #[cfg(test)]
 mod version_tests {
     use super::*;
+
+    #[test]
+    fn host_names_and_addresses_match_as_rfc_6125_says() {
+        assert!(host_matches("a.clinic.example", "*.clinic.example"));
+        assert!(!host_matches("a.b.clinic.example", "*.clinic.example"));
+        assert!(!host_matches("clinic.example", "*.clinic.example"));
+        assert!(host_matches("Clinic.Example.", "clinic.example"));
+        assert!(ip_matches("52.114.250.152", &[52, 114, 250, 152]));
+        assert!(!ip_matches("52.114.250.153", &[52, 114, 250, 152]));
+        assert!(ip_matches(
+            "2001:db8::1",
+            &"2001:db8::1"
+                .parse::<std::net::Ipv6Addr>()
+                .unwrap()
+                .octets()
+        ));
+        assert!(!ip_matches("tr.teams.microsoft.com", &[52, 114, 250, 152]));
+    }
 
     #[test]
     fn every_named_version_reads_back_and_ranks() {

@@ -44,7 +44,12 @@ pub struct CertificateDetail {
     pub not_before: Timestamp,
     pub not_after: Timestamp,
     pub self_signed: bool,
+    /// The first 16 DNS names of its subject alternative names.
     pub dns_names: Vec<String>,
+    /// Whether it names the SNI of the flow's ClientHello, read against
+    /// all its names when it was parsed (absent without an SNI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names_host: Option<bool>,
     pub packet: u64,
 }
 
@@ -117,7 +122,9 @@ impl TlsState {
                 }
             }
             tls::HS_CERTIFICATE if d.certificate.is_none() => {
-                let info = tls::leaf_certificate(body).and_then(tls::certificate_info);
+                let sni = d.sni.as_deref();
+                let info =
+                    tls::leaf_certificate(body).and_then(|der| tls::certificate_info_for(der, sni));
                 d.certificate = info.map(|c| CertificateDetail {
                     subject: c.subject,
                     common_name: c.common_name,
@@ -126,6 +133,7 @@ impl TlsState {
                     not_after: Timestamp(c.not_after.saturating_mul(1_000_000_000)),
                     self_signed: c.self_signed,
                     dns_names: c.dns_names,
+                    names_host: c.names_host,
                     packet: at.packet,
                 });
             }
