@@ -506,7 +506,10 @@ fn certificate_names_are_read_past_those_kept() {
             .iter()
             .map(|f| {
                 let detail = f["evidence"][0]["detail"].as_str().unwrap();
-                (f["subject"].as_str().unwrap().to_string(), detail.to_string())
+                (
+                    f["subject"].as_str().unwrap().to_string(),
+                    detail.to_string(),
+                )
             })
             .collect()
     };
@@ -522,4 +525,34 @@ fn certificate_names_are_read_past_those_kept() {
                 .to_string()
         )]
     );
+}
+
+/// Discord's voice server presents its own certificate (*.discord.gg) in
+/// the DTLS-SRTP handshake: not a WebRTC peer's self-signed one, so the
+/// server ends DTLS-SRTP and holds the keys. The call is terminated by
+/// Discord's media server, which can access it, not end to end.
+#[test]
+fn a_platforms_dtls_certificate_marks_its_media_server() {
+    let Some(dir) = corpus_dir() else { return };
+    let r = common::report_json_revealed(&dir.join("dtls_certificate_fragments.pcap"));
+    let calls = r["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    let c = &calls[0];
+    assert_eq!(
+        (c["verdict"].as_str(), c["path"].as_str()),
+        (Some("intermediary-can-access"), Some("server-terminated"))
+    );
+    assert_eq!(c["server"]["address"], "104.153.87.149:50001");
+    assert_eq!(c["server"]["vendor"], "Discord");
+    assert!(
+        c["server"]["evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with("DTLS certificate *.discord.gg in packet"),
+        "{}",
+        c["server"]["evidence"]
+    );
+    let terminated = common::findings(&r, "media-terminated-by-server");
+    assert_eq!(terminated.len(), 1);
+    assert_eq!(terminated[0]["subject"], "call 1: 104.153.87.149:50001");
 }

@@ -343,6 +343,22 @@ pub(super) fn judge(
                 .as_ref()
                 .is_some_and(|s| !s.usernames.is_empty() && s.ice_controlling && !s.ice_controlled)
     });
+    // A DTLS end that presents a platform's own certificate, not the
+    // self-signed one a WebRTC peer makes for each session (RFC 8827
+    // §6.5), is that platform's media server: it ends DTLS-SRTP and holds
+    // the keys (Discord's voice servers present *.discord.gg).
+    let platform_certificate = legs
+        .iter()
+        .filter(|f| f.turn.is_none() && has(f, "dtls"))
+        .find_map(|f| {
+            let c = f.tls.as_ref()?.certificate.as_ref()?;
+            let (name, vendor) = c
+                .common_name
+                .iter()
+                .chain(&c.dns_names)
+                .find_map(|n| Some((n, vendors.by_certificate(n)?)))?;
+            Some((*f, name, vendor, c.packet))
+        });
     let zoom_sfu = legs
         .iter()
         .find(|f| f.zoom.is_some() && crate::proto::zoom::PORTS.contains(&f.server.port()));
@@ -442,6 +458,27 @@ pub(super) fn judge(
             address: f.server.to_string(),
             transport: f.transport,
             vendor,
+            evidence: detail,
+            location: None,
+        });
+        CallPath::ServerTerminated
+    } else if let Some((f, name, vendor, packet)) = platform_certificate {
+        let detail = format!(
+            "DTLS certificate {name} in packet {packet} is {}'s own, not a WebRTC peer's: the far end is its media server and terminates DTLS-SRTP",
+            vendor.name
+        );
+        reasoning.push(ReasoningStep {
+            kind: StepKind::Reason,
+            step: format!(
+                "Path: media terminated by {}'s media server {}",
+                vendor.name, f.server
+            ),
+            evidence: vec![flow_evidence(f, detail.clone())],
+        });
+        server = Some(ServerInfo {
+            address: f.server.to_string(),
+            transport: f.transport,
+            vendor: Some(vendor.name.clone()),
             evidence: detail,
             location: None,
         });
