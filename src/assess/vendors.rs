@@ -355,7 +355,7 @@ mod tests {
         ] {
             assert!(v.by_name(name).is_none(), "{name}");
         }
-        let trackers = super::super::trackers::Trackers::built_in();
+        let trackers = crate::assess::trackers::Trackers::built_in();
         assert!(trackers.by_host("connect.facebook.net").is_some());
     }
 

@@ -552,7 +552,7 @@ pub fn certificate_info_for(der: &[u8], host: Option<&str>) -> Option<Certificat
 
 /// Whether a certificate name (`pattern`, a DNS name or a `*.` wildcard
 /// for one leftmost label, RFC 6125 §6.4.3) names `host`.
-pub fn host_matches(host: &str, pattern: &str) -> bool {
+fn host_matches(host: &str, pattern: &str) -> bool {
     let host = host.trim_end_matches('.');
     match pattern.strip_prefix("*.") {
         Some(rest) => host
