@@ -44,8 +44,8 @@ pub struct CertificateDetail {
     pub not_before: Timestamp,
     pub not_after: Timestamp,
     pub self_signed: bool,
-    /// The first DNS names of its subject alternative names
-    /// ([`crate::proto::tls::MAX_DNS_NAMES`]).
+    // 16: `tls::MAX_DNS_NAMES` (this comment is the schema's description).
+    /// The first 16 DNS names of its subject alternative names.
     pub dns_names: Vec<String>,
     /// Whether it names the SNI of the flow's ClientHello, read against
     /// all its names when it was parsed (absent without an SNI).
