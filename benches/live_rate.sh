@@ -3,6 +3,10 @@
 # Injects real frames (the shipped calls, cycled) through a raw packet
 # socket at increasing rates while teleprobe captures them, then reads
 # libpcap's counters from the report. INJECTORS processes (default 1) share the rate and the packets.
+# Then, when tcpreplay is installed, two `tcpreplay --topspeed` processes
+# (captures preloaded in memory) send PACKETS between them as fast as they
+# can: the "tcpreplay" row (the achieved rate is every packet analysed over
+# the time both took).
 # Needs root. Usage: benches/live_rate.sh [PACKETS] (default 300000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,4 +37,24 @@ for rate in 250000 500000 1000000 1500000 0; do
     read -r received dropped analysed < <(python3 -c "import json; r=json.load(open('$out/r.json')); s=r['capture']['interface_stats']; print(s['received'], s['dropped'] + s['interface_dropped'], r['capture']['packets'])")
     printf "%10s %12s %10s %10s %10s\n" "${rate/#0/max}" "$achieved" "$received" "$dropped" "$analysed"
 done
+if command -v tcpreplay >/dev/null; then
+    a=captures/webrtc-aiortc.pcap b=captures/sip-rtp-cleartext.pcap
+    frames() { capinfos -M -c "$1" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}'; }
+    target/release/teleprobe live -i lo --quiet --buffer-mib 64 -o "$out/r.json" "$filter" 2>"$out/err" &
+    pid=$!
+    sleep 1
+    start=$(date +%s.%N)
+    tcpreplay --topspeed -K --loop=$((packets / 2 / $(frames "$a") + 1)) -i lo "$a" >/dev/null 2>&1 &
+    first=$!
+    tcpreplay --topspeed -K --loop=$((packets / 2 / $(frames "$b") + 1)) -i lo "$b" >/dev/null 2>&1 &
+    second=$!
+    wait "$first" "$second"
+    end=$(date +%s.%N)
+    sleep 1
+    kill -INT "$pid"
+    wait "$pid" || true
+    read -r received dropped analysed < <(python3 -c "import json; r=json.load(open('$out/r.json')); s=r['capture']['interface_stats']; print(s['received'], s['dropped'] + s['interface_dropped'], r['capture']['packets'])")
+    achieved=$(echo "$analysed / ($end - $start)" | bc -l)
+    printf "%10s %12.0f %10s %10s %10s\n" tcpreplay "$achieved" "$received" "$dropped" "$analysed"
+fi
 rm -rf "$out"
