@@ -522,9 +522,9 @@ fn vendors_reached_after_twenty_thousand_flows_are_recognised() {
             .collect()
     };
     assert!(
-        seen_by("FaceTime / iMessage")
-            .iter()
-            .any(|s| s.starts_with("address 17.1.2.3 in FaceTime / iMessage's published ranges")),
+        seen_by("FaceTime / iMessage").iter().any(|s| s.starts_with(
+            "address 17.1.2.3:3478 in FaceTime / iMessage's published ranges, on its media port"
+        )),
         "{:?}",
         seen_by("FaceTime / iMessage")
     );

@@ -399,6 +399,25 @@ fn browsing_facebook_is_a_tracker_not_messenger() {
     assert_eq!(tracker[0]["subject"], "www.facebook.com");
 }
 
+/// Apple's network alone is no FaceTime: an iPhone reaching iCloud
+/// (nDPI's iphone.pcap) and an H.323 lab whose hosts sit in 17.0.0.0/8
+/// (h323.pcap) name no platform.
+#[test]
+fn apples_network_alone_is_not_facetime() {
+    for name in ["iphone.pcap", "h323.pcap"] {
+        let Some(path) = corpus(name) else {
+            return;
+        };
+        let r = report_json_revealed(&path);
+        let vendors = r["summary"]["vendors"].as_array().unwrap();
+        assert!(
+            vendors.iter().all(|v| v["name"] != "FaceTime / iMessage"),
+            "{name}: {vendors:#?}"
+        );
+        assert!(findings(&r, "platform-contacted").is_empty(), "{name}");
+    }
+}
+
 /// What a capture that starts mid-call lacks: a copy of `path` without
 /// its DNS (53, 5353), TLS and DTLS handshake records, QUIC long-header
 /// packets and HTTP messages, decided on the frames by etherparse (not by
@@ -719,7 +738,8 @@ fn media_with_apple_on_facetime_ports_is_facetime() {
         findings(&r, "vendor-without-baa")[0]["subject"],
         "call 1: FaceTime / iMessage"
     );
-    // The same address on a web port is Apple, not a FaceTime call.
+    // The same address on a web port is Apple's, not FaceTime's: no
+    // platform is named.
     let mut p = Pcap::new(ETHERNET);
     let web = ([17, 133, 234, 40], 443);
     p.udp4(CLIENT, web, &stun(0x0001, [3; 12], &[]));
@@ -731,5 +751,12 @@ fn media_with_apple_on_facetime_ports_is_facetime() {
         );
     }
     let r = report_json_revealed(&p.save(dir.path(), "apple-443.pcap"));
-    assert_eq!(platform(&r).1, "low", "only the address range");
+    let calls = r["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 1);
+    assert!(
+        calls[0]["platform"].is_null(),
+        "17.0.0.0/8 is all of Apple: {}",
+        calls[0]["platform"]
+    );
+    assert!(findings(&r, "vendor-without-baa").is_empty());
 }

@@ -215,6 +215,17 @@ pub fn platform_of<'v>(
             detail,
         );
         let detail = format!(
+            "messaging server {} in the platform's published ranges and ports (flow {})",
+            f.server, f.id
+        );
+        add(
+            Low,
+            vendors.by_messaging_server(f.server),
+            f,
+            f.first_packet,
+            detail,
+        );
+        let detail = format!(
             "server {} in the platform's published ranges (flow {})",
             f.server, f.id
         );

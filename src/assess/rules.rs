@@ -65,13 +65,31 @@ impl Assessor {
         }
         let line = FlowLine::of(f);
         // Published ranges are known now; DNS answers name servers at the end.
-        if let Some(v) = self.vendors.by_address(f.server.ip()) {
-            let (v, ip) = (v.name.clone(), f.server.ip());
-            self.saw_vendor(
-                &v,
-                format!("address {ip} in {v}'s published ranges (flow {})", f.id),
-                &line,
+        // An operator's whole network names its platform only on the
+        // platform's ports (`wide_ranges`).
+        let (ip, server) = (f.server.ip(), f.server);
+        let by_range = if let Some(v) = self.vendors.by_address(ip) {
+            Some((
+                v.name.clone(),
+                format!("address {ip} in {}'s published ranges", v.name),
+            ))
+        } else if let Some(v) = self.vendors.by_media_server(server) {
+            let how = format!(
+                "address {server} in {}'s published ranges, on its media port",
+                v.name
             );
+            Some((v.name.clone(), how))
+        } else {
+            self.vendors.by_messaging_server(server).map(|v| {
+                let how = format!(
+                    "address {server} in {}'s published ranges, on its messaging port",
+                    v.name
+                );
+                (v.name.clone(), how)
+            })
+        };
+        if let Some((v, how)) = by_range {
+            self.saw_vendor(&v, format!("{how} (flow {})", f.id), &line);
         }
         if self.server_lines.len() < MAX_SERVER_LINES {
             if self.servers_lined.insert(f.server.ip()) {

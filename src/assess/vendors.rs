@@ -32,6 +32,12 @@ pub struct Vendor {
     /// Address ranges the vendor publishes for its services.
     #[serde(default)]
     pub cidrs: Vec<super::policy::Cidr>,
+    /// `cidrs` are the operator's whole network, not the platform's own
+    /// (Apple's 17.0.0.0/8 holds iCloud, the App Store and Maps as well as
+    /// FaceTime and APNs): an address there names the platform only on one
+    /// of its media or messaging ports.
+    #[serde(default)]
+    pub wide_ranges: bool,
     /// STUN message types and attributes no standard defines, which only
     /// this platform's clients and relays send.
     #[serde(default)]
@@ -159,6 +165,11 @@ impl Vendor {
         let sni = sni.trim_end_matches('.').to_ascii_lowercase();
         self.messaging_names.iter().any(|n| under_domain(&sni, n))
     }
+
+    /// Whether its published ranges hold `ip`.
+    fn holds(&self, ip: std::net::IpAddr) -> bool {
+        self.cidrs.iter().any(|c| c.contains(ip))
+    }
 }
 
 impl Vendors {
@@ -202,11 +213,10 @@ impl Vendors {
         Some(&self.list[first])
     }
 
-    /// The vendor whose published ranges hold `ip`.
+    /// The vendor whose published ranges hold `ip`, when those ranges are
+    /// the platform's own (not [`Vendor::wide_ranges`]).
     pub fn by_address(&self, ip: std::net::IpAddr) -> Option<&Vendor> {
-        self.list
-            .iter()
-            .find(|v| v.cidrs.iter().any(|c| c.contains(ip)))
+        self.list.iter().find(|v| !v.wide_ranges && v.holds(ip))
     }
 
     pub fn by_realm(&self, realm: &str) -> Option<&Vendor> {
@@ -243,13 +253,19 @@ impl Vendors {
         })
     }
 
-    /// The vendor whose servers present a certificate with this name.
     /// The platform whose media servers listen at `server`.
     pub fn by_media_server(&self, server: std::net::SocketAddr) -> Option<&Vendor> {
-        self.list.iter().find(|v| {
-            v.media_ports.contains(&server.port())
-                && v.cidrs.iter().any(|c| c.contains(server.ip()))
-        })
+        self.list
+            .iter()
+            .find(|v| v.media_ports.contains(&server.port()) && v.holds(server.ip()))
+    }
+
+    /// The platform whose messaging service listens at `server` (Apple's
+    /// push service on 5223 in its network).
+    pub fn by_messaging_server(&self, server: std::net::SocketAddr) -> Option<&Vendor> {
+        self.list
+            .iter()
+            .find(|v| v.messaging_ports.contains(&server.port()) && v.holds(server.ip()))
     }
 
     /// The platform whose messaging clients offer this ALPN name.
@@ -336,6 +352,27 @@ mod tests {
         assert_eq!(v.by_certificate("hangouts").unwrap().name, "Google Meet");
         assert_eq!(v.by_realm("turn.l.google.com").unwrap().name, "Google Meet");
         assert_eq!(v.by_realm("telegram.org").unwrap().name, "Telegram");
+    }
+
+    /// Apple's 17.0.0.0/8 is all of Apple: an address there is FaceTime's
+    /// or iMessage's only on their media or messaging ports.
+    #[test]
+    fn an_operators_whole_network_names_its_platform_only_on_its_ports() {
+        let v = Vendors::built_in();
+        let at = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
+        assert!(v.by_address("17.248.185.140".parse().unwrap()).is_none());
+        let facetime = Some("FaceTime / iMessage");
+        let media = v.by_media_server(at("17.173.254.222:3478"));
+        assert_eq!(media.map(|v| v.name.as_str()), facetime);
+        let push = v.by_messaging_server(at("17.57.144.116:5223"));
+        assert_eq!(push.map(|v| v.name.as_str()), facetime);
+        assert!(v.by_messaging_server(at("17.57.144.116:443")).is_none());
+        assert!(v.by_messaging_server(at("198.51.100.7:5223")).is_none());
+        // A platform's own ranges still name it alone.
+        assert_eq!(
+            v.by_address("170.114.52.2".parse().unwrap()).unwrap().name,
+            "Zoom"
+        );
     }
 
     /// Messenger by its own names only: Facebook's pages, CDN and pixel
