@@ -215,7 +215,8 @@ fn relay_without_media_is_not_a_call() {
 
 /// DTLS is a call's key exchange only when it negotiates SRTP keys or
 /// runs beside ICE on its flow; alone, on 443 with no use_srtp, it is a
-/// VPN's tunnel (Cisco AnyConnect's, here) and no call.
+/// VPN's tunnel (Cisco AnyConnect's, here) and no call, even after a bare
+/// NAT-discovery Binding.
 #[test]
 fn dtls_without_srtp_or_ice_is_a_tunnel_not_a_call() {
     use teleprobe::proto::tls::build::{ClientHelloRepr, dtls_handshake, dtls_record};
@@ -232,26 +233,38 @@ fn dtls_without_srtp_or_ice_is_a_tunnel_not_a_call() {
     };
     // Encrypted records after the handshake, both ways.
     let application_data = dtls_record(23, 0xFEFD, 1, &noise(9, 120));
-    let session = |p: &mut Pcap, client: ([u8; 4], u16), server, hello: &[u8], ice: bool| {
-        if ice {
-            p.udp4(client, server, &stun(0x0001, [7; 12], &[]));
-        }
-        p.udp4(client, server, hello);
-        for _ in 0..5 {
-            p.udp4(client, server, &application_data);
-            p.udp4(server, client, &application_data);
-        }
-    };
+    // A session, after an ICE check (USERNAME), a bare NAT-discovery
+    // Binding, or no STUN at all.
+    let session =
+        |p: &mut Pcap, client: ([u8; 4], u16), server, hello: &[u8], stun_first: &[u8]| {
+            if !stun_first.is_empty() {
+                p.udp4(client, server, stun_first);
+            }
+            p.udp4(client, server, hello);
+            for _ in 0..5 {
+                p.udp4(client, server, &application_data);
+                p.udp4(server, client, &application_data);
+            }
+        };
     let dir = tempfile::tempdir().unwrap();
     let mut p = Pcap::new(ETHERNET);
     let gateway = ([198, 51, 100, 4], 443);
-    session(&mut p, ([10, 0, 0, 5], 50001), gateway, &hello(&[]), false);
+    let check = stun(0x0001, [7; 12], &[(0x0006, b"peer:mine".to_vec())]);
+    let discovery = stun(0x0001, [8; 12], &[]);
+    session(&mut p, ([10, 0, 0, 5], 50001), gateway, &hello(&[]), &[]);
     let peer = ([203, 0, 113, 7], 40000);
-    session(&mut p, ([10, 0, 0, 5], 50002), peer, &hello(&[1]), false);
-    session(&mut p, ([10, 0, 0, 5], 50003), peer, &hello(&[]), true);
+    session(&mut p, ([10, 0, 0, 5], 50002), peer, &hello(&[1]), &[]);
+    session(&mut p, ([10, 0, 0, 5], 50003), peer, &hello(&[]), &check);
+    session(
+        &mut p,
+        ([10, 0, 0, 5], 50004),
+        gateway,
+        &hello(&[]),
+        &discovery,
+    );
     let r = report_json_revealed(&p.save(dir.path(), "dtls.pcap"));
     let flows = r["flows"].as_array().unwrap();
-    assert_eq!(flows.len(), 3);
+    assert_eq!(flows.len(), 4);
     assert!(
         flows
             .iter()
@@ -270,7 +283,7 @@ fn dtls_without_srtp_or_ice_is_a_tunnel_not_a_call() {
     assert_eq!(
         calls,
         [(vec![2], "indeterminate"), (vec![3], "indeterminate")],
-        "use_srtp offered (flow 2) and DTLS beside ICE (flow 3) key calls; the tunnel to 443 (flow 1) does not"
+        "use_srtp offered (flow 2) and DTLS beside an ICE check (flow 3) key calls; the tunnel to 443 (flow 1) does not, nor after a bare Binding (flow 4)"
     );
 }
 

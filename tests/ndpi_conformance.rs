@@ -555,4 +555,25 @@ fn a_platforms_dtls_certificate_marks_its_media_server() {
     let terminated = common::findings(&r, "media-terminated-by-server");
     assert_eq!(terminated.len(), 1);
     assert_eq!(terminated[0]["subject"], "call 1: 104.153.87.149:50001");
+    // Meet's ICE-lite media servers present a self-signed "hangouts"
+    // certificate, in Meet's media ranges and ports: it names their vendor.
+    let r = common::report_json_revealed(&dir.join("stun_google_meet.pcapng"));
+    let servers: Vec<(&str, &str)> = r["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["path"].as_str().unwrap(),
+                c["server"]["vendor"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        servers,
+        [
+            ("server-terminated", "Google Meet"),
+            ("server-terminated", "Google Meet")
+        ]
+    );
 }

@@ -307,9 +307,13 @@ fn telegram_reflectors_make_one_relayed_telegram_call() {
         let mut ping = tag.to_vec();
         ping.extend_from_slice(&[0xff; 12]);
         ping.extend_from_slice(&[0xfe, 0xff, 0xff, 0xff]);
-        ping.extend_from_slice(&noise(1, 16));
+        ping.extend_from_slice(&noise(1, 8)); // the query id
         p.udp4(client, r, &ping);
-        p.udp4(r, client, &ping);
+        // The reflector's answer: udpReflectorSelfInfo, little-endian.
+        let mut answer = ping[..28].to_vec();
+        answer.extend_from_slice(&[0xc7, 0x72, 0x15, 0xc0]);
+        answer.extend_from_slice(&noise(2, 32));
+        p.udp4(r, client, &answer);
     }
     for seq in 0..30u32 {
         let mut media = tag.to_vec();

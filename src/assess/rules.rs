@@ -318,7 +318,7 @@ impl Assessor {
                 }
                 // WebRTC's DTLS certificates are self-signed by design: the
                 // SDP fingerprint authenticates them.
-                let webrtc = tls.srtp_profile.is_some();
+                let webrtc = super::calls::keys_a_call(f);
                 let mut problems = Vec::new();
                 if cert.self_signed && !webrtc {
                     problems.push("self-signed".to_string());

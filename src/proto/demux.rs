@@ -87,19 +87,19 @@ pub fn whatsapp_chat(stream_start: &[u8]) -> bool {
 /// Telegram's legacy (libtgvoip) reflector exchange on UDP: a 16-byte peer
 /// tag, twelve 0xFF bytes, then a word that says what the packet is (nDPI's
 /// telegram.c; libtgvoip's VoIPController; telegram.pcap): the client's
-/// ping (-2), its request for public endpoints (-1, four 0xFF words in
-/// all), or a reflector's answer by its TL constructor, little-endian
-/// (self info, peer info over IPv4 or IPv6, packet counts). Returns the
-/// tag: the call's media through the reflector starts with it too.
+/// ping (-2, then an 8-byte query id: 40 bytes), its request for public
+/// endpoints (-1: 32 bytes, all 0xFF after the tag), or a reflector's
+/// answer by its TL constructor, little-endian (self info, peer info over
+/// IPv4 or IPv6, packet counts). Returns the tag: the call's media through
+/// the reflector starts with it too.
 ///
 /// Twelve 0xFF bytes alone are not enough: G.711 µ-law silence is 0xFF
-/// bytes, so a silent RTP packet has them at the same place (a Cisco
-/// phone's call in nDPI's skinny.pcap). Its payload starts at byte 12,
-/// inside what would be the tag, so a tag ending in 0xFF bytes is none.
+/// bytes (and 0xFE, 0x7F near it), so a silent RTP packet has them at the
+/// same place (a Cisco phone's call in nDPI's skinny.pcap). Its payload
+/// starts at byte 12, or 16 with a CSRC, so the client's two words count
+/// only at their exact lengths and a tag ending in 0xFF bytes is none.
 pub fn telegram_reflector(payload: &[u8]) -> Option<&[u8]> {
-    const WORDS: [[u8; 4]; 7] = [
-        [0xfe, 0xff, 0xff, 0xff], // ping
-        [0xff, 0xff, 0xff, 0xff], // public endpoints request
+    const ANSWERS: [[u8; 4]; 5] = [
         [0xc7, 0x72, 0x15, 0xc0], // udpReflectorSelfInfo
         [0x1c, 0x37, 0xd9, 0x27], // udpReflectorPeerInfo
         [0xb1, 0x73, 0xfc, 0x83], // udpReflectorPeerInfoIPv6
@@ -109,7 +109,12 @@ pub fn telegram_reflector(payload: &[u8]) -> Option<&[u8]> {
     let (tag, rest) = payload.split_first_chunk::<16>()?;
     let (run, rest) = rest.split_first_chunk::<12>()?;
     let word = rest.first_chunk::<4>()?;
-    let marked = run.iter().all(|b| *b == 0xff) && WORDS.contains(word);
+    let known = match (word, payload.len()) {
+        ([0xfe, 0xff, 0xff, 0xff], 40) => true, // ping
+        ([0xff, 0xff, 0xff, 0xff], 32) => true, // public endpoints request
+        _ => ANSWERS.contains(word),
+    };
+    let marked = known && run.iter().all(|b| *b == 0xff);
     (marked && tag[12..] != [0xff; 4]).then_some(&tag[..])
 }
 
@@ -161,7 +166,7 @@ mod tests {
         assert!(!discord_keepalive(&[0x13, 0x37, 0xca, 0xfe, 0x0e, 0, 0]));
         let mut ping = vec![0x2f; 16];
         ping.extend_from_slice(&[0xff; 12]);
-        ping.extend_from_slice(&[0xfe, 0xff, 0xff, 0xff, 1, 2, 3, 4]);
+        ping.extend_from_slice(&[0xfe, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6, 7, 8]);
         assert_eq!(telegram_reflector(&ping), Some(&[0x2f; 16][..]));
         let mut self_info = ping.clone();
         self_info[28..32].copy_from_slice(&[0xc7, 0x72, 0x15, 0xc0]);
@@ -169,12 +174,23 @@ mod tests {
         self_info[29] = 0x73;
         assert_eq!(telegram_reflector(&self_info), None, "no such constructor");
         assert_eq!(telegram_reflector(&ping[..31]), None);
-        // A G.711 packet of silence: an RTP header, then 0xFF bytes.
+        // A G.711 packet of silence: an RTP header, then 0xFF bytes; with
+        // one CSRC (the payload from byte 16), and at a ping's length.
         let mut silence = vec![
             0x80, 0x00, 0x05, 0x9b, 0, 2, 0xe0, 0xc0, 0xf6, 0xbf, 0x57, 0xe2,
         ];
         silence.resize(32, 0xff);
         assert_eq!(telegram_reflector(&silence), None);
+        silence[0] = 0x81;
+        silence[12..16].copy_from_slice(&[0x12, 0x34, 0x56, 0x78]);
+        silence.resize(172, 0xff);
+        assert_eq!(telegram_reflector(&silence), None);
+        silence[28] = 0xfe;
+        silence.truncate(48);
+        assert_eq!(telegram_reflector(&silence), None);
+        let mut request = vec![0x2f; 16];
+        request.resize(32, 0xff);
+        assert_eq!(telegram_reflector(&request), Some(&[0x2f; 16][..]));
         ping[20] = 0;
         assert_eq!(telegram_reflector(&ping), None);
         let mut discovery = vec![0, 2, 0, 0x46, 0, 0, 0, 7];

@@ -9,7 +9,7 @@ use crate::assess::catalogue::FindingId;
 use crate::assess::model::*;
 use crate::assess::platform::ServerNames;
 use crate::assess::policy::Policy;
-use crate::assess::vendors::Vendors;
+use crate::assess::vendors::{Vendor, Vendors};
 use crate::facts::*;
 use crate::time::Timestamp;
 use std::net::SocketAddr;
@@ -343,22 +343,13 @@ pub(super) fn judge(
                 .as_ref()
                 .is_some_and(|s| !s.usernames.is_empty() && s.ice_controlling && !s.ice_controlled)
     });
-    // A DTLS end that presents a platform's own certificate, not the
-    // self-signed one a WebRTC peer makes for each session (RFC 8827
-    // §6.5), is that platform's media server: it ends DTLS-SRTP and holds
-    // the keys (Discord's voice servers present *.discord.gg).
+    // A DTLS end that presents a platform's own certificate, not the one
+    // a WebRTC peer makes for each session (RFC 8827 §6.5), is that
+    // platform's media server: it ends DTLS-SRTP and holds the keys.
     let platform_certificate = legs
         .iter()
         .filter(|f| f.turn.is_none() && has(f, "dtls"))
-        .find_map(|f| {
-            let c = f.tls.as_ref()?.certificate.as_ref()?;
-            let (name, vendor) = c
-                .common_name
-                .iter()
-                .chain(&c.dns_names)
-                .find_map(|n| Some((n, vendors.by_certificate(n)?)))?;
-            Some((*f, name, vendor, c.packet))
-        });
+        .find_map(|f| Some((*f, server_certificate(f, vendors)?)));
     let zoom_sfu = legs
         .iter()
         .find(|f| f.zoom.is_some() && crate::proto::zoom::PORTS.contains(&f.server.port()));
@@ -447,6 +438,7 @@ pub(super) fn judge(
             .as_ref()
             .and_then(|t| t.sni.as_deref())
             .and_then(|n| vendors.by_name(n))
+            .or_else(|| Some(server_certificate(f, vendors)?.1))
             .map(|v| v.name.clone());
         let detail = "ICE checks only from the client (ICE-CONTROLLING, never ICE-CONTROLLED): the far end is ICE-lite and terminates DTLS-SRTP".to_string();
         reasoning.push(ReasoningStep {
@@ -462,7 +454,7 @@ pub(super) fn judge(
             location: None,
         });
         CallPath::ServerTerminated
-    } else if let Some((f, name, vendor, packet)) = platform_certificate {
+    } else if let Some((f, (name, vendor, packet))) = platform_certificate {
         let detail = format!(
             "DTLS certificate {name} in packet {packet} is {}'s own, not a WebRTC peer's: the far end is its media server and terminates DTLS-SRTP",
             vendor.name
@@ -731,4 +723,25 @@ kind: StepKind::Reason,
         findings: call_findings,
         timeline: crate::flow::timeline::merge(spanning.iter().filter_map(|f| f.timeline.as_ref())),
     }
+}
+
+/// The platform whose media server the flow's DTLS certificate names, with
+/// the name and its packet: a name a vendor's servers carry
+/// (`certificate_names`), on a certificate a CA signed, or a self-signed
+/// one (Meet's "hangouts") on that vendor's media ranges and ports, since
+/// any WebRTC peer may put any name in the certificate it makes.
+fn server_certificate<'a, 'v>(
+    f: &'a FlowRecord,
+    vendors: &'v Vendors,
+) -> Option<(&'a str, &'v Vendor, u64)> {
+    let c = f.tls.as_ref()?.certificate.as_ref()?;
+    let (name, vendor) = c
+        .common_name
+        .iter()
+        .chain(&c.dns_names)
+        .find_map(|n| Some((n.as_str(), vendors.by_certificate(n)?)))?;
+    let at_its_server = vendors
+        .by_media_server(f.server)
+        .is_some_and(|v| v.name == vendor.name);
+    (!c.self_signed || at_its_server).then_some((name, vendor, c.packet))
 }

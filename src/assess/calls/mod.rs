@@ -54,19 +54,34 @@ fn has(f: &FlowRecord, p: &str) -> bool {
     f.protocols.contains(&p)
 }
 
-/// Whether a flow's DTLS keys a call: it negotiates SRTP keys (use_srtp
-/// offered or chosen, RFC 5764), or it shares its flow with ICE (a WebRTC
-/// peer connection, whose data channels run over DTLS too and whose
-/// consent checks go on every few seconds, RFC 7675). DTLS alone is as
-/// often a VPN's tunnel (AnyConnect, GlobalProtect, FortiClient on 443),
-/// CAPWAP or CoAP: taking it for a call would fill a clinic's report with
-/// calls that are not.
-fn keys_a_call(f: &FlowRecord) -> bool {
+/// Whether a flow's DTLS keys a call (a WebRTC session's): it negotiates
+/// SRTP keys (use_srtp offered or chosen, RFC 5764), or it shares its flow
+/// with ICE (a WebRTC peer connection, whose data channels run over DTLS
+/// too and whose consent checks go on every few seconds, RFC 7675). DTLS
+/// alone is as often a VPN's tunnel (AnyConnect, GlobalProtect,
+/// FortiClient on 443), CAPWAP or CoAP: taking it for a call would fill a
+/// clinic's report with calls that are not.
+pub(in crate::assess) fn keys_a_call(f: &FlowRecord) -> bool {
     let srtp = f
         .tls
         .as_ref()
         .is_some_and(|t| !t.srtp_profiles_offered.is_empty() || t.srtp_profile.is_some());
-    has(f, "dtls") && (srtp || f.stun.is_some())
+    has(f, "dtls") && (srtp || carries_ice(f))
+}
+
+/// Whether a flow's STUN is ICE's (RFC 8445 §7): checks carry a short-term
+/// credential (USERNAME, MESSAGE-INTEGRITY) and ICE's own attributes
+/// (PRIORITY, ICE-CONTROLLING or -CONTROLLED), and so do their answers'
+/// integrity. A bare Binding request is NAT discovery, which VPN clients
+/// and games send too.
+fn carries_ice(f: &FlowRecord) -> bool {
+    f.stun.as_ref().is_some_and(|s| {
+        s.message_integrity
+            || !s.usernames.is_empty()
+            || !s.priorities.is_empty()
+            || s.ice_controlling
+            || s.ice_controlled
+    })
 }
 
 /// An ICE candidate's endpoint as a socket address; candidates may name an
