@@ -38,23 +38,23 @@ for rate in 250000 500000 1000000 1500000 0; do
     printf "%10s %12s %10s %10s %10s\n" "${rate/#0/max}" "$achieved" "$received" "$dropped" "$analysed"
 done
 if command -v tcpreplay >/dev/null; then
-    a=captures/webrtc-aiortc.pcap b=captures/sip-rtp-cleartext.pcap
-    frames() { capinfos -M -c "$1" | awk -F: '/Number of packets/ {gsub(/ /, "", $2); print $2}'; }
     target/release/teleprobe live -i lo --quiet --buffer-mib 64 -o "$out/r.json" "$filter" 2>"$out/err" &
     pid=$!
+    trap 'kill "$pid" 2>/dev/null; rm -rf "$out"' EXIT
     sleep 1
-    start=$(date +%s.%N)
-    tcpreplay --topspeed -K --loop=$((packets / 2 / $(frames "$a") + 1)) -i lo "$a" >/dev/null 2>&1 &
+    start=$(python3 -c 'import time; print(time.time())')
+    # Half the packets each, looping the preloaded capture (-K) until then.
+    tcpreplay --topspeed -K --loop=0 --limit=$((packets / 2)) -i lo captures/webrtc-aiortc.pcap >/dev/null 2>&1 &
     first=$!
-    tcpreplay --topspeed -K --loop=$((packets / 2 / $(frames "$b") + 1)) -i lo "$b" >/dev/null 2>&1 &
+    tcpreplay --topspeed -K --loop=0 --limit=$((packets - packets / 2)) -i lo captures/sip-rtp-cleartext.pcap >/dev/null 2>&1 &
     second=$!
-    wait "$first" "$second"
-    end=$(date +%s.%N)
+    wait "$first"
+    wait "$second"
+    end=$(python3 -c 'import time; print(time.time())')
     sleep 1
     kill -INT "$pid"
     wait "$pid" || true
-    read -r received dropped analysed < <(python3 -c "import json; r=json.load(open('$out/r.json')); s=r['capture']['interface_stats']; print(s['received'], s['dropped'] + s['interface_dropped'], r['capture']['packets'])")
-    achieved=$(echo "$analysed / ($end - $start)" | bc -l)
-    printf "%10s %12.0f %10s %10s %10s\n" tcpreplay "$achieved" "$received" "$dropped" "$analysed"
+    trap - EXIT
+    python3 -c "import json; r=json.load(open('$out/r.json')); s=r['capture']['interface_stats']; n=r['capture']['packets']; print('%10s %12.0f %10d %10d %10d' % ('tcpreplay', n / ($end - $start), s['received'], s['dropped'] + s['interface_dropped'], n))"
 fi
 rm -rf "$out"

@@ -1,6 +1,9 @@
-//! The vendor knowledge base: which platform a DNS name, SNI, TURN REALM or
-//! STUN SOFTWARE string belongs to, and whether it publicly offers a BAA.
-//! Built in from data/vendors.toml; users extend or override it.
+//! The vendor knowledge base: which platform a DNS name, SNI, TURN REALM,
+//! STUN SOFTWARE string, STUN type or attribute, certificate name, wire
+//! marker or server address (with its media or messaging port) belongs to,
+//! and whether it publicly offers a BAA. Built in from data/vendors.toml;
+//! users extend or override it. Must never name a platform from an
+//! operator's whole network alone (`wide_ranges`).
 
 use hashbrown::HashMap;
 use serde::Deserialize;

@@ -1,6 +1,8 @@
 //! RFC 7983 (updating RFC 5764 §5.1.2): the first byte of a UDP payload tells
 //! which protocol of a WebRTC 5-tuple it carries. Per packet, independent of
-//! ports: ports lie.
+//! ports: ports lie. Also the platforms' own fixed packets (wire markers:
+//! Discord, LINE, WhatsApp, Telegram's reflectors), each checked on its
+//! whole shape, never on a few bytes a codec's payload can hold.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Demux {

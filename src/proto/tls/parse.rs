@@ -1,6 +1,7 @@
 //! TLS and DTLS record and handshake parsing: ClientHello (SNI, ALPN,
 //! supported_versions, use_srtp), ServerHello (negotiated version, cipher
-//! suite), and the leaf certificate up to TLS 1.2. Hellos are parsed in place
+//! suite), and the leaf certificate up to TLS 1.2 (with whether it names the
+//! SNI, read against all its names). Hellos are parsed in place
 //! without allocation; only certificates go through `x509-parser`, once per
 //! handshake. Cipher names come from `tls-parser`'s IANA table.
 
