@@ -203,39 +203,36 @@ pub fn platform_of<'v>(
             );
             add(Medium, vendors.get(&n.vendor), f, f.first_packet, detail);
         }
-        let detail = format!(
-            "media server {} in the platform's published media ranges and ports (flow {})",
-            f.server, f.id
-        );
-        add(
-            Medium,
-            vendors.by_media_server(f.server),
-            f,
-            f.first_packet,
-            detail,
-        );
-        let detail = format!(
-            "messaging server {} in the platform's published ranges and ports (flow {})",
-            f.server, f.id
-        );
-        add(
-            Low,
-            vendors.by_messaging_server(f.server),
-            f,
-            f.first_packet,
-            detail,
-        );
-        let detail = format!(
-            "server {} in the platform's published ranges (flow {})",
-            f.server, f.id
-        );
-        add(
-            Low,
-            vendors.by_address(f.server.ip()),
-            f,
-            f.first_packet,
-            detail,
-        );
+        // The server's address in a vendor's published ranges: on its media
+        // port, on its messaging port, or alone (only for ranges that are
+        // the platform's own).
+        let server = f.server;
+        let by_range = [
+            (
+                Medium,
+                vendors.by_media_server(server),
+                "media server",
+                " media",
+                " and ports",
+            ),
+            (
+                Low,
+                vendors.by_messaging_server(server),
+                "messaging server",
+                "",
+                " and ports",
+            ),
+            (Low, vendors.by_address(server.ip()), "server", "", ""),
+        ];
+        for (confidence, vendor, role, kind, ports) in by_range {
+            if vendor.is_some() {
+                let detail = format!(
+                    "{role} {server} in the platform's published{kind} ranges{ports} (flow {})",
+                    f.id
+                );
+                add(confidence, vendor, f, f.first_packet, detail);
+            }
+        }
     }
     let best = signals.iter().map(|(c, _, _)| *c).max()?;
     let (_, vendor, _) = signals.iter().find(|(c, _, _)| *c == best)?;
