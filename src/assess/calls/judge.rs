@@ -542,7 +542,7 @@ pub(super) fn judge(
             reasoning.insert(
                 0,
                 ReasoningStep {
-kind: StepKind::Reason,
+                    kind: StepKind::Reason,
                     step: format!("Signaling: encrypted ({}) to {v}, attributed by SNI {sni}; its content cannot be read", f.protocols.join("/")),
                     evidence: vec![flow_evidence(f, format!("ClientHello names {sni}"))],
                 },
@@ -613,7 +613,7 @@ kind: StepKind::Reason,
         Verdict::Exposed
     } else if path == CallPath::ServerTerminated {
         reasoning.push(ReasoningStep {
-kind: StepKind::Reason,
+            kind: StepKind::Reason,
             step: format!(
                 "Verdict intermediary-can-access: the media ends at the vendor's server, which holds its keys and can decrypt it ({})",
                 server.as_ref().map_or("", |s| s.evidence.as_str())
