@@ -174,7 +174,7 @@ pub fn platform_of<'v>(
                 add(High, vendors.by_alpn(alpn), f, hello, detail);
             }
             if let Some(c) = &t.certificate {
-                for name in c.common_name.iter().chain(&c.dns_names) {
+                for name in c.names() {
                     let detail = format!("certificate {name} in flow {}", f.id);
                     add(High, vendors.by_certificate(name), f, c.packet, detail);
                 }
@@ -212,24 +212,24 @@ pub fn platform_of<'v>(
                 Medium,
                 vendors.by_media_server(server),
                 "media server",
-                " media",
-                " and ports",
+                "published media ranges and ports",
             ),
             (
                 Low,
                 vendors.by_messaging_server(server),
                 "messaging server",
-                "",
-                " and ports",
+                "published ranges and ports",
             ),
-            (Low, vendors.by_address(server.ip()), "server", "", ""),
+            (
+                Low,
+                vendors.by_address(server.ip()),
+                "server",
+                "published ranges",
+            ),
         ];
-        for (confidence, vendor, role, kind, ports) in by_range {
+        for (confidence, vendor, role, ranges) in by_range {
             if vendor.is_some() {
-                let detail = format!(
-                    "{role} {server} in the platform's published{kind} ranges{ports} (flow {})",
-                    f.id
-                );
+                let detail = format!("{role} {server} in the platform's {ranges} (flow {})", f.id);
                 add(confidence, vendor, f, f.first_packet, detail);
             }
         }

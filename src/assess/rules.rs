@@ -68,28 +68,27 @@ impl Assessor {
         // An operator's whole network names its platform only on the
         // platform's ports (`wide_ranges`).
         let (ip, server) = (f.server.ip(), f.server);
-        let by_range = if let Some(v) = self.vendors.by_address(ip) {
-            Some((
-                v.name.clone(),
-                format!("address {ip} in {}'s published ranges", v.name),
-            ))
-        } else if let Some(v) = self.vendors.by_media_server(server) {
+        let by_range = [
+            (self.vendors.by_address(ip), ""),
+            (self.vendors.by_media_server(server), ", on its media port"),
+            (
+                self.vendors.by_messaging_server(server),
+                ", on its messaging port",
+            ),
+        ]
+        .into_iter()
+        .find_map(|(v, port)| Some((v?.name.clone(), port)));
+        if let Some((v, port)) = by_range {
+            // The port matters only when it is what named the platform.
+            let at = match port {
+                "" => ip.to_string(),
+                _ => server.to_string(),
+            };
             let how = format!(
-                "address {server} in {}'s published ranges, on its media port",
-                v.name
+                "address {at} in {v}'s published ranges{port} (flow {})",
+                f.id
             );
-            Some((v.name.clone(), how))
-        } else {
-            self.vendors.by_messaging_server(server).map(|v| {
-                let how = format!(
-                    "address {server} in {}'s published ranges, on its messaging port",
-                    v.name
-                );
-                (v.name.clone(), how)
-            })
-        };
-        if let Some((v, how)) = by_range {
-            self.saw_vendor(&v, format!("{how} (flow {})", f.id), &line);
+            self.saw_vendor(&v, how, &line);
         }
         if self.server_lines.len() < MAX_SERVER_LINES {
             if self.servers_lined.insert(f.server.ip()) {
@@ -310,7 +309,7 @@ impl Assessor {
                 }
             }
             if let Some(cert) = &tls.certificate {
-                for name in cert.common_name.iter().chain(&cert.dns_names) {
+                for name in cert.names() {
                     if let Some(v) = self.vendors.by_certificate(name) {
                         let (v, how) = (v.name.clone(), format!("certificate {name}"));
                         self.server_names.note(f.server.ip(), &v, how, f.id);

@@ -736,10 +736,8 @@ fn server_certificate<'a, 'v>(
 ) -> Option<(&'a str, &'v Vendor, u64)> {
     let c = f.tls.as_ref()?.certificate.as_ref()?;
     let (name, vendor) = c
-        .common_name
-        .iter()
-        .chain(&c.dns_names)
-        .find_map(|n| Some((n.as_str(), vendors.by_certificate(n)?)))?;
+        .names()
+        .find_map(|n| Some((n, vendors.by_certificate(n)?)))?;
     let at_its_server = vendors
         .by_media_server(f.server)
         .is_some_and(|v| v.name == vendor.name);

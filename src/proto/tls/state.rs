@@ -54,6 +54,16 @@ pub struct CertificateDetail {
     pub packet: u64,
 }
 
+impl CertificateDetail {
+    /// The names it carries: its CN, then its DNS names (those kept).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.common_name
+            .iter()
+            .chain(&self.dns_names)
+            .map(String::as_str)
+    }
+}
+
 /// The handshake state of one flow.
 #[derive(Default, Clone)]
 pub struct TlsState {
